@@ -1,0 +1,418 @@
+/* results.json, summary.md and the terminal table. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tg_json.h"
+#include "tg_report.h"
+
+void tg_format_duration(double ns, char *buf, size_t cap)
+{
+	if (!(ns == ns)) {
+		snprintf(buf, cap, "-");
+		return;
+	}
+	double a = fabs(ns);
+	if (a >= 1e9)
+		snprintf(buf, cap, "%.3g s", ns / 1e9);
+	else if (a >= 1e6)
+		snprintf(buf, cap, "%.3g ms", ns / 1e6);
+	else if (a >= 1e3)
+		snprintf(buf, cap, "%.3g us", ns / 1e3);
+	else
+		snprintf(buf, cap, "%.3g ns", ns);
+}
+
+void tg_format_rate(double v, char *buf, size_t cap)
+{
+	static const char *const pre[] = {"", " k", " M", " G", " T", " P"};
+	if (!(v == v)) {
+		snprintf(buf, cap, "-");
+		return;
+	}
+	int i = 0;
+	while (fabs(v) >= 1000.0 && i < 5) {
+		v /= 1000.0;
+		i++;
+	}
+	snprintf(buf, cap, "%.3g%s", v, pre[i]);
+}
+
+static double throughput(const struct tg_state_result *st)
+{
+	return st->wall.median > 0 ? st->bar_mas / (st->wall.median * 1e-9) : NAN;
+}
+
+static double ns_per_bar_ma(const struct tg_state_result *st)
+{
+	return st->bar_mas > 0 ? st->wall.median / st->bar_mas : NAN;
+}
+
+static double speedup(const struct tg_run_results *r, const char *backend, double *exact_ns,
+		      double *approx_ns)
+{
+	const struct tg_state_result *e = tg_results_find_state(r, backend, "exact");
+	const struct tg_state_result *a = tg_results_find_state(r, backend, "approx");
+	*exact_ns = e && e->available && e->n_samples ? e->wall.median : NAN;
+	*approx_ns = a && a->available && a->n_samples ? a->wall.median : NAN;
+	return *exact_ns / *approx_ns;
+}
+
+/* Backends with both an exact and an approx state, in state order. */
+static int speedup_backends(const struct tg_run_results *r, const char **out, int cap)
+{
+	int n = 0;
+	for (int i = 0; i < r->n_states && n < cap; i++) {
+		const char *b = r->states[i].backend;
+		int seen = 0;
+		for (int j = 0; j < n; j++)
+			seen |= strcmp(out[j], b) == 0;
+		if (!seen && tg_results_find_state(r, b, "exact") &&
+		    tg_results_find_state(r, b, "approx"))
+			out[n++] = b;
+	}
+	return n;
+}
+
+static const char *family_name(const struct tg_run_results *r, int f)
+{
+	return r->family_names[f] ? r->family_names[f] : "?";
+}
+
+/* ---- results.json -------------------------------------------------------- */
+
+static void write_stats(struct tg_json *j, const struct tg_stats *s)
+{
+	tg_json_kv_int(j, "n", s->n);
+	tg_json_kv_double(j, "median", s->median);
+	tg_json_kv_double(j, "mean", s->mean);
+	tg_json_kv_double(j, "stddev", s->stddev);
+	tg_json_kv_double(j, "min", s->min);
+	tg_json_kv_double(j, "max", s->max);
+}
+
+static void write_state(struct tg_json *j, const struct tg_state_result *st)
+{
+	tg_json_begin_object(j);
+	tg_json_kv_string(j, "backend", st->backend);
+	tg_json_kv_string(j, "ma", st->ma_mode);
+	tg_json_kv_bool(j, "available", st->available);
+	if (!st->available)
+		tg_json_kv_string(j, "error", st->error);
+	tg_json_kv_int(j, "threads", st->threads);
+	tg_json_kv_int(j, "warmup", st->warmup);
+	tg_json_kv_double(j, "bar_mas_per_rep", st->bar_mas);
+	tg_json_key(j, "wall_ns");
+	tg_json_begin_object(j);
+	tg_json_kv_string(j, "contract", "wall, end-to-end, hot");
+	write_stats(j, &st->wall);
+	tg_json_key(j, "samples");
+	tg_json_begin_array(j);
+	for (int i = 0; i < st->n_samples; i++)
+		tg_json_double(j, st->samples_ns[i]);
+	tg_json_end_array(j);
+	tg_json_end_object(j);
+	tg_json_key(j, "throughput");
+	tg_json_begin_object(j);
+	tg_json_kv_double(j, "bar_mas_per_s", throughput(st));
+	tg_json_kv_double(j, "ns_per_bar_ma", ns_per_bar_ma(st));
+	tg_json_end_object(j);
+	tg_json_key(j, "device_split_ns");
+	tg_json_begin_object(j);
+	tg_json_kv_double(j, "h2d", st->h2d_ns);
+	tg_json_kv_double(j, "kernels", st->kernel_ns);
+	tg_json_kv_double(j, "d2h", st->d2h_ns);
+	tg_json_end_object(j);
+	tg_json_end_object(j);
+}
+
+int tg_report_results_json(const struct tg_run_results *r, struct tg_sink *s,
+			   struct tg_error *err)
+{
+	struct tg_json j;
+	tg_json_init(&j, s, true);
+	tg_json_begin_object(&j);
+	tg_json_kv_string(&j, "schema", TG_RESULTS_SCHEMA);
+	tg_json_kv_int(&j, "schema_version", TG_RESULTS_SCHEMA_VERSION);
+	tg_json_key(&j, "tool");
+	tg_json_begin_object(&j);
+	tg_json_kv_string(&j, "name", "trendgpu-bench");
+	tg_json_kv_string(&j, "version", r->build ? r->build->version : "unknown");
+	tg_json_end_object(&j);
+	tg_json_kv_string(&j, "created_utc", r->created_utc);
+	tg_json_kv_string(&j, "command", r->command);
+	tg_json_kv_string(&j, "run_dir", r->run_dir);
+	tg_json_kv_bool(&j, "complete", r->complete);
+	if (!r->complete)
+		tg_json_kv_string(&j, "incomplete_reason", r->incomplete_reason);
+	tg_json_kv_string(&j, "timing_contract", TG_TIMING_CONTRACT);
+	tg_json_key(&j, "machine");
+	tg_machine_write_json(&j, &r->machine);
+	if (r->build) {
+		tg_json_key(&j, "build");
+		tg_build_write_json(&j, r->build);
+	}
+	tg_json_key(&j, "params");
+	tg_json_begin_object(&j);
+	for (int i = 0; i < r->n_params; i++) {
+		const struct tg_param *p = &r->params[i];
+		if (p->is_number)
+			tg_json_kv_double(&j, p->key, p->number);
+		else
+			tg_json_kv_string(&j, p->key, p->text);
+	}
+	tg_json_end_object(&j);
+
+	tg_json_key(&j, "states");
+	tg_json_begin_array(&j);
+	for (int i = 0; i < r->n_states; i++)
+		write_state(&j, &r->states[i]);
+	tg_json_end_array(&j);
+
+	const char *sb[16];
+	int nsb = speedup_backends(r, sb, 16);
+	tg_json_key(&j, "speedup_approx_vs_exact");
+	tg_json_begin_array(&j);
+	for (int i = 0; i < nsb; i++) {
+		double e, a, x = speedup(r, sb[i], &e, &a);
+		tg_json_begin_object(&j);
+		tg_json_kv_string(&j, "backend", sb[i]);
+		tg_json_kv_double(&j, "exact_median_ns", e);
+		tg_json_kv_double(&j, "approx_median_ns", a);
+		tg_json_kv_double(&j, "speedup", x);
+		tg_json_end_object(&j);
+	}
+	tg_json_end_array(&j);
+
+	tg_json_key(&j, "accuracy");
+	tg_json_begin_array(&j);
+	for (int i = 0; i < r->n_accuracy; i++) {
+		const struct tg_accuracy *a = &r->accuracy[i];
+		tg_json_begin_object(&j);
+		tg_json_kv_string(&j, "backend", a->backend);
+		tg_json_kv_int(&j, "bars", a->bars);
+		tg_json_key(&j, "families");
+		tg_json_begin_object(&j);
+		for (int f = 0; f < TG_RESULTS_FAMILIES; f++) {
+			tg_json_key(&j, family_name(r, f));
+			tg_json_begin_object(&j);
+			tg_json_kv_double(&j, "mean_rel_err", a->family[f].mean_rel_err);
+			tg_json_kv_double(&j, "max_rel_err", a->family[f].max_rel_err);
+			tg_json_kv_double(&j, "frac_within_5pct", a->family[f].frac_within_5pct);
+			tg_json_kv_double(&j, "l1_signal_sign_agreement",
+					  a->family[f].l1_sign_agreement);
+			tg_json_end_object(&j);
+		}
+		tg_json_end_object(&j);
+		tg_json_key(&j, "average_signal");
+		tg_json_begin_object(&j);
+		tg_json_kv_double(&j, "sign_agreement", a->avg_sign_agreement);
+		tg_json_kv_double(&j, "max_abs_diff", a->avg_max_abs_diff);
+		tg_json_kv_double(&j, "frac_abs_diff_below_1e6", a->avg_frac_below_1e6);
+		tg_json_end_object(&j);
+		tg_json_end_object(&j);
+	}
+	tg_json_end_array(&j);
+
+	tg_json_key(&j, "agreement");
+	tg_json_begin_array(&j);
+	for (int i = 0; i < r->n_agreement; i++) {
+		const struct tg_agreement *g = &r->agreement[i];
+		tg_json_begin_object(&j);
+		tg_json_kv_string(&j, "reference", g->reference);
+		tg_json_kv_string(&j, "backend", g->backend);
+		tg_json_kv_string(&j, "ma", g->ma_mode);
+		tg_json_kv_double(&j, "max_abs_diff", g->max_abs_diff);
+		tg_json_kv_double(&j, "sign_agreement", g->sign_agreement);
+		tg_json_kv_int(&j, "bars", g->bars);
+		tg_json_end_object(&j);
+	}
+	tg_json_end_array(&j);
+	tg_json_end_object(&j);
+	return tg_json_finish(&j, err);
+}
+
+/* ---- shared table rows ----------------------------------------------------- */
+
+/* Writes one timing row in Markdown (md) or aligned text. */
+static void timing_row(struct tg_sink *s, const struct tg_state_result *st, int md)
+{
+	char med[32], mn[32], mx[32], sd[32], tp[32], npb[32];
+	if (!st->available) {
+		if (md)
+			tg_sink_printf(s, "| %s | %s | - | unavailable: %s | | | | | |\n",
+				       st->backend, st->ma_mode, st->error);
+		else
+			tg_sink_printf(s, "%-6s %-6s  unavailable: %s\n", st->backend, st->ma_mode,
+				       st->error);
+		return;
+	}
+	tg_format_duration(st->wall.median, med, sizeof(med));
+	tg_format_duration(st->wall.min, mn, sizeof(mn));
+	tg_format_duration(st->wall.max, mx, sizeof(mx));
+	tg_format_duration(st->wall.stddev, sd, sizeof(sd));
+	tg_format_rate(throughput(st), tp, sizeof(tp));
+	snprintf(npb, sizeof(npb), "%.3g", ns_per_bar_ma(st));
+	if (md)
+		tg_sink_printf(s, "| %s | %s | %d | %s | %s | %s | %s | %s | %s |\n", st->backend,
+			       st->ma_mode, st->threads, med, mn, mx, sd, tp, npb);
+	else
+		tg_sink_printf(s, "%-6s %-6s %7d %10s %10s %10s %10s %12s %10s\n", st->backend,
+			       st->ma_mode, st->threads, med, mn, mx, sd, tp, npb);
+}
+
+static void pct(char *buf, size_t cap, double v)
+{
+	if (v == v)
+		snprintf(buf, cap, "%.2f%%", 100.0 * v);
+	else
+		snprintf(buf, cap, "-");
+}
+
+static void accuracy_rows(struct tg_sink *s, const struct tg_run_results *r,
+			  const struct tg_accuracy *a, int md)
+{
+	for (int f = 0; f < TG_RESULTS_FAMILIES; f++) {
+		const struct tg_family_accuracy *fa = &a->family[f];
+		char mean[32], max[32], w5[32], l1[32];
+		pct(mean, sizeof(mean), fa->mean_rel_err);
+		pct(max, sizeof(max), fa->max_rel_err);
+		pct(w5, sizeof(w5), fa->frac_within_5pct);
+		pct(l1, sizeof(l1), fa->l1_sign_agreement);
+		if (md)
+			tg_sink_printf(s, "| %s | %s | %s | %s | %s |\n", family_name(r, f), mean, max,
+				       w5, l1);
+		else
+			tg_sink_printf(s, "  %-5s %12s %12s %12s %14s\n", family_name(r, f), mean,
+				       max, w5, l1);
+	}
+}
+
+/* ---- summary.md -------------------------------------------------------------- */
+
+int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, struct tg_error *err)
+{
+	tg_sink_printf(s, "# trendgpu-bench run %s\n\n", r->created_utc);
+	if (!r->complete)
+		tg_sink_printf(s, "> **Incomplete run**: %s. The figures below cover what finished.\n\n",
+			       r->incomplete_reason);
+	tg_sink_printf(s, "- command: `%s`\n", r->command);
+	tg_sink_printf(s, "- machine: %s, %d CPUs (%d allowed), %.1f GiB, %s\n", r->machine.cpu_model,
+		       r->machine.logical_cpus, r->machine.allowed_cpus,
+		       (double)r->machine.memory_bytes / (1024.0 * 1024.0 * 1024.0), r->machine.os);
+	if (r->build)
+		tg_sink_printf(s, "- build: trendgpu-bench %s (%s), %s, %s\n", r->build->version,
+			       r->build->git_commit, r->build->build_type, r->build->c_compiler);
+	tg_sink_puts(s, "\n## Parameters\n\n| parameter | value |\n|---|---|\n");
+	for (int i = 0; i < r->n_params; i++) {
+		if (r->params[i].is_number)
+			tg_sink_printf(s, "| %s | %.10g |\n", r->params[i].key, r->params[i].number);
+		else
+			tg_sink_printf(s, "| %s | %s |\n", r->params[i].key, r->params[i].text);
+	}
+
+	tg_sink_printf(s, "\n## Timing\n\nContract: %s.\n\n", TG_TIMING_CONTRACT);
+	tg_sink_puts(s, "| backend | MA | threads | median | min | max | stddev | bar·MA/s | "
+			"ns per bar·MA |\n|---|---|---|---|---|---|---|---|---|\n");
+	for (int i = 0; i < r->n_states; i++)
+		timing_row(s, &r->states[i], 1);
+
+	int has_split = 0;
+	for (int i = 0; i < r->n_states; i++)
+		has_split |= r->states[i].kernel_ns > 0;
+	if (has_split) {
+		tg_sink_puts(s, "\n### Device time split (median per repetition)\n\n"
+				"| backend | MA | H2D | kernels | D2H |\n|---|---|---|---|---|\n");
+		for (int i = 0; i < r->n_states; i++) {
+			const struct tg_state_result *st = &r->states[i];
+			if (st->kernel_ns <= 0)
+				continue;
+			char h[32], k[32], d[32];
+			tg_format_duration(st->h2d_ns, h, sizeof(h));
+			tg_format_duration(st->kernel_ns, k, sizeof(k));
+			tg_format_duration(st->d2h_ns, d, sizeof(d));
+			tg_sink_printf(s, "| %s | %s | %s | %s | %s |\n", st->backend, st->ma_mode, h,
+				       k, d);
+		}
+	}
+
+	const char *sb[16];
+	int nsb = speedup_backends(r, sb, 16);
+	if (nsb > 0) {
+		tg_sink_puts(s, "\n## Speed-up of approximate over exact MAs\n\n"
+				"| backend | exact median | approx median | speed-up |\n|---|---|---|---|\n");
+		for (int i = 0; i < nsb; i++) {
+			double e, a, x = speedup(r, sb[i], &e, &a);
+			char es[32], as[32];
+			tg_format_duration(e, es, sizeof(es));
+			tg_format_duration(a, as, sizeof(as));
+			tg_sink_printf(s, "| %s | %s | %s | %.2fx |\n", sb[i], es, as, x);
+		}
+	}
+
+	for (int i = 0; i < r->n_accuracy; i++) {
+		const struct tg_accuracy *a = &r->accuracy[i];
+		tg_sink_printf(s, "\n## Accuracy of approximate vs exact (%s backend, %lld bars)\n\n",
+			       a->backend, (long long)a->bars);
+		tg_sink_puts(s, "| family | mean MA rel. error | max MA rel. error | bars within 5% | "
+				"Layer-1 signal sign agreement |\n|---|---|---|---|---|\n");
+		accuracy_rows(s, r, a, 1);
+		char sa[32], b6[32];
+		pct(sa, sizeof(sa), a->avg_sign_agreement);
+		pct(b6, sizeof(b6), a->avg_frac_below_1e6);
+		tg_sink_printf(s,
+			       "\n`Average_Signal`: sign agreement %s, max |Δ| %.4g, |Δ| < 1e-6 on %s "
+			       "of bars.\n",
+			       sa, a->avg_max_abs_diff, b6);
+	}
+
+	if (r->n_agreement > 0) {
+		tg_sink_puts(s, "\n## Cross-backend agreement of `Average_Signal`\n\n"
+				"| reference | backend | MA | max abs diff | sign agreement | bars |\n"
+				"|---|---|---|---|---|---|\n");
+		for (int i = 0; i < r->n_agreement; i++) {
+			const struct tg_agreement *g = &r->agreement[i];
+			char sa[32];
+			pct(sa, sizeof(sa), g->sign_agreement);
+			tg_sink_printf(s, "| %s | %s | %s | %.3g | %s | %lld |\n", g->reference,
+				       g->backend, g->ma_mode, g->max_abs_diff, sa, (long long)g->bars);
+		}
+	}
+	(void)err;
+	return 0;
+}
+
+/* ---- terminal table ---------------------------------------------------------------- */
+
+int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg_error *err)
+{
+	tg_sink_printf(s, "%-6s %-6s %7s %10s %10s %10s %10s %12s %10s\n", "backend", "MA",
+		       "threads", "median", "min", "max", "stddev", "bar*MA/s", "ns/bar*MA");
+	for (int i = 0; i < r->n_states; i++)
+		timing_row(s, &r->states[i], 0);
+	const char *sb[16];
+	int nsb = speedup_backends(r, sb, 16);
+	for (int i = 0; i < nsb; i++) {
+		double e, a, x = speedup(r, sb[i], &e, &a);
+		tg_sink_printf(s, "\nspeed-up approx vs exact (%s): %.2fx\n", sb[i], x);
+	}
+	for (int i = 0; i < r->n_accuracy; i++) {
+		const struct tg_accuracy *a = &r->accuracy[i];
+		tg_sink_printf(s, "\naccuracy of approx vs exact (%s):\n  %-5s %12s %12s %12s %14s\n",
+			       a->backend, "MA", "mean rel", "max rel", "within 5%", "L1 sign agree");
+		accuracy_rows(s, r, a, 0);
+		char sa[32];
+		pct(sa, sizeof(sa), a->avg_sign_agreement);
+		tg_sink_printf(s, "  Average_Signal: sign agreement %s, max |delta| %.4g\n", sa,
+			       a->avg_max_abs_diff);
+	}
+	for (int i = 0; i < r->n_agreement; i++) {
+		const struct tg_agreement *g = &r->agreement[i];
+		char sa[32];
+		pct(sa, sizeof(sa), g->sign_agreement);
+		tg_sink_printf(s, "\nagreement %s vs %s (%s): max |delta| %.3g, sign agreement %s\n",
+			       g->backend, g->reference, g->ma_mode, g->max_abs_diff, sa);
+	}
+	(void)err;
+	return 0;
+}

@@ -1,0 +1,361 @@
+/* A strict CSV reader: header + rows, RFC 4180 quoting, CRLF tolerated,
+ * every error with file:line and the column name. Nothing is skipped:
+ * a blank line between rows, a short row or a bad number is an error.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tg_data.h"
+
+struct csv_line {
+	const char *start;
+	size_t len;
+	int32_t lineno; /* 1-based */
+};
+
+struct tg_csv {
+	char *path;
+	char *text;
+	struct csv_line header;
+	struct csv_line *rows;
+	int32_t n_rows;
+	char **names;
+	int n_cols;
+};
+
+/* Splits the next field off *p (within end); returns its bounds without
+ * surrounding quotes. Sets *err_msg on a malformed quoted field. */
+static void next_field(const char **p, const char *end, const char **fs, size_t *fl,
+		       const char **err_msg)
+{
+	const char *s = *p;
+	if (s < end && *s == '"') {
+		const char *q = s + 1;
+		while (q < end) {
+			if (*q == '"') {
+				if (q + 1 < end && q[1] == '"') {
+					q += 2;
+					continue;
+				}
+				break;
+			}
+			q++;
+		}
+		if (q >= end) {
+			*err_msg = "unterminated quoted field";
+			*fs = s + 1;
+			*fl = (size_t)(end - s - 1);
+			*p = end;
+			return;
+		}
+		*fs = s + 1;
+		*fl = (size_t)(q - s - 1);
+		q++;
+		while (q < end && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q < end && *q != ',')
+			*err_msg = "text after a closing quote";
+		while (q < end && *q != ',')
+			q++;
+		*p = q < end ? q + 1 : end + 1;
+		return;
+	}
+	const char *c = s;
+	while (c < end && *c != ',')
+		c++;
+	*fs = s;
+	*fl = (size_t)(c - s);
+	*p = c < end ? c + 1 : end + 1;
+}
+
+static int count_fields(const struct csv_line *ln, const char **err_msg)
+{
+	const char *p = ln->start, *end = ln->start + ln->len;
+	int n = 0;
+	while (p <= end) {
+		const char *fs;
+		size_t fl;
+		next_field(&p, end, &fs, &fl, err_msg);
+		n++;
+		if (*err_msg)
+			break;
+	}
+	return n;
+}
+
+static void trim(const char **s, size_t *len)
+{
+	while (*len > 0 && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		(*len)--;
+	}
+	while (*len > 0 && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+		(*len)--;
+}
+
+void tg_csv_free(struct tg_csv *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < c->n_cols; i++)
+		free(c->names[i]);
+	free(c->names);
+	free(c->rows);
+	free(c->text);
+	free(c->path);
+	free(c);
+}
+
+static int read_file(const char *path, char **text, size_t *len, struct tg_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	TG_FAIL_IF(!f, err, TG_E_IO, "data: '%s': cannot open: %s", path, strerror(errno));
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap + 1);
+	if (!buf) {
+		fclose(f);
+		return TG_ERR(err, TG_E_NOMEM, "data: '%s': out of memory", path);
+	}
+	for (;;) {
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (n < cap) {
+			if (ferror(f)) {
+				int e = errno;
+				fclose(f);
+				free(buf);
+				return TG_ERR(err, TG_E_IO, "data: '%s': read error: %s", path,
+					      strerror(e));
+			}
+			break;
+		}
+		cap *= 2;
+		char *nb = realloc(buf, cap + 1);
+		if (!nb) {
+			fclose(f);
+			free(buf);
+			return TG_ERR(err, TG_E_NOMEM, "data: '%s': out of memory", path);
+		}
+		buf = nb;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+int tg_csv_open(const char *path, struct tg_csv **out, struct tg_error *err)
+{
+	*out = NULL;
+	struct tg_csv *c = calloc(1, sizeof(*c));
+	TG_FAIL_IF(!c, err, TG_E_NOMEM, "data: '%s': out of memory", path);
+	struct csv_line *lines = NULL;
+	size_t len = 0;
+	int rc;
+	c->path = strdup(path);
+	if (!c->path) {
+		rc = TG_ERR(err, TG_E_NOMEM, "data: out of memory");
+		goto fail;
+	}
+	TG_TRY_GOTO(rc, read_file(path, &c->text, &len, err), fail);
+	const char *text = c->text;
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+		text += 3, len -= 3;
+	if (strlen(text) != len) {
+		rc = TG_ERR(err, TG_E_PARSE, "data: '%s': contains NUL bytes; expected a text CSV",
+			    path);
+		goto fail;
+	}
+
+	/* Split into lines; count them first. */
+	int32_t n_lines = 0;
+	for (size_t i = 0; i < len; i++)
+		n_lines += text[i] == '\n';
+	n_lines += len > 0 && text[len - 1] != '\n';
+	lines = calloc((size_t)n_lines + 1, sizeof(*lines));
+	if (!lines) {
+		rc = TG_ERR(err, TG_E_NOMEM, "data: '%s': out of memory", path);
+		goto fail;
+	}
+	int32_t k = 0;
+	const char *p = text, *end = text + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		size_t l = (size_t)(e - p);
+		if (l > 0 && p[l - 1] == '\r')
+			l--;
+		lines[k].start = p;
+		lines[k].len = l;
+		lines[k].lineno = k + 1;
+		k++;
+		p = nl ? nl + 1 : end;
+	}
+	/* Trailing blank lines are the end of the file, not data. */
+	while (k > 0 && lines[k - 1].len == 0)
+		k--;
+	if (k == 0) {
+		rc = TG_ERR(err, TG_E_PARSE,
+			    "data: '%s': empty file; expected a header line with a 'close' column "
+			    "and one row per bar",
+			    path);
+		goto fail;
+	}
+	c->header = lines[0];
+	if (c->header.len == 0) {
+		rc = TG_ERR(err, TG_E_PARSE, "data: %s:1: empty header line", path);
+		goto fail;
+	}
+	const char *msg = NULL;
+	c->n_cols = count_fields(&c->header, &msg);
+	if (msg) {
+		c->n_cols = 0;
+		rc = TG_ERR(err, TG_E_PARSE, "data: %s:1: header: %s", path, msg);
+		goto fail;
+	}
+	c->names = calloc((size_t)c->n_cols, sizeof(char *));
+	if (!c->names) {
+		c->n_cols = 0;
+		rc = TG_ERR(err, TG_E_NOMEM, "data: '%s': out of memory", path);
+		goto fail;
+	}
+	const char *hp = c->header.start, *hend = c->header.start + c->header.len;
+	for (int i = 0; i < c->n_cols; i++) {
+		const char *fs;
+		size_t fl;
+		next_field(&hp, hend, &fs, &fl, &msg);
+		trim(&fs, &fl);
+		c->names[i] = strndup(fs, fl);
+		if (!c->names[i]) {
+			rc = TG_ERR(err, TG_E_NOMEM, "data: '%s': out of memory", path);
+			goto fail;
+		}
+	}
+	for (int32_t i = 1; i < k; i++) {
+		if (lines[i].len == 0) {
+			rc = TG_ERR(err, TG_E_PARSE,
+				    "data: %s:%d: empty line between rows; expected %d comma-separated "
+				    "fields",
+				    path, lines[i].lineno, c->n_cols);
+			goto fail;
+		}
+		msg = NULL;
+		int nf = count_fields(&lines[i], &msg);
+		if (msg) {
+			rc = TG_ERR(err, TG_E_PARSE, "data: %s:%d: %s", path, lines[i].lineno, msg);
+			goto fail;
+		}
+		if (nf != c->n_cols) {
+			rc = TG_ERR(err, TG_E_PARSE,
+				    "data: %s:%d: expected %d fields as in the header, found %d", path,
+				    lines[i].lineno, c->n_cols, nf);
+			goto fail;
+		}
+	}
+	c->n_rows = k - 1;
+	memmove(lines, lines + 1, (size_t)c->n_rows * sizeof(*lines));
+	c->rows = lines;
+	*out = c;
+	return 0;
+fail:
+	free(lines);
+	tg_csv_free(c);
+	return rc;
+}
+
+int tg_csv_columns(const struct tg_csv *c)
+{
+	return c->n_cols;
+}
+
+const char *tg_csv_column_name(const struct tg_csv *c, int col)
+{
+	return col >= 0 && col < c->n_cols ? c->names[col] : NULL;
+}
+
+int tg_csv_find(const struct tg_csv *c, const char *name)
+{
+	for (int i = 0; i < c->n_cols; i++)
+		if (strcmp(c->names[i], name) == 0)
+			return i;
+	for (int i = 0; i < c->n_cols; i++)
+		if (strcasecmp(c->names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+int32_t tg_csv_rows(const struct tg_csv *c)
+{
+	return c->n_rows;
+}
+
+/* Strict number: optional sign, digits, optional fraction and exponent,
+ * or nan (any case). Returns 0 and sets *v, or -1. */
+static int parse_number(const char *s, size_t len, double *v)
+{
+	if (len == 3 && strncasecmp(s, "nan", 3) == 0) {
+		*v = NAN;
+		return 0;
+	}
+	if (len == 0 || len > 64)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+		if (!((ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '+' || ch == 'e' ||
+		      ch == 'E'))
+			return -1;
+	}
+	char buf[72];
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	char *endp;
+	errno = 0;
+	double d = strtod(buf, &endp);
+	if (endp != buf + len || errno == ERANGE || !isfinite(d))
+		return -1;
+	*v = d;
+	return 0;
+}
+
+int tg_csv_column(const struct tg_csv *c, int col, enum tg_csv_policy policy, double *out,
+		  struct tg_error *err)
+{
+	TG_FAIL_IF(col < 0 || col >= c->n_cols, err, TG_E_INVAL, "data: '%s': no column %d",
+		   c->path, col);
+	const char *name = c->names[col];
+	for (int32_t r = 0; r < c->n_rows; r++) {
+		const struct csv_line *ln = &c->rows[r];
+		const char *p = ln->start, *end = ln->start + ln->len;
+		const char *fs = NULL, *msg = NULL;
+		size_t fl = 0;
+		for (int i = 0; i <= col; i++)
+			next_field(&p, end, &fs, &fl, &msg);
+		trim(&fs, &fl);
+		TG_FAIL_IF(fl == 0, err, TG_E_PARSE, "data: %s:%d: column '%s' is empty; expected a number",
+			   c->path, ln->lineno, name);
+		double v;
+		if (parse_number(fs, fl, &v) < 0)
+			return TG_ERR(err, TG_E_PARSE,
+				      "data: %s:%d: column '%s': '%.*s' is not a number", c->path,
+				      ln->lineno, name, (int)(fl > 40 ? 40 : fl), fs);
+		if (policy != TG_CSV_ANY) {
+			if (v != v) {
+				TG_FAIL_IF(policy == TG_CSV_PRICE, err, TG_E_RANGE,
+					   "data: %s:%d: column '%s' is NaN; prices must be finite "
+					   "and > 0",
+					   c->path, ln->lineno, name);
+			} else {
+				TG_FAIL_IF(v <= 0.0, err, TG_E_RANGE,
+					   "data: %s:%d: column '%s' is %.*s; prices must be > 0",
+					   c->path, ln->lineno, name, (int)fl, fs);
+			}
+		}
+		out[r] = v;
+	}
+	return 0;
+}

@@ -1,0 +1,82 @@
+/* Price data for the benchmark: a seeded synthetic generator and a strict
+ * CSV loader. Both produce a tg_dataset laid out as a tg_batch (symbols x
+ * stride, NaN-padded past each symbol's bars).
+ */
+#ifndef TG_DATA_H
+#define TG_DATA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tg_error.h"
+#include "tg_kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tg_dataset {
+	int32_t n_symbols;
+	int32_t stride;    /* longest series */
+	int32_t *n_bars;   /* [n_symbols] */
+	double *close;     /* [n_symbols][stride] */
+	char **names;      /* [n_symbols] symbol names */
+	char source[600];  /* "synthetic seed=42" or the path loaded */
+};
+
+struct tg_synth_opts {
+	int32_t symbols;
+	int32_t bars;
+	uint64_t seed;
+};
+
+/* Geometric random walks, one independent stream per symbol. Only +, *, /
+ * on IEEE doubles: bit-identical on every machine and compiler. */
+int tg_data_synthetic(const struct tg_synth_opts *o, struct tg_dataset *ds, struct tg_error *err);
+
+struct tg_load_opts {
+	bool allow_nan;    /* NaN closes are gaps (atc); otherwise an error (run) */
+	int32_t min_bars;  /* a series with fewer bars is an error (0: no check) */
+	const char *min_bars_reason; /* "the longest moving average" */
+};
+
+/* path is one CSV file (one symbol) or a directory of *.csv files (one
+ * symbol each, sorted by name). Each file needs a header with a `close`
+ * column; other columns are ignored. Errors name file:line. */
+int tg_data_load(const char *path, const struct tg_load_opts *o, struct tg_dataset *ds,
+		 struct tg_error *err);
+
+void tg_data_free(struct tg_dataset *ds);
+
+/* A view of the whole dataset, or of symbols [first, first + count). */
+struct tg_batch tg_data_batch(const struct tg_dataset *ds);
+struct tg_batch tg_data_sub_batch(const struct tg_dataset *ds, int32_t first, int32_t count);
+int32_t tg_data_min_bars(const struct tg_dataset *ds);
+
+/* ---- generic CSV table (the loader and the conformance tests) ---------- */
+
+struct tg_csv;
+
+enum tg_csv_policy {
+	TG_CSV_ANY = 0,         /* any number, nan allowed (golden columns) */
+	TG_CSV_PRICE = 1,       /* finite and > 0 */
+	TG_CSV_PRICE_OR_NAN = 2 /* finite and > 0, or nan */
+};
+
+int tg_csv_open(const char *path, struct tg_csv **out, struct tg_error *err);
+void tg_csv_free(struct tg_csv *c);
+int tg_csv_columns(const struct tg_csv *c);
+const char *tg_csv_column_name(const struct tg_csv *c, int col);
+/* Column index by exact name, or case-insensitively when no exact match;
+ * -1 when absent. */
+int tg_csv_find(const struct tg_csv *c, const char *name);
+int32_t tg_csv_rows(const struct tg_csv *c);
+/* Parses column col of every row into out[rows]. */
+int tg_csv_column(const struct tg_csv *c, int col, enum tg_csv_policy policy, double *out,
+		  struct tg_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,79 @@
+/* The trendgpu-bench command line: option tables, the parser that reads
+ * them, help generated from them, and the commands (one file each).
+ */
+#ifndef TG_CLI_INTERNAL_H
+#define TG_CLI_INTERNAL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tg_error.h"
+#include "tg_kernels.h"
+
+enum tg_opt_type {
+	TG_OPT_FLAG,   /* int32_t *dest = 1 */
+	TG_OPT_INT,    /* int32_t *dest */
+	TG_OPT_U64,    /* uint64_t *dest */
+	TG_OPT_DOUBLE, /* double *dest */
+	TG_OPT_STRING, /* const char **dest */
+	TG_OPT_CHOICE, /* int32_t *dest = index into choices */
+};
+
+struct tg_opt {
+	const char *name;   /* long name without "--" */
+	enum tg_opt_type type;
+	void *dest;
+	const char *arg;    /* placeholder in help: "N", "FILE" */
+	const char *help;
+	double min, max;    /* numeric range, checked when min < max */
+	const char *const *choices; /* TG_OPT_CHOICE: NULL-terminated */
+};
+
+struct tg_opt_group {
+	const char *title;
+	const struct tg_opt *opts;
+	int n;
+};
+
+struct tg_cli_spec {
+	const char *command;     /* "run" */
+	const char *usage;       /* "run [options]" */
+	const char *description; /* paragraph(s) */
+	const struct tg_opt_group *groups;
+	int n_groups;
+	const char *epilog;      /* examples */
+};
+
+#define TG_CLI_HELP 1
+
+/* Parses argv[1..argc) against spec. Returns 0, TG_CLI_HELP when --help was
+ * given, or TG_E_INVAL with a message naming the option. Positional
+ * arguments (and everything after "--") go to pos. */
+int tg_cli_parse(const struct tg_cli_spec *spec, int argc, char **argv, const char **pos,
+		 int max_pos, int *n_pos, struct tg_error *err);
+void tg_cli_help(const struct tg_cli_spec *spec, FILE *f);
+
+/* The ATC parameter options shared by run and atc; returns how many were
+ * written into opts (cap >= 24). */
+int tg_cli_param_options(struct tg_atc_params *p, struct tg_opt *opts, int cap);
+/* Splits "a,b,c" into at most cap items (pointers into buf, which is
+ * modified); returns the count or TG_E_INVAL for an empty item. */
+int tg_cli_split_list(char *buf, const char **items, int cap);
+/* The full command line, shell-quoted where needed. */
+void tg_cli_command_line(int argc, char **argv, char *buf, size_t cap);
+
+/* Exit codes of design §4. */
+#define TG_EXIT_OK 0
+#define TG_EXIT_FAILURE 1
+#define TG_EXIT_USAGE 2
+
+/* Reports a usage error ("trendgpu-bench run: <msg>", then a pointer to
+ * --help) and returns TG_EXIT_USAGE. */
+int tg_cli_usage_error(const char *command, const struct tg_error *err);
+
+/* Commands return their exit code. */
+int tg_cmd_run(int argc, char **argv);
+int tg_cmd_atc(int argc, char **argv);
+int tg_cmd_info(int argc, char **argv);
+
+#endif

@@ -1,0 +1,95 @@
+/* `info`: build features, runtime probes and the machine. */
+#include <string.h>
+
+#include "cli_internal.h"
+#include "tg_json.h"
+#include "tg_machine.h"
+
+int tg_cmd_info(int argc, char **argv)
+{
+	int32_t json = 0;
+	const struct tg_opt opts[] = {
+		{"json", TG_OPT_FLAG, &json, NULL, "print the same facts as JSON", 0, 0, NULL},
+	};
+	const struct tg_opt_group groups[] = {{"Options", opts, 1}};
+	const struct tg_cli_spec spec = {
+		.command = "info",
+		.usage = "info [--json]",
+		.description = "Shows what this binary was built with (optional features and why "
+			       "any is off), which backends can run here and why not, and the "
+			       "machine: CPU, memory, operating system.",
+		.groups = groups,
+		.n_groups = 1,
+		.epilog = NULL,
+	};
+	struct tg_error err;
+	tg_error_clear(&err);
+	const char *pos[1];
+	int n_pos;
+	int rc = tg_cli_parse(&spec, argc, argv, pos, 0, &n_pos, &err);
+	if (rc == TG_CLI_HELP) {
+		tg_cli_help(&spec, stdout);
+		return TG_EXIT_OK;
+	}
+	if (rc < 0)
+		return tg_cli_usage_error("info", &err);
+
+	struct tg_machine m;
+	tg_machine_probe(&m);
+	const struct tg_build_info *b = tg_build_info();
+	const struct tg_backend_ops *const *all = tg_backends();
+
+	if (json) {
+		struct tg_sink *s = tg_sink_open_stream(stdout, "<stdout>");
+		if (!s)
+			return TG_EXIT_FAILURE;
+		struct tg_json j;
+		tg_json_init(&j, s, true);
+		tg_json_begin_object(&j);
+		tg_json_key(&j, "build");
+		tg_build_write_json(&j, b);
+		tg_json_key(&j, "machine");
+		tg_machine_write_json(&j, &m);
+		tg_json_key(&j, "backends");
+		tg_json_begin_array(&j);
+		for (int i = 0; all[i]; i++) {
+			char why[256];
+			int ok = all[i]->probe(why, sizeof(why)) == 0;
+			tg_json_begin_object(&j);
+			tg_json_kv_string(&j, "name", all[i]->name);
+			tg_json_kv_string(&j, "description", all[i]->description);
+			tg_json_kv_bool(&j, "available", ok);
+			if (!ok)
+				tg_json_kv_string(&j, "reason", why);
+			tg_json_end_object(&j);
+		}
+		tg_json_end_array(&j);
+		tg_json_end_object(&j);
+		rc = tg_json_finish(&j, &err);
+		rc |= tg_sink_close(s, &err);
+		return rc < 0 ? TG_EXIT_FAILURE : TG_EXIT_OK;
+	}
+
+	printf("trendgpu-bench %s (commit %s, %s build, %s)\n", b->version, b->git_commit,
+	       b->build_type, b->c_compiler);
+	if (b->sanitizers[0])
+		printf("sanitizers: %s\n", b->sanitizers);
+	printf("\nfeatures:\n");
+	for (int i = 0; i < b->n_features; i++)
+		printf("  %-6s %-4s %s\n", b->features[i].name, b->features[i].built ? "yes" : "no",
+		       b->features[i].detail);
+	printf("\nbackends:\n");
+	for (int i = 0; all[i]; i++) {
+		char why[256];
+		int ok = all[i]->probe(why, sizeof(why)) == 0;
+		printf("  %-6s %-11s %s\n", all[i]->name, ok ? "available" : "unavailable",
+		       ok ? all[i]->description : why);
+	}
+	printf("\nmachine:\n");
+	printf("  cpu     %s, %d logical CPUs (%d allowed)\n", m.cpu_model, m.logical_cpus,
+	       m.allowed_cpus);
+	printf("  memory  %.1f GiB\n", (double)m.memory_bytes / (1024.0 * 1024.0 * 1024.0));
+	printf("  os      %s, %s %s\n", m.os, m.kernel, m.arch);
+	printf("  host    %s\n", m.hostname);
+	return TG_EXIT_OK;
+}

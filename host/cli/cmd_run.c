@@ -1,0 +1,539 @@
+/* `run`: the benchmark. For every backend x MA mode it warms up, repeats,
+ * and records wall times; then it measures the accuracy of the approximate
+ * MAs against the exact ones and the agreement of every backend with the
+ * first, and writes results.json + summary.md into a new run directory.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli_internal.h"
+#include "tg_accuracy.h"
+#include "tg_clock.h"
+#include "tg_data.h"
+#include "tg_harness.h"
+#include "tg_log.h"
+#include "tg_report.h"
+#include "tg_str.h"
+
+#define MAX_BACKENDS 8
+/* Symbols per accuracy chunk: bounds the memory of the accuracy pass. */
+#define ACCURACY_CHUNK 16
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+struct run_opts {
+	const char *backends;
+	const char *ma;
+	int32_t symbols, bars;
+	uint64_t seed;
+	const char *data;
+	int32_t threads, reps, warmup;
+	const char *out;
+	int32_t no_accuracy, quiet;
+	struct tg_atc_params params;
+};
+
+static void progress(void *ctx, const char *label, int done, int total)
+{
+	(void)ctx;
+	fprintf(stderr, "\r\033[K[run] %s: %d/%d repetitions", label, done, total);
+	fflush(stderr);
+}
+
+/* profiles/run-<utc stamp>[-N], created; or the --out directory. */
+static int make_run_dir(const char *out, char *dir, size_t cap, struct tg_error *err)
+{
+	if (out) {
+		snprintf(dir, cap, "%s", out);
+		if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+			return TG_ERR(err, TG_E_IO, "run: --out '%s': cannot create: %s", dir,
+				      strerror(errno));
+		struct stat st;
+		TG_FAIL_IF(stat(dir, &st) != 0 || !S_ISDIR(st.st_mode), err, TG_E_IO,
+			   "run: --out '%s' exists and is not a directory", dir);
+		return 0;
+	}
+	const char *base = getenv("TG_PROFILES_DIR");
+	if (!base || !*base)
+		base = "profiles";
+	if (mkdir(base, 0777) != 0 && errno != EEXIST)
+		return TG_ERR(err, TG_E_IO, "run: cannot create '%s': %s", base, strerror(errno));
+	char stamp[32];
+	tg_clock_format_compact(tg_clock_realtime_ns(), stamp, sizeof(stamp));
+	for (int k = 1; k < 1000; k++) {
+		if (k == 1)
+			snprintf(dir, cap, "%s/run-%s", base, stamp);
+		else
+			snprintf(dir, cap, "%s/run-%s-%d", base, stamp, k);
+		if (mkdir(dir, 0777) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return TG_ERR(err, TG_E_IO, "run: cannot create '%s': %s", dir, strerror(errno));
+	}
+	return TG_ERR(err, TG_E_IO, "run: too many run directories named %s/run-%s-*", base, stamp);
+}
+
+static int write_outputs(const struct tg_run_results *r, struct tg_error *err)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/results.json", r->run_dir);
+	struct tg_sink *s = tg_sink_open_file(path, err);
+	if (!s)
+		return err ? err->code : TG_E_IO;
+	if (tg_report_results_json(r, s, err) < 0) {
+		tg_sink_abort(s);
+		return err->code;
+	}
+	TG_TRY(tg_sink_close(s, err));
+	snprintf(path, sizeof(path), "%s/summary.md", r->run_dir);
+	s = tg_sink_open_file(path, err);
+	if (!s)
+		return err ? err->code : TG_E_IO;
+	if (tg_report_summary_md(r, s, err) < 0) {
+		tg_sink_abort(s);
+		return err->code;
+	}
+	return tg_sink_close(s, err);
+}
+
+static void record_params(struct tg_run_results *r, const struct run_opts *o,
+			  const struct tg_dataset *ds, const char *const *backends, int nb,
+			  const int *modes, int nm)
+{
+	const struct tg_atc_params *p = &o->params;
+	char buf[160];
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < nb && used < sizeof(buf); i++)
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s", i ? "," : "",
+					 backends[i]);
+	tg_results_param_text(r, "backends", buf);
+	used = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < nm && used < sizeof(buf); i++)
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s", i ? "," : "",
+					 tg_ma_mode_name(modes[i]));
+	tg_results_param_text(r, "ma", buf);
+	tg_results_param_text(r, "data", ds->source);
+	tg_results_param_number(r, "symbols", ds->n_symbols);
+	tg_results_param_number(r, "bars", ds->stride);
+	tg_results_param_number(r, "min_bars", tg_data_min_bars(ds));
+	if (!o->data)
+		tg_results_param_number(r, "seed", (double)o->seed);
+	tg_results_param_number(r, "threads_requested", o->threads);
+	tg_results_param_number(r, "warmup", o->warmup);
+	tg_results_param_number(r, "reps", o->reps);
+	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
+		char key[32];
+		snprintf(key, sizeof(key), "%s_len", tg_family_name(f));
+		tg_results_param_number(r, key, p->length[f]);
+	}
+	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
+		char key[32];
+		snprintf(key, sizeof(key), "%s_w", tg_family_name(f));
+		tg_results_param_number(r, key, p->weight[f]);
+	}
+	tg_results_param_number(r, "lambda", p->lambda);
+	tg_results_param_number(r, "decay", p->decay);
+	tg_results_param_number(r, "cutout", p->cutout);
+	tg_results_param_text(r, "robustness", tg_robustness_name(p->robustness));
+	tg_results_param_number(r, "long_threshold", p->long_threshold);
+	tg_results_param_number(r, "short_threshold", p->short_threshold);
+	tg_results_param_number(r, "min_signal", p->min_signal);
+	tg_results_param_text(r, "lsma_point", tg_lsma_point_name(p->lsma_point));
+	tg_results_param_number(r, "strategy_mode", p->strategy_mode);
+}
+
+/* Exact vs approximate accuracy over all symbols, ACCURACY_CHUNK at a time. */
+static int accuracy_pass(const struct tg_backend_ops *ops, void *state,
+			 const struct tg_atc_params *base, const struct tg_dataset *ds,
+			 struct tg_accuracy *acc_out, struct tg_error *err)
+{
+	const int32_t chunk = ds->n_symbols < ACCURACY_CHUNK ? ds->n_symbols : ACCURACY_CHUNK;
+	const size_t plane = (size_t)chunk * (size_t)ds->stride;
+	double *buf = malloc(2 * 14 * plane * sizeof(double));
+	TG_FAIL_IF(!buf, err, TG_E_NOMEM, "run: out of memory for the accuracy pass (%zu MB)",
+		   2 * 14 * plane * sizeof(double) >> 20);
+	struct tg_atc_outputs o[2];
+	for (int m = 0; m < 2; m++) {
+		double *b = buf + (size_t)m * 14 * plane;
+		memset(&o[m], 0, sizeof(o[m]));
+		o[m].ma = b;
+		o[m].l1_signal = b + 6 * plane;
+		o[m].average = b + 12 * plane;
+	}
+	struct tg_accuracy_acc acc;
+	tg_accuracy_acc_init(&acc);
+	int rc = 0;
+	for (int32_t first = 0; first < ds->n_symbols && rc == 0 && !interrupted; first += chunk) {
+		int32_t count = ds->n_symbols - first < chunk ? ds->n_symbols - first : chunk;
+		struct tg_batch b = tg_data_sub_batch(ds, first, count);
+		for (int m = 0; m < 2 && rc == 0; m++) {
+			struct tg_atc_params p = *base;
+			p.ma_mode = m == 0 ? TG_MA_EXACT : TG_MA_APPROX;
+			struct tg_backend_timing t;
+			rc = ops->run(state, &p, &b, &o[m], &t, err);
+		}
+		if (rc == 0)
+			tg_accuracy_acc_add(&acc, &b, &o[0], &o[1]);
+	}
+	free(buf);
+	if (rc == 0 && interrupted)
+		rc = TG_ERR(err, TG_E_INTERRUPTED, "run: interrupted during the accuracy pass");
+	if (rc == 0) {
+		tg_accuracy_acc_finish(&acc, acc_out);
+		tg_strlcpy(acc_out->backend, ops->name, sizeof(acc_out->backend));
+	}
+	return rc;
+}
+
+static void mark_unavailable(struct tg_run_results *r, const char *backend, const int *modes,
+			     int nm, const char *why)
+{
+	for (int m = 0; m < nm; m++) {
+		struct tg_state_result *st = tg_results_add_state(r);
+		if (!st)
+			return;
+		tg_strlcpy(st->backend, backend, sizeof(st->backend));
+		tg_strlcpy(st->ma_mode, tg_ma_mode_name(modes[m]), sizeof(st->ma_mode));
+		st->available = false;
+		tg_strlcpy(st->error, why, sizeof(st->error));
+	}
+	tg_warn("run: backend %s skipped: %s", backend, why);
+}
+
+int tg_cmd_run(int argc, char **argv)
+{
+	struct run_opts o = {
+		.backends = "cpu", .ma = "exact,approx", .symbols = 20, .bars = 1500, .seed = 42,
+		.threads = 0, .reps = 10, .warmup = 2,
+	};
+	tg_atc_params_default(&o.params);
+	const struct tg_opt run_opts[] = {
+		{"backends", TG_OPT_STRING, &o.backends, "LIST",
+		 "comma-separated backends to compare (default cpu; 'trendgpu-bench info' lists "
+		 "them)",
+		 0, 0, NULL},
+		{"ma", TG_OPT_STRING, &o.ma, "LIST", "MA modes: exact, approx or both (default exact,approx)",
+		 0, 0, NULL},
+		{"symbols", TG_OPT_INT, &o.symbols, "N", "synthetic symbols (default 20)", 1, 10000000,
+		 NULL},
+		{"bars", TG_OPT_INT, &o.bars, "B", "bars per synthetic symbol (default 1500)", 2,
+		 100000000, NULL},
+		{"seed", TG_OPT_U64, &o.seed, "S", "seed of the synthetic random walks (default 42)",
+		 0, 0, NULL},
+		{"data", TG_OPT_STRING, &o.data, "PATH",
+		 "real data instead of synthetic: a CSV file, or a directory with one CSV per "
+		 "symbol (header timestamp,open,high,low,close,volume; the close column is used)",
+		 0, 0, NULL},
+		{"threads", TG_OPT_INT, &o.threads, "T",
+		 "worker threads of the CPU backends (default: one per available CPU)", 0, 4096,
+		 NULL},
+		{"reps", TG_OPT_INT, &o.reps, "R", "timed repetitions per state (default 10)", 1,
+		 1000000, NULL},
+		{"warmup", TG_OPT_INT, &o.warmup, "W", "untimed warm-up runs per state (default 2)", 0,
+		 1000000, NULL},
+		{"out", TG_OPT_STRING, &o.out, "DIR",
+		 "run directory to write (default: a new profiles/run-<UTC time>; TG_PROFILES_DIR "
+		 "changes profiles/)",
+		 0, 0, NULL},
+		{"no-accuracy", TG_OPT_FLAG, &o.no_accuracy, NULL,
+		 "skip the approx-vs-exact accuracy pass", 0, 0, NULL},
+		{"quiet", TG_OPT_FLAG, &o.quiet, NULL, "print only the paths written", 0, 0, NULL},
+	};
+	struct tg_opt param_opts[32];
+	int n_param = tg_cli_param_options(&o.params, param_opts, 32);
+	const struct tg_opt_group groups[] = {
+		{"Run options", run_opts, (int)(sizeof(run_opts) / sizeof(run_opts[0]))},
+		{"ATC parameters (spec §1)", param_opts, n_param},
+	};
+	const struct tg_cli_spec spec = {
+		.command = "run",
+		.usage = "run [--backends LIST] [--ma exact,approx] [--symbols N --bars B | --data "
+			 "PATH] [--threads T] [--reps R] [--out DIR] [parameters]",
+		.description =
+			"Benchmarks the ATC pipeline (54 moving averages, crossovers, two equity "
+			"layers, Average_Signal) on every requested backend and MA mode. Each state "
+			"gets warm-up runs, then timed repetitions of the wall time of one run over "
+			"the whole batch. The table gives median / min / max / stddev, throughput in "
+			"bar x MA updates per second, the speed-up of approximate over exact MAs, the "
+			"accuracy of approximate against exact (MA relative error, Layer-1 signal "
+			"agreement, Average_Signal sign agreement and max |delta|) and the agreement "
+			"of every backend with the first. results.json and summary.md go to a new "
+			"run directory. Ctrl-C stops after the run in flight and still writes the "
+			"results, marked incomplete.",
+		.groups = groups,
+		.n_groups = 2,
+		.epilog = "Examples:\n"
+			  "  trendgpu-bench run\n"
+			  "  trendgpu-bench run --backends cpu --ma exact --symbols 500 --bars 10000 "
+			  "--threads 1\n"
+			  "  trendgpu-bench run --data prices/ --reps 20 --out profiles/real\n",
+	};
+
+	struct tg_error err;
+	tg_error_clear(&err);
+	const char *pos[1];
+	int n_pos;
+	int rc = tg_cli_parse(&spec, argc, argv, pos, 0, &n_pos, &err);
+	if (rc == TG_CLI_HELP) {
+		tg_cli_help(&spec, stdout);
+		return TG_EXIT_OK;
+	}
+	if (rc < 0)
+		return tg_cli_usage_error("run", &err);
+
+	/* backends and modes */
+	char bbuf[256], mbuf[64];
+	tg_strlcpy(bbuf, o.backends, sizeof(bbuf));
+	tg_strlcpy(mbuf, o.ma, sizeof(mbuf));
+	const char *bnames[MAX_BACKENDS], *mnames[4];
+	int nb = tg_cli_split_list(bbuf, bnames, MAX_BACKENDS);
+	int nm = tg_cli_split_list(mbuf, mnames, 4);
+	if (nb < 0) {
+		TG_ERR(&err, TG_E_INVAL, "--backends '%s': expected a comma-separated list such as cpu,rust",
+		       o.backends);
+		return tg_cli_usage_error("run", &err);
+	}
+	if (nm < 0) {
+		TG_ERR(&err, TG_E_INVAL, "--ma '%s': expected exact, approx or exact,approx", o.ma);
+		return tg_cli_usage_error("run", &err);
+	}
+	int modes[2];
+	for (int i = 0; i < nm; i++) {
+		modes[i] = tg_ma_mode_parse(mnames[i]);
+		for (int j = 0; j < i; j++)
+			if (modes[j] == modes[i])
+				modes[i] = -2;
+		if (modes[i] < 0 || i >= 2) {
+			TG_ERR(&err, TG_E_INVAL, "--ma: '%s' is %s; expected exact and/or approx",
+			       mnames[i], modes[i] == -2 ? "given twice" : "not a mode");
+			return tg_cli_usage_error("run", &err);
+		}
+	}
+	const struct tg_backend_ops *ops[MAX_BACKENDS];
+	for (int i = 0; i < nb; i++) {
+		ops[i] = tg_backend_find(bnames[i]);
+		for (int j = 0; j < i; j++)
+			if (strcmp(bnames[j], bnames[i]) == 0) {
+				TG_ERR(&err, TG_E_INVAL, "--backends: '%s' is given twice", bnames[i]);
+				return tg_cli_usage_error("run", &err);
+			}
+		if (!ops[i] && strcmp(bnames[i], "cuda") != 0 && strcmp(bnames[i], "rust") != 0) {
+			char known[128] = "";
+			size_t used = 0;
+			const struct tg_backend_ops *const *all = tg_backends();
+			for (int k = 0; all[k] && used < sizeof(known); k++)
+				used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s",
+							 k ? ", " : "", all[k]->name);
+			TG_ERR(&err, TG_E_INVAL, "--backends: unknown backend '%s'; this build has: %s",
+			       bnames[i], known);
+			return tg_cli_usage_error("run", &err);
+		}
+	}
+
+	/* parameters: each mode must fit the data */
+	for (int m = 0; m < nm; m++) {
+		struct tg_atc_params p = o.params;
+		p.ma_mode = modes[m];
+		if (tg_atc_params_validate(&p, 0, &err) < 0)
+			return tg_cli_usage_error("run", &err);
+	}
+	struct tg_atc_params longest = o.params;
+	longest.ma_mode = TG_MA_EXACT;
+	int32_t need = tg_atc_max_length(&longest);
+
+	struct tg_dataset ds;
+	if (o.data) {
+		struct tg_load_opts lo = {.allow_nan = false,
+					  .min_bars = need,
+					  .min_bars_reason = "the longest moving average"};
+		rc = tg_data_load(o.data, &lo, &ds, &err);
+	} else {
+		struct tg_synth_opts so = {.symbols = o.symbols, .bars = o.bars, .seed = o.seed};
+		rc = tg_data_synthetic(&so, &ds, &err);
+	}
+	if (rc < 0) {
+		tg_log_error(&err);
+		return TG_EXIT_FAILURE;
+	}
+	for (int m = 0; m < nm; m++) {
+		struct tg_atc_params p = o.params;
+		p.ma_mode = modes[m];
+		if (tg_atc_params_validate(&p, tg_data_min_bars(&ds), &err) < 0) {
+			tg_data_free(&ds);
+			return tg_cli_usage_error("run", &err);
+		}
+	}
+
+	struct tg_run_results res;
+	tg_results_init(&res);
+	tg_cli_command_line(argc, argv, res.command, sizeof(res.command));
+	tg_clock_format_utc(tg_clock_realtime_ns(), res.created_utc, sizeof(res.created_utc));
+	tg_machine_probe(&res.machine);
+	res.build = tg_build_info();
+	for (int f = 0; f < TG_ATC_FAMILIES; f++)
+		res.family_names[f] = tg_family_name(f);
+	record_params(&res, &o, &ds, bnames, nb, modes, nm);
+	if (make_run_dir(o.out, res.run_dir, sizeof(res.run_dir), &err) < 0) {
+		tg_log_error(&err);
+		tg_results_fini(&res);
+		tg_data_free(&ds);
+		return TG_EXIT_FAILURE;
+	}
+
+	struct sigaction sa, old_sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_sa);
+	interrupted = 0;
+
+	const int tty = isatty(2) && !o.quiet;
+	const size_t cells = (size_t)ds.n_symbols * (size_t)ds.stride;
+	/* Average_Signal of the reference backend (the first that ran) per mode,
+	 * and of the backend being measured. */
+	double *ref_avg = malloc(2 * cells * sizeof(double));
+	double *cur_avg = malloc(2 * cells * sizeof(double));
+	int8_t *final_sig = malloc((size_t)ds.n_symbols);
+	const char *reference[2] = {NULL, NULL}; /* per mode */
+	int exit_code = TG_EXIT_OK;
+	if (!ref_avg || !cur_avg || !final_sig) {
+		tg_log(TG_LOG_ERROR, "run: out of memory for outputs of %d x %d bars", ds.n_symbols,
+		       ds.stride);
+		exit_code = TG_EXIT_FAILURE;
+		goto done;
+	}
+	struct tg_batch batch = tg_data_batch(&ds);
+
+	for (int b = 0; b < nb && !interrupted; b++) {
+		char why[256];
+		if (!ops[b]) {
+			snprintf(why, sizeof(why), "not built into this binary (configure with TG_WITH_%s=ON)",
+				 strcmp(bnames[b], "cuda") == 0 ? "CUDA" : "RUST");
+			mark_unavailable(&res, bnames[b], modes, nm, why);
+			continue;
+		}
+		if (ops[b]->probe(why, sizeof(why)) < 0) {
+			mark_unavailable(&res, bnames[b], modes, nm, why);
+			continue;
+		}
+		void *state = NULL;
+		struct tg_backend_config cfg = {.threads = o.threads, .device = 0, .hooks = NULL};
+		if (ops[b]->open(&cfg, &state, &err) < 0) {
+			mark_unavailable(&res, bnames[b], modes, nm, err.msg);
+			continue;
+		}
+		int ran[2] = {0, 0};
+		for (int m = 0; m < nm && !interrupted; m++) {
+			struct tg_state_result *st = tg_results_add_state(&res);
+			if (!st) {
+				tg_log(TG_LOG_ERROR, "run: out of memory");
+				exit_code = TG_EXIT_FAILURE;
+				break;
+			}
+			tg_strlcpy(st->backend, ops[b]->name, sizeof(st->backend));
+			tg_strlcpy(st->ma_mode, tg_ma_mode_name(modes[m]), sizeof(st->ma_mode));
+			struct tg_atc_params p = o.params;
+			p.ma_mode = modes[m];
+			struct tg_atc_outputs out;
+			memset(&out, 0, sizeof(out));
+			out.average = cur_avg + (size_t)modes[m] * cells;
+			out.final_signal = final_sig;
+			char label[48];
+			snprintf(label, sizeof(label), "%s %s", ops[b]->name, tg_ma_mode_name(modes[m]));
+			struct tg_harness_opts ho = {
+				.warmup = o.warmup, .reps = o.reps, .stop = &interrupted,
+				.progress = tty ? progress : NULL, .label = label,
+			};
+			rc = tg_harness_measure(ops[b], state, &p, &batch, &out, &ho, st, &err);
+			st->available = rc == 0 || (rc == TG_E_INTERRUPTED && st->n_samples > 0);
+			if (rc < 0 && rc != TG_E_INTERRUPTED) {
+				tg_strlcpy(st->error, err.msg, sizeof(st->error));
+				tg_log_error(&err);
+				exit_code = TG_EXIT_FAILURE;
+			}
+			ran[modes[m]] = rc == 0;
+		}
+		if (tty)
+			fprintf(stderr, "\r\033[K");
+		/* cross-backend agreement with the reference */
+		for (int m = 0; m < nm && !interrupted; m++) {
+			int mode = modes[m];
+			if (!ran[mode])
+				continue;
+			if (!reference[mode]) {
+				memcpy(ref_avg + (size_t)mode * cells, cur_avg + (size_t)mode * cells,
+				       cells * sizeof(double));
+				reference[mode] = ops[b]->name;
+				continue;
+			}
+			struct tg_agreement_acc acc;
+			tg_agreement_acc_init(&acc);
+			tg_agreement_acc_add(&acc, &batch, ref_avg + (size_t)mode * cells,
+					     cur_avg + (size_t)mode * cells);
+			struct tg_agreement *g = tg_results_add_agreement(&res);
+			if (g) {
+				tg_agreement_acc_finish(&acc, g);
+				tg_strlcpy(g->reference, reference[mode], sizeof(g->reference));
+				tg_strlcpy(g->backend, ops[b]->name, sizeof(g->backend));
+				tg_strlcpy(g->ma_mode, tg_ma_mode_name(mode), sizeof(g->ma_mode));
+			}
+		}
+		if (ran[TG_MA_EXACT] && ran[TG_MA_APPROX] && !o.no_accuracy && !interrupted) {
+			struct tg_accuracy *a = tg_results_add_accuracy(&res);
+			if (a && accuracy_pass(ops[b], state, &o.params, &ds, a, &err) < 0) {
+				res.n_accuracy--;
+				if (err.code != TG_E_INTERRUPTED) {
+					tg_log_error(&err);
+					exit_code = TG_EXIT_FAILURE;
+				}
+			}
+		}
+		ops[b]->close(state);
+	}
+
+done:
+	if (interrupted) {
+		res.complete = false;
+		snprintf(res.incomplete_reason, sizeof(res.incomplete_reason),
+			 "interrupted by SIGINT");
+		if (isatty(2))
+			fprintf(stderr, "\r\033[K");
+		tg_log(TG_LOG_ERROR, "run: interrupted; writing partial results");
+		exit_code = TG_EXIT_FAILURE;
+	}
+	sigaction(SIGINT, &old_sa, NULL);
+	if (write_outputs(&res, &err) < 0) {
+		tg_log_error(&err);
+		exit_code = TG_EXIT_FAILURE;
+	} else {
+		if (!o.quiet) {
+			struct tg_sink *so = tg_sink_open_stream(stdout, "<stdout>");
+			if (so) {
+				tg_sink_printf(so, "workload: %d symbols x %d bars (%s), %d reps after %d warm-up\n\n",
+					       ds.n_symbols, ds.stride, ds.source, o.reps, o.warmup);
+				tg_report_table(&res, so, &err);
+				tg_sink_putc(so, '\n');
+				tg_sink_close(so, NULL);
+			}
+		}
+		printf("results: %s/results.json\nsummary: %s/summary.md\n", res.run_dir, res.run_dir);
+	}
+	free(ref_avg);
+	free(cur_avg);
+	free(final_sig);
+	tg_results_fini(&res);
+	tg_data_free(&ds);
+	return exit_code;
+}

@@ -1,0 +1,68 @@
+/* trendgpu-bench: one binary, one command per file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_internal.h"
+#include "tg_config.h"
+#include "tg_log.h"
+
+struct command {
+	const char *name;
+	const char *summary;
+	int (*fn)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{"run", "benchmark the ATC pipeline on every backend and MA mode", tg_cmd_run},
+	{"atc", "run the pipeline on one CSV series and write every column (conformance)",
+	 tg_cmd_atc},
+	{"info", "build features, backends available here, machine", tg_cmd_info},
+};
+#define N_COMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: trendgpu-bench <command> [options]\n\n"
+		   "A GPU-aware benchmark and profiler for the Adaptive Trend Classification\n"
+		   "indicator on C, CUDA and Rust backends.\n\ncommands:\n");
+	for (int i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'trendgpu-bench <command> --help' describes each command;\n"
+		   "'trendgpu-bench --version' prints the version.\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct tg_error err;
+	tg_error_clear(&err);
+	if (tg_log_level_from_env(&err) < 0)
+		tg_log_error(&err);
+	if (argc < 2) {
+		usage(stderr);
+		return TG_EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		if (strcmp(cmd, "help") == 0 && argc > 2) {
+			for (int i = 0; i < N_COMMANDS; i++)
+				if (strcmp(argv[2], commands[i].name) == 0) {
+					char *help_argv[] = {argv[2], "--help", NULL};
+					return commands[i].fn(2, help_argv);
+				}
+			fprintf(stderr, "trendgpu-bench: unknown command '%s'\n", argv[2]);
+			return TG_EXIT_USAGE;
+		}
+		usage(stdout);
+		return TG_EXIT_OK;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("trendgpu-bench %s (commit %s)\n", TG_VERSION, TG_GIT_COMMIT);
+		return TG_EXIT_OK;
+	}
+	for (int i = 0; i < N_COMMANDS; i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "trendgpu-bench: unknown command '%s'\n\n", cmd);
+	usage(stderr);
+	return TG_EXIT_USAGE;
+}

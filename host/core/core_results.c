@@ -1,0 +1,130 @@
+#include "tg_results.h"
+#include "tg_str.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tg_results_init(struct tg_run_results *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->complete = true;
+}
+
+void tg_results_fini(struct tg_run_results *r)
+{
+	for (int i = 0; i < r->n_states; i++)
+		free(r->states[i].samples_ns);
+	free(r->states);
+	free(r->params);
+	free(r->accuracy);
+	free(r->agreement);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Grows *arr (of elem bytes) to hold one more element; returns it zeroed. */
+static void *append(void **arr, int *n, int *cap, size_t elem)
+{
+	if (*n == *cap) {
+		int nc = *cap ? *cap * 2 : 8;
+		void *na = realloc(*arr, (size_t)nc * elem);
+		if (!na)
+			return NULL;
+		*arr = na;
+		*cap = nc;
+	}
+	void *slot = (char *)*arr + (size_t)(*n) * elem;
+	memset(slot, 0, elem);
+	(*n)++;
+	return slot;
+}
+
+static struct tg_param *add_param(struct tg_run_results *r, const char *key)
+{
+	struct tg_param *p = append((void **)&r->params, &r->n_params, &r->cap_params, sizeof(*p));
+	if (p)
+		tg_strlcpy(p->key, key, sizeof(p->key));
+	return p;
+}
+
+int tg_results_param_text(struct tg_run_results *r, const char *key, const char *text)
+{
+	struct tg_param *p = add_param(r, key);
+	if (!p)
+		return TG_E_NOMEM;
+	tg_strlcpy(p->text, text, sizeof(p->text));
+	return 0;
+}
+
+int tg_results_param_number(struct tg_run_results *r, const char *key, double v)
+{
+	struct tg_param *p = add_param(r, key);
+	if (!p)
+		return TG_E_NOMEM;
+	p->is_number = true;
+	p->number = v;
+	snprintf(p->text, sizeof(p->text), "%.17g", v);
+	return 0;
+}
+
+struct tg_state_result *tg_results_add_state(struct tg_run_results *r)
+{
+	return append((void **)&r->states, &r->n_states, &r->cap_states, sizeof(*r->states));
+}
+
+struct tg_accuracy *tg_results_add_accuracy(struct tg_run_results *r)
+{
+	return append((void **)&r->accuracy, &r->n_accuracy, &r->cap_accuracy,
+		      sizeof(*r->accuracy));
+}
+
+struct tg_agreement *tg_results_add_agreement(struct tg_run_results *r)
+{
+	return append((void **)&r->agreement, &r->n_agreement, &r->cap_agreement,
+		      sizeof(*r->agreement));
+}
+
+const struct tg_state_result *tg_results_find_state(const struct tg_run_results *r,
+						    const char *backend, const char *ma_mode)
+{
+	for (int i = 0; i < r->n_states; i++)
+		if (strcmp(r->states[i].backend, backend) == 0 &&
+		    strcmp(r->states[i].ma_mode, ma_mode) == 0)
+			return &r->states[i];
+	return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+int tg_stats_compute(const double *samples, int n, struct tg_stats *out, struct tg_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->n = n;
+	if (n <= 0) {
+		out->median = out->mean = out->stddev = out->min = out->max = NAN;
+		return 0;
+	}
+	double *s = malloc((size_t)n * sizeof(double));
+	TG_FAIL_IF(!s, err, TG_E_NOMEM, "statistics: out of memory for %d samples", n);
+	memcpy(s, samples, (size_t)n * sizeof(double));
+	qsort(s, (size_t)n, sizeof(double), cmp_double);
+	out->min = s[0];
+	out->max = s[n - 1];
+	out->median = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+	/* Welford: stable for samples that are large and close together. */
+	double mean = 0.0, m2 = 0.0;
+	for (int i = 0; i < n; i++) {
+		double d = s[i] - mean;
+		mean += d / (double)(i + 1);
+		m2 += d * (s[i] - mean);
+	}
+	out->mean = mean;
+	out->stddev = n > 1 ? sqrt(m2 / (double)(n - 1)) : 0.0;
+	free(s);
+	return 0;
+}

@@ -1,0 +1,120 @@
+/* The results of a benchmark run: what `run` measures and what the
+ * writers in flame/ render (results.json, summary.md, the terminal table).
+ * Plain data, owned by struct tg_run_results; parameters are kept as typed
+ * key/value pairs so renderers need no knowledge of the workload.
+ */
+#ifndef TG_RESULTS_H
+#define TG_RESULTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tg_error.h"
+#include "tg_machine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TG_RESULTS_SCHEMA "trendgpu-bench/results"
+#define TG_RESULTS_SCHEMA_VERSION 1
+#define TG_RESULTS_FAMILIES 6
+
+struct tg_param {
+	char key[40];
+	char text[160];  /* always set */
+	bool is_number;
+	double number;   /* when is_number */
+};
+
+/* Summary statistics of raw samples (ns unless stated). */
+struct tg_stats {
+	int64_t n;
+	double median, mean, stddev, min, max;
+};
+
+struct tg_state_result {
+	char backend[16];
+	char ma_mode[8];      /* "exact" / "approx" */
+	bool available;       /* false: backend unavailable or failed */
+	char error[256];      /* why, when !available */
+	int threads;
+	int warmup;
+	int n_samples;
+	double *samples_ns;   /* owned, wall time per repetition */
+	struct tg_stats wall; /* over samples_ns */
+	double bar_mas;       /* bar x MA updates per repetition */
+	/* device-side split measured by the backend (0 = not measured) */
+	double h2d_ns, kernel_ns, d2h_ns;
+};
+
+struct tg_family_accuracy {
+	double mean_rel_err;      /* approx MA vs exact MA, bars where both valid */
+	double max_rel_err;
+	double frac_within_5pct;
+	double l1_sign_agreement; /* sign(S_approx) == sign(S_exact), all bars */
+};
+
+struct tg_accuracy {
+	char backend[16];
+	struct tg_family_accuracy family[TG_RESULTS_FAMILIES];
+	double avg_sign_agreement;   /* Average_Signal */
+	double avg_max_abs_diff;
+	double avg_frac_below_1e6;
+	int64_t bars;                /* bars compared */
+};
+
+/* Cross-backend agreement of Average_Signal for one MA mode. */
+struct tg_agreement {
+	char reference[16];
+	char backend[16];
+	char ma_mode[8];
+	double max_abs_diff;
+	double sign_agreement;
+	int64_t bars;
+};
+
+struct tg_run_results {
+	char command[1024];
+	char created_utc[32];
+	char run_dir[512];
+	bool complete;         /* false when interrupted */
+	char incomplete_reason[128];
+	struct tg_machine machine;
+	const struct tg_build_info *build;
+
+	struct tg_param *params;
+	int n_params, cap_params;
+
+	struct tg_state_result *states;
+	int n_states, cap_states;
+
+	struct tg_accuracy *accuracy;
+	int n_accuracy, cap_accuracy;
+
+	struct tg_agreement *agreement;
+	int n_agreement, cap_agreement;
+
+	const char *family_names[TG_RESULTS_FAMILIES];
+};
+
+void tg_results_init(struct tg_run_results *r);
+void tg_results_fini(struct tg_run_results *r);
+
+int tg_results_param_text(struct tg_run_results *r, const char *key, const char *text);
+int tg_results_param_number(struct tg_run_results *r, const char *key, double v);
+/* Returns a zeroed state appended to r, or NULL when out of memory. */
+struct tg_state_result *tg_results_add_state(struct tg_run_results *r);
+struct tg_accuracy *tg_results_add_accuracy(struct tg_run_results *r);
+struct tg_agreement *tg_results_add_agreement(struct tg_run_results *r);
+const struct tg_state_result *tg_results_find_state(const struct tg_run_results *r,
+						    const char *backend, const char *ma_mode);
+
+/* Statistics of n samples (copied and sorted internally); n may be 0. */
+int tg_stats_compute(const double *samples, int n, struct tg_stats *out, struct tg_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
