@@ -59,14 +59,13 @@ TG_HD double tg_ewm_step(struct tg_ewm *s, double x)
 }
 
 /* Crossover state machine (spec §5): returns the new state in {-1, 0, 1}.
- * NaN operands compare false, so they never cross. */
+ * NaN operands compare false, so they never cross. Branch-free: whether the
+ * close is above its MA is a coin flip the predictor cannot learn. */
 TG_HD int tg_cross_step(int state, double close, double ma, double prev_close, double prev_ma)
 {
-	if (close > ma && prev_close <= prev_ma)
-		return 1;
-	if (close < ma && prev_close >= prev_ma)
-		return -1;
-	return state;
+	int up = (close > ma) & (prev_close <= prev_ma);
+	int down = (close < ma) & (prev_close >= prev_ma);
+	return state + up * (1 - state) - down * (1 + state);
 }
 
 /* Equity recursion of spec §6 for one bar. prev is NaN on the first active
@@ -84,6 +83,15 @@ TG_HD double tg_equity_step(double prev, double sp, double r, double start, doub
 			a = sp > 0.0 ? r : -r;
 		e = (prev * d) * (1.0 + a);
 	}
+	return e < TG_EQUITY_FLOOR ? TG_EQUITY_FLOOR : e;
+}
+
+/* tg_equity_step after the first active bar, for a signal in {-1, 0, 1}
+ * and r with NaN replaced by 0: a = sp * r is then exactly +r, -r or 0
+ * (1 + -0.0 == 1), so the result is bit-identical, without branches. */
+TG_HD double tg_equity_next(double prev, double sp, double r_clean, double d)
+{
+	double e = (prev * d) * (1.0 + sp * r_clean);
 	return e < TG_EQUITY_FLOOR ? TG_EQUITY_FLOOR : e;
 }
 

@@ -103,7 +103,7 @@ static void family_pass(const struct tg_cpu_plan *plan, int family, const double
 	const double *ma[TG_ATC_SLOTS];
 	for (int k = 0; k < K; k++) {
 		sig[k] = 0;
-		eq[k] = NAN;
+		eq[k] = 1.0; /* Layer-1 start, used from bar 0 */
 		prev_ma[k] = NAN;
 		ma[k] = sc->ma[k];
 	}
@@ -111,11 +111,14 @@ static void family_pass(const struct tg_cpu_plan *plan, int family, const double
 	const int want_slots = rows->slot_eq[0] != NULL || rows->slot_sig[0] != NULL;
 
 	for (int32_t i = 0; i < n; i++) {
-		const double c = p[i], r = r1[i];
+		const double c = p[i];
+		/* bar 0 keeps the start equity; afterwards a = sig * r, NaN r -> 0 */
+		const double r = r1[i] == r1[i] ? r1[i] : 0.0;
+		const int first = i == 0;
 		double num = 0.0, wsum = 0.0;
 		for (int k = 0; k < K; k++) {
 			const double m = ma[k][i];
-			const double e = tg_equity_step(eq[k], (double)sig[k], r, 1.0, d);
+			const double e = first ? eq[k] : tg_equity_next(eq[k], (double)sig[k], r, d);
 			const int s = tg_cross_step(sig[k], c, m, prev_close, prev_ma[k]);
 			eq[k] = e;
 			sig[k] = s;

@@ -66,8 +66,9 @@ static inline void tg_window_advance(struct tg_window_sums *w, const double *x, 
 	} else {
 		double vout = x[i - L];
 		double in = vin == vin ? vin : 0.0, old = vout == vout ? vout : 0.0;
-		w->W = w->W - w->S + (double)L * in;
-		w->S = w->S - old + in;
+		/* one dependent add per chain per bar */
+		w->W = w->W + ((double)L * in - w->S);
+		w->S = w->S + (in - old);
 		w->nan += (vin != vin) - (vout != vout);
 	}
 }

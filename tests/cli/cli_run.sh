@@ -1,0 +1,73 @@
+# `run` end to end: table, results.json, summary.md, data directories,
+# unavailable backends, bad options.
+. "$(dirname "$0")/lib.sh"
+R="$TG_WORK/r1"
+expect_exit 0 "$TG_BIN" run --symbols 4 --bars 400 --reps 3 --warmup 1 --threads 2 --out "$R"
+for s in "backend MA" "cpu    exact" "cpu    approx" "speed-up approx vs exact (cpu)" \
+	"accuracy of approx vs exact (cpu)" "Average_Signal: sign agreement" "results: $R/results.json"; do
+	expect_in "$OUT" "$s"
+done
+J="$R/results.json"
+expect_json "$J" .schema trendgpu-bench/results
+expect_json "$J" .schema_version 1
+expect_json "$J" .complete true
+expect_json "$J" 'length(.states)' 2
+expect_json "$J" '.states[0].backend' cpu
+expect_json "$J" '.states[0].ma' exact
+expect_json "$J" '.states[1].ma' approx
+expect_json "$J" '.states[0].threads' 2
+expect_json "$J" 'length(.states[0].wall_ns.samples)' 3
+expect_json "$J" '.states[0].bar_mas_per_rep' 86400
+expect_json "$J" .params.symbols 4
+expect_json "$J" .params.robustness medium
+expect_json "$J" '.accuracy[0].backend' cpu
+expect_json "$J" 'length(.accuracy[0].families)' 6
+expect_json "$J" '.accuracy[0].bars' 1600
+expect_json "$J" '.speedup_approx_vs_exact[0].backend' cpu
+"$TG_JQ" "$J" .machine.cpu_model .build.version .build.features.cuda.built >/dev/null || fail "machine/build info"
+expect_in "$R/summary.md" "## Timing"
+expect_in "$R/summary.md" "## Accuracy of approximate vs exact (cpu backend, 1600 bars)"
+
+# default run directory under TG_PROFILES_DIR, exact only, quiet
+expect_exit 0 "$TG_BIN" run --symbols 2 --bars 200 --reps 2 --warmup 0 --ma exact --quiet
+dir=$(ls -d "$TG_PROFILES_DIR"/run-* | head -1)
+[ -f "$dir/results.json" ] || fail "no results.json under $TG_PROFILES_DIR"
+expect_json "$dir/results.json" 'length(.accuracy)' 0
+expect_not_in "$OUT" "backend MA"
+
+# real data from a directory of CSV files
+mkdir -p "$TG_WORK/data"
+for s in AAA BBB; do
+	{ echo "timestamp,open,high,low,close,volume"
+	  awk -v s=$RANDOM 'BEGIN { srand(s); p = 100; for (i = 0; i < 300; i++) { p *= 1 + (rand() - 0.5) / 50; printf "%d,1,1,1,%.6f,10\n", i, p } }'
+	} >"$TG_WORK/data/$s.csv"
+done
+expect_exit 0 "$TG_BIN" run --data "$TG_WORK/data" --reps 2 --warmup 0 --out "$TG_WORK/r2"
+expect_json "$TG_WORK/r2/results.json" .params.symbols 2
+expect_json "$TG_WORK/r2/results.json" .params.data "$TG_WORK/data"
+
+# a backend that is not built or not usable is reported, the run goes on
+expect_exit 0 "$TG_BIN" run --backends cpu,cuda,rust --symbols 2 --bars 200 --reps 1 --warmup 0 --out "$TG_WORK/r3"
+for b in cuda rust; do
+	if ! "$TG_BIN" info | grep -q "^  $b .*available"; then
+		expect_in "$ERR" "backend $b skipped"
+	fi
+done
+expect_json "$TG_WORK/r3/results.json" '.states[0].available' true
+
+# bad options and data
+expect_exit 2 "$TG_BIN" run --backends cpu,gpu
+expect_in "$ERR" "unknown backend 'gpu'"
+expect_exit 2 "$TG_BIN" run --backends cpu,cpu
+expect_in "$ERR" "'cpu' is given twice"
+expect_exit 2 "$TG_BIN" run --ma exact,fast
+expect_in "$ERR" "'fast' is not a mode"
+expect_exit 2 "$TG_BIN" run --reps 0
+expect_in "$ERR" "--reps: 0 is out of range"
+expect_exit 2 "$TG_BIN" run --bars 20
+expect_in "$ERR" "a series of 20 bars is shorter than the longest moving average (34 bars)"
+echo "close" >"$TG_WORK/data/CCC.csv"
+expect_exit 1 "$TG_BIN" run --data "$TG_WORK/data"
+expect_in "$ERR" "CCC.csv': a header but no data rows"
+expect_exit 1 "$TG_BIN" run --out /proc/version
+expect_in "$ERR" "/proc/version"

@@ -1,0 +1,135 @@
+#include "tg_test.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *tg_test_golden_dir(void)
+{
+	const char *env = getenv("TG_TEST_GOLDEN_DIR");
+	return env && *env ? env : TG_TEST_GOLDEN_DIR;
+}
+
+const char *tg_test_atc_path(char *buf, size_t cap, const char *name)
+{
+	snprintf(buf, cap, "%s/atc/%s", tg_test_golden_dir(), name);
+	return buf;
+}
+
+void tg_test_csv_open(struct tg_test_csv *t, const char *path)
+{
+	struct tg_error err;
+	tg_error_clear(&err);
+	snprintf(t->path, sizeof(t->path), "%s", path);
+	if (tg_csv_open(path, &t->csv, &err) < 0)
+		fail_msg("%s", err.msg);
+	t->rows = tg_csv_rows(t->csv);
+}
+
+void tg_test_csv_close(struct tg_test_csv *t)
+{
+	tg_csv_free(t->csv);
+	t->csv = NULL;
+}
+
+int tg_test_csv_has(const struct tg_test_csv *t, const char *column)
+{
+	int col = tg_csv_find(t->csv, column);
+	return col >= 0 && strcmp(tg_csv_column_name(t->csv, col), column) == 0;
+}
+
+double *tg_test_csv_column(const struct tg_test_csv *t, const char *column)
+{
+	if (!tg_test_csv_has(t, column))
+		fail_msg("%s: no column '%s'", t->path, column);
+	double *v = malloc((size_t)t->rows * sizeof(double) + 1);
+	assert_non_null(v);
+	struct tg_error err;
+	tg_error_clear(&err);
+	if (tg_csv_column(t->csv, tg_csv_find(t->csv, column), TG_CSV_ANY, v, &err) < 0)
+		fail_msg("%s", err.msg);
+	return v;
+}
+
+int tg_test_compare(const char *label, const double *got, const double *want, int32_t n,
+		    enum tg_test_tol kind, double tol)
+{
+	int bad = 0;
+	for (int32_t i = 0; i < n; i++) {
+		double a = got[i], b = want[i];
+		int ok;
+		if (a != a || b != b)
+			ok = (a != a) && (b != b);
+		else if (kind == TG_TOL_EQUAL)
+			ok = a == b;
+		else if (kind == TG_TOL_ABS)
+			ok = fabs(a - b) <= tol;
+		else
+			ok = fabs(a - b) <= tol * fmax(fabs(a), fabs(b));
+		if (!ok) {
+			if (bad < 3)
+				print_error("%s: bar %d: got %.17g, want %.17g\n", label, i, a, b);
+			bad++;
+		}
+	}
+	if (bad)
+		print_error("%s: %d of %d bars differ\n", label, bad, n);
+	return bad;
+}
+
+static double number(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	if (!json_is_number(v))
+		fail_msg("cases.json: '%s' is missing or not a number", key);
+	return json_number_value(v);
+}
+
+int tg_test_load_cases(struct tg_test_case *cases, int cap)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/atc/cases.json", tg_test_golden_dir());
+	json_error_t je;
+	json_t *root = json_load_file(path, 0, &je);
+	if (!root)
+		fail_msg("%s:%d: %s", path, je.line, je.text);
+	json_t *arr = json_object_get(root, "cases");
+	assert_true(json_is_array(arr));
+	int n = 0;
+	size_t i;
+	json_t *c;
+	json_array_foreach(arr, i, c)
+	{
+		assert_true(n < cap);
+		struct tg_test_case *tc = &cases[n++];
+		memset(tc, 0, sizeof(*tc));
+		snprintf(tc->name, sizeof(tc->name), "%s", json_string_value(json_object_get(c, "name")));
+		snprintf(tc->set_type, sizeof(tc->set_type), "%s",
+			 json_string_value(json_object_get(c, "set_type")));
+		tc->n_bars = (int32_t)json_integer_value(json_object_get(c, "n_bars"));
+		tc->has_approx = json_is_object(json_object_get(c, "approx"));
+		json_t *p = json_object_get(c, "params");
+		struct tg_atc_params *ap = &tc->params;
+		tg_atc_params_default(ap);
+		static const char *const len_keys[] = {"ema_len", "hull_len", "wma_len",
+						       "dema_len", "lsma_len", "kama_len"};
+		static const char *const w_keys[] = {"ema_w", "hma_w", "wma_w",
+						     "dema_w", "lsma_w", "kama_w"};
+		for (int f = 0; f < TG_ATC_FAMILIES; f++) {
+			ap->length[f] = (int32_t)number(p, len_keys[f]);
+			ap->weight[f] = number(p, w_keys[f]);
+		}
+		ap->lambda = number(p, "La");
+		ap->decay = number(p, "De");
+		ap->cutout = (int32_t)number(p, "cutout");
+		ap->long_threshold = number(p, "long_threshold");
+		ap->short_threshold = number(p, "short_threshold");
+		int r = tg_robustness_parse(json_string_value(json_object_get(p, "robustness")));
+		assert_true(r >= 0);
+		ap->robustness = r;
+	}
+	json_decref(root);
+	return n;
+}

@@ -1,0 +1,56 @@
+/* Helpers shared by the test programs: golden CSV columns, cases.json,
+ * tolerance comparisons with a readable first mismatch. */
+#ifndef TG_TEST_H
+#define TG_TEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "tg_data.h"
+#include "tg_kernels.h"
+
+/* Directory of tests/golden (compile-time TG_TEST_GOLDEN_DIR). */
+const char *tg_test_golden_dir(void);
+/* "<golden>/atc/<name>" into buf. */
+const char *tg_test_atc_path(char *buf, size_t cap, const char *name);
+
+/* A golden CSV loaded whole; columns parsed on demand. */
+struct tg_test_csv {
+	struct tg_csv *csv;
+	char path[512];
+	int32_t rows;
+};
+
+void tg_test_csv_open(struct tg_test_csv *t, const char *path);
+void tg_test_csv_close(struct tg_test_csv *t);
+int tg_test_csv_has(const struct tg_test_csv *t, const char *column);
+/* Returns a malloc'd column (fails the test when absent or malformed). */
+double *tg_test_csv_column(const struct tg_test_csv *t, const char *column);
+
+enum tg_test_tol {
+	TG_TOL_REL = 0,   /* |a-b| <= tol * max(|a|,|b|) */
+	TG_TOL_ABS = 1,   /* |a-b| <= tol */
+	TG_TOL_EQUAL = 2, /* identical values (signals) */
+};
+
+/* Compares n values; NaN positions must be identical. Returns the number of
+ * mismatches and prints the first few with their bar and label. */
+int tg_test_compare(const char *label, const double *got, const double *want, int32_t n,
+		    enum tg_test_tol kind, double tol);
+
+/* One case of golden/atc/cases.json. */
+struct tg_test_case {
+	char name[64];
+	char set_type[16];
+	int32_t n_bars;
+	struct tg_atc_params params;
+	int has_approx;
+};
+
+/* Loads every case (at most cap); fails the test on a malformed file. */
+int tg_test_load_cases(struct tg_test_case *cases, int cap);
+
+#endif

@@ -1,0 +1,425 @@
+/* host/bench: synthetic data, the CSV loader and its bad inputs, the
+ * accuracy metrics (checked against the reference's own cases.json), the
+ * harness with a fake backend. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tg_accuracy.h"
+#include "tg_data.h"
+#include "tg_harness.h"
+#include "tg_log.h"
+#include "tg_test.h"
+
+static char tmpdir[256];
+
+static int make_tmpdir(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tg_test_bench_XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tmpdir(void **state)
+{
+	(void)state;
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *write_file(const char *name, const char *content)
+{
+	static char path[512];
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	fputs(content, f);
+	fclose(f);
+	return path;
+}
+
+/* ---- synthetic ---- */
+
+static uint64_t fnv1a(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static void test_synthetic_deterministic(void **state)
+{
+	(void)state;
+	struct tg_synth_opts o = {.symbols = 5, .bars = 1000, .seed = 42};
+	struct tg_dataset a, b;
+	assert_int_equal(tg_data_synthetic(&o, &a, NULL), 0);
+	assert_int_equal(tg_data_synthetic(&o, &b, NULL), 0);
+	assert_memory_equal(a.close, b.close, 5 * 1000 * sizeof(double));
+	/* The exact bits are part of the contract: the same on every machine
+	 * and compiler (only +, *, / on doubles). */
+	uint64_t h = fnv1a(a.close, 5 * 1000 * sizeof(double));
+	print_message("synthetic seed 42 hash: %016llx\n", (unsigned long long)h);
+	assert_true(h == 0x67b7c5e312d2b2d1ull);
+	for (int i = 0; i < 5000; i++)
+		assert_true(isfinite(a.close[i]) && a.close[i] > 0);
+	assert_string_equal(a.names[3], "SYN0003");
+	/* adding symbols keeps the earlier ones */
+	struct tg_dataset c;
+	o.symbols = 8;
+	assert_int_equal(tg_data_synthetic(&o, &c, NULL), 0);
+	assert_memory_equal(a.close, c.close, 5 * 1000 * sizeof(double));
+	/* another seed, other data */
+	o.seed = 43;
+	struct tg_dataset d;
+	assert_int_equal(tg_data_synthetic(&o, &d, NULL), 0);
+	assert_true(memcmp(a.close, d.close, 1000 * sizeof(double)) != 0);
+	tg_data_free(&a);
+	tg_data_free(&b);
+	tg_data_free(&c);
+	tg_data_free(&d);
+	struct tg_error err;
+	o.symbols = 0;
+	assert_int_equal(tg_data_synthetic(&o, &a, &err), TG_E_RANGE);
+	assert_non_null(strstr(err.msg, "--symbols 0"));
+}
+
+/* ---- CSV ---- */
+
+static void expect_load_error(const char *name, const char *content, int allow_nan,
+			      int32_t min_bars, const char *needle)
+{
+	const char *path = write_file(name, content);
+	struct tg_dataset ds;
+	struct tg_error err;
+	tg_error_clear(&err);
+	struct tg_load_opts o = {.allow_nan = allow_nan, .min_bars = min_bars,
+				 .min_bars_reason = "the longest moving average"};
+	int rc = tg_data_load(path, &o, &ds, &err);
+	if (rc == 0)
+		fail_msg("%s: loaded, expected an error containing '%s'", name, needle);
+	if (!strstr(err.msg, needle))
+		fail_msg("%s: message '%s' lacks '%s'", name, err.msg, needle);
+}
+
+static void test_csv_bad_inputs(void **state)
+{
+	(void)state;
+	const char *hdr = "timestamp,open,high,low,close,volume\n";
+	char buf[512];
+	expect_load_error("empty.csv", "", 0, 0, "empty file");
+	expect_load_error("blank.csv", "\n\n", 0, 0, "empty file");
+	expect_load_error("nohdr.csv", "timestamp,open,high,low,volume\n1,2,3,4,5\n", 0, 0,
+			  "nohdr.csv:1: no 'close' column in the header 'timestamp,open,high,low,volume'");
+	expect_load_error("norows.csv", hdr, 0, 0, "a header but no data rows");
+	snprintf(buf, sizeof(buf), "%s1,1,1,1,10,5\n2,1,1,1,abc,5\n", hdr);
+	expect_load_error("text.csv", buf, 0, 0, "text.csv:3: column 'close': 'abc' is not a number");
+	snprintf(buf, sizeof(buf), "%s1,1,1,1,10,5\n2,1,1,1,,5\n", hdr);
+	expect_load_error("emptyfield.csv", buf, 0, 0, "emptyfield.csv:3: column 'close' is empty");
+	snprintf(buf, sizeof(buf), "%s1,1,1,1,10,5\n2,1,1,1,nan,5\n", hdr);
+	expect_load_error("nan.csv", buf, 0, 0, "nan.csv:3: column 'close' is NaN");
+	snprintf(buf, sizeof(buf), "%s1,1,1,1,10,5\n2,1,1,1,0,5\n", hdr);
+	expect_load_error("zero.csv", buf, 0, 0, "zero.csv:3: column 'close' is 0; prices must be > 0");
+	snprintf(buf, sizeof(buf), "%s1,1,1,1,-3.5,5\n", hdr);
+	expect_load_error("neg.csv", buf, 1, 0, "neg.csv:2: column 'close' is -3.5");
+	snprintf(buf, sizeof(buf), "%s1,1,1,1,inf,5\n", hdr);
+	expect_load_error("inf.csv", buf, 0, 0, "'inf' is not a number");
+	snprintf(buf, sizeof(buf), "%s1,1,1,1,1e999,5\n", hdr);
+	expect_load_error("huge.csv", buf, 0, 0, "'1e999' is not a number");
+	snprintf(buf, sizeof(buf), "%s1,1,1,1,10,5\n2,1,1,10,5\n", hdr);
+	expect_load_error("short.csv", buf, 0, 0, "short.csv:3: expected 6 fields as in the header, found 5");
+	snprintf(buf, sizeof(buf), "%s1,1,1,1,10,5\n\n2,1,1,1,11,5\n", hdr);
+	expect_load_error("gap.csv", buf, 0, 0, "gap.csv:3: empty line between rows");
+	snprintf(buf, sizeof(buf), "%s1,1,1,1,\"10,5\n", hdr);
+	expect_load_error("quote.csv", buf, 0, 0, "quote.csv:2: unterminated quoted field");
+	snprintf(buf, sizeof(buf), "%s1,1,1,1,10,5\n2,1,1,1,11,5\n", hdr);
+	expect_load_error("few.csv", buf, 0, 34,
+			  "few.csv': 2 bars, fewer than the longest moving average (34 bars)");
+}
+
+static void test_csv_nul_and_missing(void **state)
+{
+	(void)state;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/nul.csv", tmpdir);
+	FILE *f = fopen(path, "wb");
+	fwrite("close\n1\0\n", 1, 9, f);
+	fclose(f);
+	struct tg_dataset ds;
+	struct tg_error err;
+	struct tg_load_opts o = {0};
+	assert_int_equal(tg_data_load(path, &o, &ds, &err), TG_E_PARSE);
+	assert_non_null(strstr(err.msg, "NUL bytes"));
+	assert_int_equal(tg_data_load("/nonexistent/file.csv", &o, &ds, &err), TG_E_IO);
+	assert_non_null(strstr(err.msg, "/nonexistent/file.csv"));
+}
+
+static void test_csv_good_file(void **state)
+{
+	(void)state;
+	/* CRLF, BOM, quoted fields, spaces, a trailing blank line, other column
+	 * order, case-insensitive header, NaN allowed for atc */
+	const char *path = write_file("good.csv", "\xEF\xBB\xBFVolume,\"Close\",ts\r\n"
+						  "1, 10.5 ,a\r\n2,\"11\",b\r\n3,nan,c\r\n4,1e1,d\r\n\r\n");
+	struct tg_dataset ds;
+	struct tg_error err;
+	tg_error_clear(&err);
+	struct tg_load_opts o = {.allow_nan = true};
+	if (tg_data_load(path, &o, &ds, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(ds.n_symbols, 1);
+	assert_int_equal(ds.n_bars[0], 4);
+	assert_true(ds.close[0] == 10.5 && ds.close[1] == 11 && isnan(ds.close[2]) &&
+		    ds.close[3] == 10);
+	assert_string_equal(ds.names[0], "good");
+	tg_data_free(&ds);
+}
+
+static void test_csv_directory(void **state)
+{
+	(void)state;
+	char dir[400];
+	snprintf(dir, sizeof(dir), "%s/data", tmpdir);
+	mkdir(dir, 0777);
+	const char *hdr = "timestamp,open,high,low,close,volume\n";
+	char buf[4096], name[64];
+	/* b has 50 bars, a has 40: stride 50, NaN-padded */
+	for (int k = 0; k < 2; k++) {
+		int n = k == 0 ? 50 : 40;
+		size_t used = (size_t)snprintf(buf, sizeof(buf), "%s", hdr);
+		for (int i = 0; i < n; i++)
+			used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%d,1,1,1,%d.5,9\n", i,
+						 100 + i + k);
+		snprintf(name, sizeof(name), "data/%s.csv", k == 0 ? "b" : "a");
+		write_file(name, buf);
+	}
+	write_file("data/README.txt", "not data");
+	struct tg_dataset ds;
+	struct tg_error err;
+	struct tg_load_opts o = {.min_bars = 34, .min_bars_reason = "x"};
+	assert_int_equal(tg_data_load(dir, &o, &ds, &err), 0);
+	assert_int_equal(ds.n_symbols, 2);
+	assert_string_equal(ds.names[0], "a");
+	assert_string_equal(ds.names[1], "b");
+	assert_int_equal(ds.stride, 50);
+	assert_int_equal(ds.n_bars[0], 40);
+	assert_true(ds.close[0] == 101.5 && isnan(ds.close[45]));
+	assert_int_equal(tg_data_min_bars(&ds), 40);
+	struct tg_batch sub = tg_data_sub_batch(&ds, 1, 1);
+	assert_true(sub.close[0] == 100.5 && sub.n_bars[0] == 50);
+	tg_data_free(&ds);
+	/* one bad file fails the whole load, naming it */
+	write_file("data/c.csv", "close\n-1\n");
+	assert_true(tg_data_load(dir, &o, &ds, &err) < 0);
+	assert_non_null(strstr(err.msg, "c.csv:2"));
+	/* a directory without CSV files */
+	char empty[400];
+	snprintf(empty, sizeof(empty), "%s/empty", tmpdir);
+	mkdir(empty, 0777);
+	assert_int_equal(tg_data_load(empty, &o, &ds, &err), TG_E_INVAL);
+	assert_non_null(strstr(err.msg, "no .csv files"));
+}
+
+/* ---- accuracy: reproduces the reference's cases.json numbers ---- */
+
+static void test_accuracy_matches_cases_json(void **state)
+{
+	(void)state;
+	static const char *const fam[6] = {"EMA", "HMA", "WMA", "DEMA", "LSMA", "KAMA"};
+	/* case A, from cases.json */
+	const double mean_rel[6] = {0.005169048603166262, 1.4875608531704624e-16,
+				    1.179165466514971e-16, 0.009877038762686809,
+				    0.022600764860017997, 0.06581846250968525};
+	const double within5[6] = {1.0, 1.0, 1.0, 1.0, 0.8830715532286213, 0.5133333333333333};
+	const double l1_agree[6] = {0.85, 0.9483333333333334, 0.9366666666666666,
+				    0.8216666666666667, 0.5183333333333333, 0.7883333333333333};
+	char path[600];
+	struct tg_test_csv ex, ap;
+	tg_test_csv_open(&ex, tg_test_atc_path(path, sizeof(path), "A_grw_default_exact.csv"));
+	tg_test_csv_open(&ap, tg_test_atc_path(path, sizeof(path), "A_grw_default_approx.csv"));
+	int32_t n = ex.rows;
+	double *buf[2][13];
+	char col[64];
+	for (int f = 0; f < 6; f++) {
+		snprintf(col, sizeof(col), "MA_%s", fam[f]);
+		buf[0][f] = tg_test_csv_column(&ex, col);
+		snprintf(col, sizeof(col), "AMA_%s", fam[f]);
+		buf[1][f] = tg_test_csv_column(&ap, col);
+		snprintf(col, sizeof(col), "%s_Signal", fam[f]);
+		buf[0][6 + f] = tg_test_csv_column(&ex, col);
+		buf[1][6 + f] = tg_test_csv_column(&ap, col);
+	}
+	buf[0][12] = tg_test_csv_column(&ex, "Average_Signal");
+	buf[1][12] = tg_test_csv_column(&ap, "Average_Signal");
+	/* lay the columns out as backend outputs of a 1-symbol batch */
+	double *o[2];
+	struct tg_atc_outputs out[2];
+	for (int m = 0; m < 2; m++) {
+		o[m] = malloc(13 * (size_t)n * sizeof(double));
+		for (int c = 0; c < 13; c++)
+			memcpy(o[m] + (size_t)c * n, buf[m][c], (size_t)n * sizeof(double));
+		memset(&out[m], 0, sizeof(out[m]));
+		out[m].ma = o[m];
+		out[m].l1_signal = o[m] + 6 * (size_t)n;
+		out[m].average = o[m] + 12 * (size_t)n;
+	}
+	struct tg_batch b = {.close = NULL, .n_bars = NULL, .n_symbols = 1, .stride = n};
+	struct tg_accuracy_acc acc;
+	tg_accuracy_acc_init(&acc);
+	tg_accuracy_acc_add(&acc, &b, &out[0], &out[1]);
+	struct tg_accuracy r;
+	tg_accuracy_acc_finish(&acc, &r);
+	for (int f = 0; f < 6; f++) {
+		/* mean relative error within rounding of the reference's numpy */
+		assert_true(fabs(r.family[f].mean_rel_err - mean_rel[f]) <= 1e-6 * mean_rel[f] + 1e-17);
+		assert_true(r.family[f].frac_within_5pct == within5[f]);
+		assert_true(r.family[f].l1_sign_agreement == l1_agree[f]);
+	}
+	assert_true(fabs(r.avg_max_abs_diff - 1.0078543068001864) < 1e-12);
+	assert_true(r.avg_sign_agreement == 0.8733333333333333);
+	assert_true(r.avg_frac_below_1e6 == 0.31833333333333336);
+	assert_int_equal(r.bars, 600);
+	/* agreement of a series with itself, and with a shifted copy */
+	struct tg_agreement_acc ag;
+	tg_agreement_acc_init(&ag);
+	tg_agreement_acc_add(&ag, &b, out[0].average, out[0].average);
+	struct tg_agreement g;
+	tg_agreement_acc_finish(&ag, &g);
+	assert_true(g.max_abs_diff == 0 && g.sign_agreement == 1.0 && g.bars == 600);
+	tg_agreement_acc_init(&ag);
+	tg_agreement_acc_add(&ag, &b, out[0].average, out[1].average);
+	tg_agreement_acc_finish(&ag, &g);
+	assert_true(g.sign_agreement == 0.8733333333333333);
+	for (int m = 0; m < 2; m++) {
+		for (int c = 0; c < 13; c++)
+			free(buf[m][c]);
+		free(o[m]);
+	}
+	tg_test_csv_close(&ex);
+	tg_test_csv_close(&ap);
+	assert_int_equal(tg_sign_class(NAN), 2);
+	assert_int_equal(tg_sign_class(-0.0), 0);
+}
+
+/* ---- harness with a fake backend ---- */
+
+static int fake_runs, fake_fail_at;
+static volatile sig_atomic_t fake_stop;
+
+static int fake_probe(char *why, size_t cap)
+{
+	(void)why;
+	(void)cap;
+	return 0;
+}
+
+static int fake_open(const struct tg_backend_config *c, void **s, struct tg_error *e)
+{
+	(void)c;
+	(void)e;
+	*s = NULL;
+	return 0;
+}
+
+static int fake_run(void *s, const struct tg_atc_params *p, const struct tg_batch *b,
+		    const struct tg_atc_outputs *o, struct tg_backend_timing *t, struct tg_error *e)
+{
+	(void)s;
+	(void)p;
+	(void)b;
+	(void)o;
+	fake_runs++;
+	t->kernel_ns = 1000.0 * fake_runs;
+	t->h2d_ns = 10;
+	t->d2h_ns = 20;
+	if (fake_runs == fake_fail_at)
+		return TG_ERR(e, TG_E_DEVICE, "fake: device lost");
+	if (fake_runs == 4)
+		fake_stop = 1 * (fake_fail_at == -1);
+	return 0;
+}
+
+static int fake_threads(void *s)
+{
+	(void)s;
+	return 3;
+}
+
+static void fake_close(void *s)
+{
+	(void)s;
+}
+
+static const struct tg_backend_ops fake_ops = {"fake", "test double", fake_probe, fake_open,
+					       fake_run, fake_threads, fake_close};
+
+static void test_harness_counts_and_stats(void **state)
+{
+	(void)state;
+	struct tg_atc_params p;
+	tg_atc_params_default(&p);
+	int32_t bars[2] = {100, 50};
+	struct tg_batch b = {.close = NULL, .n_bars = bars, .n_symbols = 2, .stride = 100};
+	struct tg_atc_outputs o = {0};
+	struct tg_state_result st;
+	memset(&st, 0, sizeof(st));
+	struct tg_harness_opts ho = {.warmup = 2, .reps = 5, .stop = &fake_stop, .label = "fake"};
+	fake_runs = 0;
+	fake_fail_at = 0;
+	fake_stop = 0;
+	assert_int_equal(tg_harness_measure(&fake_ops, NULL, &p, &b, &o, &ho, &st, NULL), 0);
+	assert_int_equal(fake_runs, 7);
+	assert_int_equal(st.n_samples, 5);
+	assert_int_equal(st.wall.n, 5);
+	assert_int_equal(st.threads, 3);
+	assert_int_equal(st.warmup, 2);
+	assert_true(st.bar_mas == 150.0 * 54);
+	assert_true(st.wall.min <= st.wall.median && st.wall.median <= st.wall.max);
+	/* device split: medians of the timed reps' values 3000..7000 */
+	assert_true(st.kernel_ns == 5000.0 && st.h2d_ns == 10 && st.d2h_ns == 20);
+	free(st.samples_ns);
+
+	/* an error stops it and is reported */
+	memset(&st, 0, sizeof(st));
+	fake_runs = 0;
+	fake_fail_at = 5;
+	struct tg_error err;
+	assert_int_equal(tg_harness_measure(&fake_ops, NULL, &p, &b, &o, &ho, &st, &err), TG_E_DEVICE);
+	assert_int_equal(st.n_samples, 2);
+	assert_string_equal(err.msg, "fake: device lost");
+	free(st.samples_ns);
+
+	/* SIGINT (the stop flag) after the 4th run: 2 samples kept */
+	memset(&st, 0, sizeof(st));
+	fake_runs = 0;
+	fake_fail_at = -1;
+	fake_stop = 0;
+	assert_int_equal(tg_harness_measure(&fake_ops, NULL, &p, &b, &o, &ho, &st, &err),
+			 TG_E_INTERRUPTED);
+	assert_int_equal(st.n_samples, 2);
+	assert_non_null(strstr(err.msg, "interrupted after 2 of 5"));
+	free(st.samples_ns);
+
+	ho.reps = 0;
+	assert_int_equal(tg_harness_measure(&fake_ops, NULL, &p, &b, &o, &ho, &st, &err), TG_E_RANGE);
+}
+
+int main(void)
+{
+	tg_log_set_level(TG_LOG_ERROR);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_synthetic_deterministic),
+		cmocka_unit_test(test_csv_bad_inputs),
+		cmocka_unit_test(test_csv_nul_and_missing),
+		cmocka_unit_test(test_csv_good_file),
+		cmocka_unit_test(test_csv_directory),
+		cmocka_unit_test(test_accuracy_matches_cases_json),
+		cmocka_unit_test(test_harness_counts_and_stats),
+	};
+	return cmocka_run_group_tests_name("bench", tests, make_tmpdir, remove_tmpdir);
+}

@@ -1,0 +1,613 @@
+/* kernels/: parameters, every moving average against a brute-force
+ * O(L)-per-bar reference in long double, and the C backend's batch API
+ * (threads, uneven series, padding, optional outputs, hooks). */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu_internal.h"
+#include "tg_atc_math.h"
+#include "tg_test.h"
+
+/* ---- data ---- */
+
+static uint64_t rng_state = 0x12345678abcdefull;
+
+static double urand(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (double)(rng_state >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* A random walk around 100 with optional NaN gaps and flat stretches. */
+static double *walk(int32_t n, int with_nan, int with_flat)
+{
+	double *p = malloc((size_t)n * sizeof(double));
+	double v = 100.0;
+	for (int32_t i = 0; i < n; i++) {
+		v *= 1.0 + 0.02 * (urand() - 0.5);
+		p[i] = v;
+	}
+	if (with_flat)
+		for (int32_t i = n / 3; i < n / 3 + 60 && i < n; i++)
+			p[i] = 105.5;
+	if (with_nan)
+		for (int32_t i = n / 2; i < n / 2 + 4 && i < n; i++)
+			p[i] = NAN;
+	return p;
+}
+
+static int window_has_nan(const double *p, int32_t i, int32_t L)
+{
+	for (int32_t j = i - L + 1; j <= i; j++)
+		if (p[j] != p[j])
+			return 1;
+	return 0;
+}
+
+static double ref_wma(const double *p, int32_t i, int32_t L)
+{
+	if (i < L - 1 || window_has_nan(p, i, L))
+		return NAN;
+	long double s = 0;
+	for (int32_t j = 1; j <= L; j++)
+		s += (long double)j * p[i - L + j];
+	return (double)(s / ((long double)L * (L + 1) / 2));
+}
+
+static double ref_lsma(const double *p, int32_t i, int32_t L, int penultimate)
+{
+	if (i < L - 1 || window_has_nan(p, i, L))
+		return NAN;
+	long double sx = 0, sy = 0, sxy = 0, sxx = 0;
+	for (int32_t j = 0; j < L; j++) {
+		long double x = j, y = p[i - L + 1 + j];
+		sx += x;
+		sy += y;
+		sxy += x * y;
+		sxx += x * x;
+	}
+	long double m = (L * sxy - sx * sy) / (L * sxx - sx * sx);
+	long double b = (sy - m * sx) / L;
+	return (double)(b + m * (penultimate ? L - 2 : L - 1));
+}
+
+static void expect_close(const char *what, const double *got, const double *want, int32_t n,
+			 double tol)
+{
+	char label[128];
+	snprintf(label, sizeof(label), "%s", what);
+	assert_int_equal(tg_test_compare(label, got, want, n, TG_TOL_REL, tol), 0);
+}
+
+/* ---- parameters ---- */
+
+static void test_params_defaults_and_lengths(void **state)
+{
+	(void)state;
+	struct tg_atc_params p;
+	tg_atc_params_default(&p);
+	assert_int_equal(tg_atc_params_validate(&p, 1500, NULL), 0);
+	int32_t len[9];
+	const int32_t medium[9] = {28, 29, 30, 32, 34, 27, 26, 24, 22};
+	tg_atc_slot_lengths(&p, TG_FAM_EMA, len);
+	assert_memory_equal(len, medium, sizeof(len));
+	p.robustness = TG_ROBUST_WIDE;
+	const int32_t wide[9] = {28, 29, 31, 33, 35, 27, 25, 23, 21};
+	tg_atc_slot_lengths(&p, TG_FAM_KAMA, len);
+	assert_memory_equal(len, wide, sizeof(len));
+	p.robustness = TG_ROBUST_NARROW;
+	const int32_t narrow[9] = {28, 29, 30, 31, 32, 27, 26, 25, 24};
+	tg_atc_slot_lengths(&p, TG_FAM_HMA, len);
+	assert_memory_equal(len, narrow, sizeof(len));
+	assert_int_equal(tg_atc_max_length(&p), 32);
+	assert_int_equal(tg_atc_min_length(&p), 24);
+	assert_int_equal(tg_family_parse("kama"), TG_FAM_KAMA);
+	assert_int_equal(tg_family_parse("XYZ"), -1);
+	assert_string_equal(tg_slot_name(8), "MA_4");
+}
+
+static void expect_invalid(struct tg_atc_params *p, int32_t bars, const char *needle)
+{
+	struct tg_error err;
+	tg_error_clear(&err);
+	int rc = tg_atc_params_validate(p, bars, &err);
+	assert_true(rc < 0);
+	if (!strstr(err.msg, needle))
+		fail_msg("message '%s' lacks '%s'", err.msg, needle);
+	tg_atc_params_default(p);
+}
+
+static void test_params_invalid(void **state)
+{
+	(void)state;
+	struct tg_atc_params p;
+	tg_atc_params_default(&p);
+	p.length[TG_FAM_EMA] = 7; /* medium: 7 - 6 = 1 < 2 */
+	expect_invalid(&p, 0, "--ema-len must be at least 8");
+	p.length[TG_FAM_KAMA] = 2;
+	p.ma_mode = TG_MA_APPROX; /* approx only needs the base length */
+	assert_int_equal(tg_atc_params_validate(&p, 100, NULL), 0);
+	p.length[TG_FAM_KAMA] = 1;
+	expect_invalid(&p, 0, "--kama-len 1");
+	p.weight[TG_FAM_HMA] = -1;
+	expect_invalid(&p, 0, "--hma-w");
+	p.weight[TG_FAM_HMA] = NAN;
+	expect_invalid(&p, 0, "--hma-w");
+	p.decay = 100;
+	expect_invalid(&p, 0, "--decay");
+	p.lambda = INFINITY;
+	expect_invalid(&p, 0, "--lambda");
+	p.cutout = -1;
+	expect_invalid(&p, 0, "--cutout -1");
+	p.cutout = 500;
+	expect_invalid(&p, 500, "--cutout 500");
+	expect_invalid(&p, 33, "shorter than the longest moving average (34 bars)");
+	p.short_threshold = 0.5;
+	expect_invalid(&p, 0, "--short-threshold");
+	p.robustness = 7;
+	expect_invalid(&p, 0, "--robustness");
+	p.ma_mode = 3;
+	expect_invalid(&p, 0, "--ma");
+	p.min_signal = -1;
+	expect_invalid(&p, 0, "--min-signal");
+	p.length[0] = 2000000;
+	expect_invalid(&p, 0, "maximum");
+}
+
+/* ---- shared math ---- */
+
+static void test_math_steps(void **state)
+{
+	(void)state;
+	/* equity: first active bar = start floored; then (e*d)*(1+a) */
+	assert_true(tg_equity_step(NAN, NAN, NAN, 0.2, 0.9997) == 0.25);
+	assert_true(tg_equity_step(1.0, 1.0, 0.01, 1.0, 0.9997) == (1.0 * 0.9997) * 1.01);
+	assert_true(tg_equity_step(1.0, -1.0, 0.01, 1.0, 0.9997) == (1.0 * 0.9997) * 0.99);
+	assert_true(tg_equity_step(1.0, 0.0, 0.01, 1.0, 0.5) == 0.5);
+	assert_true(tg_equity_step(1.0, 1.0, NAN, 1.0, 0.5) == 0.5);
+	assert_true(tg_equity_step(0.26, 1.0, -0.5, 1.0, 1.0) == 0.25);
+	/* crossovers: equality never triggers, a move out of equality does */
+	assert_int_equal(tg_cross_step(0, 10, 10, 9, 9), 0);
+	assert_int_equal(tg_cross_step(0, 11, 10, 10, 10), 1);
+	assert_int_equal(tg_cross_step(1, 9, 10, 10, 10), -1);
+	assert_int_equal(tg_cross_step(-1, 11, 10, NAN, 10), -1);
+	/* rounding: ties to even, non-finite -> NaN */
+	assert_true(tg_round2_ratio(1.0, 3.0) == 0.33);
+	assert_true(tg_round2_ratio(0.125, 1.0) == 0.12);
+	assert_true(isnan(tg_round2_ratio(1.0, 0.0)));
+	assert_true(tg_cut(0.11, 0.1, -0.1) == 1.0 && tg_cut(-0.2, 0.1, -0.1) == -1.0);
+	assert_true(tg_cut(NAN, 0.1, -0.1) == 0.0 && tg_cut(0.1, 0.1, -0.1) == 0.0);
+	/* growth: bars [1,1,2,...], 1 before the cutout */
+	assert_true(tg_growth(0, 0.5, 0) == tg_growth(1, 0.5, 0));
+	assert_true(tg_growth(5, 0.5, 10) == 1.0);
+	assert_true(tg_growth(10, 0.5, 10) == 1.0);
+	assert_true(tg_growth(100000, 1.0, 0) == 1.7976931348623157e308);
+	assert_int_equal(tg_final_signal(0.005, 0.01), 0);
+	assert_int_equal(tg_final_signal(-0.3, 0.01), -1);
+	assert_int_equal(tg_final_signal(NAN, 0.01), 0);
+}
+
+/* ---- exact MAs vs brute force ---- */
+
+static void test_wma_lsma_hma_vs_reference(void **state)
+{
+	(void)state;
+	const int32_t n = 3000;
+	for (int variant = 0; variant < 3; variant++) {
+		double *p = walk(n, variant >= 1, variant == 2);
+		double *got = malloc((size_t)n * sizeof(double)), *want = malloc((size_t)n * sizeof(double));
+		double *tmp = malloc(2 * (size_t)n * sizeof(double));
+		const int32_t lens[] = {2, 3, 22, 28, 35, 200};
+		for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+			int32_t L = lens[li];
+			tg_cpu_wma(p, n, L, got);
+			for (int32_t i = 0; i < n; i++)
+				want[i] = ref_wma(p, i, L);
+			expect_close("wma", got, want, n, 1e-13);
+			for (int pen = 0; pen < 2; pen++) {
+				if (pen && L < 3)
+					continue;
+				tg_cpu_lsma(p, n, L, pen ? TG_LSMA_PENULTIMATE : TG_LSMA_LAST, got);
+				for (int32_t i = 0; i < n; i++)
+					want[i] = ref_lsma(p, i, L, pen);
+				expect_close("lsma", got, want, n, 1e-12);
+			}
+			/* Hull from reference WMAs */
+			int32_t half = L / 2 > 0 ? L / 2 : 1, root = 1;
+			while ((root + 1) * (root + 1) <= L)
+				root++;
+			double *diff = malloc((size_t)n * sizeof(double));
+			for (int32_t i = 0; i < n; i++)
+				diff[i] = 2.0 * ref_wma(p, i, half) - ref_wma(p, i, L);
+			for (int32_t i = 0; i < n; i++)
+				want[i] = ref_wma(diff, i, root);
+			tg_cpu_hma(p, n, L, got, tmp);
+			expect_close("hma", got, want, n, 1e-11);
+			/* warm-up: first valid index of the true Hull */
+			if (variant == 0)
+				assert_true(isnan(got[L + root - 3]) && !isnan(got[L + root - 2]));
+			free(diff);
+		}
+		free(p);
+		free(got);
+		free(want);
+		free(tmp);
+	}
+}
+
+static void test_running_sums_do_not_drift(void **state)
+{
+	(void)state;
+	/* 200k bars over six orders of magnitude: the resync keeps the error at
+	 * rounding level. */
+	const int32_t n = 200000, L = 34;
+	double *p = malloc((size_t)n * sizeof(double)), *got = malloc((size_t)n * sizeof(double));
+	for (int32_t i = 0; i < n; i++)
+		p[i] = 1e4 * exp(-13.8 * i / n) * (1.0 + 0.01 * sin(i * 0.37));
+	tg_cpu_wma(p, n, L, got);
+	double worst = 0;
+	for (int32_t i = L - 1; i < n; i++) {
+		double w = ref_wma(p, i, L);
+		double rel = fabs(got[i] - w) / w;
+		worst = rel > worst ? rel : worst;
+	}
+	if (worst > 1e-13)
+		fail_msg("WMA drifted: worst relative error %.3g", worst);
+	free(p);
+	free(got);
+}
+
+static void test_flat_windows_are_exact(void **state)
+{
+	(void)state;
+	/* after a step, once the window is flat every window MA equals the
+	 * price exactly, so close == MA and nothing crosses (EMA, DEMA and KAMA
+	 * only converge) */
+	const int32_t n = 400;
+	double *p = malloc((size_t)n * sizeof(double)), *got = malloc((size_t)n * sizeof(double));
+	double *tmp = malloc(2 * (size_t)n * sizeof(double));
+	for (int32_t i = 0; i < n; i++)
+		p[i] = i < 100 ? 100.0 + 0.37 * sin(i) : (i < 250 ? 110.0 : 95.3);
+	const int window_mas[] = {TG_FAM_WMA, TG_FAM_HMA, TG_FAM_LSMA};
+	for (int wi = 0; wi < 3; wi++) {
+		int f = window_mas[wi];
+		tg_cpu_ma(f, TG_MA_EXACT, TG_LSMA_LAST, p, n, 28, got, tmp);
+		for (int32_t i = 200; i < 250; i++)
+			if (got[i] != 110.0)
+				fail_msg("%s at bar %d = %.17g, want 110 exactly", tg_family_name(f), i,
+					 got[i]);
+	}
+	free(p);
+	free(got);
+	free(tmp);
+}
+
+static void test_ema_pandas_rules(void **state)
+{
+	(void)state;
+	const int32_t n = 200, L = 10;
+	double *p = walk(n, 0, 0), *got = malloc((size_t)n * sizeof(double));
+	tg_cpu_ema(p, n, L, got);
+	assert_true(isnan(got[L - 2]));
+	double seed = 0;
+	for (int i = 0; i < L; i++)
+		seed += p[i];
+	seed /= L;
+	assert_true(fabs(got[L - 1] - seed) <= 1e-15 * seed);
+	/* plain recursion agrees to rounding without NaNs */
+	double a = 1.0 / (1.0 + (L - 1) / 2.0), y = got[L - 1];
+	for (int32_t i = L; i < n; i++) {
+		y = a * p[i] + (1 - a) * y;
+		assert_true(fabs(got[i] - y) <= 1e-12 * y);
+	}
+	/* NaN gap: the value carries, then the first valid value gets weight
+	 * alpha / ((1 - alpha)^(k+1) + alpha) */
+	p[100] = p[101] = p[102] = NAN;
+	tg_cpu_ema(p, n, L, got);
+	assert_true(got[100] == got[99] && got[102] == got[99]);
+	double b = 1 - a, w = b * b * b * b;
+	double expect = (w * got[99] + a * p[103]) / (w + a);
+	assert_true(fabs(got[103] - expect) <= 1e-14 * expect);
+	/* constant input never drifts once the seed is the price */
+	for (int32_t i = 0; i < n; i++)
+		p[i] = 110.0;
+	tg_cpu_ema(p, n, L, got);
+	for (int32_t i = L - 1; i < n; i++)
+		assert_true(got[i] == 110.0);
+	/* shorter than L: all NaN (pandas_ta returns None) */
+	tg_cpu_ema(p, L - 1, L, got);
+	for (int32_t i = 0; i < L - 1; i++)
+		assert_true(isnan(got[i]));
+	free(p);
+	free(got);
+}
+
+static void test_kama_vs_reference(void **state)
+{
+	(void)state;
+	const int32_t n = 1000;
+	for (int with_nan = 0; with_nan < 2; with_nan++) {
+		double *p = walk(n, with_nan, 1), *got = malloc((size_t)n * sizeof(double));
+		double *want = malloc((size_t)n * sizeof(double));
+		for (int32_t L = 5; L <= 40; L += 7) {
+			tg_cpu_kama(p, n, L, got);
+			want[0] = p[0];
+			for (int32_t i = 1; i < n; i++) {
+				if (i < L) {
+					want[i] = want[i - 1];
+					continue;
+				}
+				double noise = 0;
+				for (int32_t j = i - L + 1; j <= i; j++)
+					noise += fabs(p[j] - p[j - 1]);
+				double sig = fabs(p[i] - p[i - L]);
+				double ratio = noise == 0 ? 0 : sig / noise;
+				double sc = pow(ratio * (0.666 - 0.064) + 0.064, 2);
+				double prev = want[i - 1] != want[i - 1] ? p[i] : want[i - 1];
+				want[i] = prev + sc * (p[i] - prev);
+			}
+			expect_close("kama", got, want, n, 1e-12);
+		}
+		free(p);
+		free(got);
+		free(want);
+	}
+}
+
+/* ---- approximate MAs ---- */
+
+static void test_approx_vs_reference(void **state)
+{
+	(void)state;
+	const int32_t n = 600, L = 28;
+	double *p = walk(n, 0, 1), *got = malloc((size_t)n * sizeof(double));
+	double *want = malloc((size_t)n * sizeof(double)), *tmp = malloc(2 * (size_t)n * sizeof(double));
+	/* SMA1: mean of the last min(L, i+1) bars */
+	tg_cpu_sma1(p, n, L, got);
+	for (int32_t i = 0; i < n; i++) {
+		long double s = 0;
+		int32_t k0 = i - L + 1 < 0 ? 0 : i - L + 1;
+		for (int32_t k = k0; k <= i; k++)
+			s += p[k];
+		want[i] = (double)(s / (i - k0 + 1));
+	}
+	expect_close("sma1", got, want, n, 1e-13);
+	/* WMA approx: exact WMA after warm-up, SMA1 before */
+	double *sma = malloc((size_t)n * sizeof(double));
+	memcpy(sma, want, (size_t)n * sizeof(double));
+	tg_cpu_wma_approx(p, n, L, got);
+	for (int32_t i = 0; i < n; i++)
+		want[i] = i < L - 1 ? sma[i] : ref_wma(p, i, L);
+	expect_close("wma approx", got, want, n, 1e-13);
+	/* LSMA approx: window midpoint */
+	tg_cpu_lsma_approx(p, n, L, got);
+	for (int32_t i = L - 1; i < n; i++)
+		assert_true(fabs(got[i] - (p[i] + p[i - L + 1]) / 2) <= 1e-13 * got[i]);
+	/* KAMA approx: fixed alpha 2/(L+1)^2 from p[0] */
+	tg_cpu_kama_approx(p, n, L, got);
+	double k = p[0], alpha = 2.0 / ((L + 1) * (L + 1));
+	for (int32_t i = 1; i < n; i++) {
+		k += alpha * (p[i] - k);
+		assert_true(got[i] == k);
+	}
+	/* DEMA approx = 2 SMA1 - SMA1(SMA1) */
+	tg_cpu_dema_approx(p, n, L, got, tmp);
+	double *s2 = malloc((size_t)n * sizeof(double));
+	tg_cpu_sma1(sma, n, L, s2);
+	for (int32_t i = 0; i < n; i++)
+		want[i] = 2 * sma[i] - s2[i];
+	expect_close("dema approx", got, want, n, 1e-12);
+	free(s2);
+	free(sma);
+	free(p);
+	free(got);
+	free(want);
+	free(tmp);
+}
+
+static void test_dema_approx_golden_lengths(void **state)
+{
+	(void)state;
+	/* golden case A carries the approximate DEMA at all nine lengths */
+	char path[600];
+	struct tg_test_csv g;
+	tg_test_csv_open(&g, tg_test_atc_path(path, sizeof(path), "A_grw_default_set_DEMA.csv"));
+	struct tg_test_csv e;
+	tg_test_csv_open(&e, tg_test_atc_path(path, sizeof(path), "A_grw_default_exact.csv"));
+	double *close = tg_test_csv_column(&e, "close");
+	int32_t n = g.rows;
+	double *got = malloc((size_t)n * sizeof(double)), *tmp = malloc(2 * (size_t)n * sizeof(double));
+	struct tg_atc_params prm;
+	tg_atc_params_default(&prm);
+	int32_t len[9];
+	tg_atc_slot_lengths(&prm, TG_FAM_DEMA, len);
+	for (int s = 0; s < 9; s++) {
+		char col[64];
+		snprintf(col, sizeof(col), "approx_DEMA_%s_L%d", tg_slot_name(s), len[s]);
+		double *want = tg_test_csv_column(&g, col);
+		tg_cpu_dema_approx(close, n, len[s], got, tmp);
+		assert_int_equal(tg_test_compare(col, got, want, n, TG_TOL_REL, 1e-12), 0);
+		free(want);
+	}
+	free(got);
+	free(tmp);
+	free(close);
+	tg_test_csv_close(&g);
+	tg_test_csv_close(&e);
+}
+
+/* ---- the C backend's batch API ---- */
+
+static atomic_int hook_starts, hook_stops;
+
+static void on_start(void *ctx, int worker)
+{
+	(void)ctx;
+	(void)worker;
+	atomic_fetch_add(&hook_starts, 1);
+}
+
+static void on_stop(void *ctx, int worker)
+{
+	(void)ctx;
+	(void)worker;
+	atomic_fetch_add(&hook_stops, 1);
+}
+
+static void run_batch(int threads, const struct tg_atc_params *p, const struct tg_batch *b,
+		      const struct tg_atc_outputs *o)
+{
+	struct tg_thread_hooks hooks = {on_start, on_stop, NULL};
+	struct tg_backend_config cfg = {.threads = threads, .device = 0, .hooks = &hooks};
+	void *st;
+	struct tg_error err;
+	tg_error_clear(&err);
+	assert_int_equal(tg_backend_cpu.open(&cfg, &st, &err), 0);
+	assert_int_equal(tg_backend_cpu.threads(st), threads);
+	struct tg_backend_timing t;
+	if (tg_backend_cpu.run(st, p, b, o, &t, &err) < 0)
+		fail_msg("%s", err.msg);
+	tg_backend_cpu.close(st);
+}
+
+static void test_batch_matches_single_symbols(void **state)
+{
+	(void)state;
+	const int32_t S = 7, stride = 900;
+	const int32_t bars[7] = {900, 120, 500, 899, 34, 700, 640};
+	double *close = malloc((size_t)S * stride * sizeof(double));
+	for (int32_t s = 0; s < S; s++) {
+		double *w = walk(stride, s == 2, s == 3);
+		memcpy(close + (size_t)s * stride, w, (size_t)stride * sizeof(double));
+		free(w);
+	}
+	struct tg_atc_params p;
+	tg_atc_params_default(&p);
+	for (int mode = 0; mode < 2; mode++) {
+		p.ma_mode = mode;
+		double *avg1 = malloc((size_t)S * stride * sizeof(double));
+		double *avg4 = malloc((size_t)S * stride * sizeof(double));
+		double *l1 = malloc(6 * (size_t)S * stride * sizeof(double));
+		int8_t fin[7];
+		double fv[7];
+		struct tg_batch b = {.close = close, .n_bars = bars, .n_symbols = S, .stride = stride};
+		struct tg_atc_outputs o1 = {.average = avg1, .final_signal = fin, .final_value = fv,
+					    .l1_signal = l1};
+		atomic_store(&hook_starts, 0);
+		atomic_store(&hook_stops, 0);
+		run_batch(1, &p, &b, &o1);
+		assert_int_equal(atomic_load(&hook_starts), 1);
+		assert_int_equal(atomic_load(&hook_stops), 1);
+		struct tg_atc_outputs o4 = {.average = avg4};
+		run_batch(4, &p, &b, &o4);
+		assert_int_equal(atomic_load(&hook_starts), 5);
+		assert_memory_equal(avg1, avg4, (size_t)S * stride * sizeof(double));
+		for (int32_t s = 0; s < S; s++) {
+			/* alone, in a batch of one with its own length */
+			double *one = malloc((size_t)bars[s] * sizeof(double));
+			struct tg_batch b1 = {.close = close + (size_t)s * stride, .n_bars = NULL,
+					      .n_symbols = 1, .stride = bars[s]};
+			struct tg_atc_outputs os = {.average = one};
+			run_batch(1, &p, &b1, &os);
+			assert_memory_equal(one, avg1 + (size_t)s * stride, (size_t)bars[s] * sizeof(double));
+			for (int32_t i = bars[s]; i < stride; i++) {
+				assert_true(isnan(avg1[(size_t)s * stride + i]));
+				assert_true(isnan(l1[(size_t)(5 * S + s) * stride + i]));
+			}
+			assert_true(fv[s] == one[bars[s] - 1]);
+			assert_int_equal(fin[s], tg_final_signal(fv[s], p.min_signal));
+			free(one);
+		}
+		free(avg1);
+		free(avg4);
+		free(l1);
+	}
+	free(close);
+}
+
+static void test_batch_errors_and_empty(void **state)
+{
+	(void)state;
+	struct tg_atc_params p;
+	tg_atc_params_default(&p);
+	double close[100];
+	for (int i = 0; i < 100; i++)
+		close[i] = 100 + i;
+	int32_t bad_bars[1] = {101};
+	struct tg_batch b = {.close = close, .n_bars = bad_bars, .n_symbols = 1, .stride = 100};
+	struct tg_atc_outputs o = {0};
+	struct tg_backend_config cfg = {.threads = 2, .device = 0, .hooks = NULL};
+	void *st;
+	struct tg_error err;
+	assert_int_equal(tg_backend_cpu.open(&cfg, &st, &err), 0);
+	struct tg_backend_timing t;
+	assert_int_equal(tg_backend_cpu.run(st, &p, &b, &o, &t, &err), TG_E_INVAL);
+	assert_non_null(strstr(err.msg, "symbol 0 has 101 bars"));
+	/* an empty batch is fine, and outputs may all be NULL */
+	b.n_symbols = 0;
+	assert_int_equal(tg_backend_cpu.run(st, &p, &b, &o, &t, &err), 0);
+	b.n_symbols = 1;
+	b.n_bars = NULL;
+	assert_int_equal(tg_backend_cpu.run(st, &p, &b, &o, &t, &err), 0);
+	tg_backend_cpu.close(st);
+	assert_ptr_equal(tg_backend_find("cpu"), &tg_backend_cpu);
+	assert_null(tg_backend_find("nope"));
+}
+
+static void test_approx_replicates_slots(void **state)
+{
+	(void)state;
+	const int32_t n = 300;
+	double *p = walk(n, 0, 0);
+	double *sm = malloc(54 * (size_t)n * sizeof(double)), *se = malloc(54 * (size_t)n * sizeof(double));
+	int8_t *ss = malloc(54 * (size_t)n);
+	double *l1 = malloc(6 * (size_t)n * sizeof(double));
+	struct tg_atc_params prm;
+	tg_atc_params_default(&prm);
+	prm.ma_mode = TG_MA_APPROX;
+	struct tg_batch b = {.close = p, .n_bars = NULL, .n_symbols = 1, .stride = n};
+	struct tg_atc_outputs o = {.slot_ma = sm, .slot_equity = se, .slot_signal = ss, .l1_signal = l1};
+	run_batch(1, &prm, &b, &o);
+	for (int f = 0; f < 6; f++) {
+		for (int k = 1; k < 9; k++) {
+			assert_memory_equal(sm + (size_t)(f * 9 + k) * n, sm + (size_t)(f * 9) * n,
+					    (size_t)n * sizeof(double));
+			assert_memory_equal(se + (size_t)(f * 9 + k) * n, se + (size_t)(f * 9) * n,
+					    (size_t)n * sizeof(double));
+			assert_memory_equal(ss + (size_t)(f * 9 + k) * n, ss + (size_t)(f * 9) * n, (size_t)n);
+		}
+		/* the Layer-1 signal is that one MA's crossover state */
+		for (int32_t i = 0; i < n; i++)
+			assert_true(l1[(size_t)f * n + i] == (double)ss[(size_t)(f * 9) * n + i]);
+	}
+	free(p);
+	free(sm);
+	free(se);
+	free(ss);
+	free(l1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_params_defaults_and_lengths),
+		cmocka_unit_test(test_params_invalid),
+		cmocka_unit_test(test_math_steps),
+		cmocka_unit_test(test_wma_lsma_hma_vs_reference),
+		cmocka_unit_test(test_running_sums_do_not_drift),
+		cmocka_unit_test(test_flat_windows_are_exact),
+		cmocka_unit_test(test_ema_pandas_rules),
+		cmocka_unit_test(test_kama_vs_reference),
+		cmocka_unit_test(test_approx_vs_reference),
+		cmocka_unit_test(test_dema_approx_golden_lengths),
+		cmocka_unit_test(test_batch_matches_single_symbols),
+		cmocka_unit_test(test_batch_errors_and_empty),
+		cmocka_unit_test(test_approx_replicates_slots),
+	};
+	return cmocka_run_group_tests_name("kernels", tests, NULL, NULL);
+}
