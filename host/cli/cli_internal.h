@@ -52,6 +52,12 @@ struct tg_cli_spec {
 int tg_cli_parse(const struct tg_cli_spec *spec, int argc, char **argv, const char **pos,
 		 int max_pos, int *n_pos, struct tg_error *err);
 void tg_cli_help(const struct tg_cli_spec *spec, FILE *f);
+/* The start of every command: parses argv; --help prints the help. Returns
+ * TG_CLI_CONTINUE when the command should go on, else the exit code to
+ * return (0 after --help, TG_EXIT_USAGE after reporting a usage error). */
+#define TG_CLI_CONTINUE (-1)
+int tg_cli_parse_command(const struct tg_cli_spec *spec, int argc, char **argv, const char **pos,
+			 int max_pos, int *n_pos);
 
 /* The ATC parameter options shared by run and atc; returns how many were
  * written into opts (cap >= 24). */

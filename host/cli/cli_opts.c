@@ -263,6 +263,21 @@ void tg_cli_command_line(int argc, char **argv, char *buf, size_t cap)
 	}
 }
 
+int tg_cli_parse_command(const struct tg_cli_spec *spec, int argc, char **argv, const char **pos,
+			 int max_pos, int *n_pos)
+{
+	struct tg_error err;
+	tg_error_clear(&err);
+	int rc = tg_cli_parse(spec, argc, argv, pos, max_pos, n_pos, &err);
+	if (rc == TG_CLI_HELP) {
+		tg_cli_help(spec, stdout);
+		return TG_EXIT_OK;
+	}
+	if (rc < 0)
+		return tg_cli_usage_error(spec->command, &err);
+	return TG_CLI_CONTINUE;
+}
+
 int tg_cli_usage_error(const char *command, const struct tg_error *err)
 {
 	fprintf(stderr, "trendgpu-bench %s: %s\n", command, err->msg);

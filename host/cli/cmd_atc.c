@@ -144,13 +144,9 @@ int tg_cmd_atc(int argc, char **argv)
 	tg_error_clear(&err);
 	const char *pos[1];
 	int n_pos = 0;
-	int rc = tg_cli_parse(&spec, argc, argv, pos, 0, &n_pos, &err);
-	if (rc == TG_CLI_HELP) {
-		tg_cli_help(&spec, stdout);
-		return TG_EXIT_OK;
-	}
-	if (rc < 0)
-		return tg_cli_usage_error("atc", &err);
+	int rc = tg_cli_parse_command(&spec, argc, argv, pos, 0, &n_pos);
+	if (rc != TG_CLI_CONTINUE)
+		return rc;
 	if (!input) {
 		TG_ERR(&err, TG_E_INVAL, "--input FILE.csv is required");
 		return tg_cli_usage_error("atc", &err);

@@ -285,13 +285,9 @@ int tg_cmd_run(int argc, char **argv)
 	tg_error_clear(&err);
 	const char *pos[1];
 	int n_pos;
-	int rc = tg_cli_parse(&spec, argc, argv, pos, 0, &n_pos, &err);
-	if (rc == TG_CLI_HELP) {
-		tg_cli_help(&spec, stdout);
-		return TG_EXIT_OK;
-	}
-	if (rc < 0)
-		return tg_cli_usage_error("run", &err);
+	int rc = tg_cli_parse_command(&spec, argc, argv, pos, 0, &n_pos);
+	if (rc != TG_CLI_CONTINUE)
+		return rc;
 
 	/* backends and modes */
 	char bbuf[256], mbuf[64];

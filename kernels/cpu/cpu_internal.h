@@ -77,7 +77,42 @@ static inline void tg_window_advance(struct tg_window_sums *w, const double *x, 
 
 /* ---- exact MAs (spec §3) ---- */
 
-/* numpy pairwise sum of a[0..n) with NaN counted as 0 (pandas nanmean's sum). */
+/* numpy's pairwise summation (np.sum): 8 accumulators up to 128 elements,
+ * halves above. Sums x[j] * w[j], or x[j] with NaN counted as 0 when w is
+ * NULL (pandas nanmean's sum). */
+static inline double tg_cpu_pairwise_term(const double *x, const double *w, int32_t j)
+{
+	if (w)
+		return x[j] * w[j];
+	return x[j] == x[j] ? x[j] : 0.0;
+}
+
+static inline double tg_cpu_pairwise(const double *x, const double *w, int32_t n)
+{
+	if (n < 8) {
+		double res = 0.0;
+		for (int32_t j = 0; j < n; j++)
+			res += tg_cpu_pairwise_term(x, w, j);
+		return res;
+	}
+	if (n <= 128) {
+		double r[8];
+		for (int k = 0; k < 8; k++)
+			r[k] = tg_cpu_pairwise_term(x, w, k);
+		int32_t i;
+		for (i = 8; i < n - (n % 8); i += 8)
+			for (int k = 0; k < 8; k++)
+				r[k] += tg_cpu_pairwise_term(x, w, i + k);
+		double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+		for (; i < n; i++)
+			res += tg_cpu_pairwise_term(x, w, i);
+		return res;
+	}
+	int32_t n2 = n / 2;
+	n2 -= n2 % 8;
+	return tg_cpu_pairwise(x, w, n2) + tg_cpu_pairwise(x + n2, w ? w + n2 : NULL, n - n2);
+}
+
 double tg_cpu_pairwise_nansum(const double *a, int32_t n);
 /* pandas_ta ema: SMA seed at L-1, then pandas ewm(span=L, adjust=False). */
 void tg_cpu_ema(const double *p, int32_t n, int32_t L, double *out);
@@ -85,6 +120,10 @@ void tg_cpu_ema(const double *p, int32_t n, int32_t L, double *out);
 void tg_cpu_dema(const double *p, int32_t n, int32_t L, double *out, double *tmp);
 /* Linear weights 1..L, oldest first; NaN anywhere in the window -> NaN. */
 void tg_cpu_wma(const double *p, int32_t n, int32_t L, double *out);
+/* Hull composition over a given WMA: wma(2*wma(p, L/2) - wma(p, L),
+ * floor(sqrt(L))); tmp holds 2n. */
+void tg_cpu_hull(const double *p, int32_t n, int32_t L, double *out, double *tmp,
+		 void (*wma)(const double *, int32_t, int32_t, double *));
 /* True Hull: WMA(2*WMA(p, L/2) - WMA(p, L), floor(sqrt(L))); tmp holds 2n. */
 void tg_cpu_hma(const double *p, int32_t n, int32_t L, double *out, double *tmp);
 /* Least-squares line over the window, evaluated at the last point (or one

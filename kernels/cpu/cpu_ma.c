@@ -15,31 +15,9 @@ static double nan_to_zero(double v)
 	return v == v ? v : 0.0;
 }
 
-/* numpy's pairwise_sum: 8 accumulators up to 128 elements, halves above. */
 double tg_cpu_pairwise_nansum(const double *a, int32_t n)
 {
-	if (n < 8) {
-		double res = 0.0;
-		for (int32_t i = 0; i < n; i++)
-			res += nan_to_zero(a[i]);
-		return res;
-	}
-	if (n <= 128) {
-		double r[8];
-		for (int j = 0; j < 8; j++)
-			r[j] = nan_to_zero(a[j]);
-		int32_t i;
-		for (i = 8; i < n - (n % 8); i += 8)
-			for (int j = 0; j < 8; j++)
-				r[j] += nan_to_zero(a[i + j]);
-		double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-		for (; i < n; i++)
-			res += nan_to_zero(a[i]);
-		return res;
-	}
-	int32_t n2 = n / 2;
-	n2 -= n2 % 8;
-	return tg_cpu_pairwise_nansum(a, n2) + tg_cpu_pairwise_nansum(a + n2, n - n2);
+	return tg_cpu_pairwise(a, NULL, n);
 }
 
 /* pandas Series.mean() of a[0..n): NaNs skipped, NaN when all are NaN. */
@@ -109,15 +87,21 @@ void tg_cpu_wma(const double *p, int32_t n, int32_t L, double *out)
 	}
 }
 
-void tg_cpu_hma(const double *p, int32_t n, int32_t L, double *out, double *tmp)
+void tg_cpu_hull(const double *p, int32_t n, int32_t L, double *out, double *tmp,
+		 void (*wma)(const double *, int32_t, int32_t, double *))
 {
 	int32_t half = tg_cpu_hull_half(L), root = tg_cpu_hull_root(L);
 	double *fast = tmp, *slow = tmp + n;
-	tg_cpu_wma(p, n, half, fast);
-	tg_cpu_wma(p, n, L, slow);
+	wma(p, n, half, fast);
+	wma(p, n, L, slow);
 	for (int32_t i = 0; i < n; i++)
 		fast[i] = 2.0 * fast[i] - slow[i];
-	tg_cpu_wma(fast, n, root, out);
+	wma(fast, n, root, out);
+}
+
+void tg_cpu_hma(const double *p, int32_t n, int32_t L, double *out, double *tmp)
+{
+	tg_cpu_hull(p, n, L, out, tmp, tg_cpu_wma);
 }
 
 void tg_cpu_lsma(const double *p, int32_t n, int32_t L, int point, double *out)

@@ -39,34 +39,6 @@ void tg_cpu_sma1(const double *p, int32_t n, int32_t L, double *out)
 	}
 }
 
-/* numpy's pairwise sum of x[j] * w[j], j in [0, n): the elementwise
- * product array summed as np.sum does (see tg_cpu_pairwise_nansum). */
-static double pairwise_dot(const double *x, const double *w, int32_t n)
-{
-	if (n < 8) {
-		double res = 0.0;
-		for (int32_t j = 0; j < n; j++)
-			res += x[j] * w[j];
-		return res;
-	}
-	if (n <= 128) {
-		double r[8];
-		for (int k = 0; k < 8; k++)
-			r[k] = x[k] * w[k];
-		int32_t i;
-		for (i = 8; i < n - (n % 8); i += 8)
-			for (int k = 0; k < 8; k++)
-				r[k] += x[i + k] * w[i + k];
-		double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-		for (; i < n; i++)
-			res += x[i] * w[i];
-		return res;
-	}
-	int32_t n2 = n / 2;
-	n2 -= n2 % 8;
-	return pairwise_dot(x, w, n2) + pairwise_dot(x + n2, w + n2, n - n2);
-}
-
 /* The reference's fast_wma_approx: SMA1 during warm-up, then
  * np.sum(window * (w / w.sum())) with w = 1..L; NaN in the window -> NaN.
  * This one is O(L) per bar on purpose: on flat prices the exact value is a
@@ -97,7 +69,7 @@ void tg_cpu_wma_approx(const double *p, int32_t n, int32_t L, double *out)
 		if (i >= L)
 			nan -= p[i - L] != p[i - L];
 		if (i >= L - 1)
-			out[i] = nan ? NAN : pairwise_dot(p + i - L + 1, w, L);
+			out[i] = nan ? NAN : tg_cpu_pairwise(p + i - L + 1, w, L);
 	}
 	if (w != stack_w)
 		free(w);
@@ -107,13 +79,7 @@ void tg_cpu_wma_approx(const double *p, int32_t n, int32_t L, double *out)
 
 void tg_cpu_hma_approx(const double *p, int32_t n, int32_t L, double *out, double *tmp)
 {
-	int32_t half = tg_cpu_hull_half(L), root = tg_cpu_hull_root(L);
-	double *fast = tmp, *slow = tmp + n;
-	tg_cpu_wma_approx(p, n, half, fast);
-	tg_cpu_wma_approx(p, n, L, slow);
-	for (int32_t i = 0; i < n; i++)
-		fast[i] = 2.0 * fast[i] - slow[i];
-	tg_cpu_wma_approx(fast, n, root, out);
+	tg_cpu_hull(p, n, L, out, tmp, tg_cpu_wma_approx);
 }
 
 void tg_cpu_dema_approx(const double *p, int32_t n, int32_t L, double *out, double *tmp)
