@@ -6,6 +6,9 @@
 
 static const struct tg_backend_ops *const all_backends[] = {
 	&tg_backend_cpu,
+#if TG_HAVE_RUST
+	&tg_backend_rust,
+#endif
 	NULL,
 };
 

@@ -162,6 +162,7 @@ int32_t tg_batch_bars(const struct tg_batch *b, int32_t symbol);
 /* ---- backends (kernels/backends.c) ------------------------------------- */
 
 extern const struct tg_backend_ops tg_backend_cpu;
+extern const struct tg_backend_ops tg_backend_rust; /* when TG_HAVE_RUST */
 
 /* Every backend compiled in, in display order; NULL-terminated. */
 const struct tg_backend_ops *const *tg_backends(void);

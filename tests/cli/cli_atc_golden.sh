@@ -30,3 +30,13 @@ head -1 "$OUT" | grep -qx 'bar,close,R,MA_EMA,MA_HMA,MA_WMA,MA_DEMA,MA_LSMA,MA_K
 expect_exit 0 "$TG_BIN" atc --input "$G/C_special_default_exact.csv" --slots --output "$TG_WORK/slots.csv"
 head -1 "$TG_WORK/slots.csv" | tr ',' '\n' | grep -qx 'HMA_MA_4_L22' || fail "no HMA_MA_4_L22 column"
 [ "$(head -1 "$TG_WORK/slots.csv" | tr ',' '\n' | wc -l)" = 184 ] || fail "expected 184 columns with --slots"
+# the Rust backend through the same interface, when it is built
+if "$TG_BIN" info | grep -q "^  rust   available"; then
+	for c in A_grw_default C_special_default D_nangap_default; do
+		expect_exit 0 "$TG_BIN" atc --backend rust --input "$G/${c}_exact.csv" --output "$TG_WORK/${c}_rs.csv" --quiet
+		expect_exit 0 "$TG_CSVCMP" "$TG_WORK/${c}_rs.csv" "$G/${c}_exact.csv" --lsma last
+		expect_in "$OUT" "22 columns compared, 0 differ"
+	done
+	expect_exit 0 "$TG_BIN" atc --backend rust --ma approx --input "$G/C_special_default_approx.csv" --output "$TG_WORK/c_rs_a.csv"
+	expect_exit 0 "$TG_CSVCMP" "$TG_WORK/c_rs_a.csv" "$G/C_special_default_approx.csv" --approx
+fi

@@ -71,3 +71,14 @@ expect_exit 1 "$TG_BIN" run --data "$TG_WORK/data"
 expect_in "$ERR" "CCC.csv': a header but no data rows"
 expect_exit 1 "$TG_BIN" run --out /proc/version
 expect_in "$ERR" "/proc/version"
+
+# cross-backend agreement is reported on every run with two backends
+if "$TG_BIN" info | grep -q "^  rust   available"; then
+	expect_exit 0 "$TG_BIN" run --backends cpu,rust --symbols 3 --bars 500 --reps 2 --warmup 0 --out "$TG_WORK/r4"
+	expect_in "$OUT" "agreement rust vs cpu (exact): max |delta| 0, sign agreement 100.00%"
+	expect_in "$OUT" "agreement rust vs cpu (approx): max |delta| 0, sign agreement 100.00%"
+	expect_json "$TG_WORK/r4/results.json" '.agreement[0].backend' rust
+	expect_json "$TG_WORK/r4/results.json" '.agreement[0].max_abs_diff' 0
+	expect_json "$TG_WORK/r4/results.json" '.agreement[0].sign_agreement' 1
+	expect_json "$TG_WORK/r4/results.json" 'length(.accuracy)' 2
+fi

@@ -1,8 +1,7 @@
-/* kernels/: parameters, every moving average against a brute-force
- * O(L)-per-bar reference in long double, and the C backend's batch API
- * (threads, uneven series, padding, optional outputs, hooks). */
+/* kernels/: parameters, the shared per-bar math, and every moving average
+ * of the C engine against a brute-force O(L)-per-bar reference in long
+ * double. The backend contract is test_backend.c. */
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,157 +440,6 @@ static void test_dema_approx_golden_lengths(void **state)
 	tg_test_csv_close(&e);
 }
 
-/* ---- the C backend's batch API ---- */
-
-static atomic_int hook_starts, hook_stops;
-
-static void on_start(void *ctx, int worker)
-{
-	(void)ctx;
-	(void)worker;
-	atomic_fetch_add(&hook_starts, 1);
-}
-
-static void on_stop(void *ctx, int worker)
-{
-	(void)ctx;
-	(void)worker;
-	atomic_fetch_add(&hook_stops, 1);
-}
-
-static void run_batch(int threads, const struct tg_atc_params *p, const struct tg_batch *b,
-		      const struct tg_atc_outputs *o)
-{
-	struct tg_thread_hooks hooks = {on_start, on_stop, NULL};
-	struct tg_backend_config cfg = {.threads = threads, .device = 0, .hooks = &hooks};
-	void *st;
-	struct tg_error err;
-	tg_error_clear(&err);
-	assert_int_equal(tg_backend_cpu.open(&cfg, &st, &err), 0);
-	assert_int_equal(tg_backend_cpu.threads(st), threads);
-	struct tg_backend_timing t;
-	if (tg_backend_cpu.run(st, p, b, o, &t, &err) < 0)
-		fail_msg("%s", err.msg);
-	tg_backend_cpu.close(st);
-}
-
-static void test_batch_matches_single_symbols(void **state)
-{
-	(void)state;
-	const int32_t S = 7, stride = 900;
-	const int32_t bars[7] = {900, 120, 500, 899, 34, 700, 640};
-	double *close = malloc((size_t)S * stride * sizeof(double));
-	for (int32_t s = 0; s < S; s++) {
-		double *w = walk(stride, s == 2, s == 3);
-		memcpy(close + (size_t)s * stride, w, (size_t)stride * sizeof(double));
-		free(w);
-	}
-	struct tg_atc_params p;
-	tg_atc_params_default(&p);
-	for (int mode = 0; mode < 2; mode++) {
-		p.ma_mode = mode;
-		double *avg1 = malloc((size_t)S * stride * sizeof(double));
-		double *avg4 = malloc((size_t)S * stride * sizeof(double));
-		double *l1 = malloc(6 * (size_t)S * stride * sizeof(double));
-		int8_t fin[7];
-		double fv[7];
-		struct tg_batch b = {.close = close, .n_bars = bars, .n_symbols = S, .stride = stride};
-		struct tg_atc_outputs o1 = {.average = avg1, .final_signal = fin, .final_value = fv,
-					    .l1_signal = l1};
-		atomic_store(&hook_starts, 0);
-		atomic_store(&hook_stops, 0);
-		run_batch(1, &p, &b, &o1);
-		assert_int_equal(atomic_load(&hook_starts), 1);
-		assert_int_equal(atomic_load(&hook_stops), 1);
-		struct tg_atc_outputs o4 = {.average = avg4};
-		run_batch(4, &p, &b, &o4);
-		assert_int_equal(atomic_load(&hook_starts), 5);
-		assert_memory_equal(avg1, avg4, (size_t)S * stride * sizeof(double));
-		for (int32_t s = 0; s < S; s++) {
-			/* alone, in a batch of one with its own length */
-			double *one = malloc((size_t)bars[s] * sizeof(double));
-			struct tg_batch b1 = {.close = close + (size_t)s * stride, .n_bars = NULL,
-					      .n_symbols = 1, .stride = bars[s]};
-			struct tg_atc_outputs os = {.average = one};
-			run_batch(1, &p, &b1, &os);
-			assert_memory_equal(one, avg1 + (size_t)s * stride, (size_t)bars[s] * sizeof(double));
-			for (int32_t i = bars[s]; i < stride; i++) {
-				assert_true(isnan(avg1[(size_t)s * stride + i]));
-				assert_true(isnan(l1[(size_t)(5 * S + s) * stride + i]));
-			}
-			assert_true(fv[s] == one[bars[s] - 1]);
-			assert_int_equal(fin[s], tg_final_signal(fv[s], p.min_signal));
-			free(one);
-		}
-		free(avg1);
-		free(avg4);
-		free(l1);
-	}
-	free(close);
-}
-
-static void test_batch_errors_and_empty(void **state)
-{
-	(void)state;
-	struct tg_atc_params p;
-	tg_atc_params_default(&p);
-	double close[100];
-	for (int i = 0; i < 100; i++)
-		close[i] = 100 + i;
-	int32_t bad_bars[1] = {101};
-	struct tg_batch b = {.close = close, .n_bars = bad_bars, .n_symbols = 1, .stride = 100};
-	struct tg_atc_outputs o = {0};
-	struct tg_backend_config cfg = {.threads = 2, .device = 0, .hooks = NULL};
-	void *st;
-	struct tg_error err;
-	assert_int_equal(tg_backend_cpu.open(&cfg, &st, &err), 0);
-	struct tg_backend_timing t;
-	assert_int_equal(tg_backend_cpu.run(st, &p, &b, &o, &t, &err), TG_E_INVAL);
-	assert_non_null(strstr(err.msg, "symbol 0 has 101 bars"));
-	/* an empty batch is fine, and outputs may all be NULL */
-	b.n_symbols = 0;
-	assert_int_equal(tg_backend_cpu.run(st, &p, &b, &o, &t, &err), 0);
-	b.n_symbols = 1;
-	b.n_bars = NULL;
-	assert_int_equal(tg_backend_cpu.run(st, &p, &b, &o, &t, &err), 0);
-	tg_backend_cpu.close(st);
-	assert_ptr_equal(tg_backend_find("cpu"), &tg_backend_cpu);
-	assert_null(tg_backend_find("nope"));
-}
-
-static void test_approx_replicates_slots(void **state)
-{
-	(void)state;
-	const int32_t n = 300;
-	double *p = walk(n, 0, 0);
-	double *sm = malloc(54 * (size_t)n * sizeof(double)), *se = malloc(54 * (size_t)n * sizeof(double));
-	int8_t *ss = malloc(54 * (size_t)n);
-	double *l1 = malloc(6 * (size_t)n * sizeof(double));
-	struct tg_atc_params prm;
-	tg_atc_params_default(&prm);
-	prm.ma_mode = TG_MA_APPROX;
-	struct tg_batch b = {.close = p, .n_bars = NULL, .n_symbols = 1, .stride = n};
-	struct tg_atc_outputs o = {.slot_ma = sm, .slot_equity = se, .slot_signal = ss, .l1_signal = l1};
-	run_batch(1, &prm, &b, &o);
-	for (int f = 0; f < 6; f++) {
-		for (int k = 1; k < 9; k++) {
-			assert_memory_equal(sm + (size_t)(f * 9 + k) * n, sm + (size_t)(f * 9) * n,
-					    (size_t)n * sizeof(double));
-			assert_memory_equal(se + (size_t)(f * 9 + k) * n, se + (size_t)(f * 9) * n,
-					    (size_t)n * sizeof(double));
-			assert_memory_equal(ss + (size_t)(f * 9 + k) * n, ss + (size_t)(f * 9) * n, (size_t)n);
-		}
-		/* the Layer-1 signal is that one MA's crossover state */
-		for (int32_t i = 0; i < n; i++)
-			assert_true(l1[(size_t)f * n + i] == (double)ss[(size_t)(f * 9) * n + i]);
-	}
-	free(p);
-	free(sm);
-	free(se);
-	free(ss);
-	free(l1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -605,9 +453,6 @@ int main(void)
 		cmocka_unit_test(test_kama_vs_reference),
 		cmocka_unit_test(test_approx_vs_reference),
 		cmocka_unit_test(test_dema_approx_golden_lengths),
-		cmocka_unit_test(test_batch_matches_single_symbols),
-		cmocka_unit_test(test_batch_errors_and_empty),
-		cmocka_unit_test(test_approx_replicates_slots),
 	};
 	return cmocka_run_group_tests_name("kernels", tests, NULL, NULL);
 }

@@ -1,0 +1,81 @@
+/* The "rust" backend: the ops table over the Rust crate's C entry point. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tg_kernels.h"
+#include "tg_machine.h"
+#include "tg_nvtx.h"
+
+int tg_rust_atc_run(const struct tg_atc_params *params, size_t params_size,
+		    const struct tg_batch *batch, const struct tg_atc_outputs *out, int threads,
+		    const struct tg_thread_hooks *hooks, char *err, size_t err_cap);
+size_t tg_rust_params_size(void);
+
+struct rust_state {
+	int threads;
+	struct tg_thread_hooks hooks;
+	int has_hooks;
+};
+
+static int rust_probe(char *reason, size_t cap)
+{
+	if (tg_rust_params_size() != sizeof(struct tg_atc_params)) {
+		snprintf(reason, cap, "Rust and C disagree on struct tg_atc_params (%zu vs %zu bytes)",
+			 tg_rust_params_size(), sizeof(struct tg_atc_params));
+		return TG_E_UNSUPPORTED;
+	}
+	if (cap)
+		reason[0] = '\0';
+	return 0;
+}
+
+static int rust_open(const struct tg_backend_config *cfg, void **state, struct tg_error *err)
+{
+	struct rust_state *st = calloc(1, sizeof(*st));
+	TG_FAIL_IF(!st, err, TG_E_NOMEM, "rust backend: out of memory");
+	st->threads = cfg && cfg->threads > 0 ? cfg->threads : tg_machine_cpu_count();
+	if (cfg && cfg->hooks) {
+		st->hooks = *cfg->hooks;
+		st->has_hooks = 1;
+	}
+	*state = st;
+	return 0;
+}
+
+static int rust_run(void *state, const struct tg_atc_params *params, const struct tg_batch *batch,
+		    const struct tg_atc_outputs *out, struct tg_backend_timing *timing,
+		    struct tg_error *err)
+{
+	struct rust_state *st = state;
+	if (timing)
+		memset(timing, 0, sizeof(*timing));
+	char msg[TG_ERROR_MSG_MAX];
+	msg[0] = '\0';
+	tg_nvtx_push(params->ma_mode == TG_MA_APPROX ? "rust: atc approx" : "rust: atc exact");
+	int rc = tg_rust_atc_run(params, sizeof(*params), batch, out, st->threads,
+				 st->has_hooks ? &st->hooks : NULL, msg, sizeof(msg));
+	tg_nvtx_pop();
+	if (rc < 0)
+		return TG_ERR(err, rc, "%s", msg[0] ? msg : "rust backend: failed");
+	return 0;
+}
+
+static int rust_threads(void *state)
+{
+	return ((struct rust_state *)state)->threads;
+}
+
+static void rust_close(void *state)
+{
+	free(state);
+}
+
+const struct tg_backend_ops tg_backend_rust = {
+	.name = "rust",
+	.description = "Rust crate (kernels/rust), std::thread::scope over symbols",
+	.probe = rust_probe,
+	.open = rust_open,
+	.run = rust_run,
+	.threads = rust_threads,
+	.close = rust_close,
+};

@@ -1,0 +1,134 @@
+//! A batch of symbols over worker threads (`std::thread::scope`): each
+//! worker takes the next symbol from a shared queue, so series of different
+//! lengths balance, and keeps its own scratch.
+
+use std::sync::Mutex;
+
+use crate::params::{Plan, FAMILIES, SLOTS};
+use crate::pipeline::{run_symbol, Growth, Scratch, SymbolOut};
+
+/// The batch's prices: `n_symbols` rows of `stride` closes.
+pub struct Prices<'a> {
+    pub close: &'a [f64],
+    pub n_bars: Option<&'a [i32]>,
+    pub n_symbols: usize,
+    pub stride: usize,
+}
+
+impl Prices<'_> {
+    pub fn bars(&self, s: usize) -> usize {
+        self.n_bars.map_or(self.stride, |b| b[s] as usize)
+    }
+
+    pub fn row(&self, s: usize) -> &[f64] {
+        &self.close[s * self.stride..s * self.stride + self.bars(s)]
+    }
+}
+
+/// The caller's output buffers, each covering the whole batch.
+#[derive(Default)]
+pub struct Outputs<'a> {
+    pub average: Option<&'a mut [f64]>,
+    pub final_signal: Option<&'a mut [i8]>,
+    pub final_value: Option<&'a mut [f64]>,
+    pub r: Option<&'a mut [f64]>,
+    pub ma: Option<&'a mut [f64]>,
+    pub l1_signal: Option<&'a mut [f64]>,
+    pub l2_equity: Option<&'a mut [f64]>,
+    pub slot_ma: Option<&'a mut [f64]>,
+    pub slot_signal: Option<&'a mut [i8]>,
+    pub slot_equity: Option<&'a mut [f64]>,
+}
+
+/// Called on each worker thread when it starts and before it ends.
+pub trait ThreadHooks: Sync {
+    fn start(&self, worker: usize);
+    fn stop(&self, worker: usize);
+}
+
+/// Cuts `plane`-major buffers ([plane][symbol][bar]) into per-symbol rows
+/// and hands each row to `assign(symbol, plane, row)`.
+fn split_rows<'a, T>(
+    buf: Option<&'a mut [T]>,
+    stride: usize,
+    symbols: usize,
+    mut assign: impl FnMut(usize, usize, &'a mut [T]),
+) {
+    if let Some(buf) = buf {
+        if stride == 0 {
+            return;
+        }
+        for (idx, row) in buf.chunks_mut(stride).enumerate() {
+            assign(idx % symbols, idx / symbols, row);
+        }
+    }
+}
+
+/// Per-symbol output handles: disjoint mutable rows of the caller's buffers.
+fn per_symbol<'a>(out: Outputs<'a>, prices: &Prices) -> Vec<SymbolOut<'a>> {
+    let (symbols, stride) = (prices.n_symbols, prices.stride);
+    let mut v: Vec<SymbolOut<'a>> = (0..symbols)
+        .map(|_| SymbolOut {
+            slot_ma: (0..FAMILIES * SLOTS).map(|_| None).collect(),
+            slot_signal: (0..FAMILIES * SLOTS).map(|_| None).collect(),
+            slot_equity: (0..FAMILIES * SLOTS).map(|_| None).collect(),
+            ..SymbolOut::default()
+        })
+        .collect();
+    split_rows(out.average, stride, symbols, |s, _, row| v[s].average = Some(row));
+    split_rows(out.r, stride, symbols, |s, _, row| v[s].r = Some(row));
+    split_rows(out.ma, stride, symbols, |s, f, row| v[s].ma[f] = Some(row));
+    split_rows(out.l1_signal, stride, symbols, |s, f, row| v[s].l1_signal[f] = Some(row));
+    split_rows(out.l2_equity, stride, symbols, |s, f, row| v[s].l2_equity[f] = Some(row));
+    split_rows(out.slot_ma, stride, symbols, |s, k, row| v[s].slot_ma[k] = Some(row));
+    split_rows(out.slot_signal, stride, symbols, |s, k, row| v[s].slot_signal[k] = Some(row));
+    split_rows(out.slot_equity, stride, symbols, |s, k, row| v[s].slot_equity[k] = Some(row));
+    if let Some(fs) = out.final_signal {
+        for (s, x) in fs.iter_mut().enumerate() {
+            v[s].final_signal = Some(x);
+        }
+    }
+    if let Some(fv) = out.final_value {
+        for (s, x) in fv.iter_mut().enumerate() {
+            v[s].final_value = Some(x);
+        }
+    }
+    v
+}
+
+/// Runs the pipeline over every symbol on `threads` workers (at least 1,
+/// at most one per symbol). If no worker thread can be started, the calling
+/// thread does the work.
+pub fn run(plan: &Plan, prices: &Prices, out: Outputs, threads: usize, hooks: Option<&dyn ThreadHooks>) {
+    let growth = Growth::new(plan, prices.stride);
+    let work = Mutex::new(per_symbol(out, prices).into_iter().enumerate());
+    let worker_loop = |worker: usize| {
+        if let Some(h) = hooks {
+            h.start(worker);
+        }
+        let mut scratch = Scratch::default();
+        loop {
+            // the lock is held only to take the next symbol
+            let next = work.lock().unwrap_or_else(|e| e.into_inner()).next();
+            let Some((s, mut symbol_out)) = next else { break };
+            run_symbol(plan, &growth, prices.row(s), &mut symbol_out, &mut scratch);
+        }
+        if let Some(h) = hooks {
+            h.stop(worker);
+        }
+    };
+    let workers = threads.clamp(1, prices.n_symbols.max(1));
+    std::thread::scope(|scope| {
+        let started = (0..workers)
+            .filter(|&worker| {
+                std::thread::Builder::new()
+                    .name(format!("tg-rust-{worker}"))
+                    .spawn_scoped(scope, move || worker_loop(worker))
+                    .is_ok()
+            })
+            .count();
+        if started == 0 {
+            worker_loop(0);
+        }
+    });
+}

@@ -1,0 +1,15 @@
+//! The Rust backend of trendgpu-bench: the Adaptive Trend Classification
+//! pipeline (`../shared/spec/atc.md`, sections 3-11), written from the spec,
+//! behind the same C ABI as the C and CUDA backends (`kernels/tg_kernels.h`).
+//!
+//! Everything is safe Rust except the boundary in [`ffi`], which turns the
+//! caller's raw buffers into slices, catches panics and reports errors as
+//! status codes.
+
+pub mod approx;
+pub mod batch;
+pub mod ffi;
+pub mod ma;
+pub mod math;
+pub mod params;
+pub mod pipeline;
