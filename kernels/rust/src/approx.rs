@@ -11,7 +11,7 @@ pub fn sma1(p: &[f64], len: usize, out: &mut [f64]) {
         let v = p[i];
         run = if v == last { run + 1 } else { 1 };
         last = v;
-        if i >= len && i.is_multiple_of(RESYNC) {
+        if i >= len && i % RESYNC == 0 {
             let window = p[i + 1 - len..=i].iter().filter(|x| !x.is_nan());
             (sum, count) = window.fold((0.0, 0), |(s, c), x| (s + x, c + 1));
         } else {

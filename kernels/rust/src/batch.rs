@@ -110,7 +110,10 @@ pub fn run(plan: &Plan, prices: &Prices, out: Outputs, threads: usize, hooks: Op
         loop {
             // the lock is held only to take the next symbol
             let next = work.lock().unwrap_or_else(|e| e.into_inner()).next();
-            let Some((s, mut symbol_out)) = next else { break };
+            let (s, mut symbol_out) = match next {
+                Some(item) => item,
+                None => break,
+            };
             run_symbol(plan, &growth, prices.row(s), &mut symbol_out, &mut scratch);
         }
         if let Some(h) = hooks {

@@ -109,7 +109,7 @@ impl WindowSums {
                 self.s += v;
                 self.w += (i + 1) as f64 * v;
             }
-        } else if i.is_multiple_of(RESYNC) {
+        } else if i % RESYNC == 0 {
             self.resync(&x[i + 1 - len..=i]);
         } else {
             let old = x[i - len];
@@ -226,7 +226,7 @@ pub fn kama(p: &[f64], len: usize, out: &mut [f64]) {
             if run > len {
                 noise = 0.0;
                 nan = 0;
-            } else if i.is_multiple_of(RESYNC) {
+            } else if i % RESYNC == 0 {
                 noise = 0.0;
                 nan = 0;
                 for d in (i + 1 - len..=i).map(diff) {

@@ -104,9 +104,31 @@ pub fn equity_next(prev: f64, state: i8, r_clean: f64, d: f64) -> f64 {
 pub fn round2_ratio(num: f64, den: f64) -> f64 {
     let v = num / den;
     if v.is_finite() {
-        (v * 100.0).round_ties_even() / 100.0
+        round_half_even(v * 100.0) / 100.0
     } else {
         f64::NAN
+    }
+}
+
+/// C's rint() in the default rounding mode: round half to even.
+#[cfg(tg_round_ties_even)]
+#[inline]
+pub fn round_half_even(x: f64) -> f64 {
+    x.round_ties_even()
+}
+
+/// C's rint() for compilers before Rust 1.77 (Debian's 1.63): adding and
+/// subtracting 2^52 leaves no fraction bits, so the FPU's own
+/// round-to-nearest-even does the rounding; larger values are integers.
+#[cfg(not(tg_round_ties_even))]
+#[inline]
+pub fn round_half_even(x: f64) -> f64 {
+    const TWO52: f64 = 4_503_599_627_370_496.0;
+    if x.abs() < TWO52 {
+        let s = TWO52.copysign(x);
+        ((x + s) - s).copysign(x)
+    } else {
+        x
     }
 }
 
@@ -192,6 +214,10 @@ mod tests {
         assert_eq!(equity_next(1.0, -1, -0.01, 1.0), 1.01);
         assert_eq!(round2_ratio(1.0, 3.0), 0.33);
         assert_eq!(round2_ratio(0.125, 1.0), 0.12);
+        for (x, want) in [(0.5, 0.0), (1.5, 2.0), (2.5, 2.0), (-0.5, -0.0), (-1.5, -2.0), (-2.5, -2.0), (2.4999, 2.0), (3.7, 4.0), (-3.2, -3.0), (4503599627370497.0, 4503599627370497.0)] {
+            let got = round_half_even(x);
+            assert!(got == want && got.is_sign_negative() == want.is_sign_negative(), "{x} -> {got}");
+        }
         assert!(round2_ratio(1.0, 0.0).is_nan());
         assert_eq!(cut(f64::NAN, 0.1, -0.1), 0.0);
         assert_eq!(growth(0, 0.5, 0), growth(1, 0.5, 0));
