@@ -13,8 +13,8 @@ int tg_cpu_scratch_reserve(struct tg_cpu_scratch *s, int32_t n, struct tg_error 
 {
 	if (n <= s->cap)
 		return 0;
-	/* 9 MA rows + 2 tmp + r, r1, r2, nom, den */
-	const size_t rows = TG_ATC_SLOTS + 2 + 5;
+	/* 9 MA rows + tmp + r, r1, r2, nom, den */
+	const size_t rows = TG_ATC_SLOTS + 1 + 5;
 	double *block = malloc(rows * (size_t)n * sizeof(double));
 	TG_FAIL_IF(!block, err, TG_E_NOMEM,
 		   "cpu backend: failed to allocate %zu MB of scratch for %d bars",
@@ -26,7 +26,7 @@ int tg_cpu_scratch_reserve(struct tg_cpu_scratch *s, int32_t n, struct tg_error 
 	for (int k = 0; k < TG_ATC_SLOTS; k++, p += n)
 		s->ma[k] = p;
 	s->tmp = p;
-	p += 2 * (size_t)n;
+	p += n;
 	s->r = p;
 	s->r1 = p + n;
 	s->r2 = p + 2 * (size_t)n;

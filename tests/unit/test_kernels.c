@@ -8,6 +8,7 @@
 
 #include "cpu_internal.h"
 #include "tg_atc_math.h"
+#include "tg_atc_series.h"
 #include "tg_test.h"
 
 /* ---- data ---- */
@@ -358,6 +359,60 @@ static void test_kama_vs_reference(void **state)
 	}
 }
 
+/* numpy's pairwise_sum, recursive, as a reference for the iterative one */
+static double ref_pairwise(const double *a, int32_t n)
+{
+	if (n < 8) {
+		double r = 0.0;
+		for (int32_t i = 0; i < n; i++)
+			r += a[i];
+		return r;
+	}
+	if (n <= 128) {
+		double r[8];
+		for (int k = 0; k < 8; k++)
+			r[k] = a[k];
+		int32_t i;
+		for (i = 8; i < n - (n % 8); i += 8)
+			for (int k = 0; k < 8; k++)
+				r[k] += a[i + k];
+		double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+		for (; i < n; i++)
+			res += a[i];
+		return res;
+	}
+	int32_t n2 = n / 2;
+	n2 -= n2 % 8;
+	return ref_pairwise(a, n2) + ref_pairwise(a + n2, n - n2);
+}
+
+static void test_pairwise_tree(void **state)
+{
+	(void)state;
+	const int32_t sizes[] = {1, 7, 8, 9, 127, 128, 129, 136, 200, 257, 1000, 4099, 100000};
+	double *a = malloc(100000 * sizeof(double)), *w = malloc(100000 * sizeof(double));
+	double *prod = malloc(100000 * sizeof(double));
+	for (int32_t i = 0; i < 100000; i++) {
+		a[i] = 1.0 / (1.0 + i) + urand();
+		w[i] = urand();
+		prod[i] = a[i] * w[i];
+	}
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		int32_t n = sizes[k];
+		assert_true(tg_pairwise(a, 1, NULL, n) == ref_pairwise(a, n));
+		assert_true(tg_pairwise(a, 1, w, n) == ref_pairwise(prod, n));
+	}
+	/* strided: every 3rd element */
+	double *s3 = malloc(1000 * sizeof(double));
+	for (int32_t i = 0; i < 1000; i++)
+		s3[i] = a[3 * i];
+	assert_true(tg_pairwise(a, 3, NULL, 1000) == ref_pairwise(s3, 1000));
+	free(s3);
+	free(a);
+	free(w);
+	free(prod);
+}
+
 /* ---- approximate MAs ---- */
 
 static void test_approx_vs_reference(void **state)
@@ -451,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_flat_windows_are_exact),
 		cmocka_unit_test(test_ema_pandas_rules),
 		cmocka_unit_test(test_kama_vs_reference),
+		cmocka_unit_test(test_pairwise_tree),
 		cmocka_unit_test(test_approx_vs_reference),
 		cmocka_unit_test(test_dema_approx_golden_lengths),
 	};
