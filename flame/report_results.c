@@ -67,8 +67,9 @@ static int speedup_backends(const struct tg_run_results *r, const char **out, in
 		int seen = 0;
 		for (int j = 0; j < n; j++)
 			seen |= strcmp(out[j], b) == 0;
-		if (!seen && tg_results_find_state(r, b, "exact") &&
-		    tg_results_find_state(r, b, "approx"))
+		const struct tg_state_result *e = tg_results_find_state(r, b, "exact");
+		const struct tg_state_result *a = tg_results_find_state(r, b, "approx");
+		if (!seen && e && a && e->available && a->available && e->n_samples && a->n_samples)
 			out[n++] = b;
 	}
 	return n;
@@ -117,12 +118,38 @@ static void write_state(struct tg_json *j, const struct tg_state_result *st)
 	tg_json_kv_double(j, "bar_mas_per_s", throughput(st));
 	tg_json_kv_double(j, "ns_per_bar_ma", ns_per_bar_ma(st));
 	tg_json_end_object(j);
-	tg_json_key(j, "device_split_ns");
-	tg_json_begin_object(j);
-	tg_json_kv_double(j, "h2d", st->h2d_ns);
-	tg_json_kv_double(j, "kernels", st->kernel_ns);
-	tg_json_kv_double(j, "d2h", st->d2h_ns);
-	tg_json_end_object(j);
+	if (st->device[0])
+		tg_json_kv_string(j, "device", st->device);
+	if (st->kernel.n > 0) {
+		tg_json_key(j, "kernel_ns");
+		tg_json_begin_object(j);
+		tg_json_kv_string(j, "contract", "kernel-only, CUDA events, hot");
+		write_stats(j, &st->kernel);
+		tg_json_key(j, "samples");
+		tg_json_begin_array(j);
+		for (int i = 0; i < st->n_samples; i++)
+			tg_json_double(j, st->kernel_samples_ns[i]);
+		tg_json_end_array(j);
+		tg_json_end_object(j);
+		tg_json_key(j, "device_split_ns");
+		tg_json_begin_object(j);
+		tg_json_kv_double(j, "h2d", st->h2d_ns);
+		tg_json_kv_double(j, "kernels", st->kernel_ns);
+		tg_json_kv_double(j, "d2h", st->d2h_ns);
+		tg_json_kv_double(j, "device_total", st->device_total.median);
+		tg_json_end_object(j);
+		tg_json_key(j, "bandwidth_gbs");
+		tg_json_begin_object(j);
+		tg_json_kv_double(j, "kernels", st->kernel_bytes / st->kernel_ns);
+		tg_json_kv_double(j, "h2d", st->h2d_ns > 0 ? st->h2d_bytes / st->h2d_ns : NAN);
+		tg_json_kv_double(j, "d2h", st->d2h_ns > 0 ? st->d2h_bytes / st->d2h_ns : NAN);
+		tg_json_end_object(j);
+		tg_json_kv_double(j, "kernel_bytes_per_rep", st->kernel_bytes);
+		tg_json_kv_double(j, "h2d_bytes_per_rep", st->h2d_bytes);
+		tg_json_kv_double(j, "d2h_bytes_per_rep", st->d2h_bytes);
+		tg_json_kv_int(j, "chunks", st->chunks);
+		tg_json_kv_bool(j, "pinned_host_memory", st->pinned);
+	}
 	tg_json_end_object(j);
 }
 
@@ -319,22 +346,39 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 
 	int has_split = 0;
 	for (int i = 0; i < r->n_states; i++)
-		has_split |= r->states[i].kernel_ns > 0;
+		has_split |= r->states[i].kernel.n > 0;
 	if (has_split) {
-		tg_sink_puts(s, "\n### Device time split (median per repetition)\n\n"
-				"| backend | MA | H2D | kernels | D2H |\n|---|---|---|---|---|\n");
+		tg_sink_puts(s, "\n### Device time (CUDA events, medians per repetition)\n\n"
+				"End-to-end is the wall time above (copies included); kernel-only "
+				"excludes the copies. With several chunks the copies of one overlap the "
+				"kernels of another, so the parts can add up to more than the device "
+				"total.\n\n"
+				"| backend | MA | end-to-end | device total | H2D | kernels | D2H | kernel "
+				"GB/s | H2D GB/s | D2H GB/s | chunks | pinned |\n"
+				"|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 		for (int i = 0; i < r->n_states; i++) {
 			const struct tg_state_result *st = &r->states[i];
-			if (st->kernel_ns <= 0)
+			if (st->kernel.n <= 0)
 				continue;
-			char h[32], k[32], d[32];
+			char w[32], t[32], h[32], k[32], d[32];
+			tg_format_duration(st->wall.median, w, sizeof(w));
+			tg_format_duration(st->device_total.median, t, sizeof(t));
 			tg_format_duration(st->h2d_ns, h, sizeof(h));
 			tg_format_duration(st->kernel_ns, k, sizeof(k));
 			tg_format_duration(st->d2h_ns, d, sizeof(d));
-			tg_sink_printf(s, "| %s | %s | %s | %s | %s |\n", st->backend, st->ma_mode, h,
-				       k, d);
+			tg_sink_printf(s, "| %s | %s | %s | %s | %s | %s | %s | %.1f | %.1f | %.1f | %d | %s |\n",
+				       st->backend, st->ma_mode, w, t, h, k, d,
+				       st->kernel_bytes / st->kernel_ns,
+				       st->h2d_ns > 0 ? st->h2d_bytes / st->h2d_ns : 0.0,
+				       st->d2h_ns > 0 ? st->d2h_bytes / st->d2h_ns : 0.0, st->chunks,
+				       st->pinned ? "yes" : "no");
 		}
 	}
+	for (int i = 0; i < r->n_states; i++)
+		if (r->states[i].device[0]) {
+			tg_sink_printf(s, "\nDevice of %s: %s.\n", r->states[i].backend, r->states[i].device);
+			break;
+		}
 
 	const char *sb[16];
 	int nsb = speedup_backends(r, sb, 16);
@@ -390,6 +434,21 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 		       "threads", "median", "min", "max", "stddev", "bar*MA/s", "ns/bar*MA");
 	for (int i = 0; i < r->n_states; i++)
 		timing_row(s, &r->states[i], 0);
+	for (int i = 0; i < r->n_states; i++) {
+		const struct tg_state_result *st = &r->states[i];
+		if (st->kernel.n <= 0)
+			continue;
+		char t[32], h[32], k[32], d[32];
+		tg_format_duration(st->device_total.median, t, sizeof(t));
+		tg_format_duration(st->h2d_ns, h, sizeof(h));
+		tg_format_duration(st->kernel_ns, k, sizeof(k));
+		tg_format_duration(st->d2h_ns, d, sizeof(d));
+		tg_sink_printf(s,
+			       "%s %s device: total %s = H2D %s + kernels %s + D2H %s; kernels %.1f "
+			       "GB/s, %d chunk(s), %s host memory\n",
+			       st->backend, st->ma_mode, t, h, k, d, st->kernel_bytes / st->kernel_ns,
+			       st->chunks, st->pinned ? "pinned" : "pageable");
+	}
 	const char *sb[16];
 	int nsb = speedup_backends(r, sb, 16);
 	for (int i = 0; i < nsb; i++) {

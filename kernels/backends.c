@@ -9,6 +9,9 @@ static const struct tg_backend_ops *const all_backends[] = {
 #if TG_HAVE_RUST
 	&tg_backend_rust,
 #endif
+#if TG_HAVE_CUDA
+	&tg_backend_cuda,
+#endif
 	NULL,
 };
 

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #ifdef __CUDACC__
-#define TG_HD __host__ __device__ __forceinline__
+#define TG_HD static __host__ __device__ __forceinline__
 #else
 #define TG_HD static inline
 #endif

@@ -94,12 +94,18 @@ struct tg_atc_outputs {
 	double *slot_equity;   /* [54][S][stride] Layer-1 equities */
 };
 
-/* Timing a backend measured itself (GPU backends: events); 0 = not measured. */
+/* Timing a backend measured itself (GPU backends: CUDA events); 0 = not
+ * measured. With several chunks in flight the three parts overlap, so
+ * their sum can exceed device_total_ns. */
 struct tg_backend_timing {
-	double h2d_ns;
-	double kernel_ns;
-	double d2h_ns;
-	double device_total_ns;
+	double h2d_ns;          /* host-to-device copies */
+	double kernel_ns;       /* kernels */
+	double d2h_ns;          /* device-to-host copies */
+	double device_total_ns; /* first upload to last download */
+	double h2d_bytes, d2h_bytes;
+	double kernel_bytes;    /* device-memory traffic of the kernels (model) */
+	int32_t chunks;         /* pieces the batch was split into */
+	int32_t pinned;         /* 1 when the host buffers were page-locked */
 };
 
 /* Called on every worker thread a backend starts, before it computes, and
@@ -127,9 +133,16 @@ struct tg_backend_ops {
 	int (*run)(void *state, const struct tg_atc_params *params, const struct tg_batch *batch,
 		   const struct tg_atc_outputs *out, struct tg_backend_timing *timing,
 		   struct tg_error *err);
-	/* Worker threads actually used. */
+	/* CPU worker threads used (0: none, e.g. a GPU driven by the caller). */
 	int (*threads)(void *state);
 	void (*close)(void *state);
+	/* Optional (NULL: none). The device this backend runs on, e.g.
+	 * "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 79.1 GiB, driver 13.0)". */
+	int (*describe)(char *buf, size_t cap);
+	/* Optional (NULL: use malloc/free). Host memory the backend moves
+	 * fastest (page-locked for GPUs), for batches and outputs. */
+	void *(*host_alloc)(void *state, size_t bytes);
+	void (*host_free)(void *state, void *p);
 };
 
 /* ---- parameters (kernels/atc_params.c) --------------------------------- */
@@ -163,6 +176,7 @@ int32_t tg_batch_bars(const struct tg_batch *b, int32_t symbol);
 
 extern const struct tg_backend_ops tg_backend_cpu;
 extern const struct tg_backend_ops tg_backend_rust; /* when TG_HAVE_RUST */
+extern const struct tg_backend_ops tg_backend_cuda; /* when TG_HAVE_CUDA */
 
 /* Every backend compiled in, in display order; NULL-terminated. */
 const struct tg_backend_ops *const *tg_backends(void);

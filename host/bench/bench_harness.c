@@ -22,8 +22,10 @@ int tg_harness_measure(const struct tg_backend_ops *ops, void *backend,
 	TG_FAIL_IF(o->warmup < 0, err, TG_E_RANGE, "harness: --warmup %d: expected 0 or more",
 		   o->warmup);
 	st->samples_ns = calloc((size_t)o->reps, sizeof(double));
+	st->kernel_samples_ns = calloc((size_t)o->reps, sizeof(double));
+	/* per repetition: h2d, d2h, device total */
 	double *dev = calloc(3 * (size_t)o->reps, sizeof(double));
-	if (!st->samples_ns || !dev) {
+	if (!st->samples_ns || !st->kernel_samples_ns || !dev) {
 		free(dev);
 		return TG_ERR(err, TG_E_NOMEM, "harness: out of memory for %d repetitions", o->reps);
 	}
@@ -67,19 +69,27 @@ int tg_harness_measure(const struct tg_backend_ops *ops, void *backend,
 		if (rc < 0)
 			break;
 		st->samples_ns[done] = (double)(t1 - t0);
+		st->kernel_samples_ns[done] = t.kernel_ns;
 		dev[done] = t.h2d_ns;
-		dev[o->reps + done] = t.kernel_ns;
-		dev[2 * o->reps + done] = t.d2h_ns;
+		dev[o->reps + done] = t.d2h_ns;
+		dev[2 * o->reps + done] = t.device_total_ns;
+		st->kernel_bytes = t.kernel_bytes;
+		st->h2d_bytes = t.h2d_bytes;
+		st->d2h_bytes = t.d2h_bytes;
+		st->chunks = t.chunks;
+		st->pinned = t.pinned != 0;
 		done++;
 	}
 	if (o->progress)
 		o->progress(o->progress_ctx, label, done, o->reps);
 	st->n_samples = done;
 	int src = tg_stats_compute(st->samples_ns, done, &st->wall, rc < 0 ? NULL : err);
-	if (done > 0) {
+	if (done > 0 && st->kernel_samples_ns[0] > 0) {
+		tg_stats_compute(st->kernel_samples_ns, done, &st->kernel, NULL);
+		tg_stats_compute(dev + 2 * o->reps, done, &st->device_total, NULL);
+		st->kernel_ns = st->kernel.median;
 		st->h2d_ns = median_of(dev, done, NULL);
-		st->kernel_ns = median_of(dev + o->reps, done, NULL);
-		st->d2h_ns = median_of(dev + 2 * o->reps, done, NULL);
+		st->d2h_ns = median_of(dev + o->reps, done, NULL);
 	}
 	free(dev);
 	return rc < 0 ? rc : src;

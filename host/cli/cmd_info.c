@@ -57,6 +57,9 @@ int tg_cmd_info(int argc, char **argv)
 			tg_json_kv_bool(&j, "available", ok);
 			if (!ok)
 				tg_json_kv_string(&j, "reason", why);
+			char dev[256];
+			if (ok && all[i]->describe && all[i]->describe(dev, sizeof(dev)) == 0)
+				tg_json_kv_string(&j, "device", dev);
 			tg_json_end_object(&j);
 		}
 		tg_json_end_array(&j);
@@ -80,6 +83,9 @@ int tg_cmd_info(int argc, char **argv)
 		int ok = all[i]->probe(why, sizeof(why)) == 0;
 		printf("  %-6s %-11s %s\n", all[i]->name, ok ? "available" : "unavailable",
 		       ok ? all[i]->description : why);
+		char dev[256];
+		if (ok && all[i]->describe && all[i]->describe(dev, sizeof(dev)) == 0)
+			printf("  %-6s %-11s %s\n", "", "", dev);
 	}
 	printf("\nmachine:\n");
 	printf("  cpu     %s, %d logical CPUs (%d allowed)\n", m.cpu_model, m.logical_cpus,

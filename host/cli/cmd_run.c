@@ -50,12 +50,28 @@ static void progress(void *ctx, const char *label, int done, int total)
 	fflush(stderr);
 }
 
+/* mkdir -p */
+static int make_dirs(const char *path)
+{
+	char buf[512];
+	tg_strlcpy(buf, path, sizeof(buf));
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 /* profiles/run-<utc stamp>[-N], created; or the --out directory. */
 static int make_run_dir(const char *out, char *dir, size_t cap, struct tg_error *err)
 {
 	if (out) {
 		snprintf(dir, cap, "%s", out);
-		if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+		if (make_dirs(dir) != 0)
 			return TG_ERR(err, TG_E_IO, "run: --out '%s': cannot create: %s", dir,
 				      strerror(errno));
 		struct stat st;
@@ -66,7 +82,7 @@ static int make_run_dir(const char *out, char *dir, size_t cap, struct tg_error 
 	const char *base = getenv("TG_PROFILES_DIR");
 	if (!base || !*base)
 		base = "profiles";
-	if (mkdir(base, 0777) != 0 && errno != EEXIST)
+	if (make_dirs(base) != 0)
 		return TG_ERR(err, TG_E_IO, "run: cannot create '%s': %s", base, strerror(errno));
 	char stamp[32];
 	tg_clock_format_compact(tg_clock_realtime_ns(), stamp, sizeof(stamp));
@@ -195,6 +211,20 @@ static int accuracy_pass(const struct tg_backend_ops *ops, void *state,
 		tg_strlcpy(acc_out->backend, ops->name, sizeof(acc_out->backend));
 	}
 	return rc;
+}
+
+/* Host buffers a backend moves fastest (page-locked for GPUs). */
+static void *backend_alloc(const struct tg_backend_ops *ops, void *state, size_t bytes)
+{
+	return ops->host_alloc ? ops->host_alloc(state, bytes) : malloc(bytes);
+}
+
+static void backend_free(const struct tg_backend_ops *ops, void *state, void *p)
+{
+	if (ops->host_alloc)
+		ops->host_free(state, p);
+	else
+		free(p);
 }
 
 static void mark_unavailable(struct tg_run_results *r, const char *backend, const int *modes,
@@ -397,20 +427,16 @@ int tg_cmd_run(int argc, char **argv)
 
 	const int tty = isatty(2) && !o.quiet;
 	const size_t cells = (size_t)ds.n_symbols * (size_t)ds.stride;
-	/* Average_Signal of the reference backend (the first that ran) per mode,
-	 * and of the backend being measured. */
+	/* Average_Signal of the reference backend (the first that ran) per mode */
 	double *ref_avg = malloc(2 * cells * sizeof(double));
-	double *cur_avg = malloc(2 * cells * sizeof(double));
-	int8_t *final_sig = malloc((size_t)ds.n_symbols);
 	const char *reference[2] = {NULL, NULL}; /* per mode */
 	int exit_code = TG_EXIT_OK;
-	if (!ref_avg || !cur_avg || !final_sig) {
+	if (!ref_avg) {
 		tg_log(TG_LOG_ERROR, "run: out of memory for outputs of %d x %d bars", ds.n_symbols,
 		       ds.stride);
 		exit_code = TG_EXIT_FAILURE;
 		goto done;
 	}
-	struct tg_batch batch = tg_data_batch(&ds);
 
 	for (int b = 0; b < nb && !interrupted; b++) {
 		char why[256];
@@ -430,6 +456,28 @@ int tg_cmd_run(int argc, char **argv)
 			mark_unavailable(&res, bnames[b], modes, nm, err.msg);
 			continue;
 		}
+		char device[160] = "";
+		if (ops[b]->describe)
+			ops[b]->describe(device, sizeof(device));
+		/* this backend's copy of the prices and its outputs, in the memory
+		 * it moves fastest (outside the timed region) */
+		double *close = backend_alloc(ops[b], state, cells * sizeof(double));
+		double *cur_avg = backend_alloc(ops[b], state, 2 * cells * sizeof(double));
+		int8_t *final_sig = backend_alloc(ops[b], state, (size_t)ds.n_symbols);
+		if (!close || !cur_avg || !final_sig) {
+			backend_free(ops[b], state, close);
+			backend_free(ops[b], state, cur_avg);
+			backend_free(ops[b], state, final_sig);
+			ops[b]->close(state);
+			snprintf(why, sizeof(why), "out of host memory for %d x %d bars", ds.n_symbols,
+				 ds.stride);
+			mark_unavailable(&res, bnames[b], modes, nm, why);
+			exit_code = TG_EXIT_FAILURE;
+			continue;
+		}
+		memcpy(close, ds.close, cells * sizeof(double));
+		struct tg_batch batch = tg_data_batch(&ds);
+		batch.close = close;
 		int ran[2] = {0, 0};
 		for (int m = 0; m < nm && !interrupted; m++) {
 			struct tg_state_result *st = tg_results_add_state(&res);
@@ -440,6 +488,7 @@ int tg_cmd_run(int argc, char **argv)
 			}
 			tg_strlcpy(st->backend, ops[b]->name, sizeof(st->backend));
 			tg_strlcpy(st->ma_mode, tg_ma_mode_name(modes[m]), sizeof(st->ma_mode));
+			tg_strlcpy(st->device, device, sizeof(st->device));
 			struct tg_atc_params p = o.params;
 			p.ma_mode = modes[m];
 			struct tg_atc_outputs out;
@@ -496,6 +545,9 @@ int tg_cmd_run(int argc, char **argv)
 				}
 			}
 		}
+		backend_free(ops[b], state, close);
+		backend_free(ops[b], state, cur_avg);
+		backend_free(ops[b], state, final_sig);
 		ops[b]->close(state);
 	}
 
@@ -527,8 +579,6 @@ done:
 		printf("results: %s/results.json\nsummary: %s/summary.md\n", res.run_dir, res.run_dir);
 	}
 	free(ref_avg);
-	free(cur_avg);
-	free(final_sig);
 	tg_results_fini(&res);
 	tg_data_free(&ds);
 	return exit_code;

@@ -14,8 +14,10 @@ void tg_results_init(struct tg_run_results *r)
 
 void tg_results_fini(struct tg_run_results *r)
 {
-	for (int i = 0; i < r->n_states; i++)
+	for (int i = 0; i < r->n_states; i++) {
 		free(r->states[i].samples_ns);
+		free(r->states[i].kernel_samples_ns);
+	}
 	free(r->states);
 	free(r->params);
 	free(r->accuracy);

@@ -44,8 +44,16 @@ struct tg_state_result {
 	double *samples_ns;   /* owned, wall time per repetition */
 	struct tg_stats wall; /* over samples_ns */
 	double bar_mas;       /* bar x MA updates per repetition */
-	/* device-side split measured by the backend (0 = not measured) */
-	double h2d_ns, kernel_ns, d2h_ns;
+	/* measured by device backends (CUDA events); n = 0 / 0 = not measured */
+	char device[160];            /* what it ran on */
+	double *kernel_samples_ns;   /* owned, kernel-only time per repetition */
+	struct tg_stats kernel;      /* kernel-only */
+	struct tg_stats device_total; /* first upload to last download */
+	double h2d_ns, kernel_ns, d2h_ns; /* medians of the split */
+	double kernel_bytes;         /* device-memory traffic of the kernels per run */
+	double h2d_bytes, d2h_bytes; /* copied per run */
+	int chunks;                  /* pieces the batch was cut into */
+	bool pinned;                 /* host buffers were page-locked */
 };
 
 struct tg_family_accuracy {

@@ -8,6 +8,7 @@
 
 #include "cpu_internal.h"
 #include "tg_atc_math.h"
+#include "tg_nvtx.h"
 
 int tg_cpu_scratch_reserve(struct tg_cpu_scratch *s, int32_t n, struct tg_error *err)
 {
@@ -167,10 +168,19 @@ void tg_cpu_atc_symbol(const struct tg_cpu_plan *plan, const struct tg_batch *ba
 		sc->den[i] = 0.0;
 	}
 
+	static const char *const ma_ranges[TG_ATC_FAMILIES] = {
+		"cpu: EMA MAs", "cpu: HMA MAs", "cpu: WMA MAs",
+		"cpu: DEMA MAs", "cpu: LSMA MAs", "cpu: KAMA MAs"};
+	static const char *const layer_ranges[TG_ATC_FAMILIES] = {
+		"cpu: EMA crossovers, Layer 1, Layer 2", "cpu: HMA crossovers, Layer 1, Layer 2",
+		"cpu: WMA crossovers, Layer 1, Layer 2", "cpu: DEMA crossovers, Layer 1, Layer 2",
+		"cpu: LSMA crossovers, Layer 1, Layer 2", "cpu: KAMA crossovers, Layer 1, Layer 2"};
 	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
+		tg_nvtx_push(ma_ranges[f]);
 		for (int k = 0; k < plan->n_slots; k++)
 			tg_cpu_ma(f, prm->ma_mode, prm->lsma_point, p, n, plan->lengths[f][k], sc->ma[k],
 				  sc->tmp);
+		tg_nvtx_pop();
 
 		struct family_rows rows;
 		memset(&rows, 0, sizeof(rows));
@@ -180,7 +190,9 @@ void tg_cpu_atc_symbol(const struct tg_cpu_plan *plan, const struct tg_batch *ba
 			rows.slot_eq[k] = row(out->slot_equity, batch, f * TG_ATC_SLOTS + k, s);
 			rows.slot_sig[k] = row8(out->slot_signal, batch, f * TG_ATC_SLOTS + k, s);
 		}
+		tg_nvtx_push(layer_ranges[f]);
 		family_pass(plan, f, p, n, sc, &rows);
+		tg_nvtx_pop();
 
 		double *ma_row = row(out->ma, batch, f, s);
 		if (ma_row)

@@ -65,13 +65,16 @@ static void run_batch(int threads, const struct tg_atc_params *p, const struct t
 	atomic_store(&hook_stops, 0);
 	if (ops->open(&cfg, &st, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(ops->threads(st), threads);
+	/* CPU backends use the threads asked for; a GPU backend has none */
+	int workers = ops->threads(st);
+	assert_true(workers == threads || workers == 0);
 	struct tg_backend_timing t;
 	if (ops->run(st, p, b, o, &t, &err) < 0)
 		fail_msg("%s", err.msg);
 	ops->close(st);
 	/* every worker that started also stopped */
-	assert_true(atomic_load(&hook_starts) >= 1);
+	if (workers > 0)
+		assert_true(atomic_load(&hook_starts) >= 1);
 	assert_int_equal(atomic_load(&hook_starts), atomic_load(&hook_stops));
 }
 
@@ -202,11 +205,12 @@ static void test_approx_replicates_slots(void **state)
 static void test_agrees_with_cpu(void **state)
 {
 	(void)state;
-	/* every backend computes the same bits as the C engine */
-	const int32_t S = 5, n = 1000;
+	/* every backend computes the same bits as the C engine, over uneven
+	 * series with NaN gaps and flat stretches */
+	const int32_t S = 11, n = 1000;
 	double *close = malloc((size_t)S * n * sizeof(double));
 	for (int32_t s = 0; s < S; s++) {
-		double *w = walk(n, s == 1, s == 2);
+		double *w = walk(n, s % 3 == 1, s % 3 == 2);
 		memcpy(close + (size_t)s * n, w, (size_t)n * sizeof(double));
 		free(w);
 	}
@@ -216,7 +220,10 @@ static void test_agrees_with_cpu(void **state)
 	p.robustness = TG_ROBUST_WIDE;
 	for (int mode = 0; mode < 2; mode++) {
 		p.ma_mode = mode;
-		struct tg_batch b = {.close = close, .n_bars = NULL, .n_symbols = S, .stride = n};
+		int32_t bars[11];
+		for (int32_t s = 0; s < S; s++)
+			bars[s] = n - 37 * s;
+		struct tg_batch b = {.close = close, .n_bars = bars, .n_symbols = S, .stride = n};
 		double *a = malloc((size_t)S * n * sizeof(double)), *c = malloc((size_t)S * n * sizeof(double));
 		double *la = malloc(6 * (size_t)S * n * sizeof(double)), *lc = malloc(6 * (size_t)S * n * sizeof(double));
 		struct tg_atc_outputs oa = {.average = a, .l2_equity = la};
@@ -228,8 +235,9 @@ static void test_agrees_with_cpu(void **state)
 		assert_int_equal(tg_backend_cpu.open(&cfg, &cs, NULL), 0);
 		assert_int_equal(tg_backend_cpu.run(cs, &p, &b, &oc, &t, NULL), 0);
 		tg_backend_cpu.close(cs);
-		assert_int_equal(tg_test_compare("Average_Signal", a, c, S * n, TG_TOL_ABS, 1e-12), 0);
-		assert_int_equal(tg_test_compare("Layer 2", la, lc, 6 * S * n, TG_TOL_REL, 1e-12), 0);
+		/* the same bits: every backend runs the same arithmetic */
+		assert_int_equal(tg_test_compare("Average_Signal", a, c, S * n, TG_TOL_EQUAL, 0), 0);
+		assert_int_equal(tg_test_compare("Layer 2", la, lc, 6 * S * n, TG_TOL_EQUAL, 0), 0);
 		free(a);
 		free(c);
 		free(la);

@@ -337,6 +337,10 @@ static int fake_run(void *s, const struct tg_atc_params *p, const struct tg_batc
 	t->kernel_ns = 1000.0 * fake_runs;
 	t->h2d_ns = 10;
 	t->d2h_ns = 20;
+	t->device_total_ns = 1030.0 * fake_runs;
+	t->kernel_bytes = 1e6;
+	t->chunks = 2;
+	t->pinned = 1;
 	if (fake_runs == fake_fail_at)
 		return TG_ERR(e, TG_E_DEVICE, "fake: device lost");
 	if (fake_runs == 4)
@@ -355,8 +359,13 @@ static void fake_close(void *s)
 	(void)s;
 }
 
-static const struct tg_backend_ops fake_ops = {"fake", "test double", fake_probe, fake_open,
-					       fake_run, fake_threads, fake_close};
+static const struct tg_backend_ops fake_ops = {.name = "fake",
+					       .description = "test double",
+					       .probe = fake_probe,
+					       .open = fake_open,
+					       .run = fake_run,
+					       .threads = fake_threads,
+					       .close = fake_close};
 
 static void test_harness_counts_and_stats(void **state)
 {
@@ -382,7 +391,12 @@ static void test_harness_counts_and_stats(void **state)
 	assert_true(st.wall.min <= st.wall.median && st.wall.median <= st.wall.max);
 	/* device split: medians of the timed reps' values 3000..7000 */
 	assert_true(st.kernel_ns == 5000.0 && st.h2d_ns == 10 && st.d2h_ns == 20);
+	assert_int_equal(st.kernel.n, 5);
+	assert_true(st.kernel.min == 3000.0 && st.kernel.max == 7000.0);
+	assert_true(st.device_total.median == 5150.0);
+	assert_true(st.kernel_bytes == 1e6 && st.chunks == 2 && st.pinned);
 	free(st.samples_ns);
+	free(st.kernel_samples_ns);
 
 	/* an error stops it and is reported */
 	memset(&st, 0, sizeof(st));
@@ -393,6 +407,7 @@ static void test_harness_counts_and_stats(void **state)
 	assert_int_equal(st.n_samples, 2);
 	assert_string_equal(err.msg, "fake: device lost");
 	free(st.samples_ns);
+	free(st.kernel_samples_ns);
 
 	/* SIGINT (the stop flag) after the 4th run: 2 samples kept */
 	memset(&st, 0, sizeof(st));
@@ -404,6 +419,7 @@ static void test_harness_counts_and_stats(void **state)
 	assert_int_equal(st.n_samples, 2);
 	assert_non_null(strstr(err.msg, "interrupted after 2 of 5"));
 	free(st.samples_ns);
+	free(st.kernel_samples_ns);
 
 	ho.reps = 0;
 	assert_int_equal(tg_harness_measure(&fake_ops, NULL, &p, &b, &o, &ho, &st, &err), TG_E_RANGE);

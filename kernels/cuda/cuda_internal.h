@@ -1,0 +1,76 @@
+/* Private to the CUDA backend: the kernels' arguments and launchers, and
+ * the error macro. Included by .cu files only.
+ *
+ * Device layouts are bar-major with the series index fastest ([bar][symbol],
+ * [family][bar][symbol]), so the threads of a warp, which walk the bars of
+ * neighbouring series in lockstep, touch neighbouring addresses. Outputs
+ * for the host are in the host layout of tg_kernels.h ([symbol][bar]).
+ */
+#ifndef TG_CUDA_INTERNAL_H
+#define TG_CUDA_INTERNAL_H
+
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+#include "tg_error.h"
+#include "tg_kernels.h"
+
+/* Records a failed CUDA call with its text and returns TG_E_DEVICE. */
+#define TG_CUDA_TRY(err, call)                                                              \
+	do {                                                                                \
+		cudaError_t tg_cuda_rc_ = (call);                                          \
+		if (tg_cuda_rc_ != cudaSuccess)                                            \
+			return tg_error_set((err), TG_E_DEVICE, (int)tg_cuda_rc_, __FILE__, __LINE__, \
+					    "cuda: %s: %s (%s)", #call,                   \
+					    cudaGetErrorString(tg_cuda_rc_),               \
+					    cudaGetErrorName(tg_cuda_rc_));                \
+	} while (0)
+
+/* What every kernel needs of the parameters, passed by value. */
+struct tg_cuda_plan {
+	int32_t lengths[TG_ATC_FAMILIES][TG_ATC_SLOTS];
+	double weight[TG_ATC_FAMILIES];
+	double d;
+	double long_threshold, short_threshold, min_signal;
+	int32_t approx;
+	int32_t lsma_penultimate;
+	int32_t cutout;
+	int32_t strategy_mode;
+};
+
+/* One chunk of symbols on the device. */
+struct tg_cuda_chunk {
+	int32_t cs;          /* symbols in the chunk */
+	int32_t stride;      /* bars per row */
+	const int32_t *n_bars; /* [cs] */
+	const double *close; /* [cs][stride], as uploaded */
+	double *pT;          /* [stride][cs] */
+	const double *g1, *g2; /* [stride] growth per layer */
+	double *cq, *q;      /* [6][stride][cs]: Cut(S)*Q and Q per family */
+	double *scratch;     /* [stride][cs * 9]: Hull / approximate DEMA middle series */
+	const double *weights; /* approximate WMA weights, per family at weight_off[f] */
+	int32_t weight_off[TG_ATC_FAMILIES];
+	/* optional outputs, host layout, NULL when not requested */
+	double *avg;         /* [cs][stride] */
+	double *final_value; /* [cs] */
+	int8_t *final_signal;
+	double *r, *ma, *l1, *l2; /* r: [cs][stride]; others [6][cs][stride] */
+	double *slot_ma, *slot_eq; /* [54][cs][stride] */
+	int8_t *slot_sig;
+};
+
+/* Kernel launchers (cuda_kernels.cu). Each enqueues on stream and returns
+ * the launch error, if any. */
+cudaError_t tg_cuda_launch_transpose(const struct tg_cuda_chunk *c, cudaStream_t stream);
+cudaError_t tg_cuda_launch_family(int family, const struct tg_cuda_plan *plan,
+				  const struct tg_cuda_chunk *c, cudaStream_t stream);
+cudaError_t tg_cuda_launch_finalize(const struct tg_cuda_plan *plan, const struct tg_cuda_chunk *c,
+				    cudaStream_t stream);
+/* Name of a family kernel, for NVTX ranges and reports. */
+const char *tg_cuda_family_kernel_name(int family, int approx);
+
+/* Bytes the kernels of one chunk read and write in device memory (the
+ * traffic model behind the achieved-bandwidth figure). */
+double tg_cuda_chunk_kernel_bytes(const struct tg_cuda_plan *plan, const struct tg_cuda_chunk *c);
+
+#endif

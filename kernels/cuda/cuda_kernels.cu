@@ -1,0 +1,381 @@
+/* The ATC kernels. Per chunk of symbols: a transpose of the prices, one
+ * kernel per MA family (MAs, crossovers, Layer-1 equities, the rounded
+ * family signal and its Layer-2 equity, all in registers), and a finalize
+ * kernel (Average_Signal, final signal, back to the host layout).
+ *
+ * A family kernel gives each (symbol, slot) series its own thread and packs
+ * the nine slots of a symbol into neighbouring lanes of one warp (three
+ * symbols per warp, one per lane in approx mode). Every bar, the slot
+ * lead gathers the nine (state, equity) pairs with warp shuffles and sums
+ * them in slot order, so the Layer-1 signal is bit-identical to the C
+ * engine's; the per-bar MA arithmetic is the shared tg_atc_series.h.
+ */
+#include "cuda_internal.h"
+#include "tg_atc_series.h"
+
+#define FULL_MASK 0xffffffffu
+
+/* ---- prices: [cs][stride] -> [stride][cs] through a shared-memory tile -- */
+
+__global__ void atc_transpose_prices(const double *__restrict__ in, double *__restrict__ out,
+				     const int32_t *__restrict__ n_bars, int32_t cs, int32_t stride)
+{
+	__shared__ double tile[32][33];
+	const int32_t bar0 = blockIdx.x * 32, sym0 = blockIdx.y * 32;
+	for (int r = threadIdx.y; r < 32; r += blockDim.y) {
+		int32_t s = sym0 + r, i = bar0 + threadIdx.x;
+		double v = NAN;
+		if (s < cs && i < stride && i < n_bars[s])
+			v = in[(int64_t)s * stride + i];
+		tile[r][threadIdx.x] = v;
+	}
+	__syncthreads();
+	for (int r = threadIdx.y; r < 32; r += blockDim.y) {
+		int32_t i = bar0 + r, s = sym0 + threadIdx.x;
+		if (s < cs && i < stride)
+			out[(int64_t)i * cs + s] = tile[threadIdx.x][r];
+	}
+}
+
+/* ---- the moving average of each family, as a streaming state ---------- */
+
+template <int FAM, bool APPROX> struct ma_state;
+
+template <> struct ma_state<TG_FAM_EMA, false> {
+	tg_ema s;
+	__device__ void init(int32_t L, int, const double *) { tg_ema_init(&s, L); }
+	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
+	{
+		return tg_ema_step(&s, x, st, i);
+	}
+};
+
+template <> struct ma_state<TG_FAM_HMA, false> {
+	tg_hma s;
+	__device__ void init(int32_t L, int, const double *) { tg_hma_init(&s, L); }
+	__device__ double step(const double *x, int64_t st, double *d, int64_t dst, int32_t i)
+	{
+		return tg_hma_step(&s, x, st, d, dst, i);
+	}
+};
+
+template <> struct ma_state<TG_FAM_WMA, false> {
+	tg_wsum s;
+	__device__ void init(int32_t L, int, const double *) { tg_wsum_init(&s, L); }
+	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
+	{
+		return tg_wma_step(&s, x, st, i);
+	}
+};
+
+template <> struct ma_state<TG_FAM_DEMA, false> {
+	tg_dema s;
+	__device__ void init(int32_t L, int, const double *) { tg_dema_init(&s, L); }
+	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
+	{
+		return tg_dema_step(&s, x, st, i);
+	}
+};
+
+template <> struct ma_state<TG_FAM_LSMA, false> {
+	tg_lsma s;
+	__device__ void init(int32_t L, int penultimate, const double *)
+	{
+		tg_lsma_init(&s, L, penultimate);
+	}
+	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
+	{
+		return tg_lsma_step(&s, x, st, i);
+	}
+};
+
+template <> struct ma_state<TG_FAM_KAMA, false> {
+	tg_kama s;
+	__device__ void init(int32_t L, int, const double *) { tg_kama_init(&s, L); }
+	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
+	{
+		return tg_kama_step(&s, x, st, i);
+	}
+};
+
+template <> struct ma_state<TG_FAM_EMA, true> {
+	tg_sma1 s;
+	__device__ void init(int32_t L, int, const double *) { tg_sma1_init(&s, L); }
+	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
+	{
+		return tg_sma1_step(&s, x, st, i);
+	}
+};
+
+template <> struct ma_state<TG_FAM_HMA, true> {
+	tg_hma_approx s;
+	__device__ void init(int32_t L, int, const double *w) { tg_hma_approx_init(&s, L, w); }
+	__device__ double step(const double *x, int64_t st, double *d, int64_t dst, int32_t i)
+	{
+		return tg_hma_approx_step(&s, x, st, d, dst, i);
+	}
+};
+
+template <> struct ma_state<TG_FAM_WMA, true> {
+	tg_wma_approx s;
+	__device__ void init(int32_t L, int, const double *w) { tg_wma_approx_init(&s, L, w); }
+	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
+	{
+		return tg_wma_approx_step(&s, x, st, i);
+	}
+};
+
+template <> struct ma_state<TG_FAM_DEMA, true> {
+	tg_dema_approx s;
+	__device__ void init(int32_t L, int, const double *) { tg_dema_approx_init(&s, L); }
+	__device__ double step(const double *x, int64_t st, double *d, int64_t dst, int32_t i)
+	{
+		return tg_dema_approx_step(&s, x, st, d, dst, i);
+	}
+};
+
+template <> struct ma_state<TG_FAM_LSMA, true> {
+	tg_lsma_approx s;
+	__device__ void init(int32_t L, int, const double *) { tg_lsma_approx_init(&s, L); }
+	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
+	{
+		return tg_lsma_approx_step(&s, x, st, i);
+	}
+};
+
+template <> struct ma_state<TG_FAM_KAMA, true> {
+	tg_kama_approx s;
+	__device__ void init(int32_t L, int, const double *) { tg_kama_approx_init(&s, L); }
+	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
+	{
+		return tg_kama_approx_step(&s, x, st, i);
+	}
+};
+
+/* ---- one family: MAs, crossovers, Layer 1, Layer 2 ---------------------- */
+
+template <int FAM, bool APPROX>
+__device__ __forceinline__ void family_body(const tg_cuda_plan &plan, const tg_cuda_chunk &c)
+{
+	constexpr int K = APPROX ? 1 : TG_ATC_SLOTS; /* lanes per symbol */
+	constexpr int GROUPS = 32 / K;               /* symbols per warp */
+	const int lane = threadIdx.x & 31;
+	const int64_t warp = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+	const int g = lane / K, k = lane % K, lead = g * K;
+	const int64_t s = warp * GROUPS + g;
+	const bool valid = lane < GROUPS * K && s < c.cs;
+	const int32_t n = valid ? c.n_bars[s] : 0;
+	/* the warp walks the bars together: up to its longest series */
+	int32_t nmax = n;
+	for (int off = 16; off > 0; off >>= 1)
+		nmax = max(nmax, __shfl_xor_sync(FULL_MASK, nmax, off));
+
+	const int32_t cs = c.cs, stride = c.stride;
+	const double *x = c.pT + (valid ? s : 0);
+	double *mid = c.scratch + (valid ? s * TG_ATC_SLOTS + k : 0);
+	const int64_t mid_stride = (int64_t)cs * TG_ATC_SLOTS;
+	ma_state<FAM, APPROX> ma;
+	ma.init(plan.lengths[FAM][k], plan.lsma_penultimate, c.weights + c.weight_off[FAM]);
+
+	const double d = plan.d, weight = plan.weight[FAM];
+	const int64_t plane = (int64_t)cs * stride; /* one [cs][stride] output plane */
+	const int64_t row = valid ? s * stride : 0;
+	double *slot_ma = c.slot_ma ? c.slot_ma + (FAM * TG_ATC_SLOTS + k) * plane + row : NULL;
+	double *slot_eq = c.slot_eq ? c.slot_eq + (FAM * TG_ATC_SLOTS + k) * plane + row : NULL;
+	int8_t *slot_sig = c.slot_sig ? c.slot_sig + (FAM * TG_ATC_SLOTS + k) * plane + row : NULL;
+	double *cq = c.cq + (int64_t)FAM * stride * cs, *q = c.q + (int64_t)FAM * stride * cs;
+
+	int sig = 0;
+	double eq = 1.0, prev_ma = NAN, prev_close = NAN, prev_S = NAN, Q = NAN;
+	for (int32_t i = 0; i < nmax; i++) {
+		const bool act = valid && i < n;
+		double e = 0.0, close = NAN, R = NAN;
+		int sv = 0;
+		if (act) {
+			close = tg_at(x, cs, i);
+			const double m = ma.step(x, cs, mid, mid_stride, i);
+			R = close / prev_close - 1.0;
+			double r1 = R * c.g1[i];
+			r1 = r1 == r1 ? r1 : 0.0;
+			e = i == 0 ? eq : tg_equity_next(eq, (double)sig, r1, d);
+			sv = tg_cross_step(sig, close, m, prev_close, prev_ma);
+			eq = e;
+			sig = sv;
+			prev_ma = m;
+			if (slot_ma) {
+				slot_ma[i] = m;
+				slot_eq[i] = e;
+				slot_sig[i] = (int8_t)sv;
+			}
+			if (k == 0 && c.ma)
+				c.ma[FAM * plane + row + i] = m;
+		}
+		/* Layer 1: the lead sums its nine slots in slot order */
+		double num = 0.0, den = 0.0;
+#pragma unroll
+		for (int j = 0; j < K; j++) {
+			const double ej = __shfl_sync(FULL_MASK, e, lead + j);
+			const int sj = __shfl_sync(FULL_MASK, sv, lead + j);
+			num += (double)sj * ej;
+			den += ej;
+		}
+		if (act && k == 0) {
+			const double S = tg_round2_ratio(num, den);
+			Q = i < plan.cutout ? NAN : tg_equity_step(Q, prev_S, R * c.g2[i], weight, d);
+			const int64_t at = (int64_t)i * cs + s;
+			cq[at] = tg_cut(S, plan.long_threshold, plan.short_threshold) * Q;
+			q[at] = Q;
+			prev_S = S;
+			if (c.l1)
+				c.l1[FAM * plane + row + i] = S;
+			if (c.l2)
+				c.l2[FAM * plane + row + i] = Q;
+			if (FAM == TG_FAM_EMA && c.r)
+				c.r[row + i] = R;
+		}
+		prev_close = close;
+	}
+}
+
+/* One named kernel per family and mode, so profiles show which is which. */
+#define TG_FAMILY_KERNEL(name, fam, approx)                                                \
+	__global__ void __launch_bounds__(128) name(tg_cuda_plan plan, tg_cuda_chunk c)     \
+	{                                                                                   \
+		family_body<fam, approx>(plan, c);                                          \
+	}
+
+TG_FAMILY_KERNEL(atc_ema_exact, TG_FAM_EMA, false)
+TG_FAMILY_KERNEL(atc_hma_exact, TG_FAM_HMA, false)
+TG_FAMILY_KERNEL(atc_wma_exact, TG_FAM_WMA, false)
+TG_FAMILY_KERNEL(atc_dema_exact, TG_FAM_DEMA, false)
+TG_FAMILY_KERNEL(atc_lsma_exact, TG_FAM_LSMA, false)
+TG_FAMILY_KERNEL(atc_kama_exact, TG_FAM_KAMA, false)
+TG_FAMILY_KERNEL(atc_ema_approx, TG_FAM_EMA, true)
+TG_FAMILY_KERNEL(atc_hma_approx, TG_FAM_HMA, true)
+TG_FAMILY_KERNEL(atc_wma_approx, TG_FAM_WMA, true)
+TG_FAMILY_KERNEL(atc_dema_approx, TG_FAM_DEMA, true)
+TG_FAMILY_KERNEL(atc_lsma_approx, TG_FAM_LSMA, true)
+TG_FAMILY_KERNEL(atc_kama_approx, TG_FAM_KAMA, true)
+
+typedef void (*family_kernel)(tg_cuda_plan, tg_cuda_chunk);
+
+static const family_kernel family_kernels[2][TG_ATC_FAMILIES] = {
+	{atc_ema_exact, atc_hma_exact, atc_wma_exact, atc_dema_exact, atc_lsma_exact, atc_kama_exact},
+	{atc_ema_approx, atc_hma_approx, atc_wma_approx, atc_dema_approx, atc_lsma_approx,
+	 atc_kama_approx},
+};
+
+static const char *const family_kernel_names[2][TG_ATC_FAMILIES] = {
+	{"atc_ema_exact", "atc_hma_exact", "atc_wma_exact", "atc_dema_exact", "atc_lsma_exact",
+	 "atc_kama_exact"},
+	{"atc_ema_approx", "atc_hma_approx", "atc_wma_approx", "atc_dema_approx", "atc_lsma_approx",
+	 "atc_kama_approx"},
+};
+
+/* ---- Average_Signal: families in order, then back to [symbol][bar] ------ */
+
+__global__ void atc_finalize(tg_cuda_plan plan, tg_cuda_chunk c)
+{
+	__shared__ double tile[32][33];
+	const int32_t bar0 = blockIdx.x * 32, sym0 = blockIdx.y * 32;
+	const int32_t cs = c.cs, stride = c.stride;
+	const int64_t fam_plane = (int64_t)stride * cs;
+	for (int r = threadIdx.y; r < 32; r += blockDim.y) {
+		const int32_t i = bar0 + r, s = sym0 + threadIdx.x;
+		double v = NAN;
+		if (s < cs && i < stride) {
+			const int32_t n = c.n_bars[s];
+			/* strategy mode reads the previous bar; bar 0 is then 0 */
+			const int32_t j = plan.strategy_mode ? i - 1 : i;
+			if (i >= n) {
+				v = NAN;
+			} else if (j < 0 || (plan.cutout > 0 && plan.cutout < n && j < plan.cutout)) {
+				v = 0.0;
+			} else {
+				double nom = 0.0, den = 0.0;
+				for (int f = 0; f < TG_ATC_FAMILIES; f++) {
+					const int64_t at = f * fam_plane + (int64_t)j * cs + s;
+					nom += c.cq[at];
+					den += c.q[at];
+				}
+				const double a = nom / den;
+				v = isfinite(a) ? a : 0.0;
+			}
+			if (i == n - 1) {
+				if (c.final_value)
+					c.final_value[s] = v;
+				if (c.final_signal)
+					c.final_signal[s] = (int8_t)tg_final_signal(v, plan.min_signal);
+			}
+			if (n == 0 && i == 0) {
+				if (c.final_value)
+					c.final_value[s] = NAN;
+				if (c.final_signal)
+					c.final_signal[s] = 0;
+			}
+		}
+		tile[r][threadIdx.x] = v;
+	}
+	__syncthreads();
+	if (!c.avg)
+		return;
+	for (int r = threadIdx.y; r < 32; r += blockDim.y) {
+		const int32_t s = sym0 + r, i = bar0 + threadIdx.x;
+		if (s < cs && i < stride)
+			c.avg[(int64_t)s * stride + i] = tile[threadIdx.x][r];
+	}
+}
+
+/* ---- launchers ----------------------------------------------------------- */
+
+static dim3 tile_grid(const tg_cuda_chunk *c)
+{
+	return dim3((unsigned)((c->stride + 31) / 32), (unsigned)((c->cs + 31) / 32));
+}
+
+cudaError_t tg_cuda_launch_transpose(const tg_cuda_chunk *c, cudaStream_t stream)
+{
+	atc_transpose_prices<<<tile_grid(c), dim3(32, 8), 0, stream>>>(c->close, c->pT, c->n_bars,
+									 c->cs, c->stride);
+	return cudaGetLastError();
+}
+
+cudaError_t tg_cuda_launch_family(int family, const tg_cuda_plan *plan, const tg_cuda_chunk *c,
+				  cudaStream_t stream)
+{
+	const int groups = plan->approx ? 32 : 32 / TG_ATC_SLOTS;
+	const int64_t warps = (c->cs + groups - 1) / groups;
+	const int threads = 128;
+	const int64_t blocks = (warps * 32 + threads - 1) / threads;
+	family_kernels[plan->approx ? 1 : 0][family]<<<(unsigned)blocks, threads, 0, stream>>>(*plan,
+												   *c);
+	return cudaGetLastError();
+}
+
+cudaError_t tg_cuda_launch_finalize(const tg_cuda_plan *plan, const tg_cuda_chunk *c,
+				    cudaStream_t stream)
+{
+	atc_finalize<<<tile_grid(c), dim3(32, 8), 0, stream>>>(*plan, *c);
+	return cudaGetLastError();
+}
+
+const char *tg_cuda_family_kernel_name(int family, int approx)
+{
+	return family_kernel_names[approx ? 1 : 0][family];
+}
+
+double tg_cuda_chunk_kernel_bytes(const tg_cuda_plan *plan, const tg_cuda_chunk *c)
+{
+	const double cells = (double)c->cs * (double)c->stride, w = sizeof(double);
+	double bytes = 2 * cells * w; /* transpose: read + write */
+	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
+		bytes += cells * w;         /* prices, once per family (look-backs hit cache) */
+		bytes += 2 * cells * w;     /* Cut(S)*Q and Q */
+		const int slots = plan->approx ? 1 : TG_ATC_SLOTS;
+		const bool middle = f == TG_FAM_HMA || (plan->approx && f == TG_FAM_DEMA);
+		if (middle)
+			bytes += 2 * slots * cells * w; /* middle series, written and read back */
+	}
+	bytes += 12 * cells * w + cells * w; /* finalize: read 6 x 2, write Average_Signal */
+	return bytes;
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# On a GPU machine: build from scratch, run the GPU tests, benchmark
+# cpu, rust and cuda on three workloads plus a small-batch sweep, and
+# collect logs and run directories in OUTDIR (default gpu-check-<UTC time>).
+#
+#   scripts/gpu-check.sh [OUTDIR]
+#
+# Environment:
+#   TG_DEPS_DEBS=DIR   Debian packages to unpack when the machine has no
+#                      registry (see scripts/offline-deps.sh)
+#   TG_RUST_LIB=FILE   a prebuilt kernels/rust static library when there is
+#                      no cargo on the machine
+#   TG_QUICK=1         fewer repetitions (a smoke run)
+# Exit status: 0 when the build and every GPU test passed and the benchmarks
+# ran; 1 otherwise (the outputs are collected either way).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+out=${1:-gpu-check-$(date -u +%Y%m%d-%H%M%S)}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+exec > >(tee -a "$out/gpu-check.log") 2>&1
+status=0
+step() { echo; echo "== $*"; }
+
+step "machine"
+date -u
+uname -a
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv 2>&1 || echo "nvidia-smi unavailable"
+nvcc --version 2>&1 | tail -2 || echo "no nvcc"
+cmake --version | head -1
+gcc --version | head -1
+nproc
+
+step "dependencies"
+if ! scripts/bootstrap.sh; then
+	echo "bootstrap could not install packages (offline?): continuing with what is here"
+fi
+if [ -n "${TG_DEPS_DEBS:-}" ]; then
+	eval "$(scripts/offline-deps.sh env "$TG_DEPS_DEBS")"
+	echo "unpacked $(ls "$TG_DEPS_DEBS" | wc -l) carried packages"
+fi
+export PATH="${HOME:-/root}/.cargo/bin:$PATH"
+
+step "build (from scratch)"
+build="$root/build/gpu-check"
+rm -rf "$build"
+cmake_args=(-DCMAKE_BUILD_TYPE=Release -DTG_WITH_CUDA=ON)
+[ -n "${TG_RUST_LIB:-}" ] && cmake_args+=("-DTG_RUST_LIB=$(realpath "$TG_RUST_LIB")")
+if ! cmake -S . -B "$build" "${cmake_args[@]}" >"$out/configure.log" 2>&1; then
+	cat "$out/configure.log"
+	echo "configure FAILED"
+	exit 1
+fi
+grep "trendgpu-bench:" "$out/configure.log"
+if ! cmake --build "$build" -j "$(nproc)" >"$out/build.log" 2>&1; then
+	tail -50 "$out/build.log"
+	echo "build FAILED"
+	exit 1
+fi
+tg="$build/trendgpu-bench"
+"$tg" info | tee "$out/info.txt"
+
+step "ctest -L gpu"
+(cd "$build" && ctest -L gpu --output-on-failure) >"$out/ctest-gpu.log" 2>&1 || status=1
+tail -15 "$out/ctest-gpu.log"
+step "ctest (everything else)"
+(cd "$build" && ctest -LE gpu -j "$(nproc)") >"$out/ctest-all.log" 2>&1 || status=1
+tail -6 "$out/ctest-all.log"
+
+reps=10
+[ -n "${TG_QUICK:-}" ] && reps=3
+bench() { # name symbols bars reps
+	step "run --backends cpu,rust,cuda: $2 x $3"
+	"$tg" run --backends cpu,rust,cuda --symbols "$2" --bars "$3" --reps "$4" --warmup 2 \
+		--out "$out/$1" || status=1
+}
+bench run-20x1500 20 1500 "$reps"
+bench run-500x10000 500 10000 $((reps / 2 > 2 ? reps / 2 : 3))
+bench run-5000x1500 5000 1500 $((reps / 2 > 2 ? reps / 2 : 3))
+
+step "small-batch sweep: where cuda (end-to-end) overtakes cpu, exact, 1500 bars"
+mkdir -p "$out/sweep"
+echo "symbols cpu_median_ns cuda_median_ns cuda_kernel_ns" >"$out/sweep.txt"
+for s in 1 2 4 8 16 32 64 128 256; do
+	"$tg" run --backends cpu,cuda --ma exact --symbols "$s" --bars 1500 --reps 7 --warmup 2 \
+		--no-accuracy --quiet --out "$out/sweep/s$s" >/dev/null 2>&1 || status=1
+	j="$out/sweep/s$s/results.json"
+	if command -v python3 >/dev/null; then
+		python3 - "$j" "$s" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+st = {x["backend"]: x for x in r["states"]}
+c, g = st["cpu"], st.get("cuda", {})
+print(sys.argv[2], c["wall_ns"]["median"], g.get("wall_ns", {}).get("median"), g.get("kernel_ns", {}).get("median"))
+PY
+	fi >>"$out/sweep.txt"
+done
+cat "$out/sweep.txt"
+
+step "done: status $status, outputs in $out"
+exit $status
