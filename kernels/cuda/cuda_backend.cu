@@ -22,10 +22,14 @@
 #include "tg_nvtx.h"
 
 #define PIPES 2
-/* Batches of at least this many bars x symbols are cut into >= 4 chunks so
- * uploads and downloads overlap the kernels of other chunks. */
-#define OVERLAP_CELLS (1 << 22)
+/* A batch is cut into up to 4 chunks, so that uploads and downloads overlap
+ * the kernels of other chunks, only while every chunk still fills the GPU:
+ * the kernels are latency-bound and need their threads more than the copies
+ * need hiding. Symbols that fill an H100-class GPU: ~64 threads per symbol
+ * exact (9 slots x 6 families in warps of 3 symbols), ~6 approx. */
 #define OVERLAP_CHUNKS 4
+#define FILL_SYMBOLS_EXACT 4096
+#define FILL_SYMBOLS_APPROX 45056
 /* Share of free device memory the backend plans to use. */
 #define MEMORY_SHARE 0.85
 
@@ -60,7 +64,7 @@ static void dbuf_free(struct dbuf *b)
 	b->bytes = 0;
 }
 
-enum { BUF_CLOSE, BUF_PT, BUF_CQ, BUF_Q, BUF_SCRATCH, BUF_AVG, BUF_FINAL_VALUE, BUF_FINAL_SIGNAL,
+enum { BUF_CLOSE, BUF_CQ, BUF_Q, BUF_SCRATCH, BUF_AVG, BUF_FINAL_VALUE, BUF_FINAL_SIGNAL,
        BUF_N_BARS, BUF_R, BUF_MA, BUF_L1, BUF_L2, BUF_SLOT_MA, BUF_SLOT_EQ, BUF_SLOT_SIG, BUF_COUNT };
 
 struct pipe {
@@ -322,8 +326,8 @@ static void make_plan(const struct tg_atc_params *p, struct tg_cuda_plan *plan)
 static size_t symbol_bytes(int32_t stride, const struct tg_atc_outputs *o)
 {
 	const size_t row = (size_t)stride * sizeof(double);
-	/* close, pT, cq and q (6 each), middle series (9), Average_Signal */
-	size_t b = row * (1 + 1 + 12 + TG_ATC_SLOTS + 1) + sizeof(int32_t) + sizeof(double) + 1;
+	/* close, cq and q (6 each), middle series (9), Average_Signal */
+	size_t b = row * (1 + 12 + TG_ATC_SLOTS + 1) + sizeof(int32_t) + sizeof(double) + 1;
 	if (o->r)
 		b += row;
 	b += row * TG_ATC_FAMILIES * ((o->ma != NULL) + (o->l1_signal != NULL) + (o->l2_equity != NULL));
@@ -334,7 +338,8 @@ static size_t symbol_bytes(int32_t stride, const struct tg_atc_outputs *o)
 }
 
 static int chunk_symbols(struct cuda_state *st, const struct tg_batch *b,
-			 const struct tg_atc_outputs *o, int32_t *out, struct tg_error *err)
+			 const struct tg_atc_outputs *o, int approx, int32_t *out,
+			 struct tg_error *err)
 {
 	size_t free_b = 0, total_b = 0;
 	TG_CUDA_TRY(err, cudaMemGetInfo(&free_b, &total_b));
@@ -353,9 +358,11 @@ static int chunk_symbols(struct cuda_state *st, const struct tg_batch *b,
 			      b->stride, (double)per / 1e6, PIPES, (double)free_b / 1e6,
 			      (double)total_b / 1e6);
 	int64_t cs = b->n_symbols < fit ? b->n_symbols : fit;
-	const double cells = (double)b->n_symbols * (double)b->stride;
-	if (cells >= OVERLAP_CELLS && b->n_symbols >= 2 * OVERLAP_CHUNKS) {
-		int64_t overlap = (b->n_symbols + OVERLAP_CHUNKS - 1) / OVERLAP_CHUNKS;
+	const int64_t fill = approx ? FILL_SYMBOLS_APPROX : FILL_SYMBOLS_EXACT;
+	int64_t pieces = b->n_symbols / fill;
+	pieces = pieces > OVERLAP_CHUNKS ? OVERLAP_CHUNKS : pieces;
+	if (pieces > 1) {
+		int64_t overlap = (b->n_symbols + pieces - 1) / pieces;
 		cs = cs < overlap ? cs : overlap;
 	}
 	const char *env = getenv("TG_CUDA_CHUNK_SYMBOLS");
@@ -379,7 +386,6 @@ static int pipe_reserve(struct pipe *p, int32_t cs, int32_t stride, const struct
 		int wanted;
 	} need[] = {
 		{BUF_CLOSE, cells * d, "prices", 1},
-		{BUF_PT, cells * d, "transposed prices", 1},
 		{BUF_CQ, TG_ATC_FAMILIES * cells * d, "Layer-2 terms", 1},
 		{BUF_Q, TG_ATC_FAMILIES * cells * d, "Layer-2 equities", 1},
 		{BUF_SCRATCH, TG_ATC_SLOTS * cells * d, "middle series", 1},
@@ -463,7 +469,6 @@ static int run_chunk(struct cuda_state *st, struct pipe *p, int chunk, const str
 	c.stride = stride;
 	c.n_bars = (const int32_t *)p->buf[BUF_N_BARS].p;
 	c.close = dptr(p, BUF_CLOSE);
-	c.pT = dptr(p, BUF_PT);
 	c.g1 = (const double *)st->g.p;
 	c.g2 = (const double *)st->g.p + stride;
 	c.cq = dptr(p, BUF_CQ);
@@ -499,9 +504,6 @@ static int run_chunk(struct cuda_state *st, struct pipe *p, int chunk, const str
 	tg_nvtx_pop();
 	TG_CUDA_TRY(err, cudaEventRecord(ev[1], p->main));
 
-	tg_nvtx_push("cuda: transpose prices");
-	TG_CUDA_TRY(err, tg_cuda_launch_transpose(&c, p->main));
-	tg_nvtx_pop();
 	TG_CUDA_TRY(err, cudaEventRecord(p->fork, p->main));
 	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
 		char range[96];
@@ -622,7 +624,7 @@ static int cuda_run(void *state, const struct tg_atc_params *params, const struc
 	int32_t cs = 0;
 	TG_TRY_GOTO(rc, ensure_growth(st, params, batch->stride, err), done);
 	TG_TRY_GOTO(rc, ensure_weights(st, params, weight_off, err), done);
-	TG_TRY_GOTO(rc, chunk_symbols(st, batch, out, &cs, err), done);
+	TG_TRY_GOTO(rc, chunk_symbols(st, batch, out, plan.approx, &cs, err), done);
 	{
 		const int chunks = (batch->n_symbols + cs - 1) / cs;
 		TG_TRY_GOTO(rc, ensure_events(st, 4 * chunks, err), done);

@@ -1,10 +1,11 @@
 /* Private to the CUDA backend: the kernels' arguments and launchers, and
  * the error macro. Included by .cu files only.
  *
- * Device layouts are bar-major with the series index fastest ([bar][symbol],
- * [family][bar][symbol]), so the threads of a warp, which walk the bars of
- * neighbouring series in lockstep, touch neighbouring addresses. Outputs
- * for the host are in the host layout of tg_kernels.h ([symbol][bar]).
+ * Prices and middle series are rows ([symbol][bar]): each thread walks the
+ * bars of one series and hits L1 for 15 of every 16 bars. The per-family
+ * Layer-2 terms are bar-major ([family][bar][symbol]) so the finalize
+ * kernel reads them coalesced. Outputs for the host use the host layout of
+ * tg_kernels.h ([symbol][bar]).
  */
 #ifndef TG_CUDA_INTERNAL_H
 #define TG_CUDA_INTERNAL_H
@@ -44,10 +45,9 @@ struct tg_cuda_chunk {
 	int32_t stride;      /* bars per row */
 	const int32_t *n_bars; /* [cs] */
 	const double *close; /* [cs][stride], as uploaded */
-	double *pT;          /* [stride][cs] */
 	const double *g1, *g2; /* [stride] growth per layer */
 	double *cq, *q;      /* [6][stride][cs]: Cut(S)*Q and Q per family */
-	double *scratch;     /* [stride][cs * 9]: Hull / approximate DEMA middle series */
+	double *scratch;     /* [cs * 9][stride]: Hull / approximate DEMA middle series */
 	const double *weights; /* approximate WMA weights, per family at weight_off[f] */
 	int32_t weight_off[TG_ATC_FAMILIES];
 	/* optional outputs, host layout, NULL when not requested */
@@ -61,7 +61,6 @@ struct tg_cuda_chunk {
 
 /* Kernel launchers (cuda_kernels.cu). Each enqueues on stream and returns
  * the launch error, if any. */
-cudaError_t tg_cuda_launch_transpose(const struct tg_cuda_chunk *c, cudaStream_t stream);
 cudaError_t tg_cuda_launch_family(int family, const struct tg_cuda_plan *plan,
 				  const struct tg_cuda_chunk *c, cudaStream_t stream);
 cudaError_t tg_cuda_launch_finalize(const struct tg_cuda_plan *plan, const struct tg_cuda_chunk *c,

@@ -1,7 +1,7 @@
-/* The ATC kernels. Per chunk of symbols: a transpose of the prices, one
- * kernel per MA family (MAs, crossovers, Layer-1 equities, the rounded
- * family signal and its Layer-2 equity, all in registers), and a finalize
- * kernel (Average_Signal, final signal, back to the host layout).
+/* The ATC kernels. Per chunk of symbols: one kernel per MA family (MAs,
+ * crossovers, Layer-1 equities, the rounded family signal and its Layer-2
+ * equity, all in registers) and a finalize kernel (Average_Signal, the
+ * final signal, back to the host layout).
  *
  * A family kernel gives each (symbol, slot) series its own thread and packs
  * the nine slots of a symbol into neighbouring lanes of one warp (three
@@ -9,33 +9,15 @@
  * lead gathers the nine (state, equity) pairs with warp shuffles and sums
  * them in slot order, so the Layer-1 signal is bit-identical to the C
  * engine's; the per-bar MA arithmetic is the shared tg_atc_series.h.
+ *
+ * The walk over the bars is latency-bound, so each thread reads its
+ * symbol's row (bars contiguous): a 128-byte line serves 16 bars from L1,
+ * where a bar-major layout would cost an L2 round trip per bar.
  */
 #include "cuda_internal.h"
 #include "tg_atc_series.h"
 
 #define FULL_MASK 0xffffffffu
-
-/* ---- prices: [cs][stride] -> [stride][cs] through a shared-memory tile -- */
-
-__global__ void atc_transpose_prices(const double *__restrict__ in, double *__restrict__ out,
-				     const int32_t *__restrict__ n_bars, int32_t cs, int32_t stride)
-{
-	__shared__ double tile[32][33];
-	const int32_t bar0 = blockIdx.x * 32, sym0 = blockIdx.y * 32;
-	for (int r = threadIdx.y; r < 32; r += blockDim.y) {
-		int32_t s = sym0 + r, i = bar0 + threadIdx.x;
-		double v = NAN;
-		if (s < cs && i < stride && i < n_bars[s])
-			v = in[(int64_t)s * stride + i];
-		tile[r][threadIdx.x] = v;
-	}
-	__syncthreads();
-	for (int r = threadIdx.y; r < 32; r += blockDim.y) {
-		int32_t i = bar0 + r, s = sym0 + threadIdx.x;
-		if (s < cs && i < stride)
-			out[(int64_t)i * cs + s] = tile[threadIdx.x][r];
-	}
-}
 
 /* ---- the moving average of each family, as a streaming state ---------- */
 
@@ -171,9 +153,11 @@ __device__ __forceinline__ void family_body(const tg_cuda_plan &plan, const tg_c
 		nmax = max(nmax, __shfl_xor_sync(FULL_MASK, nmax, off));
 
 	const int32_t cs = c.cs, stride = c.stride;
-	const double *x = c.pT + (valid ? s : 0);
-	double *mid = c.scratch + (valid ? s * TG_ATC_SLOTS + k : 0);
-	const int64_t mid_stride = (int64_t)cs * TG_ATC_SLOTS;
+	const double *x = c.close + (valid ? s * stride : 0);
+	/* the middle series of a Hull or approximate DEMA: one row per
+	 * (symbol, slot), or per (symbol, family) in approx mode, where the
+	 * Hull and DEMA kernels run at the same time */
+	double *mid = c.scratch + (valid ? (s * TG_ATC_SLOTS + (APPROX ? FAM : k)) * stride : 0);
 	ma_state<FAM, APPROX> ma;
 	ma.init(plan.lengths[FAM][k], plan.lsma_penultimate, c.weights + c.weight_off[FAM]);
 
@@ -192,8 +176,8 @@ __device__ __forceinline__ void family_body(const tg_cuda_plan &plan, const tg_c
 		double e = 0.0, close = NAN, R = NAN;
 		int sv = 0;
 		if (act) {
-			close = tg_at(x, cs, i);
-			const double m = ma.step(x, cs, mid, mid_stride, i);
+			close = x[i];
+			const double m = ma.step(x, 1, mid, 1, i);
 			R = close / prev_close - 1.0;
 			double r1 = R * c.g1[i];
 			r1 = r1 == r1 ? r1 : 0.0;
@@ -203,9 +187,12 @@ __device__ __forceinline__ void family_body(const tg_cuda_plan &plan, const tg_c
 			sig = sv;
 			prev_ma = m;
 			if (slot_ma) {
-				slot_ma[i] = m;
-				slot_eq[i] = e;
-				slot_sig[i] = (int8_t)sv;
+				/* approx: the one MA fills all nine slots */
+				for (int kk = 0; kk < (APPROX ? TG_ATC_SLOTS : 1); kk++) {
+					slot_ma[kk * plane + i] = m;
+					slot_eq[kk * plane + i] = e;
+					slot_sig[kk * plane + i] = (int8_t)sv;
+				}
 			}
 			if (k == 0 && c.ma)
 				c.ma[FAM * plane + row + i] = m;
@@ -234,6 +221,27 @@ __device__ __forceinline__ void family_body(const tg_cuda_plan &plan, const tg_c
 				c.r[row + i] = R;
 		}
 		prev_close = close;
+	}
+	/* requested rows are NaN past the symbol's bars (states 0) */
+	if (!valid)
+		return;
+	for (int32_t i = n; i < stride; i++) {
+		if (slot_ma)
+			for (int kk = 0; kk < (APPROX ? TG_ATC_SLOTS : 1); kk++) {
+				slot_ma[kk * plane + i] = NAN;
+				slot_eq[kk * plane + i] = NAN;
+				slot_sig[kk * plane + i] = 0;
+			}
+		if (k != 0)
+			continue;
+		if (c.ma)
+			c.ma[FAM * plane + row + i] = NAN;
+		if (c.l1)
+			c.l1[FAM * plane + row + i] = NAN;
+		if (c.l2)
+			c.l2[FAM * plane + row + i] = NAN;
+		if (FAM == TG_FAM_EMA && c.r)
+			c.r[row + i] = NAN;
 	}
 }
 
@@ -333,13 +341,6 @@ static dim3 tile_grid(const tg_cuda_chunk *c)
 	return dim3((unsigned)((c->stride + 31) / 32), (unsigned)((c->cs + 31) / 32));
 }
 
-cudaError_t tg_cuda_launch_transpose(const tg_cuda_chunk *c, cudaStream_t stream)
-{
-	atc_transpose_prices<<<tile_grid(c), dim3(32, 8), 0, stream>>>(c->close, c->pT, c->n_bars,
-									 c->cs, c->stride);
-	return cudaGetLastError();
-}
-
 cudaError_t tg_cuda_launch_family(int family, const tg_cuda_plan *plan, const tg_cuda_chunk *c,
 				  cudaStream_t stream)
 {
@@ -367,7 +368,7 @@ const char *tg_cuda_family_kernel_name(int family, int approx)
 double tg_cuda_chunk_kernel_bytes(const tg_cuda_plan *plan, const tg_cuda_chunk *c)
 {
 	const double cells = (double)c->cs * (double)c->stride, w = sizeof(double);
-	double bytes = 2 * cells * w; /* transpose: read + write */
+	double bytes = 0.0;
 	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
 		bytes += cells * w;         /* prices, once per family (look-backs hit cache) */
 		bytes += 2 * cells * w;     /* Cut(S)*Q and Q */
