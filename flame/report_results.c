@@ -241,6 +241,31 @@ int tg_report_results_json(const struct tg_run_results *r, struct tg_sink *s,
 	}
 	tg_json_end_array(&j);
 
+	if (r->profile.enabled) {
+		const struct tg_profile_info *p = &r->profile;
+		tg_json_key(&j, "profile");
+		tg_json_begin_object(&j);
+		tg_json_kv_string(&j, "mode", p->mode);
+		tg_json_kv_int(&j, "requested_hz", p->requested_hz);
+		tg_json_kv_double(&j, "achieved_hz", p->achieved_hz);
+		tg_json_kv_string(&j, "clock", p->clock);
+		tg_json_kv_string(&j, "unwind", p->unwind);
+		tg_json_kv_string(&j, "symbolizer", p->symbolizer);
+		tg_json_kv_uint(&j, "samples", p->samples);
+		tg_json_kv_uint(&j, "dropped", p->dropped);
+		tg_json_kv_uint(&j, "unwind_failures", p->unwind_failures);
+		tg_json_kv_uint(&j, "truncated", p->truncated);
+		tg_json_kv_uint(&j, "idle_skipped", p->idle_skipped);
+		tg_json_kv_int(&j, "threads", p->threads);
+		tg_json_key(&j, "hottest_self");
+		tg_json_begin_array(&j);
+		for (int i = 0; i < p->n_hottest; i++)
+			tg_json_string(&j, p->hottest[i]);
+		tg_json_end_array(&j);
+		tg_json_kv_string(&j, "files", p->files);
+		tg_json_end_object(&j);
+	}
+
 	tg_json_key(&j, "agreement");
 	tg_json_begin_array(&j);
 	for (int i = 0; i < r->n_agreement; i++) {
@@ -422,6 +447,21 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 				       g->backend, g->ma_mode, g->max_abs_diff, sa, (long long)g->bars);
 		}
 	}
+	if (r->profile.enabled) {
+		const struct tg_profile_info *p = &r->profile;
+		tg_sink_printf(s,
+			       "\n## CPU profile\n\n%llu samples from %d threads at %d Hz requested, "
+			       "%.0f Hz achieved (%s clock, %s unwinding, %s symbols); dropped %llu, "
+			       "unwinding failures %llu, truncated %llu, idle skipped %llu.\n\n"
+			       "Flame graph: [cpu.svg](cpu.svg); top functions: [top.txt](top.txt); "
+			       "speedscope: profile.speedscope.json. Hottest by self samples:\n\n",
+			       (unsigned long long)p->samples, p->threads, p->requested_hz, p->achieved_hz,
+			       p->clock, p->unwind, p->symbolizer, (unsigned long long)p->dropped,
+			       (unsigned long long)p->unwind_failures, (unsigned long long)p->truncated,
+			       (unsigned long long)p->idle_skipped);
+		for (int i = 0; i < p->n_hottest; i++)
+			tg_sink_printf(s, "%d. `%s`\n", i + 1, p->hottest[i]);
+	}
 	(void)err;
 	return 0;
 }
@@ -471,6 +511,17 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 		pct(sa, sizeof(sa), g->sign_agreement);
 		tg_sink_printf(s, "\nagreement %s vs %s (%s): max |delta| %.3g, sign agreement %s\n",
 			       g->backend, g->reference, g->ma_mode, g->max_abs_diff, sa);
+	}
+	if (r->profile.enabled) {
+		const struct tg_profile_info *p = &r->profile;
+		tg_sink_printf(s,
+			       "\ncpu profile: %llu samples, %d threads, %.0f of %d Hz, dropped %llu, "
+			       "unwinding failures %llu (%s)\n",
+			       (unsigned long long)p->samples, p->threads, p->achieved_hz, p->requested_hz,
+			       (unsigned long long)p->dropped, (unsigned long long)p->unwind_failures,
+			       p->unwind);
+		for (int i = 0; i < p->n_hottest && i < 5; i++)
+			tg_sink_printf(s, "  %d. %s\n", i + 1, p->hottest[i]);
 	}
 	(void)err;
 	return 0;

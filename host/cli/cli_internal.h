@@ -4,6 +4,7 @@
 #ifndef TG_CLI_INTERNAL_H
 #define TG_CLI_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -27,6 +28,7 @@ struct tg_opt {
 	const char *help;
 	double min, max;    /* numeric range, checked when min < max */
 	const char *const *choices; /* TG_OPT_CHOICE: NULL-terminated */
+	char short_name;    /* "-o" style alias, 0 for none */
 };
 
 struct tg_opt_group {
@@ -78,7 +80,37 @@ void tg_cli_command_line(int argc, char **argv, char *buf, size_t cap);
 int tg_cli_usage_error(const char *command, const struct tg_error *err);
 
 /* Commands return their exit code. */
+/* ---- run --profile (cli_profile.c) ---- */
+
+enum tg_profile_mode { TG_PROFILE_NONE = 0, TG_PROFILE_CPU = 1, TG_PROFILE_GPU = 2, TG_PROFILE_BOTH = 3 };
+
+struct tg_profile_opts {
+	int32_t mode;         /* enum tg_profile_mode */
+	int32_t hz;           /* --sample-hz */
+	int32_t clock;        /* enum tg_sample_clock */
+	int32_t unwind;       /* enum tg_unwind_method */
+	int32_t include_idle; /* --include-idle */
+};
+
+struct tg_profile;
+/* tags[t] names what tag t runs ("main", then one per backend). Starts the
+ * sampler (CPU modes) and samples the calling thread as tag 0. */
+int tg_profile_begin(const struct tg_profile_opts *o, const char *const *tags, int n_tags,
+		     struct tg_profile **out, struct tg_error *err);
+/* Hooks that sample a backend's worker threads as `tag`; NULL without CPU
+ * profiling. */
+const struct tg_thread_hooks *tg_profile_hooks(struct tg_profile *p, int tag);
+/* The calling (main) thread works for `tag` from now on; it is sampled
+ * only while `busy` (a backend without worker threads runs on it). */
+void tg_profile_set_tag(struct tg_profile *p, int tag, bool busy);
+/* Stops, symbolizes and writes every profile output into dir; fills info. */
+struct tg_profile_info;
+int tg_profile_finish(struct tg_profile *p, const char *dir, struct tg_profile_info *info,
+		      struct tg_error *err);
+void tg_profile_free(struct tg_profile *p);
+
 int tg_cmd_run(int argc, char **argv);
+int tg_cmd_flame(int argc, char **argv);
 int tg_cmd_atc(int argc, char **argv);
 int tg_cmd_info(int argc, char **argv);
 

@@ -129,6 +129,22 @@ int tg_cli_parse(const struct tg_cli_spec *spec, int argc, char **argv, const ch
 		}
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 			return TG_CLI_HELP;
+		if (a[0] == '-' && a[1] != '-' && a[1] != '\0' && a[2] == '\0') {
+			const struct tg_opt *o = NULL;
+			for (int g = 0; g < spec->n_groups && !o; g++)
+				for (int k = 0; k < spec->groups[g].n; k++)
+					if (spec->groups[g].opts[k].short_name == a[1])
+						o = &spec->groups[g].opts[k];
+			TG_FAIL_IF(!o, err, TG_E_INVAL, "unknown option '%s'", a);
+			const char *v = "";
+			if (o->type != TG_OPT_FLAG) {
+				TG_FAIL_IF(i + 1 >= argc, err, TG_E_INVAL, "option %s needs a value (%s)", a,
+					   o->arg ? o->arg : "value");
+				v = argv[++i];
+			}
+			TG_TRY(parse_value(o, v, err));
+			continue;
+		}
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
 			TG_FAIL_IF(a[0] == '-' && a[1] != '\0', err, TG_E_INVAL,
 				   "unknown option '%s' (options are spelled --name)", a);
@@ -205,17 +221,21 @@ void tg_cli_help(const struct tg_cli_spec *spec, FILE *f)
 		for (int i = 0; i < spec->groups[g].n; i++) {
 			const struct tg_opt *o = &spec->groups[g].opts[i];
 			char head[96];
+			char alias[8] = "";
+			if (o->short_name)
+				snprintf(alias, sizeof(alias), "-%c, ", o->short_name);
 			if (o->type == TG_OPT_FLAG)
-				snprintf(head, sizeof(head), "  --%s", o->name);
+				snprintf(head, sizeof(head), "  %s--%s", alias, o->name);
 			else if (o->type == TG_OPT_CHOICE) {
 				char list[80] = "";
 				size_t used = 0;
 				for (int c = 0; o->choices[c] && used < sizeof(list); c++)
 					used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
 								 c ? "|" : "", o->choices[c]);
-				snprintf(head, sizeof(head), "  --%s %s", o->name, list);
+				snprintf(head, sizeof(head), "  %s--%s %s", alias, o->name, list);
 			} else
-				snprintf(head, sizeof(head), "  --%s %s", o->name, o->arg ? o->arg : "VALUE");
+				snprintf(head, sizeof(head), "  %s--%s %s", alias, o->name,
+					 o->arg ? o->arg : "VALUE");
 			if (strlen(head) > 28) {
 				fprintf(f, "%s\n%30s", head, "");
 			} else {

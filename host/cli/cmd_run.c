@@ -41,6 +41,7 @@ struct run_opts {
 	const char *out;
 	int32_t no_accuracy, quiet;
 	struct tg_atc_params params;
+	struct tg_profile_opts profile;
 };
 
 static void progress(void *ctx, const char *label, int done, int total)
@@ -281,10 +282,33 @@ int tg_cmd_run(int argc, char **argv)
 		 "skip the approx-vs-exact accuracy pass", 0, 0, NULL},
 		{"quiet", TG_OPT_FLAG, &o.quiet, NULL, "print only the paths written", 0, 0, NULL},
 	};
+	static const char *const profile_modes[] = {"none", "cpu", NULL};
+	static const char *const clocks[] = {"wall", "cpu", NULL};
+	static const char *const unwinders[] = {"auto", "fp", "libunwind", NULL};
+	const struct tg_opt prof_opts[] = {
+		{"profile", TG_OPT_CHOICE, &o.profile.mode, NULL,
+		 "none (default, zero overhead) or cpu: sample the stacks of every benchmark thread "
+		 "and write flame graphs, per backend and combined, differential flame graphs "
+		 "between backends, top.txt and profile.speedscope.json into the run directory",
+		 0, 0, profile_modes},
+		{"sample-hz", TG_OPT_INT, &o.profile.hz, "N",
+		 "samples per second per thread (default 997)", 1, 100000, NULL},
+		{"sample-clock", TG_OPT_CHOICE, &o.profile.clock, NULL,
+		 "wall (default: CLOCK_MONOTONIC timers, waiting threads skipped) or cpu (thread "
+		 "CPU time; the kernel tick limits the rate)",
+		 0, 0, clocks},
+		{"unwind", TG_OPT_CHOICE, &o.profile.unwind, NULL,
+		 "auto (libunwind when built in), fp (frame pointers: cheapest) or libunwind "
+		 "(DWARF: complete through libraries without frame pointers)",
+		 0, 0, unwinders},
+		{"include-idle", TG_OPT_FLAG, &o.profile.include_idle, NULL,
+		 "keep wall-clock samples of threads that were waiting", 0, 0, NULL},
+	};
 	struct tg_opt param_opts[32];
 	int n_param = tg_cli_param_options(&o.params, param_opts, 32);
 	const struct tg_opt_group groups[] = {
 		{"Run options", run_opts, (int)(sizeof(run_opts) / sizeof(run_opts[0]))},
+		{"Profiling", prof_opts, (int)(sizeof(prof_opts) / sizeof(prof_opts[0]))},
 		{"ATC parameters (spec §1)", param_opts, n_param},
 	};
 	const struct tg_cli_spec spec = {
@@ -303,9 +327,10 @@ int tg_cmd_run(int argc, char **argv)
 			"run directory. Ctrl-C stops after the run in flight and still writes the "
 			"results, marked incomplete.",
 		.groups = groups,
-		.n_groups = 2,
+		.n_groups = 3,
 		.epilog = "Examples:\n"
 			  "  trendgpu-bench run\n"
+			  "  trendgpu-bench run --backends cpu,rust --profile cpu\n"
 			  "  trendgpu-bench run --backends cpu --ma exact --symbols 500 --bars 10000 "
 			  "--threads 1\n"
 			  "  trendgpu-bench run --data prices/ --reps 20 --out profiles/real\n",
@@ -418,6 +443,20 @@ int tg_cmd_run(int argc, char **argv)
 		return TG_EXIT_FAILURE;
 	}
 
+	/* profiling: tag 0 is the main thread outside backends, 1 + b backend b */
+	const char *tags[MAX_BACKENDS + 1];
+	tags[0] = "main";
+	for (int b = 0; b < nb; b++)
+		tags[1 + b] = bnames[b];
+	struct tg_profile *prof = NULL;
+	if (o.profile.mode != TG_PROFILE_NONE &&
+	    tg_profile_begin(&o.profile, tags, nb + 1, &prof, &err) < 0) {
+		tg_log_error(&err);
+		tg_results_fini(&res);
+		tg_data_free(&ds);
+		return TG_EXIT_FAILURE;
+	}
+
 	struct sigaction sa, old_sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
@@ -439,6 +478,7 @@ int tg_cmd_run(int argc, char **argv)
 	}
 
 	for (int b = 0; b < nb && !interrupted; b++) {
+		tg_profile_set_tag(prof, 0, true);
 		char why[256];
 		if (!ops[b]) {
 			snprintf(why, sizeof(why), "not built into this binary (configure with TG_WITH_%s=ON)",
@@ -451,11 +491,15 @@ int tg_cmd_run(int argc, char **argv)
 			continue;
 		}
 		void *state = NULL;
-		struct tg_backend_config cfg = {.threads = o.threads, .device = 0, .hooks = NULL};
+		struct tg_backend_config cfg = {.threads = o.threads, .device = 0,
+						.hooks = tg_profile_hooks(prof, 1 + b)};
+		tg_profile_set_tag(prof, 1 + b, true);
 		if (ops[b]->open(&cfg, &state, &err) < 0) {
 			mark_unavailable(&res, bnames[b], modes, nm, err.msg);
 			continue;
 		}
+		/* the main thread only waits while a backend's own workers compute */
+		tg_profile_set_tag(prof, 1 + b, ops[b]->threads(state) == 0);
 		char device[160] = "";
 		if (ops[b]->describe)
 			ops[b]->describe(device, sizeof(device));
@@ -549,6 +593,7 @@ int tg_cmd_run(int argc, char **argv)
 		backend_free(ops[b], state, cur_avg);
 		backend_free(ops[b], state, final_sig);
 		ops[b]->close(state);
+		tg_profile_set_tag(prof, 0, true);
 	}
 
 done:
@@ -562,6 +607,13 @@ done:
 		exit_code = TG_EXIT_FAILURE;
 	}
 	sigaction(SIGINT, &old_sa, NULL);
+	if (prof) {
+		if (tg_profile_finish(prof, res.run_dir, &res.profile, &err) < 0) {
+			tg_log_error(&err);
+			exit_code = TG_EXIT_FAILURE;
+		}
+		tg_profile_free(prof);
+	}
 	if (write_outputs(&res, &err) < 0) {
 		tg_log_error(&err);
 		exit_code = TG_EXIT_FAILURE;
@@ -577,6 +629,9 @@ done:
 			}
 		}
 		printf("results: %s/results.json\nsummary: %s/summary.md\n", res.run_dir, res.run_dir);
+		if (res.profile.enabled)
+			printf("profile: %s/cpu.svg (flame graph), %s/top.txt, %s/profile.speedscope.json\n",
+			       res.run_dir, res.run_dir, res.run_dir);
 	}
 	free(ref_avg);
 	tg_results_fini(&res);

@@ -16,6 +16,7 @@ static const struct command commands[] = {
 	{"run", "benchmark the ATC pipeline on every backend and MA mode", tg_cmd_run},
 	{"atc", "run the pipeline on one CSV series and write every column (conformance)",
 	 tg_cmd_atc},
+	{"flame", "render folded stacks as an interactive or differential flame graph", tg_cmd_flame},
 	{"info", "build features, backends available here, machine", tg_cmd_info},
 };
 #define N_COMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))

@@ -87,6 +87,7 @@ static const struct tg_feature features[] = {
 	{"rust", TG_HAVE_RUST, TG_FEATURE_RUST_DETAIL},
 	{"hwloc", TG_HAVE_HWLOC, TG_FEATURE_HWLOC_DETAIL},
 	{"libdw", TG_HAVE_LIBDW, TG_FEATURE_LIBDW_DETAIL},
+	{"libunwind", TG_HAVE_LIBUNWIND, TG_FEATURE_LIBUNWIND_DETAIL},
 };
 
 static const struct tg_build_info build = {

@@ -82,6 +82,22 @@ struct tg_agreement {
 	int64_t bars;
 };
 
+/* What a profiled run recorded (run --profile). */
+struct tg_profile_info {
+	bool enabled;
+	char mode[8];           /* "cpu", "gpu", "both" */
+	int requested_hz;
+	double achieved_hz;     /* timer signals handled per thread-second */
+	char clock[8];          /* "wall" / "cpu" */
+	char unwind[16];        /* "libunwind" / "frame-pointers" */
+	char symbolizer[16];    /* "libdw" / "dladdr" */
+	uint64_t samples, dropped, unwind_failures, truncated, idle_skipped;
+	int threads;
+	char files[512];        /* what the profile wrote, comma-separated */
+	char hottest[8][160];   /* top functions by self samples, "name (12.3%)" */
+	int n_hottest;
+};
+
 struct tg_run_results {
 	char command[1024];
 	char created_utc[32];
@@ -104,6 +120,8 @@ struct tg_run_results {
 	int n_agreement, cap_agreement;
 
 	const char *family_names[TG_RESULTS_FAMILIES];
+
+	struct tg_profile_info profile;
 };
 
 void tg_results_init(struct tg_run_results *r);

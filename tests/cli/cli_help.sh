@@ -2,10 +2,10 @@
 . "$(dirname "$0")/lib.sh"
 expect_exit 0 "$TG_BIN" --help
 expect_in "$OUT" "commands:"
-for c in run atc info; do
+for c in run atc flame info; do
 	expect_in "$OUT" "  $c "
 done
-for c in run atc info; do
+for c in run atc flame info; do
 	expect_exit 0 "$TG_BIN" "$c" --help
 	expect_in "$OUT" "usage: trendgpu-bench $c"
 	expect_exit 0 "$TG_BIN" help "$c"

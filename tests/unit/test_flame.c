@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tg_flame.h"
 #include "tg_report.h"
 #include "tg_test.h"
 
@@ -117,11 +118,11 @@ static char *render(int (*fn)(const struct tg_run_results *, struct tg_sink *, s
 	return out;
 }
 
-/* Compares with tests/golden/report/<name>, or rewrites it. */
-static void golden(const char *name, const char *text)
+/* Compares with tests/golden/<dir>/<name>, or rewrites it. */
+static void golden_in(const char *dir, const char *name, const char *text)
 {
 	char path[600];
-	snprintf(path, sizeof(path), "%s/report/%s", tg_test_golden_dir(), name);
+	snprintf(path, sizeof(path), "%s/%s/%s", tg_test_golden_dir(), dir, name);
 	const char *upd = getenv("TG_UPDATE_GOLDEN");
 	if (upd && *upd == '1') {
 		FILE *f = fopen(path, "w");
@@ -146,6 +147,16 @@ static void golden(const char *name, const char *text)
 			 name, i, want + i, text + i);
 	}
 	free(want);
+}
+
+static void golden(const char *name, const char *text)
+{
+	golden_in("report", name, text);
+}
+
+static void golden_flame(const char *name, const char *text)
+{
+	golden_in("flame", name, text);
 }
 
 static void test_results_json(void **state)
@@ -238,12 +249,239 @@ static void test_formatting(void **state)
 	assert_string_equal(b, "12");
 }
 
+/* ---- flame graphs ---- */
+
+static const char *const sample_folded =
+	"main;run;compute;ema 40\n"
+	"main;run;compute;wma 25\n"
+	"main;run;compute 5\n"
+	"main;run;io;write 10\n"
+	"main;idle 20\n";
+
+static struct tg_flame *parse(const char *text)
+{
+	struct tg_flame *f = tg_flame_new();
+	struct tg_error err;
+	if (tg_flame_parse_folded(f, text, strlen(text), "test", &err) < 0)
+		fail_msg("%s", err.msg);
+	return f;
+}
+
+static char *render_flame(int (*fn)(const struct tg_flame *, struct tg_sink *, struct tg_error *),
+			  const struct tg_flame *f)
+{
+	struct tg_sink *s = tg_sink_open_memory();
+	assert_int_equal(fn(f, s, NULL), 0);
+	char *out = strdup(tg_sink_memory_data(s, NULL));
+	tg_sink_close(s, NULL);
+	return out;
+}
+
+static int write_svg_default(const struct tg_flame *f, struct tg_sink *s, struct tg_error *e)
+{
+	struct tg_flame_svg_opts o = {"Test profile", "a subtitle", "samples", 800, 0};
+	return tg_flame_write_svg(f, &o, s, e);
+}
+
+static int write_top_default(const struct tg_flame *f, struct tg_sink *s, struct tg_error *e)
+{
+	return tg_flame_write_top(f, "samples", 0, s, e);
+}
+
+static void test_folded_round_trip(void **state)
+{
+	(void)state;
+	struct tg_flame *f = parse("main;idle 20\n\nmain;run;compute;wma 25\r\nmain;run;compute;ema 40\n"
+				   "main;run;io;write 10\nmain;run;compute 5\nmain;idle 0\n");
+	assert_true(tg_flame_total(f) == 100);
+	char *out = render_flame(tg_flame_write_folded, f);
+	/* merged and sorted by name at every level */
+	assert_string_equal(out, "main;idle 20\nmain;run;compute 5\nmain;run;compute;ema 40\n"
+				 "main;run;compute;wma 25\nmain;run;io;write 10\n");
+	struct tg_flame *g = parse(out);
+	char *again = render_flame(tg_flame_write_folded, g);
+	assert_string_equal(out, again);
+	/* the same stack twice merges */
+	assert_int_equal(tg_flame_parse_folded(g, "main;idle 5\n", 12, "more", NULL), 0);
+	char *merged = render_flame(tg_flame_write_folded, g);
+	assert_non_null(strstr(merged, "main;idle 25\n"));
+	free(out);
+	free(again);
+	free(merged);
+	tg_flame_free(f);
+	tg_flame_free(g);
+}
+
+static void expect_parse_error(const char *text, const char *needle)
+{
+	struct tg_flame *f = tg_flame_new();
+	struct tg_error err;
+	tg_error_clear(&err);
+	assert_int_equal(tg_flame_parse_folded(f, text, strlen(text), "in.folded", &err), TG_E_PARSE);
+	if (!strstr(err.msg, needle))
+		fail_msg("'%s' lacks '%s'", err.msg, needle);
+	tg_flame_free(f);
+}
+
+static void test_folded_errors_and_names(void **state)
+{
+	(void)state;
+	expect_parse_error("a;b 1\na;b\n", "in.folded:2: expected 'frame;frame;... count'");
+	expect_parse_error("a;b 1\n\na;b 12x\n", "in.folded:3: count '12x'");
+	expect_parse_error("a;b -3\n", "count '-3'");
+	expect_parse_error("   7\n", "in.folded:1: empty stack");
+	/* perf's stackcollapse names keep their spaces and annotations */
+	struct tg_flame *f = parse("perf-1234;[unknown];do_syscall_64_[k] 3\nfoo bar (inlined);baz 2\n");
+	char *out = render_flame(tg_flame_write_folded, f);
+	assert_non_null(strstr(out, "foo bar (inlined);baz 2"));
+	free(out);
+	tg_flame_free(f);
+	/* names with ';' and line breaks are sanitised when added */
+	f = tg_flame_new();
+	const char *stack[] = {"root", "operator<(a;b)", "line\nbreak"};
+	assert_int_equal(tg_flame_add(f, stack, 3, 2, NULL), 0);
+	out = render_flame(tg_flame_write_folded, f);
+	assert_string_equal(out, "root;operator<(a:b);line break 2\n");
+	free(out);
+	char *svg = render_flame(write_svg_default, f);
+	assert_non_null(strstr(svg, "operator&lt;(a:b)"));
+	assert_null(strstr(svg, "operator<("));
+	free(svg);
+	tg_flame_free(f);
+}
+
+static void test_flame_golden(void **state)
+{
+	(void)state;
+	struct tg_flame *f = parse(sample_folded);
+	char *svg = render_flame(write_svg_default, f);
+	golden_flame("flame.svg", svg);
+	assert_non_null(strstr(svg, "<title>compute (70 samples, 70.00%)</title>"));
+	assert_non_null(strstr(svg, "function search("));
+	assert_non_null(strstr(svg, "function zoom("));
+	free(svg);
+	char *top = render_flame(write_top_default, f);
+	golden_flame("top.txt", top);
+	/* total counts compute once per sample; self only at the leaf */
+	assert_non_null(strstr(top, "            70   70.00%              5    5.00%  compute"));
+	free(top);
+	/* differential: wma grew, ema shrank */
+	struct tg_flame *after = parse("main;run;compute;ema 20\nmain;run;compute;wma 60\n"
+				       "main;run;compute 5\nmain;idle 15\n");
+	struct tg_sink *s = tg_sink_open_memory();
+	struct tg_flame_svg_opts o = {"diff", NULL, "samples", 800, 0};
+	assert_int_equal(tg_flame_write_diff_svg(f, after, &o, s, NULL), 0);
+	const char *diff = tg_sink_memory_data(s, NULL);
+	golden_flame("diff.svg", diff);
+	assert_non_null(strstr(diff, "<title>wma (before 25 samples, 25.00%; after 60, 60.00%; +35.00 points)</title>"));
+	assert_non_null(strstr(diff, "data-n=\"wma\" data-f=\"rgb(255,0,0)\""));
+	/* ema fell 20 points of the largest change's 35: lighter blue */
+	assert_non_null(strstr(diff, "data-n=\"ema\" data-f=\"rgb(90,90,255)\""));
+	tg_sink_close(s, NULL);
+	tg_flame_free(after);
+	tg_flame_free(f);
+}
+
+static void test_flame_edge_cases(void **state)
+{
+	(void)state;
+	/* empty */
+	struct tg_flame *f = tg_flame_new();
+	char *svg = render_flame(write_svg_default, f);
+	assert_non_null(strstr(svg, "no samples"));
+	assert_non_null(strstr(svg, "</svg>"));
+	free(svg);
+	char *top = render_flame(write_top_default, f);
+	assert_non_null(strstr(top, "no samples"));
+	free(top);
+	char *folded = render_flame(tg_flame_write_folded, f);
+	assert_string_equal(folded, "");
+	free(folded);
+	tg_flame_free(f);
+	/* 3000 frames deep, plus recursion: total counts once per sample */
+	f = tg_flame_new();
+	const char **deep = malloc(3000 * sizeof(char *));
+	for (int i = 0; i < 3000; i++)
+		deep[i] = i % 2 ? "recurse" : "helper";
+	assert_int_equal(tg_flame_add(f, deep, 3000, 7, NULL), 0);
+	free(deep);
+	top = render_flame(write_top_default, f);
+	assert_non_null(strstr(top, "             7  100.00%              7  100.00%  recurse"));
+	free(top);
+	svg = render_flame(write_svg_default, f);
+	assert_true(strlen(svg) > 3000 * 100);
+	free(svg);
+	folded = render_flame(tg_flame_write_folded, f);
+	assert_true(strlen(folded) > 3000 * 6);
+	free(folded);
+	tg_flame_free(f);
+	/* invalid UTF-8 never reaches the SVG */
+	f = tg_flame_new();
+	const char *bad[] = {"ok", "bad\xff\xfe name", "\xc3\xa9t\xc3\xa9"};
+	assert_int_equal(tg_flame_add(f, bad, 3, 1, NULL), 0);
+	svg = render_flame(write_svg_default, f);
+	assert_non_null(strstr(svg, "bad?? name"));
+	assert_non_null(strstr(svg, "\xc3\xa9t\xc3\xa9"));
+	free(svg);
+	tg_flame_free(f);
+}
+
+static void test_speedscope(void **state)
+{
+	(void)state;
+	struct tg_flame *a = parse(sample_folded), *b = parse("main;other 3\nmain;run;io;write 1\n");
+	struct tg_speedscope_profile p[2] = {{"cpu", a, 1e6}, {"rust", b, 2e6}};
+	struct tg_sink *s = tg_sink_open_memory();
+	assert_int_equal(tg_flame_write_speedscope(p, 2, "test", s, NULL), 0);
+	const char *text = tg_sink_memory_data(s, NULL);
+	golden_flame("profile.speedscope.json", text);
+	json_error_t je;
+	json_t *root = json_loads(text, 0, &je);
+	assert_non_null(root);
+	/* the structure of https://www.speedscope.app/file-format-schema.json */
+	assert_string_equal(json_string_value(json_object_get(root, "$schema")),
+			    "https://www.speedscope.app/file-format-schema.json");
+	json_t *frames = json_object_get(json_object_get(root, "shared"), "frames");
+	assert_true(json_is_array(frames));
+	size_t nframes = json_array_size(frames);
+	assert_int_equal(nframes, 9); /* main run compute ema wma io write idle other */
+	json_t *profs = json_object_get(root, "profiles");
+	assert_int_equal(json_array_size(profs), 2);
+	for (size_t i = 0; i < 2; i++) {
+		json_t *pr = json_array_get(profs, i);
+		assert_string_equal(json_string_value(json_object_get(pr, "type")), "sampled");
+		assert_string_equal(json_string_value(json_object_get(pr, "unit")), "nanoseconds");
+		json_t *samples = json_object_get(pr, "samples"), *weights = json_object_get(pr, "weights");
+		assert_int_equal(json_array_size(samples), json_array_size(weights));
+		double sum = 0;
+		for (size_t k = 0; k < json_array_size(samples); k++) {
+			json_t *st = json_array_get(samples, k);
+			assert_true(json_array_size(st) > 0);
+			for (size_t d = 0; d < json_array_size(st); d++)
+				assert_true((size_t)json_integer_value(json_array_get(st, d)) < nframes);
+			sum += json_number_value(json_array_get(weights, k));
+		}
+		assert_true(sum == json_number_value(json_object_get(pr, "endValue")));
+		assert_true(json_number_value(json_object_get(pr, "startValue")) == 0);
+	}
+	assert_true(json_number_value(json_object_get(json_array_get(profs, 0), "endValue")) == 100e6);
+	json_decref(root);
+	tg_sink_close(s, NULL);
+	tg_flame_free(a);
+	tg_flame_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_results_json),
 		cmocka_unit_test(test_summary_and_table),
 		cmocka_unit_test(test_formatting),
+		cmocka_unit_test(test_folded_round_trip),
+		cmocka_unit_test(test_folded_errors_and_names),
+		cmocka_unit_test(test_flame_golden),
+		cmocka_unit_test(test_flame_edge_cases),
+		cmocka_unit_test(test_speedscope),
 	};
 	return cmocka_run_group_tests_name("flame", tests, NULL, NULL);
 }

@@ -254,3 +254,25 @@ mod tests {
         assert!(guarded(|| ()).is_ok());
     }
 }
+
+/// A known CPU-bound workload for checking the host sampler: spends its time
+/// in `spin_leaf`, called through `spin_outer`, so a profile must show
+/// `tg_rust_spin -> tg_atc_rs::ffi::spin_outer -> tg_atc_rs::ffi::spin_leaf`.
+#[no_mangle]
+pub extern "C" fn tg_rust_spin(iterations: u64) -> f64 {
+    spin_outer(iterations)
+}
+
+#[inline(never)]
+fn spin_outer(iterations: u64) -> f64 {
+    (0..iterations / 1000).map(|k| spin_leaf(k as f64)).sum()
+}
+
+#[inline(never)]
+fn spin_leaf(seed: f64) -> f64 {
+    let mut x = seed;
+    for _ in 0..1000 {
+        x = std::hint::black_box(x * 1.000_000_1 + 0.5);
+    }
+    x
+}

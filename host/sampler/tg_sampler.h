@@ -1,0 +1,113 @@
+/* Host stack sampling: the in-process py-spy of trendgpu-bench.
+ *
+ * Every registered thread gets its own POSIX timer (timer_create with
+ * SIGEV_THREAD_ID) delivering SIGPROF to that thread only. The handler
+ * unwinds the interrupted stack (libunwind from the signal context, or the
+ * frame-pointer chain) into the thread's pre-sized lock-free ring and counts
+ * what it cannot store; it never allocates or locks. A drain thread moves
+ * samples out of the rings into the sampler's store every few milliseconds.
+ * Samples are raw program counters plus a monotonic timestamp and a tag (the
+ * backend that was running); symbols are resolved after the run (flame/).
+ */
+#ifndef TG_SAMPLER_H
+#define TG_SAMPLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tg_error.h"
+#include "tg_sink.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum tg_sample_clock {
+	TG_SAMPLE_WALL = 0, /* CLOCK_MONOTONIC timers; idle samples skipped unless asked */
+	TG_SAMPLE_CPU = 1,  /* the thread's CPU-time clock (kernel tick resolution) */
+};
+
+enum tg_unwind_method {
+	TG_UNWIND_AUTO = 0,      /* libunwind when built in, else frame pointers */
+	TG_UNWIND_FP = 1,        /* the frame-pointer chain: cheapest */
+	TG_UNWIND_LIBUNWIND = 2, /* DWARF CFI from the signal context: complete stacks */
+};
+
+#define TG_SAMPLE_MAX_DEPTH 256
+
+/* flags of a sample */
+#define TG_SAMPLE_TRUNCATED 1u     /* deeper than max_depth */
+#define TG_SAMPLE_UNWIND_FAILED 2u /* the unwinder stopped on an error */
+
+struct tg_sampler_opts {
+	int hz;              /* samples per second per thread; 0 -> 997 */
+	int clock;           /* enum tg_sample_clock */
+	int unwind;          /* enum tg_unwind_method */
+	bool include_idle;   /* wall clock: keep samples of threads that were waiting */
+	int max_depth;       /* 0 -> 128, at most TG_SAMPLE_MAX_DEPTH */
+	size_t ring_bytes;   /* per thread; 0 -> 1 MiB */
+	int drain_ms;        /* how often rings are emptied; 0 -> 10 ms */
+};
+
+struct tg_sample {
+	uint64_t t_ns;       /* CLOCK_MONOTONIC */
+	int32_t tid;
+	int32_t tag;
+	uint32_t flags;
+	uint32_t depth;
+	const uint64_t *pcs; /* leaf first: pcs[0] is the interrupted instruction */
+};
+
+struct tg_sampler_stats {
+	int requested_hz;
+	double achieved_hz;       /* signals handled per thread-second sampled */
+	uint64_t samples;         /* stored */
+	uint64_t dropped;         /* ring full */
+	uint64_t unwind_failures; /* stored with TG_SAMPLE_UNWIND_FAILED */
+	uint64_t truncated;
+	uint64_t idle_skipped;    /* wall clock: thread was not running */
+	int threads;              /* threads ever registered */
+	double thread_seconds;    /* registered time summed over threads */
+	const char *clock;        /* "wall" / "cpu" */
+	const char *unwind;       /* "libunwind" / "frame-pointers" */
+};
+
+struct tg_sampler;
+
+int tg_sampler_new(const struct tg_sampler_opts *o, struct tg_sampler **out, struct tg_error *err);
+/* Installs the SIGPROF handler and starts the drain thread. */
+int tg_sampler_start(struct tg_sampler *s, struct tg_error *err);
+/* Starts sampling the calling thread, its samples tagged `tag`. */
+int tg_sampler_register_thread(struct tg_sampler *s, int32_t tag, struct tg_error *err);
+/* Changes the calling (registered) thread's tag from now on. */
+void tg_sampler_set_tag(struct tg_sampler *s, int32_t tag);
+/* Disarms / re-arms the calling (registered) thread's timer: a thread
+ * that only waits while others work (the harness around a CPU backend's
+ * pool) costs a wake-up per tick otherwise. */
+void tg_sampler_pause_thread(struct tg_sampler *s);
+void tg_sampler_resume_thread(struct tg_sampler *s);
+/* Stops sampling the calling thread. */
+void tg_sampler_unregister_thread(struct tg_sampler *s);
+/* Disarms every timer, restores SIGPROF and drains the rings. */
+int tg_sampler_stop(struct tg_sampler *s, struct tg_error *err);
+void tg_sampler_free(struct tg_sampler *s);
+
+size_t tg_sampler_count(const struct tg_sampler *s);
+void tg_sampler_get(const struct tg_sampler *s, size_t i, struct tg_sample *out);
+void tg_sampler_get_stats(const struct tg_sampler *s, struct tg_sampler_stats *st);
+
+/* Whether libunwind is built in. */
+bool tg_sampler_has_libunwind(void);
+
+/* The process's memory map (/proc/self/maps), for symbolizing the pcs
+ * after the run or offline; and the GNU build ids of the mapped files,
+ * "build-id <hex> <path>" per line. */
+int tg_sampler_write_maps(struct tg_sink *sink, struct tg_error *err);
+int tg_sampler_write_build_ids(struct tg_sink *sink, struct tg_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
