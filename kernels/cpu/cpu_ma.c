@@ -6,60 +6,49 @@
 #include "cpu_internal.h"
 #include "tg_atc_series.h"
 
+/* A whole-series MA: a state, its init, and its step for every bar. */
+#define TG_WHOLE_SERIES(type, INIT, STEP)        \
+	do {                                     \
+		type s;                          \
+		INIT;                            \
+		for (int32_t i = 0; i < n; i++)  \
+			out[i] = STEP;           \
+	} while (0)
+
 void tg_cpu_ema(const double *p, int32_t n, int32_t L, double *out)
 {
-	struct tg_ema s;
-	tg_ema_init(&s, L);
-	for (int32_t i = 0; i < n; i++)
-		out[i] = tg_ema_step(&s, p, 1, i);
+	TG_WHOLE_SERIES(struct tg_ema, tg_ema_init(&s, L), tg_ema_step(&s, p, 1, i));
 }
 
 void tg_cpu_dema(const double *p, int32_t n, int32_t L, double *out)
 {
-	struct tg_dema s;
-	tg_dema_init(&s, L);
-	for (int32_t i = 0; i < n; i++)
-		out[i] = tg_dema_step(&s, p, 1, i);
+	TG_WHOLE_SERIES(struct tg_dema, tg_dema_init(&s, L), tg_dema_step(&s, p, 1, i));
 }
 
 void tg_cpu_wma(const double *p, int32_t n, int32_t L, double *out)
 {
-	struct tg_wsum w;
-	tg_wsum_init(&w, L);
-	for (int32_t i = 0; i < n; i++)
-		out[i] = tg_wma_step(&w, p, 1, i);
+	TG_WHOLE_SERIES(struct tg_wsum, tg_wsum_init(&s, L), tg_wma_step(&s, p, 1, i));
 }
 
 void tg_cpu_hma(const double *p, int32_t n, int32_t L, double *out, double *tmp)
 {
-	struct tg_hma s;
-	tg_hma_init(&s, L);
-	for (int32_t i = 0; i < n; i++)
-		out[i] = tg_hma_step(&s, p, 1, tmp, 1, i);
+	TG_WHOLE_SERIES(struct tg_hma, tg_hma_init(&s, L), tg_hma_step(&s, p, 1, tmp, 1, i));
 }
 
 void tg_cpu_lsma(const double *p, int32_t n, int32_t L, int point, double *out)
 {
-	struct tg_lsma s;
-	tg_lsma_init(&s, L, point == TG_LSMA_PENULTIMATE);
-	for (int32_t i = 0; i < n; i++)
-		out[i] = tg_lsma_step(&s, p, 1, i);
+	TG_WHOLE_SERIES(struct tg_lsma, tg_lsma_init(&s, L, point == TG_LSMA_PENULTIMATE),
+			tg_lsma_step(&s, p, 1, i));
 }
 
 void tg_cpu_kama(const double *p, int32_t n, int32_t L, double *out)
 {
-	struct tg_kama s;
-	tg_kama_init(&s, L);
-	for (int32_t i = 0; i < n; i++)
-		out[i] = tg_kama_step(&s, p, 1, i);
+	TG_WHOLE_SERIES(struct tg_kama, tg_kama_init(&s, L), tg_kama_step(&s, p, 1, i));
 }
 
 void tg_cpu_sma1(const double *p, int32_t n, int32_t L, double *out)
 {
-	struct tg_sma1 s;
-	tg_sma1_init(&s, L);
-	for (int32_t i = 0; i < n; i++)
-		out[i] = tg_sma1_step(&s, p, 1, i);
+	TG_WHOLE_SERIES(struct tg_sma1, tg_sma1_init(&s, L), tg_sma1_step(&s, p, 1, i));
 }
 
 /* Pre-normalised weights of up to `count` values: on the stack when small,
@@ -97,10 +86,8 @@ void tg_cpu_wma_approx(const double *p, int32_t n, int32_t L, double *out)
 		return;
 	}
 	tg_wma_approx_weights(w, L);
-	struct tg_wma_approx s;
-	tg_wma_approx_init(&s, L, w);
-	for (int32_t i = 0; i < n; i++)
-		out[i] = tg_wma_approx_step(&s, p, 1, i);
+	TG_WHOLE_SERIES(struct tg_wma_approx, tg_wma_approx_init(&s, L, w),
+			tg_wma_approx_step(&s, p, 1, i));
 	weights_put(&b);
 }
 
@@ -113,35 +100,27 @@ void tg_cpu_hma_approx(const double *p, int32_t n, int32_t L, double *out, doubl
 		return;
 	}
 	tg_hma_approx_weights(w, L);
-	struct tg_hma_approx s;
-	tg_hma_approx_init(&s, L, w);
-	for (int32_t i = 0; i < n; i++)
-		out[i] = tg_hma_approx_step(&s, p, 1, tmp, 1, i);
+	TG_WHOLE_SERIES(struct tg_hma_approx, tg_hma_approx_init(&s, L, w),
+			tg_hma_approx_step(&s, p, 1, tmp, 1, i));
 	weights_put(&b);
 }
 
 void tg_cpu_dema_approx(const double *p, int32_t n, int32_t L, double *out, double *tmp)
 {
-	struct tg_dema_approx s;
-	tg_dema_approx_init(&s, L);
-	for (int32_t i = 0; i < n; i++)
-		out[i] = tg_dema_approx_step(&s, p, 1, tmp, 1, i);
+	TG_WHOLE_SERIES(struct tg_dema_approx, tg_dema_approx_init(&s, L),
+			tg_dema_approx_step(&s, p, 1, tmp, 1, i));
 }
 
 void tg_cpu_lsma_approx(const double *p, int32_t n, int32_t L, double *out)
 {
-	struct tg_lsma_approx s;
-	tg_lsma_approx_init(&s, L);
-	for (int32_t i = 0; i < n; i++)
-		out[i] = tg_lsma_approx_step(&s, p, 1, i);
+	TG_WHOLE_SERIES(struct tg_lsma_approx, tg_lsma_approx_init(&s, L),
+			tg_lsma_approx_step(&s, p, 1, i));
 }
 
 void tg_cpu_kama_approx(const double *p, int32_t n, int32_t L, double *out)
 {
-	struct tg_kama_approx s;
-	tg_kama_approx_init(&s, L);
-	for (int32_t i = 0; i < n; i++)
-		out[i] = tg_kama_approx_step(&s, p, 1, i);
+	TG_WHOLE_SERIES(struct tg_kama_approx, tg_kama_approx_init(&s, L),
+			tg_kama_approx_step(&s, p, 1, i));
 }
 
 void tg_cpu_ma(int family, int mode, int lsma_point, const double *p, int32_t n, int32_t L,

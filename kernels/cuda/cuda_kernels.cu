@@ -23,116 +23,45 @@
 
 template <int FAM, bool APPROX> struct ma_state;
 
-template <> struct ma_state<TG_FAM_EMA, false> {
-	tg_ema s;
-	__device__ void init(int32_t L, int, const double *) { tg_ema_init(&s, L); }
-	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
-	{
-		return tg_ema_step(&s, x, st, i);
-	}
-};
+/* ma_state<FAM, APPROX>: the streaming state of tg_atc_series.h for one
+ * family and mode, behind one init/step interface. Parameters available to
+ * INIT: L (length), pen (LSMA at the penultimate point), w (weights); to
+ * STEP: x, st (series), d, dst (middle series), i (bar). */
+#define TG_MA_STATE(fam, approx, type, INIT, STEP)                                           \
+	template <> struct ma_state<fam, approx> {                                           \
+		type s;                                                                      \
+		__device__ void init(int32_t L, int pen, const double *w)                    \
+		{                                                                            \
+			(void)pen;                                                           \
+			(void)w;                                                             \
+			INIT;                                                                \
+		}                                                                            \
+		__device__ double step(const double *x, int64_t st, double *d, int64_t dst,  \
+				       int32_t i)                                            \
+		{                                                                            \
+			(void)d;                                                             \
+			(void)dst;                                                           \
+			return STEP;                                                         \
+		}                                                                            \
+	};
 
-template <> struct ma_state<TG_FAM_HMA, false> {
-	tg_hma s;
-	__device__ void init(int32_t L, int, const double *) { tg_hma_init(&s, L); }
-	__device__ double step(const double *x, int64_t st, double *d, int64_t dst, int32_t i)
-	{
-		return tg_hma_step(&s, x, st, d, dst, i);
-	}
-};
-
-template <> struct ma_state<TG_FAM_WMA, false> {
-	tg_wsum s;
-	__device__ void init(int32_t L, int, const double *) { tg_wsum_init(&s, L); }
-	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
-	{
-		return tg_wma_step(&s, x, st, i);
-	}
-};
-
-template <> struct ma_state<TG_FAM_DEMA, false> {
-	tg_dema s;
-	__device__ void init(int32_t L, int, const double *) { tg_dema_init(&s, L); }
-	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
-	{
-		return tg_dema_step(&s, x, st, i);
-	}
-};
-
-template <> struct ma_state<TG_FAM_LSMA, false> {
-	tg_lsma s;
-	__device__ void init(int32_t L, int penultimate, const double *)
-	{
-		tg_lsma_init(&s, L, penultimate);
-	}
-	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
-	{
-		return tg_lsma_step(&s, x, st, i);
-	}
-};
-
-template <> struct ma_state<TG_FAM_KAMA, false> {
-	tg_kama s;
-	__device__ void init(int32_t L, int, const double *) { tg_kama_init(&s, L); }
-	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
-	{
-		return tg_kama_step(&s, x, st, i);
-	}
-};
-
-template <> struct ma_state<TG_FAM_EMA, true> {
-	tg_sma1 s;
-	__device__ void init(int32_t L, int, const double *) { tg_sma1_init(&s, L); }
-	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
-	{
-		return tg_sma1_step(&s, x, st, i);
-	}
-};
-
-template <> struct ma_state<TG_FAM_HMA, true> {
-	tg_hma_approx s;
-	__device__ void init(int32_t L, int, const double *w) { tg_hma_approx_init(&s, L, w); }
-	__device__ double step(const double *x, int64_t st, double *d, int64_t dst, int32_t i)
-	{
-		return tg_hma_approx_step(&s, x, st, d, dst, i);
-	}
-};
-
-template <> struct ma_state<TG_FAM_WMA, true> {
-	tg_wma_approx s;
-	__device__ void init(int32_t L, int, const double *w) { tg_wma_approx_init(&s, L, w); }
-	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
-	{
-		return tg_wma_approx_step(&s, x, st, i);
-	}
-};
-
-template <> struct ma_state<TG_FAM_DEMA, true> {
-	tg_dema_approx s;
-	__device__ void init(int32_t L, int, const double *) { tg_dema_approx_init(&s, L); }
-	__device__ double step(const double *x, int64_t st, double *d, int64_t dst, int32_t i)
-	{
-		return tg_dema_approx_step(&s, x, st, d, dst, i);
-	}
-};
-
-template <> struct ma_state<TG_FAM_LSMA, true> {
-	tg_lsma_approx s;
-	__device__ void init(int32_t L, int, const double *) { tg_lsma_approx_init(&s, L); }
-	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
-	{
-		return tg_lsma_approx_step(&s, x, st, i);
-	}
-};
-
-template <> struct ma_state<TG_FAM_KAMA, true> {
-	tg_kama_approx s;
-	__device__ void init(int32_t L, int, const double *) { tg_kama_approx_init(&s, L); }
-	__device__ double step(const double *x, int64_t st, double *, int64_t, int32_t i)
-	{
-		return tg_kama_approx_step(&s, x, st, i);
-	}
-};
+TG_MA_STATE(TG_FAM_EMA, false, tg_ema, tg_ema_init(&s, L), tg_ema_step(&s, x, st, i))
+TG_MA_STATE(TG_FAM_HMA, false, tg_hma, tg_hma_init(&s, L), tg_hma_step(&s, x, st, d, dst, i))
+TG_MA_STATE(TG_FAM_WMA, false, tg_wsum, tg_wsum_init(&s, L), tg_wma_step(&s, x, st, i))
+TG_MA_STATE(TG_FAM_DEMA, false, tg_dema, tg_dema_init(&s, L), tg_dema_step(&s, x, st, i))
+TG_MA_STATE(TG_FAM_LSMA, false, tg_lsma, tg_lsma_init(&s, L, pen), tg_lsma_step(&s, x, st, i))
+TG_MA_STATE(TG_FAM_KAMA, false, tg_kama, tg_kama_init(&s, L), tg_kama_step(&s, x, st, i))
+TG_MA_STATE(TG_FAM_EMA, true, tg_sma1, tg_sma1_init(&s, L), tg_sma1_step(&s, x, st, i))
+TG_MA_STATE(TG_FAM_HMA, true, tg_hma_approx, tg_hma_approx_init(&s, L, w),
+	    tg_hma_approx_step(&s, x, st, d, dst, i))
+TG_MA_STATE(TG_FAM_WMA, true, tg_wma_approx, tg_wma_approx_init(&s, L, w),
+	    tg_wma_approx_step(&s, x, st, i))
+TG_MA_STATE(TG_FAM_DEMA, true, tg_dema_approx, tg_dema_approx_init(&s, L),
+	    tg_dema_approx_step(&s, x, st, d, dst, i))
+TG_MA_STATE(TG_FAM_LSMA, true, tg_lsma_approx, tg_lsma_approx_init(&s, L),
+	    tg_lsma_approx_step(&s, x, st, i))
+TG_MA_STATE(TG_FAM_KAMA, true, tg_kama_approx, tg_kama_approx_init(&s, L),
+	    tg_kama_approx_step(&s, x, st, i))
 
 /* ---- one family: MAs, crossovers, Layer 1, Layer 2 ---------------------- */
 
