@@ -133,3 +133,44 @@ int tg_test_load_cases(struct tg_test_case *cases, int cap)
 	json_decref(root);
 	return n;
 }
+
+double tg_test_urand(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return (double)(*state >> 11) * (1.0 / 9007199254740992.0);
+}
+
+double *tg_test_walk(uint64_t *state, int32_t n, int with_nan, int with_flat)
+{
+	double *p = malloc((size_t)n * sizeof(double));
+	assert_non_null(p);
+	double v = 100.0;
+	for (int32_t i = 0; i < n; i++) {
+		v *= 1.0 + 0.02 * (tg_test_urand(state) - 0.5);
+		p[i] = v;
+	}
+	if (with_flat)
+		for (int32_t i = n / 3; i < n / 3 + 60 && i < n; i++)
+			p[i] = 105.5;
+	if (with_nan)
+		for (int32_t i = n / 2; i < n / 2 + 4 && i < n; i++)
+			p[i] = NAN;
+	return p;
+}
+
+const struct tg_backend_ops *tg_test_backend_or_skip(const char *name)
+{
+	const struct tg_backend_ops *ops = tg_backend_find(name);
+	if (!ops) {
+		printf("backend %s is not built into this binary: skipped\n", name);
+		return NULL;
+	}
+	char why[256];
+	if (ops->probe(why, sizeof(why)) < 0) {
+		printf("backend %s unavailable here (%s): skipped\n", name, why);
+		return NULL;
+	}
+	return ops;
+}

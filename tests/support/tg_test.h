@@ -53,4 +53,16 @@ struct tg_test_case {
 /* Loads every case (at most cap); fails the test on a malformed file. */
 int tg_test_load_cases(struct tg_test_case *cases, int cap);
 
+/* xorshift64 uniform in [0,1); the state is the caller's, so each test
+ * program keeps its own reproducible stream. */
+double tg_test_urand(uint64_t *state);
+/* A malloc'd random walk around 100 (steps within +-1%), with optional NaN
+ * gap (4 bars at n/2) and flat stretch (60 bars at n/3). */
+double *tg_test_walk(uint64_t *state, int32_t n, int with_nan, int with_flat);
+
+/* The backend the test program was asked for, or NULL after printing why it
+ * is skipped (not built into this binary, or probe says unavailable); the
+ * caller then returns 77 so ctest reports "Skipped". */
+const struct tg_backend_ops *tg_test_backend_or_skip(const char *name);
+
 #endif

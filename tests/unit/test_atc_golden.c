@@ -221,16 +221,9 @@ int main(int argc, char **argv)
 {
 	if (argc > 1)
 		backend_name = argv[1];
-	ops = tg_backend_find(backend_name);
-	if (!ops) {
-		printf("backend %s is not built into this binary: skipped\n", backend_name);
+	ops = tg_test_backend_or_skip(backend_name);
+	if (!ops)
 		return 77;
-	}
-	char why[256];
-	if (ops->probe(why, sizeof(why)) < 0) {
-		printf("backend %s unavailable here (%s): skipped\n", backend_name, why);
-		return 77;
-	}
 	n_cases = tg_test_load_cases(cases, MAX_CASES);
 	struct CMUnitTest tests[MAX_CASES];
 	for (int i = 0; i < n_cases; i++) {

@@ -19,22 +19,7 @@ static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
 
 static double *walk(int32_t n, int with_nan, int with_flat)
 {
-	double *p = malloc((size_t)n * sizeof(double));
-	double v = 100.0;
-	for (int32_t i = 0; i < n; i++) {
-		rng_state ^= rng_state << 13;
-		rng_state ^= rng_state >> 7;
-		rng_state ^= rng_state << 17;
-		v *= 1.0 + 0.02 * ((double)(rng_state >> 11) / 9007199254740992.0 - 0.5);
-		p[i] = v;
-	}
-	if (with_flat)
-		for (int32_t i = n / 3; i < n / 3 + 60 && i < n; i++)
-			p[i] = 105.5;
-	if (with_nan)
-		for (int32_t i = n / 2; i < n / 2 + 4 && i < n; i++)
-			p[i] = NAN;
-	return p;
+	return tg_test_walk(&rng_state, n, with_nan, with_flat);
 }
 
 static atomic_int hook_starts, hook_stops;
@@ -250,16 +235,9 @@ int main(int argc, char **argv)
 {
 	if (argc > 1)
 		backend_name = argv[1];
-	ops = tg_backend_find(backend_name);
-	if (!ops) {
-		printf("backend %s is not built into this binary: skipped\n", backend_name);
+	ops = tg_test_backend_or_skip(backend_name);
+	if (!ops)
 		return 77;
-	}
-	char why[256];
-	if (ops->probe(why, sizeof(why)) < 0) {
-		printf("backend %s unavailable here (%s): skipped\n", backend_name, why);
-		return 77;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batch_matches_single_symbols),
 		cmocka_unit_test(test_batch_errors_and_empty),

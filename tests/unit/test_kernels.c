@@ -17,28 +17,12 @@ static uint64_t rng_state = 0x12345678abcdefull;
 
 static double urand(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (double)(rng_state >> 11) * (1.0 / 9007199254740992.0);
+	return tg_test_urand(&rng_state);
 }
 
-/* A random walk around 100 with optional NaN gaps and flat stretches. */
 static double *walk(int32_t n, int with_nan, int with_flat)
 {
-	double *p = malloc((size_t)n * sizeof(double));
-	double v = 100.0;
-	for (int32_t i = 0; i < n; i++) {
-		v *= 1.0 + 0.02 * (urand() - 0.5);
-		p[i] = v;
-	}
-	if (with_flat)
-		for (int32_t i = n / 3; i < n / 3 + 60 && i < n; i++)
-			p[i] = 105.5;
-	if (with_nan)
-		for (int32_t i = n / 2; i < n / 2 + 4 && i < n; i++)
-			p[i] = NAN;
-	return p;
+	return tg_test_walk(&rng_state, n, with_nan, with_flat);
 }
 
 static int window_has_nan(const double *p, int32_t i, int32_t L)
