@@ -167,6 +167,7 @@ int tg_report_results_json(const struct tg_run_results *r, struct tg_sink *s,
 	tg_json_kv_string(&j, "version", r->build ? r->build->version : "unknown");
 	tg_json_end_object(&j);
 	tg_json_kv_string(&j, "created_utc", r->created_utc);
+	tg_json_kv_string(&j, "kind", r->kind[0] ? r->kind : "run");
 	tg_json_kv_string(&j, "command", r->command);
 	tg_json_kv_string(&j, "run_dir", r->run_dir);
 	tg_json_kv_bool(&j, "complete", r->complete);
@@ -246,22 +247,47 @@ int tg_report_results_json(const struct tg_run_results *r, struct tg_sink *s,
 		tg_json_key(&j, "profile");
 		tg_json_begin_object(&j);
 		tg_json_kv_string(&j, "mode", p->mode);
-		tg_json_kv_int(&j, "requested_hz", p->requested_hz);
-		tg_json_kv_double(&j, "achieved_hz", p->achieved_hz);
-		tg_json_kv_string(&j, "clock", p->clock);
-		tg_json_kv_string(&j, "unwind", p->unwind);
+		tg_json_kv_bool(&j, "sampled", p->sampled);
+		if (p->sampled) {
+			tg_json_kv_int(&j, "requested_hz", p->requested_hz);
+			tg_json_kv_double(&j, "achieved_hz", p->achieved_hz);
+			tg_json_kv_string(&j, "clock", p->clock);
+			tg_json_kv_string(&j, "unwind", p->unwind);
+			tg_json_kv_uint(&j, "samples", p->samples);
+			tg_json_kv_uint(&j, "dropped", p->dropped);
+			tg_json_kv_uint(&j, "unwind_failures", p->unwind_failures);
+			tg_json_kv_uint(&j, "truncated", p->truncated);
+			tg_json_kv_uint(&j, "idle_skipped", p->idle_skipped);
+			tg_json_kv_int(&j, "threads", p->threads);
+			tg_json_key(&j, "hottest_self");
+			tg_json_begin_array(&j);
+			for (int i = 0; i < p->n_hottest; i++)
+				tg_json_string(&j, p->hottest[i]);
+			tg_json_end_array(&j);
+		}
 		tg_json_kv_string(&j, "symbolizer", p->symbolizer);
-		tg_json_kv_uint(&j, "samples", p->samples);
-		tg_json_kv_uint(&j, "dropped", p->dropped);
-		tg_json_kv_uint(&j, "unwind_failures", p->unwind_failures);
-		tg_json_kv_uint(&j, "truncated", p->truncated);
-		tg_json_kv_uint(&j, "idle_skipped", p->idle_skipped);
-		tg_json_kv_int(&j, "threads", p->threads);
-		tg_json_key(&j, "hottest_self");
+		tg_json_key(&j, "gpu");
+		tg_json_begin_object(&j);
+		tg_json_kv_bool(&j, "traced", p->gpu_traced);
+		tg_json_kv_string(&j, "status", p->gpu);
+		tg_json_kv_uint(&j, "kernels", p->kernels);
+		tg_json_kv_uint(&j, "memcpys", p->memcpys);
+		tg_json_kv_uint(&j, "memsets", p->memsets);
+		tg_json_kv_uint(&j, "api_calls", p->api_calls);
+		tg_json_kv_uint(&j, "launches", p->launches);
+		tg_json_kv_uint(&j, "kernel_ns", p->kernel_ns);
+		tg_json_kv_uint(&j, "memcpy_ns", p->memcpy_ns);
+		tg_json_kv_uint(&j, "dropped_records", p->gpu_dropped);
+		tg_json_key(&j, "hottest");
 		tg_json_begin_array(&j);
-		for (int i = 0; i < p->n_hottest; i++)
-			tg_json_string(&j, p->hottest[i]);
+		for (int i = 0; i < p->n_hottest_gpu; i++)
+			tg_json_string(&j, p->hottest_gpu[i]);
 		tg_json_end_array(&j);
+		tg_json_end_object(&j);
+		tg_json_kv_string(&j, "nvtx", p->nvtx);
+		tg_json_kv_uint(&j, "nvtx_ranges", p->nvtx_ranges);
+		tg_json_kv_uint(&j, "trace_events", p->trace_events);
+		tg_json_kv_uint(&j, "unmatched_correlations", p->unmatched_correlations);
 		tg_json_kv_string(&j, "files", p->files);
 		tg_json_end_object(&j);
 	}
@@ -344,7 +370,7 @@ static void accuracy_rows(struct tg_sink *s, const struct tg_run_results *r,
 
 int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, struct tg_error *err)
 {
-	tg_sink_printf(s, "# trendgpu-bench run %s\n\n", r->created_utc);
+	tg_sink_printf(s, "# trendgpu-bench %s %s\n\n", r->kind[0] ? r->kind : "run", r->created_utc);
 	if (!r->complete)
 		tg_sink_printf(s, "> **Incomplete run**: %s. The figures below cover what finished.\n\n",
 			       r->incomplete_reason);
@@ -363,9 +389,11 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 			tg_sink_printf(s, "| %s | %s |\n", r->params[i].key, r->params[i].text);
 	}
 
-	tg_sink_printf(s, "\n## Timing\n\nContract: %s.\n\n", TG_TIMING_CONTRACT);
-	tg_sink_puts(s, "| backend | MA | threads | median | min | max | stddev | bar·MA/s | "
-			"ns per bar·MA |\n|---|---|---|---|---|---|---|---|---|\n");
+	if (r->n_states) {
+		tg_sink_printf(s, "\n## Timing\n\nContract: %s.\n\n", TG_TIMING_CONTRACT);
+		tg_sink_puts(s, "| backend | MA | threads | median | min | max | stddev | bar·MA/s | "
+				"ns per bar·MA |\n|---|---|---|---|---|---|---|---|---|\n");
+	}
 	for (int i = 0; i < r->n_states; i++)
 		timing_row(s, &r->states[i], 1);
 
@@ -450,17 +478,47 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 	if (r->profile.enabled) {
 		const struct tg_profile_info *p = &r->profile;
 		tg_sink_printf(s,
-			       "\n## CPU profile\n\n%llu samples from %d threads at %d Hz requested, "
-			       "%.0f Hz achieved (%s clock, %s unwinding, %s symbols); dropped %llu, "
-			       "unwinding failures %llu, truncated %llu, idle skipped %llu.\n\n"
-			       "Flame graph: [cpu.svg](cpu.svg); top functions: [top.txt](top.txt); "
-			       "speedscope: profile.speedscope.json. Hottest by self samples:\n\n",
-			       (unsigned long long)p->samples, p->threads, p->requested_hz, p->achieved_hz,
-			       p->clock, p->unwind, p->symbolizer, (unsigned long long)p->dropped,
-			       (unsigned long long)p->unwind_failures, (unsigned long long)p->truncated,
-			       (unsigned long long)p->idle_skipped);
-		for (int i = 0; i < p->n_hottest; i++)
-			tg_sink_printf(s, "%d. `%s`\n", i + 1, p->hottest[i]);
+			       "\n## Profile (%s)\n\nTimeline: [trace.json](trace.json) (open in "
+			       "https://ui.perfetto.dev or chrome://tracing): %llu events, %llu NVTX ranges "
+			       "(%s).\n",
+			       p->mode, (unsigned long long)p->trace_events,
+			       (unsigned long long)p->nvtx_ranges, p->nvtx);
+		if (p->sampled) {
+			tg_sink_printf(s,
+				       "\n### CPU samples\n\n%llu samples from %d threads at %d Hz "
+				       "requested, %.0f Hz achieved (%s clock, %s unwinding, %s symbols); "
+				       "dropped %llu, unwinding failures %llu, truncated %llu, idle skipped "
+				       "%llu.\n\n"
+				       "Flame graph: [cpu.svg](cpu.svg); top functions: [top.txt](top.txt); "
+				       "speedscope: profile.speedscope.json. Hottest by self samples:\n\n",
+				       (unsigned long long)p->samples, p->threads, p->requested_hz,
+				       p->achieved_hz, p->clock, p->unwind, p->symbolizer,
+				       (unsigned long long)p->dropped,
+				       (unsigned long long)p->unwind_failures,
+				       (unsigned long long)p->truncated,
+				       (unsigned long long)p->idle_skipped);
+			for (int i = 0; i < p->n_hottest; i++)
+				tg_sink_printf(s, "%d. `%s`\n", i + 1, p->hottest[i]);
+		}
+		tg_sink_printf(s, "\n### GPU activity\n\nGPU activity %s.\n", p->gpu);
+		if (p->gpu_traced) {
+			tg_sink_printf(s,
+				       "\n%llu kernels (%.3f ms), %llu copies (%.3f ms), %llu memsets, "
+				       "%llu CUDA API calls, %llu launches with CPU stacks; dropped "
+				       "records %llu, unmatched correlations %llu.\n\n"
+				       "GPU time by launching CPU stack: [gpu.svg](gpu.svg)%s. By GPU "
+				       "time:\n\n",
+				       (unsigned long long)p->kernels, (double)p->kernel_ns * 1e-6,
+				       (unsigned long long)p->memcpys, (double)p->memcpy_ns * 1e-6,
+				       (unsigned long long)p->memsets, (unsigned long long)p->api_calls,
+				       (unsigned long long)p->launches,
+				       (unsigned long long)p->gpu_dropped,
+				       (unsigned long long)p->unmatched_correlations,
+				       p->sampled ? "; CPU and GPU per backend: [combined.svg](combined.svg)"
+						  : "");
+			for (int i = 0; i < p->n_hottest_gpu; i++)
+				tg_sink_printf(s, "%d. `%s`\n", i + 1, p->hottest_gpu[i]);
+		}
 	}
 	(void)err;
 	return 0;
@@ -514,14 +572,28 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 	}
 	if (r->profile.enabled) {
 		const struct tg_profile_info *p = &r->profile;
-		tg_sink_printf(s,
-			       "\ncpu profile: %llu samples, %d threads, %.0f of %d Hz, dropped %llu, "
-			       "unwinding failures %llu (%s)\n",
-			       (unsigned long long)p->samples, p->threads, p->achieved_hz, p->requested_hz,
-			       (unsigned long long)p->dropped, (unsigned long long)p->unwind_failures,
-			       p->unwind);
-		for (int i = 0; i < p->n_hottest && i < 5; i++)
-			tg_sink_printf(s, "  %d. %s\n", i + 1, p->hottest[i]);
+		if (p->sampled) {
+			tg_sink_printf(s,
+				       "\ncpu profile: %llu samples, %d threads, %.0f of %d Hz, dropped %llu, "
+				       "unwinding failures %llu (%s)\n",
+				       (unsigned long long)p->samples, p->threads, p->achieved_hz,
+				       p->requested_hz, (unsigned long long)p->dropped,
+				       (unsigned long long)p->unwind_failures, p->unwind);
+			for (int i = 0; i < p->n_hottest && i < 5; i++)
+				tg_sink_printf(s, "  %d. %s\n", i + 1, p->hottest[i]);
+		}
+		if (p->gpu_traced) {
+			tg_sink_printf(s,
+				       "\ngpu profile: %llu kernels (%.3f ms), %llu copies (%.3f ms), "
+				       "%llu API calls, dropped %llu\n",
+				       (unsigned long long)p->kernels, (double)p->kernel_ns * 1e-6,
+				       (unsigned long long)p->memcpys, (double)p->memcpy_ns * 1e-6,
+				       (unsigned long long)p->api_calls, (unsigned long long)p->gpu_dropped);
+			for (int i = 0; i < p->n_hottest_gpu && i < 5; i++)
+				tg_sink_printf(s, "  %d. %s\n", i + 1, p->hottest_gpu[i]);
+		}
+		tg_sink_printf(s, "timeline: %llu events, %llu NVTX ranges\n",
+			       (unsigned long long)p->trace_events, (unsigned long long)p->nvtx_ranges);
 	}
 	(void)err;
 	return 0;

@@ -79,6 +79,23 @@ void tg_cli_command_line(int argc, char **argv, char *buf, size_t cap);
  * --help) and returns TG_EXIT_USAGE. */
 int tg_cli_usage_error(const char *command, const struct tg_error *err);
 
+/* ---- run directories (cli_rundir.c) ---- */
+
+/* profiles/<command>-<UTC stamp>[-N] (TG_PROFILES_DIR replaces profiles/),
+ * created; or out, created with its parents. */
+int tg_cli_make_run_dir(const char *command, const char *out, char *dir, size_t cap,
+			struct tg_error *err);
+struct tg_run_results;
+/* results.json and summary.md into r->run_dir. */
+int tg_cli_write_results(const struct tg_run_results *r, struct tg_error *err);
+struct tg_profile_info;
+/* Renders in_dir/capture.bin (+ maps) into out_dir: the profile outputs of
+ * tg_render_profile; fills info (cmd_record.c). */
+int tg_cli_render_dir(const char *in_dir, const char *out_dir, const char *process,
+		      struct tg_profile_info *info, struct tg_error *err);
+/* One line per main profile output that was written. */
+void tg_cli_print_profile_paths(const char *dir, const struct tg_profile_info *p);
+
 /* Commands return their exit code. */
 /* ---- run --profile (cli_profile.c) ---- */
 
@@ -90,15 +107,17 @@ struct tg_profile_opts {
 	int32_t clock;        /* enum tg_sample_clock */
 	int32_t unwind;       /* enum tg_unwind_method */
 	int32_t include_idle; /* --include-idle */
+	int32_t driver_api;   /* --trace-driver-api */
 };
 
 struct tg_profile;
-/* tags[t] names what tag t runs ("main", then one per backend). Starts the
- * sampler (CPU modes) and samples the calling thread as tag 0. */
+/* tags[t] names what tag t runs ("main", then one per backend). Starts NVTX
+ * capture, CUPTI (gpu modes; when it cannot trace, the reason is kept and
+ * host stacks are sampled instead) and the sampler (cpu modes), which
+ * samples the calling thread as tag 0. */
 int tg_profile_begin(const struct tg_profile_opts *o, const char *const *tags, int n_tags,
 		     struct tg_profile **out, struct tg_error *err);
-/* Hooks that sample a backend's worker threads as `tag`; NULL without CPU
- * profiling. */
+/* Hooks that tag (and, when sampling, sample) a backend's worker threads. */
 const struct tg_thread_hooks *tg_profile_hooks(struct tg_profile *p, int tag);
 /* The calling (main) thread works for `tag` from now on; it is sampled
  * only while `busy` (a backend without worker threads runs on it). */
@@ -113,5 +132,7 @@ int tg_cmd_run(int argc, char **argv);
 int tg_cmd_flame(int argc, char **argv);
 int tg_cmd_atc(int argc, char **argv);
 int tg_cmd_info(int argc, char **argv);
+int tg_cmd_record(int argc, char **argv);
+int tg_cmd_report(int argc, char **argv);
 
 #endif

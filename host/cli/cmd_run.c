@@ -51,78 +51,6 @@ static void progress(void *ctx, const char *label, int done, int total)
 	fflush(stderr);
 }
 
-/* mkdir -p */
-static int make_dirs(const char *path)
-{
-	char buf[512];
-	tg_strlcpy(buf, path, sizeof(buf));
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
-
-/* profiles/run-<utc stamp>[-N], created; or the --out directory. */
-static int make_run_dir(const char *out, char *dir, size_t cap, struct tg_error *err)
-{
-	if (out) {
-		snprintf(dir, cap, "%s", out);
-		if (make_dirs(dir) != 0)
-			return TG_ERR(err, TG_E_IO, "run: --out '%s': cannot create: %s", dir,
-				      strerror(errno));
-		struct stat st;
-		TG_FAIL_IF(stat(dir, &st) != 0 || !S_ISDIR(st.st_mode), err, TG_E_IO,
-			   "run: --out '%s' exists and is not a directory", dir);
-		return 0;
-	}
-	const char *base = getenv("TG_PROFILES_DIR");
-	if (!base || !*base)
-		base = "profiles";
-	if (make_dirs(base) != 0)
-		return TG_ERR(err, TG_E_IO, "run: cannot create '%s': %s", base, strerror(errno));
-	char stamp[32];
-	tg_clock_format_compact(tg_clock_realtime_ns(), stamp, sizeof(stamp));
-	for (int k = 1; k < 1000; k++) {
-		if (k == 1)
-			snprintf(dir, cap, "%s/run-%s", base, stamp);
-		else
-			snprintf(dir, cap, "%s/run-%s-%d", base, stamp, k);
-		if (mkdir(dir, 0777) == 0)
-			return 0;
-		if (errno != EEXIST)
-			return TG_ERR(err, TG_E_IO, "run: cannot create '%s': %s", dir, strerror(errno));
-	}
-	return TG_ERR(err, TG_E_IO, "run: too many run directories named %s/run-%s-*", base, stamp);
-}
-
-static int write_outputs(const struct tg_run_results *r, struct tg_error *err)
-{
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/results.json", r->run_dir);
-	struct tg_sink *s = tg_sink_open_file(path, err);
-	if (!s)
-		return err ? err->code : TG_E_IO;
-	if (tg_report_results_json(r, s, err) < 0) {
-		tg_sink_abort(s);
-		return err->code;
-	}
-	TG_TRY(tg_sink_close(s, err));
-	snprintf(path, sizeof(path), "%s/summary.md", r->run_dir);
-	s = tg_sink_open_file(path, err);
-	if (!s)
-		return err ? err->code : TG_E_IO;
-	if (tg_report_summary_md(r, s, err) < 0) {
-		tg_sink_abort(s);
-		return err->code;
-	}
-	return tg_sink_close(s, err);
-}
-
 static void record_params(struct tg_run_results *r, const struct run_opts *o,
 			  const struct tg_dataset *ds, const char *const *backends, int nb,
 			  const int *modes, int nm)
@@ -282,14 +210,17 @@ int tg_cmd_run(int argc, char **argv)
 		 "skip the approx-vs-exact accuracy pass", 0, 0, NULL},
 		{"quiet", TG_OPT_FLAG, &o.quiet, NULL, "print only the paths written", 0, 0, NULL},
 	};
-	static const char *const profile_modes[] = {"none", "cpu", NULL};
+	static const char *const profile_modes[] = {"none", "cpu", "gpu", "both", NULL};
 	static const char *const clocks[] = {"wall", "cpu", NULL};
 	static const char *const unwinders[] = {"auto", "fp", "libunwind", NULL};
 	const struct tg_opt prof_opts[] = {
 		{"profile", TG_OPT_CHOICE, &o.profile.mode, NULL,
-		 "none (default, zero overhead) or cpu: sample the stacks of every benchmark thread "
-		 "and write flame graphs, per backend and combined, differential flame graphs "
-		 "between backends, top.txt and profile.speedscope.json into the run directory",
+		 "none (default, zero overhead); cpu: sample the stacks of every benchmark thread "
+		 "(flame graphs per backend and combined, differential flame graphs between "
+		 "backends, top.txt, profile.speedscope.json); gpu: trace kernels, copies and CUDA "
+		 "calls with CUPTI, each attributed to the CPU stack that launched it (gpu.svg); "
+		 "both: one run with both, plus combined.svg. Every mode records NVTX ranges and "
+		 "writes the unified timeline trace.json (Perfetto, chrome://tracing)",
 		 0, 0, profile_modes},
 		{"sample-hz", TG_OPT_INT, &o.profile.hz, "N",
 		 "samples per second per thread (default 997)", 1, 100000, NULL},
@@ -303,6 +234,9 @@ int tg_cmd_run(int argc, char **argv)
 		 0, 0, unwinders},
 		{"include-idle", TG_OPT_FLAG, &o.profile.include_idle, NULL,
 		 "keep wall-clock samples of threads that were waiting", 0, 0, NULL},
+		{"trace-driver-api", TG_OPT_FLAG, &o.profile.driver_api, NULL,
+		 "gpu modes: also trace CUDA driver API calls (nested under the runtime calls)", 0,
+		 0, NULL},
 	};
 	struct tg_opt param_opts[32];
 	int n_param = tg_cli_param_options(&o.params, param_opts, 32);
@@ -436,7 +370,7 @@ int tg_cmd_run(int argc, char **argv)
 	for (int f = 0; f < TG_ATC_FAMILIES; f++)
 		res.family_names[f] = tg_family_name(f);
 	record_params(&res, &o, &ds, bnames, nb, modes, nm);
-	if (make_run_dir(o.out, res.run_dir, sizeof(res.run_dir), &err) < 0) {
+	if (tg_cli_make_run_dir("run", o.out, res.run_dir, sizeof(res.run_dir), &err) < 0) {
 		tg_log_error(&err);
 		tg_results_fini(&res);
 		tg_data_free(&ds);
@@ -614,7 +548,7 @@ done:
 		}
 		tg_profile_free(prof);
 	}
-	if (write_outputs(&res, &err) < 0) {
+	if (tg_cli_write_results(&res, &err) < 0) {
 		tg_log_error(&err);
 		exit_code = TG_EXIT_FAILURE;
 	} else {
@@ -630,8 +564,7 @@ done:
 		}
 		printf("results: %s/results.json\nsummary: %s/summary.md\n", res.run_dir, res.run_dir);
 		if (res.profile.enabled)
-			printf("profile: %s/cpu.svg (flame graph), %s/top.txt, %s/profile.speedscope.json\n",
-			       res.run_dir, res.run_dir, res.run_dir);
+			tg_cli_print_profile_paths(res.run_dir, &res.profile);
 	}
 	free(ref_avg);
 	tg_results_fini(&res);

@@ -16,6 +16,9 @@ static const struct command commands[] = {
 	{"run", "benchmark the ATC pipeline on every backend and MA mode", tg_cmd_run},
 	{"atc", "run the pipeline on one CSV series and write every column (conformance)",
 	 tg_cmd_atc},
+	{"record", "profile any program (CUDA or not) by injection: timeline, flame graphs",
+	 tg_cmd_record},
+	{"report", "re-render a profiled run directory from its raw capture", tg_cmd_report},
 	{"flame", "render folded stacks as an interactive or differential flame graph", tg_cmd_flame},
 	{"info", "build features, backends available here, machine", tg_cmd_info},
 };

@@ -44,3 +44,8 @@ void tg_nvtx_mark(const char *name)
 	nvtxDomainMarkEx(domain, &a);
 }
 #endif
+
+void tg_nvtx_init(void)
+{
+	pthread_once(&domain_once, create_domain);
+}

@@ -18,7 +18,13 @@ void tg_nvtx_push(const char *name);
 void tg_nvtx_pop(void);
 /* An instantaneous marker. */
 void tg_nvtx_mark(const char *name);
+/* Initialises NVTX now (it otherwise does so at the first range), so a
+ * tool's state can be queried before any range was emitted. */
+void tg_nvtx_init(void);
 #else
+static inline void tg_nvtx_init(void)
+{
+}
 static inline void tg_nvtx_push(const char *name)
 {
 	(void)name;

@@ -82,10 +82,12 @@ struct tg_agreement {
 	int64_t bars;
 };
 
-/* What a profiled run recorded (run --profile). */
+/* What a profiled run recorded (run --profile, record). */
 struct tg_profile_info {
 	bool enabled;
 	char mode[8];           /* "cpu", "gpu", "both" */
+	/* host sampling */
+	bool sampled;
 	int requested_hz;
 	double achieved_hz;     /* timer signals handled per thread-second */
 	char clock[8];          /* "wall" / "cpu" */
@@ -93,12 +95,25 @@ struct tg_profile_info {
 	char symbolizer[16];    /* "libdw" / "dladdr" */
 	uint64_t samples, dropped, unwind_failures, truncated, idle_skipped;
 	int threads;
-	char files[512];        /* what the profile wrote, comma-separated */
 	char hottest[8][160];   /* top functions by self samples, "name (12.3%)" */
 	int n_hottest;
+	/* GPU activity (CUPTI) */
+	bool gpu_traced;
+	char gpu[256];          /* what was traced, or why not */
+	uint64_t kernels, memcpys, memsets, api_calls, launches;
+	uint64_t gpu_dropped;   /* records CUPTI dropped + buffers refused */
+	uint64_t kernel_ns, memcpy_ns;
+	char hottest_gpu[8][160]; /* kernels and copies by GPU time, "name (12.3%)" */
+	int n_hottest_gpu;
+	/* NVTX and the timeline */
+	char nvtx[160];         /* who received NVTX calls */
+	uint64_t nvtx_ranges;
+	uint64_t trace_events, unmatched_correlations;
+	char files[1024];       /* what the profile wrote, comma-separated */
 };
 
 struct tg_run_results {
+	char kind[16];         /* "run" (default when empty), "record" */
 	char command[1024];
 	char created_utc[32];
 	char run_dir[512];

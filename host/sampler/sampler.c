@@ -39,6 +39,7 @@ struct thread_rec {
 	atomic_int retired; /* unregistered; reusable once drained */
 	atomic_int_least32_t tag;
 	pid_t tid;
+	char name[16];
 	timer_t timer;
 	int has_timer;
 	uintptr_t stack_lo, stack_hi;
@@ -73,6 +74,12 @@ struct tg_sampler {
 	size_t store_len, store_cap;
 	size_t *offsets;
 	size_t n_samples, cap_samples;
+	/* every thread ever sampled, with its name when it stopped being sampled */
+	struct thread_name {
+		pid_t tid;
+		char name[16];
+	} *names;
+	size_t n_names, cap_names;
 	uint64_t dropped_gone, idle_gone, failed_gone, truncated_gone, signals_gone;
 	double seconds_gone;
 };
@@ -409,6 +416,8 @@ int tg_sampler_register_thread(struct tg_sampler *s, int32_t tag, struct tg_erro
 	TG_FAIL_IF(!r, err, TG_E_NOMEM, "sampler: out of memory for a %zu-byte ring",
 		   s->o.ring_bytes);
 	r->tid = (pid_t)syscall(SYS_gettid);
+	if (pthread_getname_np(pthread_self(), r->name, sizeof(r->name)) != 0)
+		r->name[0] = '\0';
 	atomic_store(&r->tag, tag);
 	pthread_attr_t attr;
 	void *addr = NULL;
@@ -501,8 +510,24 @@ void tg_sampler_unregister_thread(struct tg_sampler *s)
 	struct thread_rec *r = tls_rec;
 	if (!r)
 		return;
+	/* the name now: threads are often named after they start */
+	char name[16];
+	if (pthread_getname_np(pthread_self(), name, sizeof(name)) != 0)
+		snprintf(name, sizeof(name), "%s", r->name);
 	pthread_mutex_lock(&s->mu);
 	retire(r);
+	if (s->n_names == s->cap_names) {
+		size_t cap = s->cap_names ? s->cap_names * 2 : 16;
+		struct thread_name *nn = realloc(s->names, cap * sizeof(*nn));
+		if (nn) {
+			s->names = nn;
+			s->cap_names = cap;
+		}
+	}
+	if (s->n_names < s->cap_names) {
+		s->names[s->n_names].tid = r->tid;
+		memcpy(s->names[s->n_names++].name, name, sizeof(name));
+	}
 	pthread_mutex_unlock(&s->mu);
 	tls_rec = NULL;
 }
@@ -547,6 +572,7 @@ void tg_sampler_free(struct tg_sampler *s)
 	}
 	free(s->store);
 	free(s->offsets);
+	free(s->names);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
@@ -587,6 +613,89 @@ void tg_sampler_get_stats(const struct tg_sampler *s, struct tg_sampler_stats *s
 	}
 	st->samples = s->n_samples;
 	st->achieved_hz = st->thread_seconds > 0 ? (double)signals / st->thread_seconds : 0.0;
+}
+
+int tg_sampler_export(const struct tg_sampler *s, struct tg_capture *c, struct tg_error *err)
+{
+	struct tg_sampler_stats st;
+	tg_sampler_get_stats(s, &st);
+	for (size_t i = 0; i < s->n_samples; i++) {
+		struct tg_sample sm;
+		tg_sampler_get(s, i, &sm);
+		uint32_t stack = tg_capture_add_stack(c, sm.pcs, sm.depth);
+		struct tg_capture_sample cs = {sm.t_ns, sm.tid, sm.tag, sm.flags, stack};
+		TG_FAIL_IF(stack == UINT32_MAX || tg_capture_add_sample(c, &cs) < 0, err, TG_E_NOMEM,
+			   "sampler: out of memory exporting %zu samples", s->n_samples);
+	}
+	for (const struct thread_rec *r = s->threads; r; r = r->next)
+		TG_FAIL_IF(tg_capture_set_thread(c, (uint32_t)r->tid, 0, r->name[0] ? r->name : NULL) < 0,
+			   err, TG_E_NOMEM, "sampler: out of memory");
+	for (size_t i = 0; i < s->n_names; i++)
+		TG_FAIL_IF(tg_capture_set_thread(c, (uint32_t)s->names[i].tid, 0,
+						 s->names[i].name[0] ? s->names[i].name : NULL) < 0,
+			   err, TG_E_NOMEM, "sampler: out of memory");
+	c->sample_period_ns = 1e9 / (double)(s->o.hz > 0 ? s->o.hz : 1);
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%d", st.requested_hz);
+	int rc = tg_capture_set_meta(c, "sampler.hz", buf);
+	if (rc == 0)
+		rc = tg_capture_set_meta(c, "sampler.clock", st.clock);
+	snprintf(buf, sizeof(buf), "%.1f", st.achieved_hz);
+	if (rc == 0)
+		rc = tg_capture_set_meta(c, "sampler.achieved_hz", buf);
+	if (rc == 0)
+		rc = tg_capture_count(c, "sampler.threads", (uint64_t)st.threads);
+	if (rc == 0)
+		rc = tg_capture_set_meta(c, "sampler.unwind", st.unwind);
+	if (rc == 0)
+		rc = tg_capture_count(c, "sampler.samples", st.samples);
+	if (rc == 0)
+		rc = tg_capture_count(c, "sampler.dropped", st.dropped);
+	if (rc == 0)
+		rc = tg_capture_count(c, "sampler.unwind_failures", st.unwind_failures);
+	if (rc == 0)
+		rc = tg_capture_count(c, "sampler.truncated", st.truncated);
+	TG_FAIL_IF(rc < 0, err, TG_E_NOMEM, "sampler: out of memory");
+	return 0;
+}
+
+__attribute__((noinline)) int tg_sampler_backtrace(uint64_t *pcs, int max)
+{
+	if (max <= 0)
+		return 0;
+#if TG_HAVE_LIBUNWIND
+	void *buf[TG_SAMPLE_MAX_DEPTH + 1];
+	int want = max + 1 > TG_SAMPLE_MAX_DEPTH + 1 ? TG_SAMPLE_MAX_DEPTH + 1 : max + 1;
+	int n = unw_backtrace(buf, want);
+	int out = 0;
+	for (int i = 1; i < n; i++) /* frame 0 is this function */
+		pcs[out++] = (uint64_t)(uintptr_t)buf[i];
+	return out;
+#else
+	/* the frame-pointer chain, bounded by the thread's stack */
+	uintptr_t lo = 0, hi = 0;
+	pthread_attr_t attr;
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		void *addr = NULL;
+		size_t size = 0;
+		pthread_attr_getstack(&attr, &addr, &size);
+		pthread_attr_destroy(&attr);
+		lo = (uintptr_t)addr;
+		hi = lo + size;
+	}
+	uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+	int n = 0;
+	while (n < max && fp >= lo && fp + 16 <= hi && !(fp & 7)) {
+		const uintptr_t *f = (const uintptr_t *)fp;
+		if (f[1] == 0)
+			break;
+		pcs[n++] = f[1];
+		if (f[0] <= fp)
+			break;
+		fp = f[0];
+	}
+	return n;
+#endif
 }
 
 /* ---- maps and build ids -------------------------------------------------------- */

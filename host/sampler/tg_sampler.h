@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tg_capture.h"
 #include "tg_error.h"
 #include "tg_sink.h"
 
@@ -96,6 +97,17 @@ void tg_sampler_free(struct tg_sampler *s);
 size_t tg_sampler_count(const struct tg_sampler *s);
 void tg_sampler_get(const struct tg_sampler *s, size_t i, struct tg_sample *out);
 void tg_sampler_get_stats(const struct tg_sampler *s, struct tg_sampler_stats *st);
+
+/* Adds every stored sample (stacks deduplicated), the sampled threads,
+ * the sample period and the data-quality counters (sampler.*) to c. */
+int tg_sampler_export(const struct tg_sampler *s, struct tg_capture *c, struct tg_error *err);
+
+/* The calling thread's stack, leaf first, without this function's frame:
+ * libunwind when built in (complete through code without frame pointers,
+ * such as the CUDA driver calling back into us), else the frame-pointer
+ * chain. For call sites that are not signal handlers (CUPTI callbacks).
+ * Returns the depth. */
+int tg_sampler_backtrace(uint64_t *pcs, int max);
 
 /* Whether libunwind is built in. */
 bool tg_sampler_has_libunwind(void);

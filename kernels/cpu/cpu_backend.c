@@ -76,6 +76,10 @@ static void *worker_main(void *arg)
 {
 	struct cpu_worker *w = arg;
 	struct cpu_state *st = w->st;
+	/* named before the hooks run, so profilers see the name */
+	char name[16];
+	snprintf(name, sizeof(name), "tg-cpu-%d", w->index & 0xffff);
+	pthread_setname_np(pthread_self(), name);
 	if (st->has_hooks && st->hooks.on_start)
 		st->hooks.on_start(st->hooks.ctx, w->index);
 	uint64_t seen = 0;
@@ -137,9 +141,6 @@ static int cpu_open(const struct tg_backend_config *cfg, void **state, struct tg
 					  n, strerror(rc));
 		}
 		st->n_workers = i + 1;
-		char name[16];
-		snprintf(name, sizeof(name), "tg-cpu-%d", i & 0xffff);
-		pthread_setname_np(w->thread, name);
 	}
 	*state = st;
 	return 0;

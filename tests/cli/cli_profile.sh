@@ -1,4 +1,4 @@
-# run --profile cpu and the flame command, end to end.
+# run --profile cpu|gpu|both, report and the flame command, end to end.
 . "$(dirname "$0")/lib.sh"
 xml_ok() { python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$1" || fail "$1 is not well-formed XML"; }
 R="$TG_WORK/prof"
@@ -6,8 +6,9 @@ backends=cpu
 "$TG_BIN" info | grep -q "^  rust   available" && backends=cpu,rust
 expect_exit 0 "$TG_BIN" run --backends "$backends" --profile cpu --symbols 8 --bars 1500 --reps 15 --warmup 1 --out "$R"
 expect_in "$OUT" "cpu profile:"
-expect_in "$OUT" "profile: $R/cpu.svg (flame graph)"
-for f in cpu.folded cpu.svg cpu-cpu.folded cpu-cpu.svg top.txt profile.speedscope.json maps maps.buildid samples.bin; do
+expect_in "$OUT" "profile: $R/cpu.svg (CPU flame graph)"
+expect_in "$OUT" "profile: $R/trace.json"
+for f in cpu.folded cpu.svg cpu-cpu.folded cpu-cpu.svg top.txt profile.speedscope.json maps maps.buildid capture.bin trace.json; do
 	[ -s "$R/$f" ] || fail "no $f"
 done
 xml_ok "$R/cpu.svg"
@@ -21,7 +22,49 @@ expect_json "$R/profile.speedscope.json" '["$schema"]' "https://www.speedscope.a
 # the engine's hot path is in the profile, under the backend's root frame
 grep -q "^cpu;.*tg_cpu_atc_symbol" "$R/cpu.folded" || fail "tg_cpu_atc_symbol not in cpu.folded"
 expect_in "$R/top.txt" "tg_cpu_atc_symbol"
-expect_in "$R/summary.md" "## CPU profile"
+expect_in "$R/summary.md" "### CPU samples"
+# the timeline: valid, nested, with the benchmark's NVTX ranges and samples
+"$TG_TRACECHECK" "$R/trace.json" >"$TG_WORK/check" 2>&1 || { cat "$TG_WORK/check"; fail "trace.json invalid"; }
+expect_in "$R/trace.json" '"name":"cpu exact rep 1"'
+expect_in "$R/trace.json" '"name":"cpu: atc exact"'
+expect_in "$R/trace.json" '"name":"cpu: EMA MAs"'
+expect_in "$R/trace.json" '"cat":"sample","name":"tg_cpu_atc_symbol"'
+expect_in "$R/trace.json" '"nvtx":"NVTX static injection"'
+expect_in "$R/trace.json" '"nvtx.unmatched_pops":0'
+expect_json "$R/results.json" .profile.sampled true
+n=$("$TG_JQ" "$R/results.json" .profile.nvtx_ranges)
+[ "$n" -gt 100 ] || fail "only $n NVTX ranges"
+
+# report re-renders the same outputs from the raw capture
+cp "$R/cpu.folded" "$TG_WORK/cpu.folded.orig"
+expect_exit 0 "$TG_BIN" report "$R" --out "$TG_WORK/rerender"
+cmp -s "$TG_WORK/cpu.folded.orig" "$TG_WORK/rerender/cpu.folded" || fail "report: cpu.folded differs"
+cmp -s "$R/trace.json" "$TG_WORK/rerender/trace.json" || fail "report: trace.json differs"
+expect_exit 1 "$TG_BIN" report "$TG_WORK/nothing-here"
+expect_in "$ERR" "is not a directory"
+mkdir -p "$TG_WORK/bad-capture" && cp "$R/maps" "$TG_WORK/bad-capture/"
+head -c 200 "$R/capture.bin" >"$TG_WORK/bad-capture/capture.bin"
+expect_exit 1 "$TG_BIN" report "$TG_WORK/bad-capture"
+expect_in "$ERR" "bad-capture/capture.bin': byte"
+[ ! -e "$TG_WORK/bad-capture/trace.json" ] || fail "report wrote outputs from a bad capture"
+
+# gpu and both without a usable GPU: one line says why, NVTX ranges and host
+# samples are still recorded, the run completes
+if ! "$TG_BIN" info | grep -q "^  cuda   available"; then
+	for mode in gpu both; do
+		G="$TG_WORK/$mode"
+		expect_exit 0 "$TG_BIN" run --backends cpu --profile $mode --symbols 4 --bars 1500 --reps 2 --warmup 0 --out "$G"
+		n=$(grep -c "GPU activity not traced" "$ERR")
+		[ "$n" = 1 ] || fail "--profile $mode: expected one line about the GPU, got $n"
+		"$TG_TRACECHECK" "$G/trace.json" >/dev/null 2>&1 || fail "--profile $mode: trace.json invalid"
+		expect_in "$G/trace.json" '"name":"cpu exact rep 1"'
+		expect_in "$G/trace.json" '"cat":"sample"'
+		expect_json "$G/results.json" .profile.gpu.traced false
+		expect_json "$G/results.json" .profile.mode $mode
+		expect_in "$G/summary.md" "GPU activity not traced"
+		[ -s "$G/cpu.svg" ] || fail "--profile $mode: no cpu.svg"
+	done
+fi
 if [ "$backends" = cpu,rust ]; then
 	[ -s "$R/diff-cpu-vs-rust.svg" ] || fail "no diff-cpu-vs-rust.svg"
 	xml_ok "$R/diff-cpu-vs-rust.svg"

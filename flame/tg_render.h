@@ -1,0 +1,53 @@
+/* From a capture to the profile outputs of a run directory: the unified
+ * timeline, CPU and GPU-aware flame graphs, differential flame graphs
+ * between backends, the top table and speedscope. Used after a profiled
+ * run, by `record` and by `report` (offline, from capture.bin + maps).
+ */
+#ifndef TG_RENDER_H
+#define TG_RENDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tg_capture.h"
+#include "tg_error.h"
+#include "tg_flame.h"
+#include "tg_results.h"
+#include "tg_symbolize.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Host samples into f: only those of tag (all when tag < 0); the tag name
+ * as the root frame when tag_root; each sample weighs `weight`. */
+int tg_flame_add_samples(struct tg_flame *f, const struct tg_capture *c, struct tg_symbolizer *sym,
+			 int32_t tag, bool tag_root, uint64_t weight, struct tg_error *err);
+/* GPU time into f: every kernel, copy and memset weighs its duration in ns
+ * and sits under the CPU stack that launched it (CUPTI correlation),
+ * profiler and driver frames trimmed, as a "[gpu] <kernel>" /
+ * "[gpu] memcpy HtoD" leaf. Work without a launch stack sits under
+ * "[launch stack not captured]". Tag filter and root as for samples. */
+int tg_flame_add_gpu(struct tg_flame *f, const struct tg_capture *c, struct tg_symbolizer *sym,
+		     int32_t tag, bool tag_root, struct tg_error *err);
+
+struct tg_render_opts {
+	const char *dir;     /* the run directory */
+	const char *maps;    /* /proc/<pid>/maps text of the profiled process; NULL: this one */
+	const char *process; /* what ran, for titles; NULL: the capture's "process" */
+	const char *mode;    /* "cpu", "gpu", "both" (for the record) */
+};
+
+/* Writes trace.json, and where the capture has what they need cpu*.folded,
+ * cpu*.svg, diff-*.svg, top.txt, profile.speedscope.json, gpu.folded,
+ * gpu.svg, combined.folded and combined.svg. Sorts c. Fills info (files,
+ * hottest functions, GPU and trace counts); sampler fields are taken from
+ * the capture's counters. */
+int tg_render_profile(struct tg_capture *c, const struct tg_render_opts *o,
+		      struct tg_profile_info *info, struct tg_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,333 @@
+/* `record -- COMMAND ...`: profiles any program, CUDA or not, by injection.
+ * The agent (libtgrecord.so) is preloaded into COMMAND and named as its
+ * NVTX and CUDA injection; it writes the raw capture into the run
+ * directory when COMMAND exits, and this command renders it like
+ * `run --profile`: trace.json, flame graphs, top.txt. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli_internal.h"
+#include "tg_capture.h"
+#include "tg_clock.h"
+#include "tg_log.h"
+#include "tg_render.h"
+#include "tg_results.h"
+#include "tg_str.h"
+
+#define AGENT_NAME "libtgrecord.so"
+
+/* The agent: --agent, $TG_RECORD_AGENT, next to this binary, or in
+ * ../lib/trendgpu-bench/ of an installed binary. */
+static int find_agent(const char *given, char *out, size_t cap, struct tg_error *err)
+{
+	const char *env = getenv("TG_RECORD_AGENT");
+	const char *explicit_path = given ? given : env && *env ? env : NULL;
+	if (explicit_path) {
+		TG_FAIL_IF(!realpath(explicit_path, out), err, TG_E_IO,
+			   "record: agent '%s': %s", explicit_path, strerror(errno));
+		return 0;
+	}
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	TG_FAIL_IF(n <= 0, err, TG_E_IO, "record: cannot find this binary: %s", strerror(errno));
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	*slash = '\0';
+	const char *const rel[] = {"/" AGENT_NAME, "/../lib/trendgpu-bench/" AGENT_NAME};
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		snprintf(out, cap, "%s%s", exe, rel[i]);
+		if (access(out, R_OK) == 0)
+			return 0;
+	}
+	return TG_ERR(err, TG_E_IO,
+		      "record: %s not found next to %s or in ../lib/trendgpu-bench (set "
+		      "TG_RECORD_AGENT or --agent)",
+		      AGENT_NAME, exe);
+}
+
+static void set_env(const char *name, const char *value)
+{
+	setenv(name, value, 1);
+}
+
+/* Renames capture-<pid>.bin, maps-<pid>, maps-<pid>.buildid to the names
+ * `report` reads. */
+static int adopt_capture(const char *dir, pid_t pid, struct tg_error *err)
+{
+	static const char *const names[][2] = {
+		{"maps-%d", "maps"}, {"maps-%d.buildid", "maps.buildid"}, {"capture-%d.bin", "capture.bin"}};
+	for (size_t i = 0; i < 3; i++) {
+		char from[1200], to[1200], leaf[64];
+		snprintf(leaf, sizeof(leaf), names[i][0], (int)pid);
+		snprintf(from, sizeof(from), "%s/%s", dir, leaf);
+		snprintf(to, sizeof(to), "%s/%s", dir, names[i][1]);
+		if (rename(from, to) != 0)
+			return TG_ERR(err, TG_E_IO,
+				      "record: the program wrote no '%s' (%s): it did not exit normally "
+				      "(killed, _exit, exec of a static binary) or the agent could not "
+				      "load",
+				      from, strerror(errno));
+	}
+	return 0;
+}
+
+static char *read_all(const char *path, size_t *len, struct tg_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		TG_ERR(err, TG_E_IO, "'%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap + 1);
+	size_t got;
+	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap) {
+			char *nb = realloc(buf, (cap *= 2) + 1);
+			if (!nb)
+				free(buf);
+			buf = nb;
+		}
+	}
+	fclose(f);
+	if (!buf) {
+		TG_ERR(err, TG_E_NOMEM, "'%s': out of memory", path);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+int tg_cli_render_dir(const char *in_dir, const char *out_dir, const char *process,
+		      struct tg_profile_info *info, struct tg_error *err)
+{
+	char path[1200];
+	snprintf(path, sizeof(path), "%s/capture.bin", in_dir);
+	struct tg_capture *c = tg_capture_new();
+	TG_FAIL_IF(!c, err, TG_E_NOMEM, "out of memory");
+	int rc = tg_capture_load(c, path, err);
+	size_t len = 0;
+	char *maps = NULL;
+	if (rc == 0) {
+		snprintf(path, sizeof(path), "%s/maps", in_dir);
+		maps = read_all(path, &len, err);
+		if (!maps)
+			rc = err->code;
+	}
+	if (rc == 0) {
+		const char *mode = tg_capture_meta(c, "profile.mode");
+		tg_strlcpy(info->mode, mode ? mode : "both", sizeof(info->mode));
+		const char *gpu = tg_capture_meta(c, "gpu");
+		tg_strlcpy(info->gpu, gpu ? gpu : "", sizeof(info->gpu));
+		info->gpu_traced = tg_capture_meta(c, "cupti.version") != NULL;
+		info->sampled = c->n_samples > 0;
+		info->samples = c->n_samples;
+		info->dropped = tg_capture_counter(c, "sampler.dropped");
+		info->unwind_failures = tg_capture_counter(c, "sampler.unwind_failures");
+		const char *hz = tg_capture_meta(c, "sampler.hz");
+		info->requested_hz = hz ? atoi(hz) : 0;
+		const char *unwind = tg_capture_meta(c, "sampler.unwind");
+		tg_strlcpy(info->unwind, unwind ? unwind : "", sizeof(info->unwind));
+		info->threads = (int)tg_capture_counter(c, "sampler.threads");
+		const char *ach = tg_capture_meta(c, "sampler.achieved_hz");
+		info->achieved_hz = ach ? atof(ach) : 0.0;
+		const char *clock = tg_capture_meta(c, "sampler.clock");
+		tg_strlcpy(info->clock, clock ? clock : "", sizeof(info->clock));
+		info->enabled = true;
+		struct tg_render_opts ro = {out_dir, maps, process, info->mode};
+		rc = tg_render_profile(c, &ro, info, err);
+	}
+	free(maps);
+	tg_capture_free(c);
+	return rc;
+}
+
+static volatile sig_atomic_t child_pid;
+
+static void forward(int sig)
+{
+	if (child_pid > 0)
+		kill((pid_t)child_pid, sig);
+}
+
+int tg_cmd_record(int argc, char **argv)
+{
+	struct tg_profile_opts po = {.mode = TG_PROFILE_BOTH};
+	const char *out = NULL, *agent_opt = NULL;
+	static const char *const modes[] = {"none", "cpu", "gpu", "both", NULL};
+	static const char *const clocks[] = {"wall", "cpu", NULL};
+	static const char *const unwinders[] = {"auto", "fp", "libunwind", NULL};
+	const struct tg_opt opts[] = {
+		{"profile", TG_OPT_CHOICE, &po.mode, NULL,
+		 "cpu (host stack samples), gpu (CUPTI: kernels, copies, CUDA calls with their "
+		 "launch stacks) or both (default); NVTX ranges are recorded in every mode",
+		 0, 0, modes},
+		{"sample-hz", TG_OPT_INT, &po.hz, "N", "samples per second per thread (default 997)",
+		 1, 100000, NULL},
+		{"sample-clock", TG_OPT_CHOICE, &po.clock, NULL, "wall (default) or cpu", 0, 0, clocks},
+		{"unwind", TG_OPT_CHOICE, &po.unwind, NULL, "auto (default), fp or libunwind", 0, 0,
+		 unwinders},
+		{"trace-driver-api", TG_OPT_FLAG, &po.driver_api, NULL, "also trace CUDA driver API calls",
+		 0, 0, NULL},
+		{"out", TG_OPT_STRING, &out, "DIR",
+		 "run directory (default: a new profiles/record-<UTC time>)", 0, 0, NULL, 'o'},
+		{"agent", TG_OPT_STRING, &agent_opt, "PATH",
+		 "the recording agent (default: " AGENT_NAME " next to this binary)", 0, 0, NULL},
+	};
+	const struct tg_opt_group groups[] = {{"Options", opts, (int)(sizeof(opts) / sizeof(opts[0]))}};
+	const struct tg_cli_spec spec = {
+		.command = "record",
+		.usage = "record [--profile cpu|gpu|both] [--out DIR] -- COMMAND [ARGS...]",
+		.description =
+			"Runs COMMAND with the recording agent injected (LD_PRELOAD, "
+			"NVTX_INJECTION64_PATH, CUDA_INJECTION64_PATH) and writes the same run "
+			"directory as run --profile: trace.json (NVTX ranges, CUDA calls, kernels and "
+			"copies per stream, sampled stacks), cpu.svg, gpu.svg, combined.svg, top.txt, "
+			"summary.md and the raw capture. COMMAND's threads are sampled from start to "
+			"exit; the capture is written when COMMAND exits normally. The exit status is "
+			"COMMAND's.",
+		.groups = groups,
+		.n_groups = 1,
+		.epilog = "Examples:\n  trendgpu-bench record -- ./my_cuda_app --size 1024\n"
+			  "  trendgpu-bench record --profile cpu -o prof/py -- python3 train.py\n",
+	};
+	int dash = -1;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			dash = i;
+			break;
+		}
+	const char *pos[1];
+	int n_pos = 0;
+	int rc = tg_cli_parse_command(&spec, dash < 0 ? argc : dash, argv, pos, 0, &n_pos);
+	if (rc != TG_CLI_CONTINUE)
+		return rc;
+	struct tg_error err;
+	tg_error_clear(&err);
+	if (dash < 0 || dash + 1 >= argc) {
+		TG_ERR(&err, TG_E_INVAL, "expected the program to record after '--'");
+		return tg_cli_usage_error("record", &err);
+	}
+	if (po.mode == TG_PROFILE_NONE) {
+		TG_ERR(&err, TG_E_INVAL, "--profile none records nothing; use cpu, gpu or both");
+		return tg_cli_usage_error("record", &err);
+	}
+	char agent[PATH_MAX];
+	struct tg_run_results res;
+	tg_results_init(&res);
+	if (find_agent(agent_opt, agent, sizeof(agent), &err) < 0 ||
+	    tg_cli_make_run_dir("record", out, res.run_dir, sizeof(res.run_dir), &err) < 0) {
+		tg_log_error(&err);
+		tg_results_fini(&res);
+		return TG_EXIT_FAILURE;
+	}
+	char **cmd = argv + dash + 1;
+	tg_strlcpy(res.kind, "record", sizeof(res.kind));
+	/* the recorded command, without our own name in front */
+	tg_cli_command_line(argc - dash - 1, cmd, res.command, sizeof(res.command));
+	size_t skip = strlen("trendgpu-bench ");
+	if (strncmp(res.command, "trendgpu-bench ", skip) == 0)
+		memmove(res.command, res.command + skip, strlen(res.command + skip) + 1);
+	tg_clock_format_utc(tg_clock_realtime_ns(), res.created_utc, sizeof(res.created_utc));
+	tg_machine_probe(&res.machine);
+	res.build = tg_build_info();
+
+	/* the child's environment */
+	static const char *const mode_names[] = {"none", "cpu", "gpu", "both"};
+	char buf[64];
+	char abs_dir[PATH_MAX];
+	if (!realpath(res.run_dir, abs_dir))
+		tg_strlcpy(abs_dir, res.run_dir, sizeof(abs_dir));
+	set_env("TG_RECORD_DIR", abs_dir);
+	set_env("TG_RECORD_MODE", mode_names[po.mode & 3]);
+	snprintf(buf, sizeof(buf), "%d", po.hz > 0 ? po.hz : 997);
+	set_env("TG_RECORD_HZ", buf);
+	set_env("TG_RECORD_UNWIND", unwinders[po.unwind]);
+	set_env("TG_RECORD_CLOCK", clocks[po.clock]);
+	set_env("TG_RECORD_DRIVER_API", po.driver_api ? "1" : "0");
+	const char *pre = getenv("LD_PRELOAD");
+	char preload[PATH_MAX * 2];
+	snprintf(preload, sizeof(preload), "%s%s%s", agent, pre && *pre ? ":" : "", pre ? pre : "");
+	set_env("LD_PRELOAD", preload);
+	const char *nvtx = getenv("NVTX_INJECTION64_PATH");
+	if (nvtx && *nvtx && strcmp(nvtx, agent) != 0)
+		tg_warn("record: NVTX_INJECTION64_PATH=%s is kept: NVTX ranges go to that tool", nvtx);
+	else
+		set_env("NVTX_INJECTION64_PATH", agent);
+	const char *cuda = getenv("CUDA_INJECTION64_PATH");
+	if (po.mode != TG_PROFILE_CPU) {
+		if (cuda && *cuda && strcmp(cuda, agent) != 0)
+			tg_warn("record: CUDA_INJECTION64_PATH=%s is kept: GPU activity is not traced",
+				cuda);
+		else
+			set_env("CUDA_INJECTION64_PATH", agent);
+	}
+
+	fflush(NULL);
+	const uint64_t t0 = tg_clock_ns();
+	pid_t pid = fork();
+	if (pid < 0) {
+		TG_ERR(&err, TG_E_IO, "record: fork failed: %s", strerror(errno));
+		tg_log_error(&err);
+		tg_results_fini(&res);
+		return TG_EXIT_FAILURE;
+	}
+	if (pid == 0) {
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "trendgpu-bench record: cannot run '%s': %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	child_pid = pid;
+	struct sigaction sa, old_int, old_term;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	const double seconds = (double)(tg_clock_ns() - t0) * 1e-9;
+	int child_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (WIFSIGNALED(status))
+		tg_warn("record: '%s' was killed by signal %d", cmd[0], WTERMSIG(status));
+	else if (child_code == 127)
+		tg_warn("record: '%s' exited with 127 (command not found?)", cmd[0]);
+
+	tg_results_param_text(&res, "recorded_command", res.command);
+	tg_results_param_number(&res, "exit_status", child_code);
+	tg_results_param_number(&res, "seconds", seconds);
+	int exit_code = child_code;
+	rc = adopt_capture(res.run_dir, pid, &err);
+	if (rc == 0)
+		rc = tg_cli_render_dir(res.run_dir, res.run_dir, NULL, &res.profile, &err);
+	if (rc < 0) {
+		tg_log_error(&err);
+		res.complete = false;
+		snprintf(res.incomplete_reason, sizeof(res.incomplete_reason), "%s", err.msg);
+		if (exit_code == 0)
+			exit_code = TG_EXIT_FAILURE;
+	}
+	if (tg_cli_write_results(&res, &err) < 0) {
+		tg_log_error(&err);
+		if (exit_code == 0)
+			exit_code = TG_EXIT_FAILURE;
+	}
+	printf("recorded: %s (exit status %d, %.2f s)\nresults: %s/results.json\nsummary: "
+	       "%s/summary.md\n",
+	       res.command, child_code, seconds, res.run_dir, res.run_dir);
+	if (rc == 0)
+		tg_cli_print_profile_paths(res.run_dir, &res.profile);
+	tg_results_fini(&res);
+	return exit_code;
+}

@@ -1,0 +1,67 @@
+/* `report DIR`: re-renders a profiled run directory from its raw capture
+ * (capture.bin + maps), e.g. after an upgrade or on another machine with
+ * the same binaries. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli_internal.h"
+#include "tg_log.h"
+#include "tg_results.h"
+
+int tg_cmd_report(int argc, char **argv)
+{
+	const char *out = NULL;
+	const struct tg_opt opts[] = {
+		{"out", TG_OPT_STRING, &out, "DIR", "write the outputs there (default: DIR itself)", 0,
+		 0, NULL, 'o'},
+	};
+	const struct tg_opt_group groups[] = {{"Options", opts, 1}};
+	const struct tg_cli_spec spec = {
+		.command = "report",
+		.usage = "report DIR [--out DIR2]",
+		.description = "Renders the profile outputs of a run directory written by run "
+			       "--profile or record from its raw capture (capture.bin, maps): "
+			       "trace.json, cpu*.svg, gpu.svg, combined.svg, top.txt, speedscope.",
+		.groups = groups,
+		.n_groups = 1,
+		.epilog = "Example:\n  trendgpu-bench report profiles/run-20261124-093012\n",
+	};
+	const char *pos[2];
+	int n_pos = 0;
+	int rc = tg_cli_parse_command(&spec, argc, argv, pos, 2, &n_pos);
+	if (rc != TG_CLI_CONTINUE)
+		return rc;
+	struct tg_error err;
+	tg_error_clear(&err);
+	if (n_pos != 1) {
+		TG_ERR(&err, TG_E_INVAL, "expected one run directory, got %d", n_pos);
+		return tg_cli_usage_error("report", &err);
+	}
+	const char *dir = pos[0];
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		TG_ERR(&err, TG_E_IO, "report: '%s' is not a directory", dir);
+		tg_log_error(&err);
+		return TG_EXIT_FAILURE;
+	}
+	char out_dir[1024];
+	if (out) {
+		if (tg_cli_make_run_dir("report", out, out_dir, sizeof(out_dir), &err) < 0) {
+			tg_log_error(&err);
+			return TG_EXIT_FAILURE;
+		}
+	} else {
+		snprintf(out_dir, sizeof(out_dir), "%s", dir);
+	}
+	struct tg_profile_info info;
+	memset(&info, 0, sizeof(info));
+	if (tg_cli_render_dir(dir, out_dir, NULL, &info, &err) < 0) {
+		tg_error_prefix(&err, "report: ");
+		tg_log_error(&err);
+		return TG_EXIT_FAILURE;
+	}
+	tg_cli_print_profile_paths(out_dir, &info);
+	return TG_EXIT_OK;
+}

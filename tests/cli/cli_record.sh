@@ -1,0 +1,44 @@
+# record -- COMMAND on a CPU-only program: NVTX ranges and host samples of
+# every thread, rendered into a run directory; exit status passed through.
+. "$(dirname "$0")/lib.sh"
+[ -n "${TG_NVTX_APP:-}" ] || { echo "no NVTX headers in this build: skipped"; exit 77; }
+R="$TG_WORK/rec"
+expect_exit 0 "$TG_BIN" record -o "$R" -- "$TG_NVTX_APP"
+expect_in "$OUT" "recorded: $TG_NVTX_APP (exit status 0"
+expect_in "$OUT" "profile: $R/trace.json"
+for f in trace.json cpu.folded cpu.svg top.txt capture.bin maps maps.buildid results.json summary.md; do
+	[ -s "$R/$f" ] || fail "no $f"
+done
+"$TG_TRACECHECK" "$R/trace.json" >"$TG_WORK/check" 2>&1 || { cat "$TG_WORK/check"; fail "trace.json invalid"; }
+# the program's NVTX ranges, from every thread and domain
+expect_in "$R/trace.json" '"name":"app: main"'
+expect_in "$R/trace.json" '"name":"app: phase","args":{"domain":"app-domain"}'
+expect_in "$R/trace.json" '"cat":"nvtx_async","name":"app: threads alive"'
+expect_in "$R/trace.json" '"name":"app: threads started"'
+n=$(grep -o '"name":"app: worker"' "$R/trace.json" | wc -l)
+[ "$n" = 2 ] || fail "expected 2 worker ranges, got $n"
+expect_in "$R/trace.json" '"name":"app-worker ('
+expect_in "$R/trace.json" '"nvtx":"NVTX injection via NVTX_INJECTION64_PATH"'
+# host samples of the main thread and of the threads it created, symbolized
+grep -q "main;app_burn_leaf" "$R/cpu.folded" || fail "main thread not sampled"
+grep -q "worker;app_worker_body;app_burn_leaf" "$R/cpu.folded" || fail "worker threads not sampled"
+expect_json "$R/results.json" .kind record
+expect_json "$R/results.json" .profile.gpu.traced false
+expect_in "$R/summary.md" "# trendgpu-bench record"
+expect_in "$R/summary.md" "the program did not initialise CUDA"
+
+# the program's exit status is record's
+expect_exit 5 "$TG_BIN" record --profile cpu -o "$TG_WORK/rec5" -- "$TG_NVTX_APP" 5
+expect_in "$OUT" "(exit status 5"
+[ -s "$TG_WORK/rec5/trace.json" ] || fail "no trace for a failing program"
+
+# bad input
+expect_exit 2 "$TG_BIN" record
+expect_in "$ERR" "expected the program to record after '--'"
+expect_exit 2 "$TG_BIN" record --profile none -- true
+expect_in "$ERR" "--profile none records nothing"
+expect_exit 127 "$TG_BIN" record -o "$TG_WORK/missing" -- "$TG_WORK/no-such-program"
+expect_in "$ERR" "cannot run"
+expect_in "$ERR" "wrote no"
+expect_exit 1 "$TG_BIN" record --agent "$TG_WORK/no-agent.so" -- true
+expect_in "$ERR" "no-agent.so"
