@@ -17,7 +17,7 @@ extern "C" {
 #endif
 
 #define TG_RESULTS_SCHEMA "trendgpu-bench/results"
-#define TG_RESULTS_SCHEMA_VERSION 1
+#define TG_RESULTS_SCHEMA_VERSION 2
 #define TG_RESULTS_FAMILIES 6
 
 struct tg_param {

@@ -9,7 +9,7 @@ for s in "backend MA" "cpu    exact" "cpu    approx" "speed-up approx vs exact (
 done
 J="$R/results.json"
 expect_json "$J" .schema trendgpu-bench/results
-expect_json "$J" .schema_version 1
+expect_json "$J" .schema_version 2
 expect_json "$J" .complete true
 expect_json "$J" 'length(.states)' 2
 expect_json "$J" '.states[0].backend' cpu
