@@ -79,17 +79,19 @@ struct tg_cupti {
 	int n_thr;
 	uint64_t launches_dropped, stacks_dropped, launches_seen;
 	CUpti_SubscriberHandle sub;
-	bool subscribed;
+	bool subscribed, had_callbacks;
 
 	char kinds[160];
 	uint32_t version;
+	uint64_t gen; /* this run of a collector, for per-thread state */
 };
 
 static struct tg_cupti *_Atomic active;
 
 static _Thread_local int tls_depth;
 static _Thread_local uint32_t tls_stack;
-static _Thread_local int tls_thread_known;
+static _Thread_local uint64_t tls_thread_known; /* generation that saw this thread */
+static _Atomic uint64_t generation;
 
 bool tg_cupti_built(void)
 {
@@ -241,10 +243,10 @@ static void CUPTIAPI on_api(void *userdata, CUpti_CallbackDomain domain, CUpti_C
 	const uint32_t tid = (uint32_t)syscall(SYS_gettid);
 	const int32_t tag = c->o.current_tag ? c->o.current_tag() : 0;
 	pthread_mutex_lock(&c->lmu);
-	if (!tls_thread_known && c->n_thr < MAX_THREADS) {
+	if (tls_thread_known != c->gen && c->n_thr < MAX_THREADS) {
 		c->thr_tid[c->n_thr] = tid;
 		c->thr_alt[c->n_thr++] = (uint32_t)(uintptr_t)pthread_self();
-		tls_thread_known = 1;
+		tls_thread_known = c->gen;
 	}
 	if (tls_depth == 1)
 		tls_stack = intern_stack(c, pcs, n);
@@ -282,6 +284,7 @@ static int subscribe(struct tg_cupti *c, struct tg_error *err)
 					  ? "another CUPTI client holds the callback API"
 					  : NULL);
 	c->subscribed = true;
+	c->had_callbacks = true;
 	int enabled = 0;
 	for (uint32_t id = 1; id < CUPTI_RUNTIME_TRACE_CBID_SIZE; id++)
 		if (tg_cupti_api_issues_work(tg_cupti_runtime_cbid_name(id)) &&
@@ -411,6 +414,7 @@ int tg_cupti_start(struct tg_cupti *c, struct tg_error *err)
 	TG_FAIL_IF(!atomic_compare_exchange_strong(&active, &expected, c), err, TG_E_INVAL,
 		   "CUPTI: another collector is running in this process");
 
+	c->gen = atomic_fetch_add(&generation, 1) + 1;
 	/* records in CLOCK_MONOTONIC when CUPTI accepts our clock */
 	c->clk = (struct tg_clock_align){0};
 	if (c->api.ActivityRegisterTimestampCallback &&
@@ -619,7 +623,7 @@ void tg_cupti_get_stats(const struct tg_cupti *c, struct tg_cupti_stats *st)
 	st->launches_dropped = c->launches_dropped;
 	st->stacks = c->n_stacks;
 	st->stacks_dropped = c->stacks_dropped;
-	st->callbacks = c->subscribed;
+	st->callbacks = c->had_callbacks;
 	tg_strlcpy(st->kinds, c->kinds, sizeof(st->kinds));
 }
 

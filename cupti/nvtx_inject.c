@@ -527,7 +527,11 @@ static int pending_push(struct pending *p, const struct open_range *r)
 struct start_rec {
 	uint64_t id;
 	struct open_range r;
-	int ended;
+};
+
+struct end_rec {
+	uint64_t id;
+	uint64_t t_ns;
 };
 
 struct export_ctx {
@@ -535,6 +539,8 @@ struct export_ctx {
 	uint32_t dom_ids[4096]; /* our domain id -> capture string id */
 	struct start_rec *starts;
 	size_t n_starts, cap_starts;
+	struct end_rec *ends;
+	size_t n_ends, cap_ends;
 	uint64_t events, unmatched_pops, unmatched_ends, unclosed;
 };
 
@@ -622,19 +628,20 @@ static int export_rec(struct export_ctx *x, struct tbuf *b, struct stacks *stack
 			x->cap_starts = cap;
 		}
 		o.category = 0;
-		x->starts[x->n_starts++] = (struct start_rec){r->id, o, 0};
+		x->starts[x->n_starts++] = (struct start_rec){r->id, o};
 		return 0;
-	case R_END: {
-		size_t i = x->n_starts;
-		while (i > 0 && (x->starts[i - 1].id != r->id || x->starts[i - 1].ended))
-			i--;
-		if (i == 0) {
-			x->unmatched_ends++;
-			return 0;
+	case R_END:
+		/* paired after every thread is read: ends may come from any thread */
+		if (x->n_ends == x->cap_ends) {
+			size_t cap = x->cap_ends ? x->cap_ends * 2 : 64;
+			struct end_rec *ne = realloc(x->ends, cap * sizeof(*ne));
+			if (!ne)
+				return TG_E_NOMEM;
+			x->ends = ne;
+			x->cap_ends = cap;
 		}
-		x->starts[i - 1].ended = 1;
-		return emit(x, TG_EV_ASYNC, &x->starts[i - 1].r, r->t_ns, r->id, 0);
-	}
+		x->ends[x->n_ends++] = (struct end_rec){r->id, r->t_ns};
+		return 0;
 	case R_NAME_THREAD: {
 		char nm[MAX_NAME + 1];
 		memcpy(nm, r + 1, r->name_len);
@@ -686,6 +693,43 @@ static int export_thread(struct export_ctx *x, struct tbuf *b, uint64_t end_ns)
 	return rc;
 }
 
+static int cmp_start(const void *a, const void *b)
+{
+	const struct start_rec *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static int cmp_end(const void *a, const void *b)
+{
+	const struct end_rec *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Start/end ranges by id (ids are unique per process). */
+static int pair_ranges(struct export_ctx *x, uint64_t end_ns)
+{
+	qsort(x->starts, x->n_starts, sizeof(*x->starts), cmp_start);
+	qsort(x->ends, x->n_ends, sizeof(*x->ends), cmp_end);
+	size_t i = 0, k = 0;
+	int rc = 0;
+	while (rc == 0 && (i < x->n_starts || k < x->n_ends)) {
+		if (k == x->n_ends || (i < x->n_starts && x->starts[i].id < x->ends[k].id)) {
+			x->unclosed++;
+			rc = emit(x, TG_EV_ASYNC, &x->starts[i].r, end_ns, x->starts[i].id,
+				  TG_EVF_UNCLOSED);
+			i++;
+		} else if (i == x->n_starts || x->ends[k].id < x->starts[i].id) {
+			x->unmatched_ends++;
+			k++;
+		} else {
+			rc = emit(x, TG_EV_ASYNC, &x->starts[i].r, x->ends[k].t_ns, x->starts[i].id, 0);
+			i++;
+			k++;
+		}
+	}
+	return rc;
+}
+
 int tg_nvtx_capture_export(struct tg_capture *c, uint64_t end_ns, struct tg_error *err)
 {
 	struct export_ctx *x = calloc(1, sizeof(*x));
@@ -699,13 +743,9 @@ int tg_nvtx_capture_export(struct tg_capture *c, uint64_t end_ns, struct tg_erro
 		rc = export_thread(x, b, end_ns);
 		dropped += atomic_exchange(&b->dropped, 0);
 	}
-	for (size_t i = 0; i < x->n_starts && rc == 0; i++)
-		if (!x->starts[i].ended) {
-			x->unclosed++;
-			rc = emit(x, TG_EV_ASYNC, &x->starts[i].r, end_ns, x->starts[i].id,
-				  TG_EVF_UNCLOSED);
-		}
 	pthread_mutex_unlock(&g.mu);
+	if (rc == 0)
+		rc = pair_ranges(x, end_ns);
 	if (rc == 0)
 		rc = tg_capture_count(c, "nvtx.events", x->events);
 	if (rc == 0)
@@ -721,6 +761,7 @@ int tg_nvtx_capture_export(struct tg_capture *c, uint64_t end_ns, struct tg_erro
 	if (rc == 0)
 		rc = tg_capture_set_meta(c, "nvtx", why);
 	free(x->starts);
+	free(x->ends);
 	free(x);
 	TG_FAIL_IF(rc < 0, err, TG_E_NOMEM, "nvtx: out of memory exporting ranges");
 	return 0;
@@ -756,6 +797,43 @@ void tg_nvtx_capture_start(void)
 
 void tg_nvtx_capture_stop(void)
 {
+}
+
+static int cmp_start(const void *a, const void *b)
+{
+	const struct start_rec *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static int cmp_end(const void *a, const void *b)
+{
+	const struct end_rec *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Start/end ranges by id (ids are unique per process). */
+static int pair_ranges(struct export_ctx *x, uint64_t end_ns)
+{
+	qsort(x->starts, x->n_starts, sizeof(*x->starts), cmp_start);
+	qsort(x->ends, x->n_ends, sizeof(*x->ends), cmp_end);
+	size_t i = 0, k = 0;
+	int rc = 0;
+	while (rc == 0 && (i < x->n_starts || k < x->n_ends)) {
+		if (k == x->n_ends || (i < x->n_starts && x->starts[i].id < x->ends[k].id)) {
+			x->unclosed++;
+			rc = emit(x, TG_EV_ASYNC, &x->starts[i].r, end_ns, x->starts[i].id,
+				  TG_EVF_UNCLOSED);
+			i++;
+		} else if (i == x->n_starts || x->ends[k].id < x->starts[i].id) {
+			x->unmatched_ends++;
+			k++;
+		} else {
+			rc = emit(x, TG_EV_ASYNC, &x->starts[i].r, x->ends[k].t_ns, x->starts[i].id, 0);
+			i++;
+			k++;
+		}
+	}
+	return rc;
 }
 
 int tg_nvtx_capture_export(struct tg_capture *c, uint64_t end_ns, struct tg_error *err)

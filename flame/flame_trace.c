@@ -754,7 +754,8 @@ static int write_samples(struct writer *w)
 			names[n++] = sym.function;
 		}
 		int common = 0;
-		while (common < n_open && common < n && open[common].name == names[common])
+		while (common < n_open && common < n &&
+		       (open[common].name == names[common] || strcmp(open[common].name, names[common]) == 0))
 			common++;
 		close_frames(w, c->pid, tid, open, &n_open, common, s->t_ns);
 		for (int k = n_open; k < n; k++)

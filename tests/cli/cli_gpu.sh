@@ -30,3 +30,31 @@ expect_in "$R/summary.md" "### Device time"
 expect_exit 0 env TG_CUDA_CHUNK_SYMBOLS=10 "$TG_BIN" run --backends cpu,cuda --symbols 64 --bars 2000 --reps 2 --warmup 0 --out "$R-chunked"
 expect_json "$R-chunked/results.json" '.states[2].chunks' 7
 expect_in "$OUT" "agreement cuda vs cpu (exact): max |delta| 0, sign agreement 100.00%"
+
+# --profile both on the GPU: kernels and copies on stream tracks with flows
+# from their launch calls, GPU time under the launching CPU stacks
+P="$TG_WORK/prof"
+expect_exit 0 "$TG_BIN" run --backends cpu,cuda --symbols 256 --bars 2000 --reps 3 --warmup 1 --profile both --out "$P"
+expect_not_in "$ERR" "GPU activity not traced"
+"$TG_TRACECHECK" "$P/trace.json" >"$TG_WORK/check" 2>&1 || { cat "$TG_WORK/check"; fail "trace.json invalid"; }
+cat "$TG_WORK/check"
+expect_in "$P/trace.json" '"cat":"kernel"'
+expect_in "$P/trace.json" '"cat":"memcpy","name":"memcpy HtoD"'
+expect_in "$P/trace.json" '"cat":"launch"'
+expect_in "$P/trace.json" '"name":"cuda exact rep 1"'
+expect_in "$P/trace.json" '"HtoD GB/s"'
+expect_json "$P/results.json" .profile.gpu.traced true
+expect_json "$P/results.json" .profile.unmatched_correlations 0
+k=$("$TG_JQ" "$P/results.json" .profile.gpu.kernels)
+[ "$k" -gt 10 ] || fail "only $k kernels traced"
+grep -q "^cuda;.*\[gpu\] " "$P/gpu.folded" || fail "no GPU frames under the cuda backend in gpu.folded"
+grep -q "^cuda;.*run_chunk.*\[gpu\] memcpy HtoD" "$P/gpu.folded" || fail "copies not under run_chunk"
+grep -q "^cpu;" "$P/combined.folded" || fail "combined.folded lacks the cpu backend"
+grep -q "^cuda;.*\[gpu\]" "$P/combined.folded" || fail "combined.folded lacks GPU time"
+expect_in "$P/summary.md" "GPU activity traced with CUPTI"
+# record: the benchmark itself, profiled by injection
+expect_exit 0 "$TG_BIN" record -o "$TG_WORK/rec" -- "$TG_BIN" run --backends cuda --symbols 128 --bars 1500 --reps 2 --warmup 0 --out "$TG_WORK/rec-run"
+"$TG_TRACECHECK" "$TG_WORK/rec/trace.json" >/dev/null 2>&1 || fail "record: trace.json invalid"
+expect_in "$TG_WORK/rec/trace.json" '"cat":"kernel"'
+expect_in "$TG_WORK/rec/trace.json" '"name":"cuda exact rep 1"'
+expect_json "$TG_WORK/rec/results.json" .profile.gpu.traced true

@@ -1,4 +1,5 @@
-/* host/core: errors, logging, sinks, the JSON emitter, statistics. */
+/* host/core: errors, logging, sinks, the JSON emitter, statistics, the
+ * capture event model and capture.bin. */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tg_capture.h"
 #include "tg_clock.h"
 #include "tg_json.h"
 #include "tg_log.h"
@@ -383,6 +385,281 @@ static void test_machine_probe(void **state)
 	assert_string_equal(b->features[0].name, "cuda");
 }
 
+/* ---- capture ---- */
+
+static void test_capture_strings_and_stacks(void **state)
+{
+	(void)state;
+	struct tg_capture *c = tg_capture_new();
+	assert_non_null(c);
+	assert_int_equal(tg_capture_intern(c, NULL), 0);
+	assert_int_equal(tg_capture_intern(c, ""), 0);
+	assert_string_equal(tg_capture_string(c, 0), "");
+	assert_string_equal(tg_capture_string(c, 12345), "");
+	uint32_t a = tg_capture_intern(c, "alpha"), b = tg_capture_intern(c, "beta");
+	assert_int_not_equal(a, b);
+	assert_int_equal(tg_capture_intern(c, "alpha"), a);
+	assert_int_equal(tg_capture_intern_n(c, "alphabet", 5), a);
+	/* many strings: the table rehashes and keeps every id */
+	char buf[32];
+	uint32_t ids[3000];
+	for (int i = 0; i < 3000; i++) {
+		snprintf(buf, sizeof(buf), "s%d", i);
+		ids[i] = tg_capture_intern(c, buf);
+	}
+	for (int i = 0; i < 3000; i++) {
+		snprintf(buf, sizeof(buf), "s%d", i);
+		assert_int_equal(tg_capture_intern(c, buf), ids[i]);
+		assert_string_equal(tg_capture_string(c, ids[i]), buf);
+	}
+	const uint64_t s1[] = {0x10, 0x20, 0x30}, s2[] = {0x10, 0x20};
+	uint32_t k1 = tg_capture_add_stack(c, s1, 3), k2 = tg_capture_add_stack(c, s2, 2);
+	assert_int_not_equal(k1, 0);
+	assert_int_not_equal(k1, k2);
+	assert_int_equal(tg_capture_add_stack(c, s1, 3), k1);
+	assert_int_equal(tg_capture_add_stack(c, s1, 0), 0);
+	uint32_t depth = 0;
+	const uint64_t *pcs = tg_capture_stack(c, k1, &depth);
+	assert_int_equal(depth, 3);
+	assert_memory_equal(pcs, s1, sizeof(s1));
+	assert_null(tg_capture_stack(c, 999, &depth));
+	assert_int_equal(depth, 0);
+	tg_capture_free(c);
+}
+
+static void test_capture_threads_meta_launches(void **state)
+{
+	(void)state;
+	struct tg_capture *c = tg_capture_new();
+	assert_int_equal(tg_capture_set_thread(c, 100, 0, "comm"), 0);
+	/* an OS name does not replace a name; an explicit one does */
+	assert_int_equal(tg_capture_set_thread(c, 100, 0xdeadbeef, "other"), 0);
+	assert_string_equal(tg_capture_string(c, tg_capture_find_thread(c, 100)->name), "comm");
+	assert_int_equal(tg_capture_name_thread(c, 100, "worker-1"), 0);
+	assert_string_equal(tg_capture_string(c, tg_capture_find_thread(c, 100)->name), "worker-1");
+	/* CUPTI may report pthread_self() truncated: resolved to the OS tid */
+	assert_int_equal(tg_capture_resolve_tid(c, 0xdeadbeef), 100);
+	assert_int_equal(tg_capture_resolve_tid(c, 100), 100);
+	assert_int_equal(tg_capture_resolve_tid(c, 7), 7);
+	assert_int_equal(tg_capture_set_tag(c, 2, "cuda"), 0);
+	assert_string_equal(tg_capture_tag_name(c, 2), "cuda");
+	assert_string_equal(tg_capture_tag_name(c, 0), "");
+	assert_string_equal(tg_capture_tag_name(c, -1), "");
+	assert_int_equal(tg_capture_set_tag(c, -1, "x"), TG_E_INVAL);
+	assert_int_equal(tg_capture_set_meta(c, "k", "v1"), 0);
+	assert_int_equal(tg_capture_set_meta(c, "k", "v2"), 0);
+	assert_string_equal(tg_capture_meta(c, "k"), "v2");
+	assert_null(tg_capture_meta(c, "missing"));
+	assert_int_equal(tg_capture_count(c, "drops", 2), 0);
+	assert_int_equal(tg_capture_count(c, "drops", 3), 0);
+	assert_int_equal(tg_capture_counter(c, "drops"), 5);
+	assert_int_equal(tg_capture_counter(c, "none"), 0);
+	for (uint32_t corr = 50; corr > 0; corr -= 5) {
+		struct tg_launch l = {1000 + corr, corr, 100, 2, 0};
+		assert_int_equal(tg_capture_add_launch(c, &l), 0);
+	}
+	struct tg_event late = {.start_ns = 30, .end_ns = 40, .kind = TG_EV_KERNEL};
+	struct tg_event outer = {.start_ns = 10, .end_ns = 50, .kind = TG_EV_RANGE};
+	struct tg_event inner = {.start_ns = 10, .end_ns = 20, .kind = TG_EV_RUNTIME};
+	tg_capture_add_event(c, &late);
+	tg_capture_add_event(c, &inner);
+	tg_capture_add_event(c, &outer);
+	tg_capture_sort(c);
+	/* start order, enclosing first */
+	assert_int_equal(c->events[0].kind, TG_EV_RANGE);
+	assert_int_equal(c->events[1].kind, TG_EV_RUNTIME);
+	assert_int_equal(c->events[2].kind, TG_EV_KERNEL);
+	assert_non_null(tg_capture_find_launch(c, 25));
+	assert_int_equal(tg_capture_find_launch(c, 25)->t_ns, 1025);
+	assert_null(tg_capture_find_launch(c, 26));
+	assert_null(tg_capture_find_launch(c, 0));
+	assert_string_equal(tg_copy_kind_name(TG_COPY_HTOD), "HtoD");
+	assert_string_equal(tg_copy_kind_name(99), "memcpy");
+	assert_string_equal(tg_ev_kind_name(TG_EV_KERNEL), "kernel");
+	tg_capture_free(c);
+}
+
+/* A capture with one of everything. */
+static struct tg_capture *sample_capture(void)
+{
+	struct tg_capture *c = tg_capture_new();
+	c->pid = 4242;
+	c->start_ns = 1000;
+	c->end_ns = 99000;
+	c->sample_period_ns = 1003009.0;
+	const uint64_t pcs[] = {0x401000, 0x402000, 0x403000};
+	uint32_t st = tg_capture_add_stack(c, pcs, 3);
+	struct tg_event k = {.start_ns = 2000, .end_ns = 5000, .kind = TG_EV_KERNEL,
+			     .name = tg_capture_intern(c, "_Z6kernelPd"), .device = 0, .stream = 7,
+			     .correlation = 11, .grid = {4, 1, 1}, .block = {256, 1, 1}, .regs = 40,
+			     .shmem = 1024};
+	struct tg_event m = {.start_ns = 1500, .end_ns = 1900, .bytes = 1 << 20, .kind = TG_EV_MEMCPY,
+			     .sub = TG_COPY_HTOD, .name = tg_capture_intern(c, "memcpy HtoD"),
+			     .stream = 7, .correlation = 10, .flags = TG_EVF_PAGEABLE};
+	struct tg_event a = {.start_ns = 1200, .end_ns = 1400, .kind = TG_EV_RUNTIME, .pid = 4242,
+			     .tid = 4242, .name = tg_capture_intern(c, "cudaLaunchKernel"),
+			     .domain = tg_capture_intern(c, "runtime"), .correlation = 11, .cbid = 211};
+	tg_capture_add_event(c, &k);
+	tg_capture_add_event(c, &m);
+	tg_capture_add_event(c, &a);
+	struct tg_launch l = {1210, 11, 4242, 1, st};
+	tg_capture_add_launch(c, &l);
+	struct tg_capture_sample s = {3000, 4242, 1, 0, st};
+	tg_capture_add_sample(c, &s);
+	tg_capture_set_thread(c, 4242, 77, "main");
+	struct tg_capture_device d = {0, tg_capture_intern(c, "NVIDIA H100"), 132, 9, 0, 80ull << 30,
+				      3352000000000ull};
+	tg_capture_set_device(c, &d);
+	tg_capture_set_meta(c, "cupti.version", "130001");
+	tg_capture_count(c, "cupti.dropped_records", 3);
+	tg_capture_set_tag(c, 0, "main");
+	tg_capture_set_tag(c, 1, "cuda");
+	return c;
+}
+
+static char *write_capture(const struct tg_capture *c, size_t *len)
+{
+	struct tg_sink *s = tg_sink_open_memory();
+	assert_int_equal(tg_capture_write(c, s, NULL), 0);
+	const char *data = tg_sink_memory_data(s, len);
+	char *copy = malloc(*len + 1);
+	memcpy(copy, data, *len);
+	tg_sink_close(s, NULL);
+	return copy;
+}
+
+static void test_capture_round_trip(void **state)
+{
+	(void)state;
+	struct tg_capture *c = sample_capture();
+	size_t len = 0;
+	char *bin = write_capture(c, &len);
+	struct tg_capture *r = tg_capture_new();
+	struct tg_error err;
+	tg_error_clear(&err);
+	assert_int_equal(tg_capture_read(r, bin, len, "mem", &err), 0);
+	assert_int_equal(r->pid, 4242);
+	assert_int_equal(r->start_ns, 1000);
+	assert_int_equal(r->end_ns, 99000);
+	assert_true(r->sample_period_ns == 1003009.0);
+	assert_int_equal(r->n_events, 3);
+	for (size_t i = 0; i < 3; i++) {
+		const struct tg_event *x = &c->events[i], *y = &r->events[i];
+		assert_int_equal(x->start_ns, y->start_ns);
+		assert_int_equal(x->end_ns, y->end_ns);
+		assert_int_equal(x->bytes, y->bytes);
+		assert_string_equal(tg_capture_string(c, x->name), tg_capture_string(r, y->name));
+		assert_int_equal(x->kind, y->kind);
+		assert_int_equal(x->sub, y->sub);
+		assert_int_equal(x->flags, y->flags);
+		assert_int_equal(x->correlation, y->correlation);
+		assert_int_equal(x->cbid, y->cbid);
+		assert_memory_equal(x->grid, y->grid, sizeof(x->grid));
+		assert_memory_equal(x->block, y->block, sizeof(x->block));
+		assert_int_equal(x->regs, y->regs);
+		assert_int_equal(x->shmem, y->shmem);
+	}
+	assert_int_equal(r->n_launches, 1);
+	assert_int_equal(r->launches[0].tag, 1);
+	uint32_t depth = 0;
+	const uint64_t *pcs = tg_capture_stack(r, r->launches[0].stack, &depth);
+	assert_int_equal(depth, 3);
+	assert_int_equal(pcs[2], 0x403000);
+	assert_int_equal(r->n_samples, 1);
+	assert_int_equal(r->samples[0].stack, r->launches[0].stack);
+	assert_string_equal(tg_capture_string(r, tg_capture_find_thread(r, 4242)->name), "main");
+	assert_int_equal(tg_capture_find_thread(r, 4242)->alt_id, 77);
+	assert_int_equal(r->n_devices, 1);
+	assert_string_equal(tg_capture_string(r, r->devices[0].name), "NVIDIA H100");
+	assert_int_equal(r->devices[0].memory_bandwidth, 3352000000000ull);
+	assert_string_equal(tg_capture_meta(r, "cupti.version"), "130001");
+	assert_int_equal(tg_capture_counter(r, "cupti.dropped_records"), 3);
+	assert_string_equal(tg_capture_tag_name(r, 1), "cuda");
+	/* writing the read capture gives the same bytes */
+	size_t len2 = 0;
+	char *bin2 = write_capture(r, &len2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(bin, bin2, len);
+	/* reading into a used capture is refused */
+	assert_int_equal(tg_capture_read(r, bin, len, "mem", &err), TG_E_INVAL);
+	free(bin);
+	free(bin2);
+	tg_capture_free(r);
+	tg_capture_free(c);
+}
+
+static void test_capture_bad_input(void **state)
+{
+	(void)state;
+	struct tg_capture *c = sample_capture();
+	size_t len = 0;
+	char *bin = write_capture(c, &len);
+	struct tg_error err;
+	/* every truncation is an error naming the source, never a crash */
+	for (size_t cut = 0; cut < len; cut++) {
+		struct tg_capture *r = tg_capture_new();
+		tg_error_clear(&err);
+		assert_int_equal(tg_capture_read(r, bin, cut, "cut.bin", &err), TG_E_PARSE);
+		assert_non_null(strstr(err.msg, "capture 'cut.bin'"));
+		tg_capture_free(r);
+	}
+	struct {
+		size_t off;
+		unsigned char byte;
+		const char *want;
+	} cases[] = {
+		{0, 'X', "not a capture.bin file"},
+		{8, 9, "format version 9"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *bad = malloc(len);
+		memcpy(bad, bin, len);
+		bad[cases[i].off] = (char)cases[i].byte;
+		struct tg_capture *r = tg_capture_new();
+		tg_error_clear(&err);
+		assert_int_equal(tg_capture_read(r, bad, len, "bad.bin", &err), TG_E_PARSE);
+		assert_non_null(strstr(err.msg, cases[i].want));
+		tg_capture_free(r);
+		free(bad);
+	}
+	/* trailing bytes */
+	char *longer = malloc(len + 3);
+	memcpy(longer, bin, len);
+	memset(longer + len, 0, 3);
+	struct tg_capture *r = tg_capture_new();
+	assert_int_equal(tg_capture_read(r, longer, len + 3, "long.bin", &err), TG_E_PARSE);
+	assert_non_null(strstr(err.msg, "3 unexpected bytes"));
+	tg_capture_free(r);
+	free(longer);
+	/* an event naming a string that does not exist */
+	struct tg_capture *c2 = tg_capture_new();
+	struct tg_event e = {.start_ns = 1, .end_ns = 2, .kind = TG_EV_KERNEL, .name = 500};
+	tg_capture_add_event(c2, &e);
+	size_t len2 = 0;
+	char *bin2 = write_capture(c2, &len2);
+	r = tg_capture_new();
+	assert_int_equal(tg_capture_read(r, bin2, len2, "ids.bin", &err), TG_E_PARSE);
+	assert_non_null(strstr(err.msg, "string id 500 out of range"));
+	tg_capture_free(r);
+	/* an event ending before it starts */
+	c2->events[0] = (struct tg_event){.start_ns = 5, .end_ns = 2, .kind = TG_EV_KERNEL};
+	free(bin2);
+	bin2 = write_capture(c2, &len2);
+	r = tg_capture_new();
+	assert_int_equal(tg_capture_read(r, bin2, len2, "time.bin", &err), TG_E_PARSE);
+	assert_non_null(strstr(err.msg, "end >= start"));
+	tg_capture_free(r);
+	tg_capture_free(c2);
+	free(bin2);
+	/* a missing file */
+	r = tg_capture_new();
+	assert_int_equal(tg_capture_load(r, "/nonexistent/capture.bin", &err), TG_E_IO);
+	assert_non_null(strstr(err.msg, "/nonexistent/capture.bin"));
+	tg_capture_free(r);
+	free(bin);
+	tg_capture_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +678,10 @@ int main(void)
 		cmocka_unit_test(test_results_params_and_states),
 		cmocka_unit_test(test_strlcpy_and_clock),
 		cmocka_unit_test(test_machine_probe),
+		cmocka_unit_test(test_capture_strings_and_stacks),
+		cmocka_unit_test(test_capture_threads_meta_launches),
+		cmocka_unit_test(test_capture_round_trip),
+		cmocka_unit_test(test_capture_bad_input),
 	};
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }

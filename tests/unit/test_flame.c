@@ -1,14 +1,20 @@
 /* flame/: the results writers against golden files (TG_UPDATE_GOLDEN=1
- * rewrites them), and results.json parsed back with jansson. */
+ * rewrites them), results.json parsed back with jansson, the Chrome trace
+ * writer (golden file + the nesting/flow validator), GPU-aware flame
+ * graphs from hand-built captures. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tg_capture.h"
 #include "tg_flame.h"
+#include "tg_render.h"
 #include "tg_report.h"
 #include "tg_test.h"
+#include "tg_trace.h"
+#include "tg_trace_check.h"
 
 static const struct tg_feature features[] = {{"cuda", false, "off for the test"}};
 static const struct tg_build_info build = {"9.9.9", "abcdef123456", "Release", "GNU 12", "-O3",
@@ -471,6 +477,258 @@ static void test_speedscope(void **state)
 	tg_flame_free(b);
 }
 
+/* ---- the unified timeline ------------------------------------------------------ */
+
+static void ev(struct tg_capture *c, int kind, const char *name, uint64_t start, uint64_t end,
+	       uint32_t tid, uint32_t stream, uint32_t corr)
+{
+	struct tg_event e = {0};
+	e.kind = (uint8_t)kind;
+	e.name = tg_capture_intern(c, name);
+	e.start_ns = start;
+	e.end_ns = end;
+	e.pid = 1000;
+	e.tid = tid;
+	e.stream = stream;
+	e.correlation = corr;
+	if (kind == TG_EV_RUNTIME) {
+		e.domain = tg_capture_intern(c, "runtime");
+		e.cbid = 211;
+	}
+	if (kind == TG_EV_MEMCPY) {
+		e.sub = TG_COPY_HTOD;
+		e.bytes = 8000000;
+	}
+	if (kind == TG_EV_KERNEL) {
+		e.grid[0] = 40;
+		e.grid[1] = e.grid[2] = 1;
+		e.block[0] = 256;
+		e.block[1] = e.block[2] = 1;
+		e.regs = 32;
+	}
+	assert_int_equal(tg_capture_add_event(c, &e), 0);
+}
+
+/* A small run: NVTX ranges around launches, a copy and two kernels on a
+ * stream, a sync, an async range, a mark, overlapping NVTX ranges (a lane),
+ * a slice 1 us past its parent (clamped), a kernel without its launch. */
+static struct tg_capture *timeline_capture(void)
+{
+	struct tg_capture *c = tg_capture_new();
+	c->pid = 1000;
+	c->start_ns = 1000000;
+	c->end_ns = 2000000;
+	tg_capture_set_thread(c, 1000, 0xABCD, "trendgpu-bench");
+	tg_capture_set_thread(c, 1001, 0, "tg-cpu-0");
+	struct tg_capture_device d = {0, tg_capture_intern(c, "NVIDIA H100"), 132, 9, 0, 80ull << 30, 0};
+	tg_capture_set_device(c, &d);
+	ev(c, TG_EV_RANGE, "cuda exact rep 1", 1100000, 1900000, 1000, 0, 0);
+	ev(c, TG_EV_RANGE, "cuda: upload \"prices\"", 1110000, 1200000, 1000, 0, 0);
+	ev(c, TG_EV_RUNTIME, "cudaMemcpyAsync", 1120000, 1130000, 0xABCD, 0, 10);
+	ev(c, TG_EV_MEMCPY, "memcpy HtoD", 1125000, 1145000, 0, 7, 10);
+	ev(c, TG_EV_RUNTIME, "cudaLaunchKernel", 1210000, 1215000, 1000, 0, 11);
+	ev(c, TG_EV_KERNEL, "_Z10atc_kernelPKdPdi", 1220000, 1400000, 0, 7, 11);
+	ev(c, TG_EV_RUNTIME, "cudaLaunchKernel", 1216000, 1218000, 1000, 0, 12);
+	ev(c, TG_EV_KERNEL, "_Z10atc_layersPdi", 1400000, 1500000, 0, 7, 12);
+	ev(c, TG_EV_KERNEL, "_Z6orphanv", 1500000, 1510000, 0, 8, 99);
+	ev(c, TG_EV_RUNTIME, "cudaStreamSynchronize", 1300000, 1600000, 1000, 0, 13);
+	ev(c, TG_EV_SYNC, "cudaStreamSynchronize", 1300500, 1599500, 0, 7, 13);
+	/* 1 us past the end of the rep range: clamped */
+	ev(c, TG_EV_RANGE, "cuda: download", 1850000, 1901000, 1000, 0, 0);
+	/* crossing by 50 us: a lane of its own */
+	ev(c, TG_EV_RANGE, "late range", 1880000, 1950000, 1000, 0, 0);
+	ev(c, TG_EV_MARK, "checkpoint", 1700000, 1700000, 1000, 0, 0);
+	ev(c, TG_EV_RANGE, "cpu: EMA MAs", 1100000, 1150000, 1001, 0, 0);
+	struct tg_event a = {.kind = TG_EV_ASYNC, .name = tg_capture_intern(c, "batch in flight"),
+			     .domain = tg_capture_intern(c, "trendgpu-bench"), .start_ns = 1100000,
+			     .end_ns = 1800000, .pid = 1000, .tid = 1000, .bytes = 5};
+	tg_capture_add_event(c, &a);
+	tg_capture_set_meta(c, "cupti.version", "130001");
+	tg_capture_count(c, "cupti.dropped_records", 0);
+	tg_capture_set_tag(c, 0, "main");
+	tg_capture_set_tag(c, 1, "cuda");
+	tg_capture_sort(c);
+	return c;
+}
+
+static char *trace_text(const struct tg_capture *c, struct tg_symbolizer *sym,
+			struct tg_trace_stats *st)
+{
+	struct tg_sink *s = tg_sink_open_memory();
+	struct tg_trace_opts o = {"trendgpu-bench run", sym, 0};
+	struct tg_error err;
+	assert_int_equal(tg_trace_write(c, &o, s, st, &err), 0);
+	size_t len = 0;
+	char *text = strdup(tg_sink_memory_data(s, &len));
+	tg_sink_close(s, NULL);
+	return text;
+}
+
+static void test_trace_golden(void **state)
+{
+	(void)state;
+	struct tg_capture *c = timeline_capture();
+	struct tg_trace_stats st;
+	char *text = trace_text(c, NULL, &st);
+	golden_in("trace", "basic.json", text);
+	struct tg_trace_check_stats cs;
+	char why[512];
+	if (tg_trace_check(text, strlen(text), &cs, why, sizeof(why)) < 0)
+		fail_msg("the trace fails validation: %s", why);
+	assert_int_equal(st.flows, 3);
+	assert_int_equal(cs.flows, 3);
+	assert_int_equal(st.unmatched, 1);
+	assert_int_equal(st.clamped, 1);
+	assert_int_equal(st.lanes, 1);
+	assert_int_equal(st.counters, 2);
+	assert_int_equal(cs.instants, 1);
+	/* the sync and the API call reported with CUPTI's pthread id sit on
+	 * the OS thread; kernel names are demangled; strings escaped */
+	assert_non_null(strstr(text, "\"pid\":1000,\"tid\":1000,\"ts\":120.000,\"dur\":10.000,\"cat\":\"cuda_api\""));
+	assert_non_null(strstr(text, "\"cat\":\"sync\""));
+	assert_non_null(strstr(text, "\"name\":\"atc_kernel\""));
+	assert_non_null(strstr(text, "\"mangled\":\"_Z10atc_kernelPKdPdi\""));
+	assert_non_null(strstr(text, "\"name\":\"cuda: upload \\\"prices\\\"\""));
+	assert_non_null(strstr(text, "\"GPU 0: NVIDIA H100 (sm_90, 132 SMs)\""));
+	assert_non_null(strstr(text, "\"trace.unmatched_correlations\":1"));
+	free(text);
+	tg_capture_free(c);
+}
+
+__attribute__((noinline)) static int sample_leaf(int x)
+{
+	return x * 3 + 1;
+}
+
+__attribute__((noinline)) static int sample_root(int x)
+{
+	return sample_leaf(x) + 2;
+}
+
+static void test_trace_samples(void **state)
+{
+	(void)state;
+	struct tg_capture *c = tg_capture_new();
+	c->pid = 1000;
+	c->sample_period_ns = 1000000;
+	tg_capture_set_tag(c, 0, "cpu");
+	const uint64_t a[] = {(uint64_t)(uintptr_t)sample_leaf + 1, (uint64_t)(uintptr_t)sample_root + 8};
+	const uint64_t b[] = {(uint64_t)(uintptr_t)sample_root + 1};
+	uint32_t sa = tg_capture_add_stack(c, a, 2), sb = tg_capture_add_stack(c, b, 1);
+	for (int i = 0; i < 10; i++) {
+		struct tg_capture_sample s = {1000000ull * (uint64_t)(i + 1), 1000, 0, 0, i < 6 ? sa : sb};
+		tg_capture_add_sample(c, &s);
+	}
+	/* a second thread, after an idle gap */
+	struct tg_capture_sample s2 = {50000000, 1001, 0, 0, sa};
+	tg_capture_add_sample(c, &s2);
+	tg_capture_sort(c);
+	struct tg_symbolizer *sym;
+	struct tg_error err;
+	assert_int_equal(tg_symbolizer_new(NULL, &sym, &err), 0);
+	struct tg_trace_stats st;
+	char *text = trace_text(c, sym, &st);
+	struct tg_trace_check_stats cs;
+	char why[512];
+	if (tg_trace_check(text, strlen(text), &cs, why, sizeof(why)) < 0)
+		fail_msg("the trace fails validation: %s", why);
+	/* root frame "cpu" for the whole run of samples, sample_root inside,
+	 * sample_leaf for the first six samples only */
+	assert_non_null(strstr(text, "\"ts\":0.000,\"dur\":10000.000,\"cat\":\"sample\",\"name\":\"cpu\""));
+	assert_non_null(strstr(text, "\"ts\":0.000,\"dur\":10000.000,\"cat\":\"sample\",\"name\":\"sample_root\""));
+	assert_non_null(strstr(text, "\"ts\":0.000,\"dur\":6000.000,\"cat\":\"sample\",\"name\":\"sample_leaf\""));
+	/* the second thread's sample, after an idle gap, lasts one period */
+	assert_non_null(strstr(text, "\"ts\":49000.000,\"dur\":1000.000,\"cat\":\"sample\",\"name\":\"cpu\""));
+	assert_non_null(strstr(text, "CPU samples"));
+	assert_int_equal(cs.max_depth, 3);
+	free(text);
+	tg_symbolizer_free(sym);
+	tg_capture_free(c);
+}
+
+static void expect_invalid(const char *json, const char *want)
+{
+	struct tg_trace_check_stats cs;
+	char why[512] = "";
+	assert_int_equal(tg_trace_check(json, strlen(json), &cs, why, sizeof(why)), -1);
+	if (!strstr(why, want))
+		fail_msg("expected '%s' in: %s", want, why);
+}
+
+static void test_trace_validator_rejects(void **state)
+{
+	(void)state;
+	const char *named = "{\"ph\":\"M\",\"pid\":1,\"tid\":2,\"name\":\"thread_name\",\"args\":{\"name\":\"t\"}}";
+	char buf[1024];
+	expect_invalid("{\"traceEvents\":[", "not JSON");
+	expect_invalid("{\"events\":[]}", "no traceEvents");
+	snprintf(buf, sizeof(buf),
+		 "{\"traceEvents\":[%s,{\"ph\":\"X\",\"pid\":1,\"tid\":2,\"ts\":0,\"dur\":10,\"name\":\"a\"},"
+		 "{\"ph\":\"X\",\"pid\":1,\"tid\":2,\"ts\":5,\"dur\":10,\"name\":\"b\"}]}",
+		 named);
+	expect_invalid(buf, "crosses the end");
+	expect_invalid("{\"traceEvents\":[{\"ph\":\"X\",\"pid\":1,\"tid\":2,\"ts\":0,\"dur\":10,\"name\":\"a\"}]}",
+		       "no thread_name");
+	snprintf(buf, sizeof(buf),
+		 "{\"traceEvents\":[%s,{\"ph\":\"X\",\"pid\":1,\"tid\":2,\"ts\":0,\"dur\":10,\"name\":\"a\"},"
+		 "{\"ph\":\"s\",\"pid\":1,\"tid\":2,\"ts\":5,\"id\":7,\"cat\":\"launch\"}]}",
+		 named);
+	expect_invalid(buf, "1 starts and 0 finishes");
+	snprintf(buf, sizeof(buf),
+		 "{\"traceEvents\":[%s,{\"ph\":\"X\",\"pid\":1,\"tid\":2,\"ts\":0,\"dur\":10,\"name\":\"a\"},"
+		 "{\"ph\":\"s\",\"pid\":1,\"tid\":2,\"ts\":50,\"id\":7,\"cat\":\"launch\"},"
+		 "{\"ph\":\"f\",\"bp\":\"e\",\"pid\":1,\"tid\":2,\"ts\":5,\"id\":7,\"cat\":\"launch\"}]}",
+		 named);
+	expect_invalid(buf, "not inside a slice");
+	expect_invalid("{\"traceEvents\":[{\"ph\":\"X\",\"pid\":-1,\"tid\":2,\"ts\":0,\"dur\":1,\"name\":\"a\"}]}",
+		       "outside 0..2^32-1");
+	expect_invalid("{\"traceEvents\":[{\"ph\":\"X\",\"pid\":1,\"tid\":2,\"ts\":-3,\"dur\":1,\"name\":\"a\"}]}",
+		       "ts missing or negative");
+	expect_invalid("{\"traceEvents\":[{\"ph\":\"C\",\"pid\":1,\"tid\":0,\"ts\":1,\"name\":\"bw\",\"args\":{\"v\":\"x\"}}]}",
+		       "not a number");
+}
+
+static void test_gpu_flame(void **state)
+{
+	(void)state;
+	struct tg_capture *c = tg_capture_new();
+	c->pid = 1000;
+	c->sample_period_ns = 1000;
+	tg_capture_set_tag(c, 0, "main");
+	tg_capture_set_tag(c, 1, "cuda");
+	const uint64_t pcs[] = {(uint64_t)(uintptr_t)sample_leaf + 1, (uint64_t)(uintptr_t)sample_root + 8};
+	uint32_t st = tg_capture_add_stack(c, pcs, 2);
+	struct tg_launch l = {10, 11, 1000, 1, st};
+	tg_capture_add_launch(c, &l);
+	ev(c, TG_EV_KERNEL, "_Z3fooPd", 100, 4100, 0, 7, 11);
+	ev(c, TG_EV_KERNEL, "_Z3fooPd", 5000, 7000, 0, 7, 11);
+	ev(c, TG_EV_MEMCPY, "memcpy HtoD", 8000, 8500, 0, 7, 42);
+	struct tg_capture_sample smp = {50, 1000, 1, 0, st};
+	tg_capture_add_sample(c, &smp);
+	tg_capture_sort(c);
+	struct tg_symbolizer *sym;
+	struct tg_error err;
+	assert_int_equal(tg_symbolizer_new(NULL, &sym, &err), 0);
+	struct tg_flame *f = tg_flame_new();
+	assert_int_equal(tg_flame_add_gpu(f, c, sym, -1, true, &err), 0);
+	struct tg_sink *s = tg_sink_open_memory();
+	assert_int_equal(tg_flame_write_folded(f, s, &err), 0);
+	const char *text = tg_sink_memory_data(s, NULL);
+	/* kernel time in ns under the launching stack, root first */
+	assert_non_null(strstr(text, "cuda;sample_root;sample_leaf;[gpu] foo 6000\n"));
+	assert_non_null(strstr(text, "[untagged];[launch stack not captured];[gpu] memcpy HtoD 500\n"));
+	tg_sink_close(s, NULL);
+	tg_flame_free(f);
+	/* per tag, and combined with samples weighed by the period */
+	f = tg_flame_new();
+	assert_int_equal(tg_flame_add_samples(f, c, sym, 1, true, (uint64_t)c->sample_period_ns, &err), 0);
+	assert_int_equal(tg_flame_add_gpu(f, c, sym, 1, true, &err), 0);
+	assert_int_equal(tg_flame_total(f), 1000 + 6000);
+	tg_flame_free(f);
+	tg_symbolizer_free(sym);
+	tg_capture_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +740,10 @@ int main(void)
 		cmocka_unit_test(test_flame_golden),
 		cmocka_unit_test(test_flame_edge_cases),
 		cmocka_unit_test(test_speedscope),
+		cmocka_unit_test(test_trace_golden),
+		cmocka_unit_test(test_trace_samples),
+		cmocka_unit_test(test_trace_validator_rejects),
+		cmocka_unit_test(test_gpu_flame),
 	};
 	return cmocka_run_group_tests_name("flame", tests, NULL, NULL);
 }
