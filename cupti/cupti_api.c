@@ -62,7 +62,9 @@ int tg_cupti_api_load(const char *path, struct tg_cupti_api *api, struct tg_erro
 		const char *c = candidates[i];
 		if (!c || !*c)
 			continue;
-		void *h = dlopen(c, RTLD_NOW | RTLD_LOCAL);
+		/* never unloaded: CUPTI keeps callbacks in the driver and state of
+		 * its own for the life of the process */
+		void *h = dlopen(c, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 		if (!h) {
 			const char *why = dlerror();
 			used += (size_t)snprintf(tried + used, used < sizeof(tried) ? sizeof(tried) - used : 0,
@@ -89,7 +91,7 @@ int tg_cupti_api_load(const char *path, struct tg_cupti_api *api, struct tg_erro
 void tg_cupti_api_unload(struct tg_cupti_api *api)
 {
 	if (api->handle)
-		dlclose(api->handle);
+		dlclose(api->handle); /* drops our reference; RTLD_NODELETE keeps it mapped */
 	api->handle = NULL;
 }
 

@@ -67,6 +67,7 @@ struct domain {
 
 struct reg_string {
 	char *text;
+	struct reg_string *next;
 };
 
 static struct {
@@ -75,6 +76,7 @@ static struct {
 	pthread_mutex_t mu;          /* domains, registered strings, thread list insertions */
 	struct tbuf *_Atomic threads;
 	struct domain *domains;
+	struct reg_string *strings; /* handles live as long as the process */
 	uint32_t next_domain;
 	_Atomic uint64_t next_range;
 	_Atomic size_t bytes;        /* chunk memory allocated */
@@ -391,6 +393,10 @@ static nvtxStringHandle_t register_string(const char *s)
 		free(r);
 		return NULL;
 	}
+	pthread_mutex_lock(&g.mu);
+	r->next = g.strings;
+	g.strings = r;
+	pthread_mutex_unlock(&g.mu);
 	return (nvtxStringHandle_t)(void *)r;
 }
 
@@ -708,8 +714,10 @@ static int cmp_end(const void *a, const void *b)
 /* Start/end ranges by id (ids are unique per process). */
 static int pair_ranges(struct export_ctx *x, uint64_t end_ns)
 {
-	qsort(x->starts, x->n_starts, sizeof(*x->starts), cmp_start);
-	qsort(x->ends, x->n_ends, sizeof(*x->ends), cmp_end);
+	if (x->n_starts > 1)
+		qsort(x->starts, x->n_starts, sizeof(*x->starts), cmp_start);
+	if (x->n_ends > 1)
+		qsort(x->ends, x->n_ends, sizeof(*x->ends), cmp_end);
 	size_t i = 0, k = 0;
 	int rc = 0;
 	while (rc == 0 && (i < x->n_starts || k < x->n_ends)) {
@@ -797,43 +805,6 @@ void tg_nvtx_capture_start(void)
 
 void tg_nvtx_capture_stop(void)
 {
-}
-
-static int cmp_start(const void *a, const void *b)
-{
-	const struct start_rec *x = a, *y = b;
-	return (x->id > y->id) - (x->id < y->id);
-}
-
-static int cmp_end(const void *a, const void *b)
-{
-	const struct end_rec *x = a, *y = b;
-	return (x->id > y->id) - (x->id < y->id);
-}
-
-/* Start/end ranges by id (ids are unique per process). */
-static int pair_ranges(struct export_ctx *x, uint64_t end_ns)
-{
-	qsort(x->starts, x->n_starts, sizeof(*x->starts), cmp_start);
-	qsort(x->ends, x->n_ends, sizeof(*x->ends), cmp_end);
-	size_t i = 0, k = 0;
-	int rc = 0;
-	while (rc == 0 && (i < x->n_starts || k < x->n_ends)) {
-		if (k == x->n_ends || (i < x->n_starts && x->starts[i].id < x->ends[k].id)) {
-			x->unclosed++;
-			rc = emit(x, TG_EV_ASYNC, &x->starts[i].r, end_ns, x->starts[i].id,
-				  TG_EVF_UNCLOSED);
-			i++;
-		} else if (i == x->n_starts || x->ends[k].id < x->starts[i].id) {
-			x->unmatched_ends++;
-			k++;
-		} else {
-			rc = emit(x, TG_EV_ASYNC, &x->starts[i].r, x->ends[k].t_ns, x->starts[i].id, 0);
-			i++;
-			k++;
-		}
-	}
-	return rc;
 }
 
 int tg_nvtx_capture_export(struct tg_capture *c, uint64_t end_ns, struct tg_error *err)

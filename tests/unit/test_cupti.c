@@ -429,7 +429,7 @@ static struct fake {
 	int64_t offset;    /* CUPTI clock - CLOCK_MONOTONIC */
 	size_t dropped;    /* reported per completed buffer */
 	int extra_requests;
-	uint8_t recs[8192];
+	uint8_t recs[8192] __attribute__((aligned(8)));
 	size_t recs_len;
 	int flushes;
 	bool subscribed;

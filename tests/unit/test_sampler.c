@@ -155,9 +155,11 @@ static void check_profile(int unwind)
 		assert_true(folded_contains(f, "burn;tg_atc_rs::ffi::spin_outer;tg_atc_rs::ffi::spin_leaf"));
 #endif
 	} else {
-		/* gcc 12 and rustc keep no frame in a leaf that does not touch the
-		 * stack, so frame pointers lose the leaf's caller: hot_middle */
-		assert_true(folded_contains(f, "start_thread;burn;hot_leaf"));
+		/* optimised, gcc 12 and rustc keep no frame in a leaf that does not
+		 * touch the stack, so frame pointers lose the leaf's caller
+		 * (hot_middle); at -O0 (the sanitizer build) the leaf has a frame */
+		assert_true(folded_contains(f, "start_thread;burn;hot_leaf") ||
+			    folded_contains(f, "start_thread;burn;hot_middle;hot_leaf"));
 #if TG_HAVE_RUST
 		assert_true(folded_contains(f, "tg_atc_rs::ffi::spin_leaf"));
 #endif
