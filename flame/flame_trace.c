@@ -91,7 +91,8 @@ static void ts(struct out *o, uint64_t t)
 	us(o, t > o->base ? t - o->base : 0);
 }
 
-/* A JSON string: escapes, and invalid UTF-8 bytes replaced by '?'. */
+/* A JSON string: escapes, and invalid UTF-8 bytes replaced by '?'. Runs
+ * of plain ASCII are copied whole. */
 static void str(struct out *o, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -99,6 +100,14 @@ static void str(struct out *o, const char *s)
 	o->buf[o->n++] = '"';
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p) {
+		const unsigned char *q = p;
+		while (*q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\')
+			q++;
+		if (q > p) {
+			raw(o, (const char *)p, (size_t)(q - p));
+			p = q;
+			continue;
+		}
 		reserve(o, 8);
 		unsigned char ch = *p;
 		if (ch == '"' || ch == '\\') {
@@ -110,9 +119,6 @@ static void str(struct out *o, const char *s)
 			o->n += 4;
 			o->buf[o->n++] = hex[ch >> 4];
 			o->buf[o->n++] = hex[ch & 15];
-			p++;
-		} else if (ch < 0x80) {
-			o->buf[o->n++] = (char)ch;
 			p++;
 		} else {
 			int len = ch >= 0xF0 && ch < 0xF5 ? 4 : ch >= 0xE0 ? 3 : ch >= 0xC2 ? 2 : 0;

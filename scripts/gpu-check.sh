@@ -101,5 +101,37 @@ PY
 done
 cat "$out/sweep.txt"
 
+step "profile both: cpu, rust, cuda under CUPTI + sampler + NVTX"
+P="$out/profile-both"
+"$tg" run --backends cpu,rust,cuda --symbols 500 --bars 2000 --reps 5 --warmup 1 --profile both \
+	--out "$P" || status=1
+"$build/tests/tg_tracecheck" "$P/trace.json" || status=1
+sed -n '/^## Profile/,$p' "$P/summary.md"
+head -5 "$P/gpu.folded" 2>/dev/null | cut -c1-300
+
+step "CUPTI tracing overhead on run --backends cuda (goal <= 5%)"
+# alternating runs without and with --profile gpu; medians of the cuda state
+echo "workload mode run median_ns kernel_ns" >"$out/overhead.txt"
+for w in "5000 1500" "500 10000" "20 1500"; do
+	set -- $w
+	for r in 1 2 3; do
+		for mode in none gpu; do
+			d="$out/overhead/s$1-b$2-$mode-$r"
+			"$tg" run --backends cuda --ma exact --symbols "$1" --bars "$2" --reps 10 --warmup 2 \
+				--no-accuracy --quiet --profile "$mode" --out "$d" >/dev/null 2>&1 || status=1
+			m=$("$build/tests/tg_jq" "$d/results.json" '.states[0].wall_ns.median' 2>/dev/null)
+			k=$("$build/tests/tg_jq" "$d/results.json" '.states[0].kernel_ns.median' 2>/dev/null)
+			echo "${1}x$2 $mode $r $m $k" >>"$out/overhead.txt"
+		done
+	done
+done
+cat "$out/overhead.txt"
+
+step "record -- the benchmark (CUDA_INJECTION64_PATH, NVTX_INJECTION64_PATH, LD_PRELOAD)"
+"$tg" record -o "$out/record" -- "$tg" run --backends cuda --symbols 256 --bars 1500 --reps 3 \
+	--warmup 1 --quiet --out "$out/record-run" || status=1
+"$build/tests/tg_tracecheck" "$out/record/trace.json" || status=1
+sed -n '/^## Profile/,$p' "$out/record/summary.md"
+
 step "done: status $status, outputs in $out"
 exit $status
