@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # For machines without a package registry (e.g. a lent GPU machine): unpacks
-# Debian packages carried along (cmocka, jansson, pkg-config, ...) into a
-# private prefix and prints the environment that makes CMake, pkg-config
-# and the loader find them. Nothing is installed into /.
+# Debian packages carried along (cmocka, jansson, pkg-config, libunwind,
+# libdw, libiberty) into a private prefix and prints the environment that
+# makes CMake, pkg-config and the loader find them. Nothing is installed
+# into /.
 #
 #   scripts/offline-deps.sh fetch DIR      # on a connected Debian machine:
 #                                          # download the packages into DIR
 #   eval "$(scripts/offline-deps.sh env DIR [PREFIX])"   # where they are needed
 set -euo pipefail
-packages=(libcmocka0 libcmocka-dev libjansson4 libjansson-dev pkgconf pkgconf-bin libpkgconf3 pkg-config)
+packages=(libcmocka0 libcmocka-dev libjansson4 libjansson-dev pkgconf pkgconf-bin libpkgconf3 pkg-config
+	libunwind8 libunwind-dev libdw1 libdw-dev libelf1 libelf-dev libiberty-dev)
 
 case "${1:-}" in
 fetch)
