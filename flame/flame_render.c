@@ -52,29 +52,40 @@ int tg_flame_add_samples(struct tg_flame *f, const struct tg_capture *c, struct 
 	return 0;
 }
 
-/* Frames of the profiler and the CUDA driver/runtime internals between the
- * application's launch call and our callback. */
-static bool trimmed(const struct tg_symbol *s)
+static bool driver_frame(const struct tg_symbol *s)
 {
 	const char *m = s->module ? s->module : "";
-	if (strncmp(m, "libcupti", 8) == 0 || strncmp(m, "libcuda.so", 10) == 0)
-		return true;
-	const char *fn = s->function;
-	return strncmp(fn, "cudart::", 8) == 0 || strncmp(fn, "libcudart_static_", 17) == 0 ||
-	       strcmp(fn, "on_api") == 0 || strcmp(fn, "tg_sampler_backtrace") == 0 ||
-	       strncmp(fn, "[libcuda", 8) == 0 || strncmp(fn, "[libcupti", 9) == 0;
+	return strncmp(m, "libcupti", 8) == 0 || strncmp(m, "libcuda.so", 10) == 0 ||
+	       strncmp(s->function, "[libcuda", 8) == 0 || strncmp(s->function, "[libcupti", 9) == 0;
 }
 
+/* The static CUDA runtime's internals and our callback. */
+static bool internal_frame(const struct tg_symbol *s)
+{
+	const char *fn = s->function;
+	return strncmp(fn, "cudart::", 8) == 0 || strncmp(fn, "libcudart_static_", 17) == 0 ||
+	       strcmp(fn, "on_api") == 0 || strcmp(fn, "tg_sampler_backtrace") == 0;
+}
+
+/* Root-first names of a launch stack without what lies between the
+ * application's launch call and our callback: everything leafward of the
+ * outermost CUDA driver / CUPTI frame, then runtime internals. */
 static int launch_names(const struct tg_capture *c, struct tg_symbolizer *sym, uint32_t stack,
 			const char **names, int cap)
 {
 	uint32_t depth = 0;
 	const uint64_t *pcs = tg_capture_stack(c, stack, &depth);
-	uint32_t leaf = 0; /* first frame (from the leaf) that belongs to the application */
+	uint32_t leaf = 0;
+	for (uint32_t k = 0; k < depth; k++) {
+		struct tg_symbol s;
+		tg_symbolize(sym, pcs[k], k > 0, &s);
+		if (driver_frame(&s))
+			leaf = k + 1;
+	}
 	while (leaf < depth) {
 		struct tg_symbol s;
 		tg_symbolize(sym, pcs[leaf], leaf > 0, &s);
-		if (!trimmed(&s))
+		if (!internal_frame(&s))
 			break;
 		leaf++;
 	}

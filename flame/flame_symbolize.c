@@ -1,6 +1,7 @@
 /* Symbolization: libdwfl over a memory map (or dladdr without libdw),
  * libiberty demangling, a per-address cache. */
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,15 +30,65 @@ struct tg_symbolizer {
 	size_t n_strings, cap_strings;
 };
 
+/* Without libiberty: the qualified name of an Itanium-mangled function
+ * (_Z<len><id>..., _ZN[K]<len><id>...E...), parameters and template
+ * arguments left out, a Rust hash segment (17h<16 hex>) dropped. Enough
+ * for kernel and function names; NULL for anything else. */
+char *tg_demangle_basic(const char *m)
+{
+	if (!m)
+		return NULL;
+	if (strncmp(m, "_Z", 2) != 0)
+		return NULL;
+	const char *p = m + 2;
+	bool nested = *p == 'N';
+	if (nested) {
+		p++;
+		while (*p == 'K' || *p == 'V' || *p == 'r')
+			p++;
+	}
+	char out[512];
+	size_t n = 0;
+	do {
+		if (nested && strncmp(p, "St", 2) == 0) { /* std:: */
+			memcpy(out + n, "std", 3);
+			n += 3;
+			p += 2;
+			out[n++] = ':';
+			out[n++] = ':';
+		}
+		if (*p < '0' || *p > '9')
+			break;
+		unsigned long len = strtoul(p, (char **)&p, 10);
+		if (len == 0 || strnlen(p, len) < len || n + len + 3 > sizeof(out))
+			return NULL;
+		bool hash = len == 17 && p[0] == 'h' && strspn(p + 1, "0123456789abcdef") >= 16;
+		if (!hash) {
+			if (n && out[n - 1] != ':') {
+				out[n++] = ':';
+				out[n++] = ':';
+			}
+			memcpy(out + n, p, len);
+			n += len;
+		}
+		p += len;
+		if (*p == 'I') /* template arguments: not shown */
+			break;
+	} while (nested && *p && *p != 'E');
+	if (n == 0)
+		return NULL;
+	out[n] = '\0';
+	return strdup(out);
+}
+
 char *tg_demangle(const char *name)
 {
-#if TG_HAVE_LIBDW
 	if (!name || (strncmp(name, "_Z", 2) != 0 && strncmp(name, "_R", 2) != 0))
 		return NULL;
+#if TG_HAVE_LIBDW
 	return cplus_demangle(name, DMGL_AUTO);
 #else
-	(void)name;
-	return NULL;
+	return tg_demangle_basic(name);
 #endif
 }
 

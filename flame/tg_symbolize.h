@@ -41,6 +41,10 @@ const char *tg_symbolizer_method(const struct tg_symbolizer *s);
 /* Demangled copy of a C++ or Rust symbol (caller frees), or NULL when it is
  * not mangled. */
 char *tg_demangle(const char *name);
+/* The fallback without libiberty: the qualified function name of an
+ * Itanium-mangled symbol (no parameters or template arguments; a Rust
+ * hash segment dropped), or NULL. */
+char *tg_demangle_basic(const char *name);
 
 #ifdef __cplusplus
 }

@@ -27,9 +27,10 @@ env)
 	done
 	multiarch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 	pcdir="$prefix/usr/lib/$multiarch/pkgconfig"
-	# the .pc files say prefix=/usr: point them at the private prefix
+	# the .pc files say prefix=/usr (some also libdir=/usr/lib/...): point
+	# every such variable at the private prefix
 	for pc in "$pcdir"/*.pc; do
-		[ -e "$pc" ] && sed -i "s|^prefix=/usr\$|prefix=$prefix/usr|" "$pc"
+		[ -e "$pc" ] && sed -i -E "s#^([A-Za-z_]+)=/usr(/|\$)#\1=$prefix/usr\2#" "$pc"
 	done
 	echo "export PATH=\"$prefix/usr/bin:\$PATH\""
 	echo "export PKG_CONFIG_PATH=\"$pcdir\${PKG_CONFIG_PATH:+:\$PKG_CONFIG_PATH}\""

@@ -729,6 +729,30 @@ static void test_gpu_flame(void **state)
 	tg_capture_free(c);
 }
 
+static void test_demangle_basic(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+		{"_Z14atc_hma_approx12tg_cuda_plan13tg_cuda_chunk", "atc_hma_approx"},
+		{"_Z3fooPd", "foo"},
+		{"_ZN2tg4cuda6launchEv", "tg::cuda::launch"},
+		{"_ZNK3foo3barEv", "foo::bar"},
+		{"_ZNSt6vectorIiSaIiEE9push_backERKi", "std::vector"},
+		{"_ZN9tg_atc_rs8pipeline10run_symbol17h0123456789abcdefE", "tg_atc_rs::pipeline::run_symbol"},
+		{"_Z6kernelIfEvPT_", "kernel"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *d = tg_demangle_basic(cases[i][0]);
+		assert_non_null(d);
+		assert_string_equal(d, cases[i][1]);
+		free(d);
+	}
+	assert_null(tg_demangle_basic("main"));
+	assert_null(tg_demangle_basic("_Z"));
+	assert_null(tg_demangle_basic("_Z99short"));
+	assert_null(tg_demangle_basic(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -744,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_trace_samples),
 		cmocka_unit_test(test_trace_validator_rejects),
 		cmocka_unit_test(test_gpu_flame),
+		cmocka_unit_test(test_demangle_basic),
 	};
 	return cmocka_run_group_tests_name("flame", tests, NULL, NULL);
 }
