@@ -30,7 +30,11 @@ env)
 	# the .pc files say prefix=/usr (some also libdir=/usr/lib/...): point
 	# every such variable at the private prefix
 	for pc in "$pcdir"/*.pc; do
-		[ -e "$pc" ] && sed -i -E "s#^([A-Za-z_]+)=/usr(/|\$)#\1=$prefix/usr\2#" "$pc"
+		[ -e "$pc" ] || continue
+		sed -i -E "s#^([A-Za-z_]+)=/usr(/|\$)#\1=$prefix/usr\2#" "$pc"
+		# static-link-only requirements (libdw: zlib, liblzma) need -dev
+		# packages the machine may lack; we link dynamically
+		sed -i '/^Requires.private:/d' "$pc"
 	done
 	echo "export PATH=\"$prefix/usr/bin:\$PATH\""
 	echo "export PKG_CONFIG_PATH=\"$pcdir\${PKG_CONFIG_PATH:+:\$PKG_CONFIG_PATH}\""
