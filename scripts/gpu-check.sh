@@ -68,7 +68,7 @@ step "ctest -L gpu"
 (cd "$build" && ctest -L gpu --output-on-failure) >"$out/ctest-gpu.log" 2>&1 || status=1
 tail -15 "$out/ctest-gpu.log"
 step "ctest (everything else)"
-(cd "$build" && ctest -LE gpu -j "$(nproc)") >"$out/ctest-all.log" 2>&1 || status=1
+(cd "$build" && ctest -LE gpu -j "$(nproc)" --output-on-failure) >"$out/ctest-all.log" 2>&1 || status=1
 tail -6 "$out/ctest-all.log"
 
 reps=10

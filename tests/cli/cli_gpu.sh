@@ -48,7 +48,8 @@ expect_json "$P/results.json" .profile.unmatched_correlations 0
 k=$("$TG_JQ" "$P/results.json" .profile.gpu.kernels)
 [ "$k" -gt 10 ] || fail "only $k kernels traced"
 grep -q "^cuda;.*\[gpu\] " "$P/gpu.folded" || fail "no GPU frames under the cuda backend in gpu.folded"
-grep -q "^cuda;.*run_chunk.*\[gpu\] memcpy HtoD" "$P/gpu.folded" || fail "copies not under run_chunk"
+grep -q "^cuda;.*cuda_run;.*\[gpu\] memcpy HtoD" "$P/gpu.folded" || fail "copies not under cuda_run"
+grep -q "^cuda;.*cuda_run;.*cudaLaunchKernel;\[gpu\] atc_" "$P/gpu.folded" || fail "kernels not under their launch calls"
 grep -q "^cpu;" "$P/combined.folded" || fail "combined.folded lacks the cpu backend"
 grep -q "^cuda;.*\[gpu\]" "$P/combined.folded" || fail "combined.folded lacks GPU time"
 expect_in "$P/summary.md" "GPU activity traced with CUPTI"
