@@ -146,11 +146,15 @@ static void check_profile(int unwind)
 	print_message("hottest: %s (%llu)\n", hot[0], (unsigned long long)self[0]);
 	/* hot_leaf does 2x the work of the Rust leaf and 5x cold_leaf */
 	assert_string_equal(hot[0], "hot_leaf");
-	assert_true(folded_contains(f, "start_thread;burn"));
+	/* the thread's entry is above burn: start_thread where libc keeps its
+	 * static symbols (Debian), an address in libc.so.6 where it is
+	 * stripped (Ubuntu) */
+	assert_true(folded_contains(f, "start_thread;burn") || folded_contains(f, "libc.so.6+0x"));
+	assert_false(folded_contains(f, "\nburn;"));
 	if (unwind == TG_UNWIND_LIBUNWIND) {
 		/* complete stacks: tg_rust_spin tail-calls spin_outer, so it has no
 		 * frame of its own */
-		assert_true(folded_contains(f, "start_thread;burn;hot_middle;hot_leaf"));
+		assert_true(folded_contains(f, ";burn;hot_middle;hot_leaf"));
 #if TG_HAVE_RUST
 		assert_true(folded_contains(f, "burn;tg_atc_rs::ffi::spin_outer;tg_atc_rs::ffi::spin_leaf"));
 #endif
@@ -158,8 +162,8 @@ static void check_profile(int unwind)
 		/* optimised, gcc 12 and rustc keep no frame in a leaf that does not
 		 * touch the stack, so frame pointers lose the leaf's caller
 		 * (hot_middle); at -O0 (the sanitizer build) the leaf has a frame */
-		assert_true(folded_contains(f, "start_thread;burn;hot_leaf") ||
-			    folded_contains(f, "start_thread;burn;hot_middle;hot_leaf"));
+		assert_true(folded_contains(f, ";burn;hot_leaf") ||
+			    folded_contains(f, ";burn;hot_middle;hot_leaf"));
 #if TG_HAVE_RUST
 		assert_true(folded_contains(f, "tg_atc_rs::ffi::spin_leaf"));
 #endif
