@@ -2,6 +2,9 @@
 #include <string.h>
 
 #include "cli_internal.h"
+#include "tg_cupti.h"
+#include "tg_nvtx.h"
+#include "tg_sampler.h"
 #include "tg_json.h"
 #include "tg_machine.h"
 
@@ -32,6 +35,25 @@ int tg_cmd_info(int argc, char **argv)
 
 	struct tg_machine m;
 	tg_machine_probe(&m);
+	/* runtime probes of the profilers */
+	char nvtx[256], cupti[384];
+	tg_nvtx_init();
+	tg_nvtx_capture_state(nvtx, sizeof(nvtx));
+	struct tg_cupti *c = NULL;
+	struct tg_cupti_opts co = {0};
+	struct tg_error cerr;
+	tg_error_clear(&cerr);
+	if (tg_cupti_new(&co, &c, &cerr) == 0) {
+		struct tg_cupti_stats st;
+		tg_cupti_get_stats(c, &st);
+		snprintf(cupti, sizeof(cupti), "CUPTI API %u loaded from %s (tracing needs a GPU: run "
+			 "--profile gpu says whether it can)", st.version, st.library);
+		tg_cupti_free(c);
+	} else {
+		snprintf(cupti, sizeof(cupti), "%s", cerr.msg);
+	}
+	const char *unwind = tg_sampler_has_libunwind() ? "libunwind (complete stacks) or frame pointers"
+						       : "frame pointers only (built without libunwind)";
 	const struct tg_build_info *b = tg_build_info();
 	const struct tg_backend_ops *const *all = tg_backends();
 
@@ -63,6 +85,12 @@ int tg_cmd_info(int argc, char **argv)
 			tg_json_end_object(&j);
 		}
 		tg_json_end_array(&j);
+		tg_json_key(&j, "profiling");
+		tg_json_begin_object(&j);
+		tg_json_kv_string(&j, "nvtx", nvtx);
+		tg_json_kv_string(&j, "cupti", cupti);
+		tg_json_kv_string(&j, "unwinding", unwind);
+		tg_json_end_object(&j);
 		tg_json_end_object(&j);
 		rc = tg_json_finish(&j, &err);
 		rc |= tg_sink_close(s, &err);
@@ -87,6 +115,10 @@ int tg_cmd_info(int argc, char **argv)
 		if (ok && all[i]->describe && all[i]->describe(dev, sizeof(dev)) == 0)
 			printf("  %-6s %-11s %s\n", "", "", dev);
 	}
+	printf("\nprofiling:\n");
+	printf("  nvtx      %s\n", nvtx);
+	printf("  cupti     %s\n", cupti);
+	printf("  sampler   %s\n", unwind);
 	printf("\nmachine:\n");
 	printf("  cpu     %s, %d logical CPUs (%d allowed)\n", m.cpu_model, m.logical_cpus,
 	       m.allowed_cpus);
