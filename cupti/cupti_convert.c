@@ -44,6 +44,17 @@ static int add(struct tg_capture *c, struct tg_event *e, const struct tg_clock_a
 	return tg_capture_add_event(c, e) < 0 ? TG_E_NOMEM : 1;
 }
 
+/* Where GPU work ran and which call issued it. */
+static void gpu_place(struct tg_event *e, const struct tg_capture *c, uint32_t device,
+		      uint32_t context, uint32_t stream, uint32_t correlation)
+{
+	e->device = device;
+	e->context = context;
+	e->stream = stream;
+	e->correlation = correlation;
+	e->pid = c->pid;
+}
+
 static uint32_t intern(struct tg_capture *c, const char *s, int *oom)
 {
 	uint32_t id = tg_capture_intern(c, s);
@@ -65,10 +76,7 @@ int tg_cupti_convert(const CUpti_Activity *record, const struct tg_clock_align *
 		const CUpti_ActivityKernel10 *k = (const CUpti_ActivityKernel10 *)(const void *)record;
 		e.kind = TG_EV_KERNEL;
 		e.name = intern(c, k->name ? k->name : "[unnamed kernel]", &oom);
-		e.device = k->deviceId;
-		e.context = k->contextId;
-		e.stream = k->streamId;
-		e.correlation = k->correlationId;
+		gpu_place(&e, c, k->deviceId, k->contextId, k->streamId, k->correlationId);
 		e.grid[0] = k->gridX;
 		e.grid[1] = k->gridY;
 		e.grid[2] = k->gridZ;
@@ -77,7 +85,6 @@ int tg_cupti_convert(const CUpti_Activity *record, const struct tg_clock_align *
 		e.block[2] = k->blockZ;
 		e.regs = k->registersPerThread;
 		e.shmem = (uint32_t)k->staticSharedMemory + (uint32_t)k->dynamicSharedMemory;
-		e.pid = c->pid;
 		n->kernels++;
 		return oom ? TG_E_NOMEM : add(c, &e, clk, k->start, k->end);
 	}
@@ -89,16 +96,12 @@ int tg_cupti_convert(const CUpti_Activity *record, const struct tg_clock_align *
 		snprintf(name, sizeof(name), "memcpy %s", tg_copy_kind_name(e.sub));
 		e.name = intern(c, name, &oom);
 		e.bytes = m->bytes;
-		e.device = m->deviceId;
-		e.context = m->contextId;
-		e.stream = m->streamId;
-		e.correlation = m->correlationId;
+		gpu_place(&e, c, m->deviceId, m->contextId, m->streamId, m->correlationId);
 		if (m->srcKind == CUPTI_ACTIVITY_MEMORY_KIND_PAGEABLE ||
 		    m->dstKind == CUPTI_ACTIVITY_MEMORY_KIND_PAGEABLE)
 			e.flags |= TG_EVF_PAGEABLE;
 		if (m->flags & CUPTI_ACTIVITY_FLAG_MEMCPY_ASYNC)
 			e.flags |= TG_EVF_ASYNC_COPY;
-		e.pid = c->pid;
 		n->memcpys++;
 		return oom ? TG_E_NOMEM : add(c, &e, clk, m->start, m->end);
 	}
@@ -109,11 +112,7 @@ int tg_cupti_convert(const CUpti_Activity *record, const struct tg_clock_align *
 		e.sub = TG_COPY_PTOP;
 		e.name = intern(c, "memcpy PtoP", &oom);
 		e.bytes = m->bytes;
-		e.device = m->deviceId;
-		e.context = m->contextId;
-		e.stream = m->streamId;
-		e.correlation = m->correlationId;
-		e.pid = c->pid;
+		gpu_place(&e, c, m->deviceId, m->contextId, m->streamId, m->correlationId);
 		n->memcpys++;
 		return oom ? TG_E_NOMEM : add(c, &e, clk, m->start, m->end);
 	}
@@ -122,11 +121,7 @@ int tg_cupti_convert(const CUpti_Activity *record, const struct tg_clock_align *
 		e.kind = TG_EV_MEMSET;
 		e.name = intern(c, "memset", &oom);
 		e.bytes = m->bytes;
-		e.device = m->deviceId;
-		e.context = m->contextId;
-		e.stream = m->streamId;
-		e.correlation = m->correlationId;
-		e.pid = c->pid;
+		gpu_place(&e, c, m->deviceId, m->contextId, m->streamId, m->correlationId);
 		n->memsets++;
 		return oom ? TG_E_NOMEM : add(c, &e, clk, m->start, m->end);
 	}

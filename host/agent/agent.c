@@ -29,7 +29,6 @@
 #include "tg_clock.h"
 #include "tg_cupti.h"
 #include "tg_sampler.h"
-#include "tg_sink.h"
 
 /* exported (see agent.map) */
 int InitializeInjection(void);
@@ -165,15 +164,6 @@ int InitializeInjection(void)
 
 /* ---- start and finish ---------------------------------------------------- */
 
-static int write_text(const char *path, const char *data, size_t len, struct tg_error *err)
-{
-	struct tg_sink *s = tg_sink_open_file(path, err);
-	if (!s)
-		return err->code;
-	tg_sink_write(s, data, len);
-	return tg_sink_close(s, err);
-}
-
 static int finish(struct tg_error *err)
 {
 	const uint64_t end_ns = tg_clock_ns();
@@ -203,42 +193,10 @@ static int finish(struct tg_error *err)
 		rc = tg_cupti_export(A.cupti, c, err);
 	if (rc == 0 && A.sampler)
 		rc = tg_sampler_export(A.sampler, c, err);
-	char path[1200];
-	struct tg_sink *m = tg_sink_open_memory();
-	if (rc == 0 && !m)
-		rc = TG_ERR(err, TG_E_NOMEM, "record: out of memory");
-	size_t len = 0;
+	char suffix[32];
+	snprintf(suffix, sizeof(suffix), "-%u", c->pid);
 	if (rc == 0)
-		rc = tg_sampler_write_maps(m, err);
-	if (rc == 0) {
-		const char *text = tg_sink_memory_data(m, &len);
-		snprintf(path, sizeof(path), "%s/maps-%u", A.dir, c->pid);
-		rc = write_text(path, text, len, err);
-	}
-	tg_sink_close(m, NULL);
-	m = tg_sink_open_memory();
-	if (rc == 0 && !m)
-		rc = TG_ERR(err, TG_E_NOMEM, "record: out of memory");
-	if (rc == 0)
-		rc = tg_sampler_write_build_ids(m, err);
-	if (rc == 0) {
-		const char *text = tg_sink_memory_data(m, &len);
-		snprintf(path, sizeof(path), "%s/maps-%u.buildid", A.dir, c->pid);
-		rc = write_text(path, text, len, err);
-	}
-	tg_sink_close(m, NULL);
-	/* the capture last: its presence says the others are complete */
-	m = tg_sink_open_memory();
-	if (rc == 0 && !m)
-		rc = TG_ERR(err, TG_E_NOMEM, "record: out of memory");
-	if (rc == 0)
-		rc = tg_capture_write(c, m, err);
-	if (rc == 0) {
-		const char *bytes = tg_sink_memory_data(m, &len);
-		snprintf(path, sizeof(path), "%s/capture-%u.bin", A.dir, c->pid);
-		rc = write_text(path, bytes, len, err);
-	}
-	tg_sink_close(m, NULL);
+		rc = tg_sampler_write_raw(A.dir, suffix, c, NULL, err);
 	tg_capture_free(c);
 	return rc;
 }

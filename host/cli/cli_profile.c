@@ -172,45 +172,6 @@ void tg_profile_free(struct tg_profile *p)
 
 /* ---- outputs ------------------------------------------------------------- */
 
-static int write_raw(const char *dir, const char *name, const void *data, size_t len,
-		     struct tg_profile_info *info, struct tg_error *err)
-{
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	struct tg_sink *s = tg_sink_open_file(path, err);
-	if (!s)
-		return err ? err->code : TG_E_IO;
-	tg_sink_write(s, data, len);
-	TG_TRY(tg_sink_close(s, err));
-	size_t used = strlen(info->files);
-	snprintf(info->files + used, sizeof(info->files) - used, "%s%s", used ? "," : "", name);
-	return 0;
-}
-
-/* maps, maps.buildid and capture.bin: what `report DIR` re-renders from. */
-static int write_capture(const char *dir, const struct tg_capture *c, const char *maps,
-			 size_t maps_len, struct tg_profile_info *info, struct tg_error *err)
-{
-	TG_TRY(write_raw(dir, "maps", maps, maps_len, info, err));
-	struct tg_sink *m = tg_sink_open_memory();
-	TG_FAIL_IF(!m, err, TG_E_NOMEM, "profile: out of memory");
-	int rc = tg_sampler_write_build_ids(m, err);
-	size_t len = 0;
-	const char *text = tg_sink_memory_data(m, &len);
-	if (rc == 0)
-		rc = write_raw(dir, "maps.buildid", text, len, info, err);
-	tg_sink_close(m, NULL);
-	TG_TRY(rc);
-	struct tg_sink *b = tg_sink_open_memory();
-	TG_FAIL_IF(!b, err, TG_E_NOMEM, "profile: out of memory");
-	rc = tg_capture_write(c, b, err);
-	const char *bytes = tg_sink_memory_data(b, &len);
-	if (rc == 0)
-		rc = write_raw(dir, "capture.bin", bytes, len, info, err);
-	tg_sink_close(b, NULL);
-	return rc;
-}
-
 int tg_profile_finish(struct tg_profile *p, const char *dir, struct tg_profile_info *info,
 		      struct tg_error *err)
 {
@@ -270,21 +231,16 @@ int tg_profile_finish(struct tg_profile *p, const char *dir, struct tg_profile_i
 	if (rc == 0 && p->sampler)
 		rc = tg_sampler_export(p->sampler, c, err);
 
-	/* the memory map: written for offline symbolization, used right now */
-	struct tg_sink *ms = tg_sink_open_memory();
-	if (rc == 0 && !ms)
-		rc = TG_ERR(err, TG_E_NOMEM, "profile: out of memory");
+	/* the raw capture, for `report`; the memory map is used right now too */
+	char *maps = NULL;
 	if (rc == 0)
-		rc = tg_sampler_write_maps(ms, err);
-	size_t maps_len = 0;
-	const char *maps = ms ? tg_sink_memory_data(ms, &maps_len) : NULL;
-	if (rc == 0)
-		rc = write_capture(dir, c, maps, maps_len, info, err);
+		rc = tg_sampler_write_raw(dir, "", c, &maps, err);
 	if (rc == 0) {
+		snprintf(info->files, sizeof(info->files), "maps,maps.buildid,capture.bin");
 		struct tg_render_opts ro = {dir, maps, NULL, info->mode};
 		rc = tg_render_profile(c, &ro, info, err);
 	}
-	tg_sink_close(ms, NULL);
+	free(maps);
 	tg_capture_free(c);
 	return rc;
 }

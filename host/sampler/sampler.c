@@ -775,3 +775,53 @@ int tg_sampler_write_build_ids(struct tg_sink *sink, struct tg_error *err)
 	fclose(f);
 	return 0;
 }
+
+typedef int (*text_fn)(struct tg_sink *sink, struct tg_error *err);
+
+static int write_capture_bin(struct tg_sink *sink, const struct tg_capture *c, struct tg_error *err)
+{
+	return tg_capture_write(c, sink, err);
+}
+
+/* Renders through fn into memory, then writes dir/name<suffix><ext>. */
+static int write_one(const char *dir, const char *name, const char *suffix, const char *ext,
+		     text_fn fn, const struct tg_capture *c, char **keep, struct tg_error *err)
+{
+	struct tg_sink *m = tg_sink_open_memory();
+	TG_FAIL_IF(!m, err, TG_E_NOMEM, "sampler: out of memory");
+	int rc = fn ? fn(m, err) : write_capture_bin(m, c, err);
+	size_t len = 0;
+	const char *data = tg_sink_memory_data(m, &len);
+	if (rc == 0) {
+		char path[1200];
+		snprintf(path, sizeof(path), "%s/%s%s%s", dir, name, suffix, ext);
+		struct tg_sink *f = tg_sink_open_file(path, err);
+		if (!f) {
+			rc = err ? err->code : TG_E_IO;
+		} else {
+			tg_sink_write(f, data, len);
+			rc = tg_sink_close(f, err);
+		}
+	}
+	if (rc == 0 && keep && !(*keep = strdup(data)))
+		rc = TG_ERR(err, TG_E_NOMEM, "sampler: out of memory");
+	tg_sink_close(m, NULL);
+	return rc;
+}
+
+int tg_sampler_write_raw(const char *dir, const char *suffix, const struct tg_capture *c,
+			 char **maps_text, struct tg_error *err)
+{
+	if (maps_text)
+		*maps_text = NULL;
+	int rc = write_one(dir, "maps", suffix, "", tg_sampler_write_maps, NULL, maps_text, err);
+	if (rc == 0)
+		rc = write_one(dir, "maps", suffix, ".buildid", tg_sampler_write_build_ids, NULL, NULL, err);
+	if (rc == 0)
+		rc = write_one(dir, "capture", suffix, ".bin", NULL, c, NULL, err);
+	if (rc < 0 && maps_text) {
+		free(*maps_text);
+		*maps_text = NULL;
+	}
+	return rc;
+}

@@ -118,6 +118,13 @@ bool tg_sampler_has_libunwind(void);
 int tg_sampler_write_maps(struct tg_sink *sink, struct tg_error *err);
 int tg_sampler_write_build_ids(struct tg_sink *sink, struct tg_error *err);
 
+/* The raw capture of this process into dir: maps<suffix>,
+ * maps<suffix>.buildid and, last, capture<suffix>.bin (its presence says
+ * the others are complete). *maps_text, when asked for, receives the map
+ * (caller frees). */
+int tg_sampler_write_raw(const char *dir, const char *suffix, const struct tg_capture *c,
+			 char **maps_text, struct tg_error *err);
+
 #ifdef __cplusplus
 }
 #endif
