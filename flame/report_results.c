@@ -90,9 +90,39 @@ static void write_stats(struct tg_json *j, const struct tg_stats *s)
 	tg_json_kv_double(j, "stddev", s->stddev);
 	tg_json_kv_double(j, "min", s->min);
 	tg_json_kv_double(j, "max", s->max);
+	tg_json_kv_double(j, "q1", s->q1);
+	tg_json_kv_double(j, "q3", s->q3);
+	tg_json_kv_double(j, "mad", s->mad);
+	tg_json_kv_double(j, "rel_stddev", s->rel_stddev);
+	tg_json_key(j, "median_ci95");
+	tg_json_begin_array(j);
+	tg_json_double(j, s->ci_lo);
+	tg_json_double(j, s->ci_hi);
+	tg_json_end_array(j);
+	tg_json_key(j, "outliers");
+	tg_json_begin_object(j);
+	tg_json_kv_int(j, "mild", s->outliers_mild);
+	tg_json_kv_int(j, "severe", s->outliers_severe);
+	tg_json_end_object(j);
 }
 
-static void write_state(struct tg_json *j, const struct tg_state_result *st)
+/* Achieved bytes per second of `bytes` in `ns`, and its share of a roof. */
+static void write_roof(struct tg_json *j, const char *contract, double bytes, double ns,
+		       double roof, const char *roof_what)
+{
+	tg_json_begin_object(j);
+	tg_json_kv_string(j, "contract", contract);
+	tg_json_kv_double(j, "bytes", bytes);
+	double gbs = ns > 0 ? bytes / ns : NAN;
+	tg_json_kv_double(j, "achieved_gbs", gbs);
+	tg_json_kv_double(j, "roof_gbs", roof > 0 ? roof * 1e-9 : NAN);
+	tg_json_kv_string(j, "roof", roof > 0 ? roof_what : "not measured");
+	tg_json_kv_double(j, "percent_of_roof", roof > 0 ? 100.0 * gbs / (roof * 1e-9) : NAN);
+	tg_json_end_object(j);
+}
+
+static void write_state(struct tg_json *j, const struct tg_run_results *r,
+			const struct tg_state_result *st)
 {
 	tg_json_begin_object(j);
 	tg_json_kv_string(j, "backend", st->backend);
@@ -101,6 +131,7 @@ static void write_state(struct tg_json *j, const struct tg_state_result *st)
 	if (!st->available)
 		tg_json_kv_string(j, "error", st->error);
 	tg_json_kv_int(j, "threads", st->threads);
+	tg_json_kv_string(j, "placement", st->placement[0] ? st->placement : "unpinned");
 	tg_json_kv_int(j, "warmup", st->warmup);
 	tg_json_kv_double(j, "bar_mas_per_rep", st->bar_mas);
 	tg_json_key(j, "wall_ns");
@@ -113,11 +144,28 @@ static void write_state(struct tg_json *j, const struct tg_state_result *st)
 		tg_json_double(j, st->samples_ns[i]);
 	tg_json_end_array(j);
 	tg_json_end_object(j);
+	if (st->stop_reason)
+		tg_json_kv_string(j, "stop_reason", st->stop_reason);
+	tg_json_kv_double(j, "state_seconds", st->state_seconds);
+	tg_json_key(j, "cold_ns");
+	tg_json_begin_object(j);
+	tg_json_kv_string(j, "contract", "wall, end-to-end, cold: the state's first run");
+	tg_json_kv_double(j, "value", st->first_run_ns);
+	tg_json_end_object(j);
 	tg_json_key(j, "throughput");
 	tg_json_begin_object(j);
 	tg_json_kv_double(j, "bar_mas_per_s", throughput(st));
 	tg_json_kv_double(j, "ns_per_bar_ma", ns_per_bar_ma(st));
 	tg_json_end_object(j);
+	tg_json_key(j, "roofline");
+	tg_json_begin_array(j);
+	write_roof(j, "wall, end-to-end, hot: compulsory bytes (prices in, signals out)",
+		   st->bytes_moved, st->wall.median, st->kernel.n > 0 ? 0 : r->host_bw,
+		   r->host_bw_what);
+	if (st->kernel.n > 0)
+		write_roof(j, "kernel-only, CUDA events, hot: modelled device-memory bytes",
+			   st->kernel_bytes, st->kernel.median, r->device_bw, r->device_bw_what);
+	tg_json_end_array(j);
 	if (st->device[0])
 		tg_json_kv_string(j, "device", st->device);
 	if (st->kernel.n > 0) {
@@ -180,6 +228,13 @@ int tg_report_results_json(const struct tg_run_results *r, struct tg_sink *s,
 		tg_json_key(&j, "build");
 		tg_build_write_json(&j, r->build);
 	}
+	tg_json_key(&j, "bandwidth");
+	tg_json_begin_object(&j);
+	tg_json_kv_double(&j, "host_gbs", r->host_bw > 0 ? r->host_bw * 1e-9 : NAN);
+	tg_json_kv_string(&j, "host", r->host_bw > 0 ? r->host_bw_what : "not measured");
+	tg_json_kv_double(&j, "device_gbs", r->device_bw > 0 ? r->device_bw * 1e-9 : NAN);
+	tg_json_kv_string(&j, "device", r->device_bw > 0 ? r->device_bw_what : "not measured");
+	tg_json_end_object(&j);
 	tg_json_key(&j, "params");
 	tg_json_begin_object(&j);
 	for (int i = 0; i < r->n_params; i++) {
@@ -194,7 +249,7 @@ int tg_report_results_json(const struct tg_run_results *r, struct tg_sink *s,
 	tg_json_key(&j, "states");
 	tg_json_begin_array(&j);
 	for (int i = 0; i < r->n_states; i++)
-		write_state(&j, &r->states[i]);
+		write_state(&j, r, &r->states[i]);
 	tg_json_end_array(&j);
 
 	const char *sb[16];
@@ -368,6 +423,76 @@ static void accuracy_rows(struct tg_sink *s, const struct tg_run_results *r,
 
 /* ---- summary.md -------------------------------------------------------------- */
 
+static void write_statistics_md(const struct tg_run_results *r, struct tg_sink *s)
+{
+	if (!r->n_states)
+		return;
+	tg_sink_puts(s, "\n## Statistics\n\nWall time, end-to-end, hot (after warm-up); the "
+			"interval is the 95% distribution-free interval of the median; outliers "
+			"(Tukey fences, 1.5 / 3 IQR) are counted, never removed; cold is the "
+			"state's first run (allocations, first touch).\n\n"
+			"| backend | MA | n | stopped by | median | 95% CI | rel stddev | outliers "
+			"mild/severe | cold | time spent |\n|---|---|---|---|---|---|---|---|---|---|\n");
+	for (int i = 0; i < r->n_states; i++) {
+		const struct tg_state_result *st = &r->states[i];
+		if (!st->available || !st->n_samples)
+			continue;
+		char med[32], lo[32], hi[32], cold[32];
+		tg_format_duration(st->wall.median, med, sizeof(med));
+		tg_format_duration(st->wall.ci_lo, lo, sizeof(lo));
+		tg_format_duration(st->wall.ci_hi, hi, sizeof(hi));
+		tg_format_duration(st->first_run_ns, cold, sizeof(cold));
+		tg_sink_printf(s, "| %s | %s | %lld | %s | %s | %s .. %s | %.2f%% | %d / %d | %s | %.2f s |\n",
+			       st->backend, st->ma_mode, (long long)st->wall.n,
+			       st->stop_reason ? st->stop_reason : "-", med, lo, hi,
+			       100.0 * st->wall.rel_stddev, st->wall.outliers_mild,
+			       st->wall.outliers_severe, cold, st->state_seconds);
+	}
+}
+
+static void roof_row(struct tg_sink *s, const struct tg_state_result *st, const char *contract,
+		     double bytes, double ns, double roof)
+{
+	double gbs = ns > 0 ? bytes / ns : NAN;
+	char pc[32] = "-";
+	if (roof > 0)
+		snprintf(pc, sizeof(pc), "%.2f%%", 100.0 * gbs / (roof * 1e-9));
+	char rf[32] = "-";
+	if (roof > 0)
+		snprintf(rf, sizeof(rf), "%.1f GB/s", roof * 1e-9);
+	tg_sink_printf(s, "| %s | %s | %s | %.4g | %.3g | %s | %s |\n", st->backend, st->ma_mode,
+		       contract, bytes, gbs, rf, pc);
+}
+
+static void write_roofline_md(const struct tg_run_results *r, struct tg_sink *s)
+{
+	if (!r->n_states)
+		return;
+	tg_sink_puts(s, "\n## Roofline\n\n");
+	if (r->host_bw > 0)
+		tg_sink_printf(s, "- host roof: %.1f GB/s (%s)\n", r->host_bw * 1e-9, r->host_bw_what);
+	if (r->device_bw > 0)
+		tg_sink_printf(s, "- device roof: %.1f GB/s (%s)\n", r->device_bw * 1e-9,
+			       r->device_bw_what);
+	tg_sink_puts(s, "\nEnd-to-end rows count the compulsory bytes (prices in, signals out) "
+			"against the host roof; kernel rows the modelled device-memory traffic "
+			"against the device roof. A low share means the state is bound by compute "
+			"or latency, not memory.\n\n"
+			"| backend | MA | contract | bytes / run | GB/s | roof | % of roof |\n"
+			"|---|---|---|---|---|---|---|\n");
+	for (int i = 0; i < r->n_states; i++) {
+		const struct tg_state_result *st = &r->states[i];
+		if (!st->available || !st->n_samples)
+			continue;
+		if (st->kernel.n > 0) {
+			roof_row(s, st, "end-to-end", st->bytes_moved, st->wall.median, 0);
+			roof_row(s, st, "kernel-only", st->kernel_bytes, st->kernel.median, r->device_bw);
+		} else {
+			roof_row(s, st, "end-to-end", st->bytes_moved, st->wall.median, r->host_bw);
+		}
+	}
+}
+
 int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, struct tg_error *err)
 {
 	tg_sink_printf(s, "# trendgpu-bench %s %s\n\n", r->kind[0] ? r->kind : "run", r->created_utc);
@@ -375,6 +500,11 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 		tg_sink_printf(s, "> **Incomplete run**: %s. The figures below cover what finished.\n\n",
 			       r->incomplete_reason);
 	tg_sink_printf(s, "- command: `%s`\n", r->command);
+	if (r->machine.topo.source[0]) {
+		char topo[1024];
+		tg_topology_describe(&r->machine.topo, topo, sizeof(topo));
+		tg_sink_printf(s, "- topology (%s): %s\n", r->machine.topo.source, topo);
+	}
 	tg_sink_printf(s, "- machine: %s, %d CPUs (%d allowed), %.1f GiB, %s\n", r->machine.cpu_model,
 		       r->machine.logical_cpus, r->machine.allowed_cpus,
 		       (double)r->machine.memory_bytes / (1024.0 * 1024.0 * 1024.0), r->machine.os);
@@ -432,6 +562,8 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 			tg_sink_printf(s, "\nDevice of %s: %s.\n", r->states[i].backend, r->states[i].device);
 			break;
 		}
+	write_statistics_md(r, s);
+	write_roofline_md(r, s);
 
 	const char *sb[16];
 	int nsb = speedup_backends(r, sb, 16);

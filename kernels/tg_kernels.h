@@ -143,6 +143,14 @@ struct tg_backend_ops {
 	 * fastest (page-locked for GPUs), for batches and outputs. */
 	void *(*host_alloc)(void *state, size_t bytes);
 	void (*host_free)(void *state, void *p);
+	/* Optional (NULL: none). Measured copy bandwidth of the memory the
+	 * backend's kernels use (device to device, bytes read + written per
+	 * second): the roof of its kernels. */
+	int (*copy_bandwidth)(void *state, double *bytes_per_s, char *what, size_t cap,
+			      struct tg_error *err);
+	/* Optional (NULL: none). PCI bus id of the device ("0000:3b:00.0"), to
+	 * find the CPUs nearest to it. */
+	int (*pci_bus_id)(int device, char *buf, size_t cap);
 };
 
 /* ---- parameters (kernels/atc_params.c) --------------------------------- */

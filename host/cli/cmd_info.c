@@ -5,6 +5,7 @@
 #include "tg_cupti.h"
 #include "tg_nvtx.h"
 #include "tg_sampler.h"
+#include "tg_topo.h"
 #include "tg_json.h"
 #include "tg_machine.h"
 
@@ -35,6 +36,7 @@ int tg_cmd_info(int argc, char **argv)
 
 	struct tg_machine m;
 	tg_machine_probe(&m);
+	tg_topo_probe(&m.topo, NULL);
 	/* runtime probes of the profilers */
 	char nvtx[256], cupti[384];
 	tg_nvtx_init();
@@ -125,5 +127,8 @@ int tg_cmd_info(int argc, char **argv)
 	printf("  memory  %.1f GiB\n", (double)m.memory_bytes / (1024.0 * 1024.0 * 1024.0));
 	printf("  os      %s, %s %s\n", m.os, m.kernel, m.arch);
 	printf("  host    %s\n", m.hostname);
+	char topo[1024];
+	tg_topology_describe(&m.topo, topo, sizeof(topo));
+	printf("  topology (%s): %s\n", m.topo.source, topo);
 	return TG_EXIT_OK;
 }

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include "tg_log.h"
 #include "tg_report.h"
 #include "tg_str.h"
+#include "tg_topo.h"
 
 #define MAX_BACKENDS 8
 /* Symbols per accuracy chunk: bounds the memory of the accuracy pass. */
@@ -38,8 +40,10 @@ struct run_opts {
 	uint64_t seed;
 	const char *data;
 	int32_t threads, reps, warmup;
+	struct tg_stop_rule rule;   /* when --reps is not given */
+	double max_noise_pct;
 	const char *out;
-	int32_t no_accuracy, quiet;
+	int32_t no_accuracy, quiet, pin;
 	struct tg_atc_params params;
 	struct tg_profile_opts profile;
 };
@@ -47,7 +51,10 @@ struct run_opts {
 static void progress(void *ctx, const char *label, int done, int total)
 {
 	(void)ctx;
-	fprintf(stderr, "\r\033[K[run] %s: %d/%d repetitions", label, done, total);
+	if (total > 0)
+		fprintf(stderr, "\r\033[K[run] %s: %d/%d repetitions", label, done, total);
+	else
+		fprintf(stderr, "\r\033[K[run] %s: %d repetitions", label, done);
 	fflush(stderr);
 }
 
@@ -78,6 +85,14 @@ static void record_params(struct tg_run_results *r, const struct run_opts *o,
 	tg_results_param_number(r, "threads_requested", o->threads);
 	tg_results_param_number(r, "warmup", o->warmup);
 	tg_results_param_number(r, "reps", o->reps);
+	tg_results_param_text(r, "stopping_rule",
+			      o->reps > 0 ? "count" : "median noise, settled noise or time budget");
+	tg_results_param_text(r, "pin", o->pin ? "on" : "off");
+	tg_results_param_number(r, "min_reps", o->rule.min_samples);
+	tg_results_param_number(r, "max_reps", o->rule.max_samples);
+	tg_results_param_number(r, "min_time_s", o->rule.min_time_s);
+	tg_results_param_number(r, "max_noise", o->rule.max_noise);
+	tg_results_param_number(r, "max_time_s", o->rule.timeout_s);
 	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
 		char key[32];
 		snprintf(key, sizeof(key), "%s_len", tg_family_name(f));
@@ -171,12 +186,42 @@ static void mark_unavailable(struct tg_run_results *r, const char *backend, cons
 	tg_warn("run: backend %s skipped: %s", backend, why);
 }
 
+/* --pin: worker threads bound as they start, after the profiler's hook. */
+struct pin_hooks {
+	const struct tg_thread_hooks *inner;
+	struct tg_pinner *pinner;
+	struct tg_thread_hooks hooks;
+	char where[64];
+	_Atomic int failed;
+};
+
+static void pin_start(void *ctx, int worker)
+{
+	struct pin_hooks *h = ctx;
+	if (h->inner && h->inner->on_start)
+		h->inner->on_start(h->inner->ctx, worker);
+	char where[64];
+	struct tg_error err;
+	if (tg_pin_worker(h->pinner, worker, where, sizeof(where), &err) < 0 &&
+	    atomic_exchange(&h->failed, 1) == 0)
+		tg_warn("run: --pin: %s", err.msg);
+}
+
+static void pin_stop(void *ctx, int worker)
+{
+	struct pin_hooks *h = ctx;
+	if (h->inner && h->inner->on_stop)
+		h->inner->on_stop(h->inner->ctx, worker);
+}
+
 int tg_cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {
 		.backends = "cpu", .ma = "exact,approx", .symbols = 20, .bars = 1500, .seed = 42,
-		.threads = 0, .reps = 10, .warmup = 2,
+		.threads = 0, .reps = 0, .warmup = 2,
 	};
+	tg_stop_rule_default(&o.rule);
+	o.max_noise_pct = o.rule.max_noise * 100.0;
 	tg_atc_params_default(&o.params);
 	const struct tg_opt run_opts[] = {
 		{"backends", TG_OPT_STRING, &o.backends, "LIST",
@@ -198,8 +243,22 @@ int tg_cmd_run(int argc, char **argv)
 		{"threads", TG_OPT_INT, &o.threads, "T",
 		 "worker threads of the CPU backends (default: one per available CPU)", 0, 4096,
 		 NULL},
-		{"reps", TG_OPT_INT, &o.reps, "R", "timed repetitions per state (default 10)", 1,
-		 1000000, NULL},
+		{"reps", TG_OPT_INT, &o.reps, "R",
+		 "exactly R timed repetitions per state (default: the stopping rule below decides)",
+		 1, 1000000, NULL},
+		{"min-reps", TG_OPT_INT, &o.rule.min_samples, "N",
+		 "stopping rule: at least N repetitions (default 10)", 2, 1000000, NULL},
+		{"max-reps", TG_OPT_INT, &o.rule.max_samples, "N",
+		 "stopping rule: at most N repetitions (default 10000)", 2, 10000000, NULL},
+		{"min-time", TG_OPT_DOUBLE, &o.rule.min_time_s, "S",
+		 "stopping rule: at least S seconds of timed repetitions (default 0.5)", 0, 1e6, NULL},
+		{"max-noise", TG_OPT_DOUBLE, &o.max_noise_pct, "PCT",
+		 "stopping rule: stop when the median's relative standard error is under PCT % "
+		 "(default 0.5), or when the noise has settled above it",
+		 1e-6, 100, NULL},
+		{"max-time", TG_OPT_DOUBLE, &o.rule.timeout_s, "S",
+		 "stopping rule: time budget per state, warm-up included (default 15)", 0.001, 1e6,
+		 NULL},
 		{"warmup", TG_OPT_INT, &o.warmup, "W", "untimed warm-up runs per state (default 2)", 0,
 		 1000000, NULL},
 		{"out", TG_OPT_STRING, &o.out, "DIR",
@@ -209,6 +268,10 @@ int tg_cmd_run(int argc, char **argv)
 		{"no-accuracy", TG_OPT_FLAG, &o.no_accuracy, NULL,
 		 "skip the approx-vs-exact accuracy pass", 0, 0, NULL},
 		{"quiet", TG_OPT_FLAG, &o.quiet, NULL, "print only the paths written", 0, 0, NULL},
+		{"pin", TG_OPT_FLAG, &o.pin, NULL,
+		 "bind CPU workers one per core (cores first, then their hardware threads) and a "
+		 "GPU backend's host thread to the CPUs nearest its GPU",
+		 0, 0, NULL},
 	};
 	static const char *const profile_modes[] = {"none", "cpu", "gpu", "both", NULL};
 	static const char *const clocks[] = {"wall", "cpu", NULL};
@@ -277,6 +340,13 @@ int tg_cmd_run(int argc, char **argv)
 	int rc = tg_cli_parse_command(&spec, argc, argv, pos, 0, &n_pos);
 	if (rc != TG_CLI_CONTINUE)
 		return rc;
+	o.rule.max_noise = o.max_noise_pct / 100.0;
+	o.rule.fixed = o.reps;
+	if (o.reps == 0 && o.rule.max_samples < o.rule.min_samples) {
+		TG_ERR(&err, TG_E_RANGE, "--max-reps %d is below --min-reps %d", o.rule.max_samples,
+		       o.rule.min_samples);
+		return tg_cli_usage_error("run", &err);
+	}
 
 	/* backends and modes */
 	char bbuf[256], mbuf[64];
@@ -366,11 +436,20 @@ int tg_cmd_run(int argc, char **argv)
 	tg_cli_command_line(argc, argv, res.command, sizeof(res.command));
 	tg_clock_format_utc(tg_clock_realtime_ns(), res.created_utc, sizeof(res.created_utc));
 	tg_machine_probe(&res.machine);
+	tg_topo_probe(&res.machine.topo, NULL);
 	res.build = tg_build_info();
 	for (int f = 0; f < TG_ATC_FAMILIES; f++)
 		res.family_names[f] = tg_family_name(f);
 	record_params(&res, &o, &ds, bnames, nb, modes, nm);
 	if (tg_cli_make_run_dir("run", o.out, res.run_dir, sizeof(res.run_dir), &err) < 0) {
+		tg_log_error(&err);
+		tg_results_fini(&res);
+		tg_data_free(&ds);
+		return TG_EXIT_FAILURE;
+	}
+
+	struct tg_pinner *pinner = NULL;
+	if (o.pin && tg_pinner_new(&pinner, &err) < 0) {
 		tg_log_error(&err);
 		tg_results_fini(&res);
 		tg_data_free(&ds);
@@ -386,6 +465,7 @@ int tg_cmd_run(int argc, char **argv)
 	if (o.profile.mode != TG_PROFILE_NONE &&
 	    tg_profile_begin(&o.profile, tags, nb + 1, &prof, &err) < 0) {
 		tg_log_error(&err);
+		tg_pinner_free(pinner);
 		tg_results_fini(&res);
 		tg_data_free(&ds);
 		return TG_EXIT_FAILURE;
@@ -399,6 +479,14 @@ int tg_cmd_run(int argc, char **argv)
 	interrupted = 0;
 
 	const int tty = isatty(2) && !o.quiet;
+	/* the host's copy bandwidth: the roof of the CPU backends' traffic */
+	{
+		const int bw_threads = o.threads > 0 ? o.threads : tg_machine_cpu_count();
+		struct tg_error bw_err;
+		if (tg_host_copy_bandwidth(bw_threads, (size_t)256 << 20, &res.host_bw, res.host_bw_what,
+					   sizeof(res.host_bw_what), &bw_err) < 0)
+			tg_warn("run: host copy benchmark failed: %s", bw_err.msg);
+	}
 	const size_t cells = (size_t)ds.n_symbols * (size_t)ds.stride;
 	/* Average_Signal of the reference backend (the first that ran) per mode */
 	double *ref_avg = malloc(2 * cells * sizeof(double));
@@ -427,6 +515,11 @@ int tg_cmd_run(int argc, char **argv)
 		void *state = NULL;
 		struct tg_backend_config cfg = {.threads = o.threads, .device = 0,
 						.hooks = tg_profile_hooks(prof, 1 + b)};
+		struct pin_hooks pin = {.inner = cfg.hooks, .pinner = pinner};
+		if (pinner) {
+			pin.hooks = (struct tg_thread_hooks){pin_start, pin_stop, &pin};
+			cfg.hooks = &pin.hooks;
+		}
 		tg_profile_set_tag(prof, 1 + b, true);
 		if (ops[b]->open(&cfg, &state, &err) < 0) {
 			mark_unavailable(&res, bnames[b], modes, nm, err.msg);
@@ -434,9 +527,29 @@ int tg_cmd_run(int argc, char **argv)
 		}
 		/* the main thread only waits while a backend's own workers compute */
 		tg_profile_set_tag(prof, 1 + b, ops[b]->threads(state) == 0);
+		char placement[128] = "";
+		if (pinner && ops[b]->threads(state) > 0) {
+			snprintf(placement, sizeof(placement),
+				 "workers bound one per CPU, cores first (--pin)");
+		} else if (pinner && ops[b]->pci_bus_id) {
+			/* the thread that drives the GPU runs next to it */
+			char pci[32];
+			struct tg_error pin_err;
+			if (ops[b]->pci_bus_id(0, pci, sizeof(pci)) == 0 &&
+			    tg_pin_near_pci(pinner, pci, placement, sizeof(placement), &pin_err) < 0) {
+				tg_warn("run: --pin: %s", pin_err.msg);
+				placement[0] = '\0';
+			}
+		}
 		char device[160] = "";
 		if (ops[b]->describe)
 			ops[b]->describe(device, sizeof(device));
+		if (ops[b]->copy_bandwidth && res.device_bw == 0) {
+			struct tg_error bw_err;
+			if (ops[b]->copy_bandwidth(state, &res.device_bw, res.device_bw_what,
+						   sizeof(res.device_bw_what), &bw_err) < 0)
+				tg_warn("run: %s copy benchmark failed: %s", ops[b]->name, bw_err.msg);
+		}
 		/* this backend's copy of the prices and its outputs, in the memory
 		 * it moves fastest (outside the timed region) */
 		double *close = backend_alloc(ops[b], state, cells * sizeof(double));
@@ -467,6 +580,8 @@ int tg_cmd_run(int argc, char **argv)
 			tg_strlcpy(st->backend, ops[b]->name, sizeof(st->backend));
 			tg_strlcpy(st->ma_mode, tg_ma_mode_name(modes[m]), sizeof(st->ma_mode));
 			tg_strlcpy(st->device, device, sizeof(st->device));
+			tg_strlcpy(st->placement, placement[0] ? placement : "unpinned",
+				   sizeof(st->placement));
 			struct tg_atc_params p = o.params;
 			p.ma_mode = modes[m];
 			struct tg_atc_outputs out;
@@ -476,9 +591,12 @@ int tg_cmd_run(int argc, char **argv)
 			char label[48];
 			snprintf(label, sizeof(label), "%s %s", ops[b]->name, tg_ma_mode_name(modes[m]));
 			struct tg_harness_opts ho = {
-				.warmup = o.warmup, .reps = o.reps, .stop = &interrupted,
+				.warmup = o.warmup, .rule = o.rule, .stop = &interrupted,
 				.progress = tty ? progress : NULL, .label = label,
 			};
+			/* compulsory traffic: the prices in, Average_Signal and the final
+			 * signal out */
+			st->bytes_moved = 2.0 * (double)cells * sizeof(double) + (double)ds.n_symbols;
 			rc = tg_harness_measure(ops[b], state, &p, &batch, &out, &ho, st, &err);
 			st->available = rc == 0 || (rc == TG_E_INTERRUPTED && st->n_samples > 0);
 			if (rc < 0 && rc != TG_E_INTERRUPTED) {
@@ -527,6 +645,8 @@ int tg_cmd_run(int argc, char **argv)
 		backend_free(ops[b], state, cur_avg);
 		backend_free(ops[b], state, final_sig);
 		ops[b]->close(state);
+		if (pinner)
+			tg_pin_restore(pinner);
 		tg_profile_set_tag(prof, 0, true);
 	}
 
@@ -555,8 +675,17 @@ done:
 		if (!o.quiet) {
 			struct tg_sink *so = tg_sink_open_stream(stdout, "<stdout>");
 			if (so) {
-				tg_sink_printf(so, "workload: %d symbols x %d bars (%s), %d reps after %d warm-up\n\n",
-					       ds.n_symbols, ds.stride, ds.source, o.reps, o.warmup);
+				char how[160];
+				if (o.reps > 0)
+					snprintf(how, sizeof(how), "%d reps", o.reps);
+				else
+					snprintf(how, sizeof(how),
+						 "reps until the median is known to %.2g%% (%d..%d reps, "
+						 ">= %.2g s, <= %.3g s per state)",
+						 o.rule.max_noise * 100, o.rule.min_samples, o.rule.max_samples,
+						 o.rule.min_time_s, o.rule.timeout_s);
+				tg_sink_printf(so, "workload: %d symbols x %d bars (%s), %s after %d warm-up\n\n",
+					       ds.n_symbols, ds.stride, ds.source, how, o.warmup);
 				tg_report_table(&res, so, &err);
 				tg_sink_putc(so, '\n');
 				tg_sink_close(so, NULL);
@@ -567,6 +696,7 @@ done:
 			tg_cli_print_profile_paths(res.run_dir, &res.profile);
 	}
 	free(ref_avg);
+	tg_pinner_free(pinner);
 	tg_results_fini(&res);
 	tg_data_free(&ds);
 	return exit_code;

@@ -117,6 +117,50 @@ void tg_machine_write_json(struct tg_json *j, const struct tg_machine *m)
 	tg_json_kv_string(j, "kernel", m->kernel);
 	tg_json_kv_string(j, "arch", m->arch);
 	tg_json_kv_string(j, "os", m->os);
+	const struct tg_topology *t = &m->topo;
+	if (t->source[0]) {
+		tg_json_key(j, "topology");
+		tg_json_begin_object(j);
+		tg_json_kv_string(j, "source", t->source);
+		tg_json_kv_int(j, "packages", t->packages);
+		tg_json_kv_int(j, "cores", t->cores);
+		tg_json_kv_int(j, "pus", t->pus);
+		tg_json_key(j, "caches");
+		tg_json_begin_array(j);
+		for (int i = 0; i < t->n_caches; i++) {
+			const struct tg_topo_cache *c = &t->caches[i];
+			tg_json_begin_object(j);
+			tg_json_kv_int(j, "level", c->level);
+			tg_json_kv_string(j, "type", c->type);
+			tg_json_kv_uint(j, "size_bytes", c->size);
+			tg_json_kv_int(j, "line_bytes", c->line);
+			tg_json_kv_int(j, "count", c->count);
+			tg_json_end_object(j);
+		}
+		tg_json_end_array(j);
+		tg_json_key(j, "numa_nodes");
+		tg_json_begin_array(j);
+		for (int i = 0; i < t->n_numa; i++) {
+			tg_json_begin_object(j);
+			tg_json_kv_int(j, "node", i);
+			tg_json_kv_uint(j, "memory_bytes", t->numa_memory[i]);
+			tg_json_end_object(j);
+		}
+		tg_json_end_array(j);
+		tg_json_key(j, "gpus");
+		tg_json_begin_array(j);
+		for (int i = 0; i < t->n_gpus; i++) {
+			const struct tg_topo_gpu *g = &t->gpus[i];
+			tg_json_begin_object(j);
+			tg_json_kv_string(j, "pci", g->pci);
+			tg_json_kv_string(j, "name", g->name);
+			tg_json_kv_int(j, "numa_node", g->numa_node);
+			tg_json_kv_string(j, "nearest_cpus", g->cpus);
+			tg_json_end_object(j);
+		}
+		tg_json_end_array(j);
+		tg_json_end_object(j);
+	}
 	tg_json_end_object(j);
 }
 
@@ -141,3 +185,25 @@ void tg_build_write_json(struct tg_json *j, const struct tg_build_info *b)
 	tg_json_end_object(j);
 	tg_json_end_object(j);
 }
+
+void tg_topology_describe(const struct tg_topology *t, char *buf, size_t cap)
+{
+	size_t used = (size_t)snprintf(buf, cap, "%d package%s, %d cores, %d hardware threads",
+				       t->packages, t->packages == 1 ? "" : "s", t->cores, t->pus);
+	for (int i = 0; i < t->n_caches && used < cap; i++) {
+		const struct tg_topo_cache *c = &t->caches[i];
+		uint64_t kib = c->size >> 10;
+		used += (size_t)snprintf(buf + used, cap - used, "; L%d%s %llu %s x%d", c->level,
+					 strcmp(c->type, "data") == 0 ? "d" : "",
+					 (unsigned long long)(kib >= 1024 ? kib >> 10 : kib),
+					 kib >= 1024 ? "MiB" : "KiB", c->count);
+	}
+	if (used < cap)
+		used += (size_t)snprintf(buf + used, cap - used, "; %d NUMA node%s", t->n_numa,
+					 t->n_numa == 1 ? "" : "s");
+	for (int i = 0; i < t->n_gpus && used < cap; i++)
+		used += (size_t)snprintf(buf + used, cap - used, "; GPU %s near CPUs %s (node %d)",
+					 t->gpus[i].pci, t->gpus[i].cpus[0] ? t->gpus[i].cpus : "?",
+					 t->gpus[i].numa_node);
+}
+

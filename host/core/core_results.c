@@ -97,36 +97,4 @@ const struct tg_state_result *tg_results_find_state(const struct tg_run_results 
 	return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
-int tg_stats_compute(const double *samples, int n, struct tg_stats *out, struct tg_error *err)
-{
-	memset(out, 0, sizeof(*out));
-	out->n = n;
-	if (n <= 0) {
-		out->median = out->mean = out->stddev = out->min = out->max = NAN;
-		return 0;
-	}
-	double *s = malloc((size_t)n * sizeof(double));
-	TG_FAIL_IF(!s, err, TG_E_NOMEM, "statistics: out of memory for %d samples", n);
-	memcpy(s, samples, (size_t)n * sizeof(double));
-	qsort(s, (size_t)n, sizeof(double), cmp_double);
-	out->min = s[0];
-	out->max = s[n - 1];
-	out->median = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-	/* Welford: stable for samples that are large and close together. */
-	double mean = 0.0, m2 = 0.0;
-	for (int i = 0; i < n; i++) {
-		double d = s[i] - mean;
-		mean += d / (double)(i + 1);
-		m2 += d * (s[i] - mean);
-	}
-	out->mean = mean;
-	out->stddev = n > 1 ? sqrt(m2 / (double)(n - 1)) : 0.0;
-	free(s);
-	return 0;
-}

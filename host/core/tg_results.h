@@ -11,6 +11,7 @@
 
 #include "tg_error.h"
 #include "tg_machine.h"
+#include "tg_stats.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,11 +28,6 @@ struct tg_param {
 	double number;   /* when is_number */
 };
 
-/* Summary statistics of raw samples (ns unless stated). */
-struct tg_stats {
-	int64_t n;
-	double median, mean, stddev, min, max;
-};
 
 struct tg_state_result {
 	char backend[16];
@@ -43,9 +39,14 @@ struct tg_state_result {
 	int n_samples;
 	double *samples_ns;   /* owned, wall time per repetition */
 	struct tg_stats wall; /* over samples_ns */
+	double first_run_ns;  /* the state's first run (cold: allocations, first touch) */
+	const char *stop_reason; /* why sampling stopped (tg_stop_reason_name), static */
+	double state_seconds; /* wall time the state took, warm-up included */
+	double bytes_moved;   /* compulsory memory traffic of one run: inputs + outputs */
 	double bar_mas;       /* bar x MA updates per repetition */
 	/* measured by device backends (CUDA events); n = 0 / 0 = not measured */
 	char device[160];            /* what it ran on */
+	char placement[128];         /* where its threads ran (--pin) */
 	double *kernel_samples_ns;   /* owned, kernel-only time per repetition */
 	struct tg_stats kernel;      /* kernel-only */
 	struct tg_stats device_total; /* first upload to last download */
@@ -137,6 +138,12 @@ struct tg_run_results {
 	const char *family_names[TG_RESULTS_FAMILIES];
 
 	struct tg_profile_info profile;
+
+	/* copy benchmarks measured in this run: the roofs of the roofline */
+	double host_bw;            /* bytes read + written per second, 0 = not measured */
+	char host_bw_what[128];
+	double device_bw;
+	char device_bw_what[128];
 };
 
 void tg_results_init(struct tg_run_results *r);
@@ -151,8 +158,6 @@ struct tg_agreement *tg_results_add_agreement(struct tg_run_results *r);
 const struct tg_state_result *tg_results_find_state(const struct tg_run_results *r,
 						    const char *backend, const char *ma_mode);
 
-/* Statistics of n samples (copied and sorted internally); n may be 0. */
-int tg_stats_compute(const double *samples, int n, struct tg_stats *out, struct tg_error *err);
 
 #ifdef __cplusplus
 }

@@ -668,6 +668,64 @@ done:
 	return rc;
 }
 
+/* Device-to-device cudaMemcpy of 2 x 512 MiB (or a quarter of free memory),
+ * best of 5 after a warm-up: bytes read + written per second. */
+static int cuda_copy_bandwidth(void *state, double *bytes_per_s, char *what, size_t cap,
+			       struct tg_error *err)
+{
+	(void)state;
+	size_t free_b = 0, total_b = 0;
+	TG_CUDA_TRY(err, cudaMemGetInfo(&free_b, &total_b));
+	size_t bytes = (size_t)512 << 20;
+	if (bytes > free_b / 4)
+		bytes = free_b / 4 & ~(size_t)0xFFFF;
+	TG_FAIL_IF(bytes < ((size_t)1 << 20), err, TG_E_DEVICE,
+		   "copy benchmark: only %zu bytes of device memory free", free_b);
+	void *a = NULL, *b = NULL;
+	cudaEvent_t e0 = NULL, e1 = NULL;
+	int rc = 0;
+	if (cudaMalloc(&a, bytes) != cudaSuccess || cudaMalloc(&b, bytes) != cudaSuccess ||
+	    cudaEventCreate(&e0) != cudaSuccess || cudaEventCreate(&e1) != cudaSuccess) {
+		rc = TG_ERR(err, TG_E_DEVICE, "copy benchmark: cannot allocate 2 x %zu bytes", bytes);
+	} else {
+		float best = 0;
+		cudaMemset(a, 1, bytes);
+		for (int i = 0; i < 6 && rc == 0; i++) {
+			cudaEventRecord(e0, 0);
+			cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, 0);
+			cudaEventRecord(e1, 0);
+			if (cudaEventSynchronize(e1) != cudaSuccess) {
+				rc = TG_ERR(err, TG_E_DEVICE, "copy benchmark: %s",
+					    cudaGetErrorString(cudaGetLastError()));
+				break;
+			}
+			float ms = 0;
+			cudaEventElapsedTime(&ms, e0, e1);
+			if (i > 0 && (best == 0 || ms < best))
+				best = ms;
+		}
+		if (rc == 0) {
+			*bytes_per_s = 2.0 * (double)bytes / (best * 1e-3);
+			snprintf(what, cap, "device-to-device cudaMemcpy of %zu MiB, best of 5",
+				 bytes >> 20);
+		}
+	}
+	cudaFree(a);
+	cudaFree(b);
+	if (e0)
+		cudaEventDestroy(e0);
+	if (e1)
+		cudaEventDestroy(e1);
+	return rc;
+}
+
+static int cuda_pci_bus_id(int device, char *buf, size_t cap)
+{
+	if (cudaDeviceGetPCIBusId(buf, (int)cap, device) != cudaSuccess)
+		return TG_E_DEVICE;
+	return 0;
+}
+
 extern "C" const struct tg_backend_ops tg_backend_cuda = {
 	"cuda",
 	"CUDA kernels, whole pipeline on the GPU, float64",
@@ -679,4 +737,6 @@ extern "C" const struct tg_backend_ops tg_backend_cuda = {
 	cuda_describe,
 	cuda_host_alloc,
 	cuda_host_free,
+	cuda_copy_bandwidth,
+	cuda_pci_bus_id,
 };

@@ -377,7 +377,7 @@ static void test_harness_counts_and_stats(void **state)
 	struct tg_atc_outputs o = {0};
 	struct tg_state_result st;
 	memset(&st, 0, sizeof(st));
-	struct tg_harness_opts ho = {.warmup = 2, .reps = 5, .stop = &fake_stop, .label = "fake"};
+	struct tg_harness_opts ho = {.warmup = 2, .rule = {.fixed = 5}, .stop = &fake_stop, .label = "fake"};
 	fake_runs = 0;
 	fake_fail_at = 0;
 	fake_stop = 0;
@@ -385,6 +385,7 @@ static void test_harness_counts_and_stats(void **state)
 	assert_int_equal(fake_runs, 7);
 	assert_int_equal(st.n_samples, 5);
 	assert_int_equal(st.wall.n, 5);
+	assert_string_equal(st.stop_reason, "count");
 	assert_int_equal(st.threads, 3);
 	assert_int_equal(st.warmup, 2);
 	assert_true(st.bar_mas == 150.0 * 54);
@@ -417,12 +418,32 @@ static void test_harness_counts_and_stats(void **state)
 	assert_int_equal(tg_harness_measure(&fake_ops, NULL, &p, &b, &o, &ho, &st, &err),
 			 TG_E_INTERRUPTED);
 	assert_int_equal(st.n_samples, 2);
-	assert_non_null(strstr(err.msg, "interrupted after 2 of 5"));
+	assert_non_null(strstr(err.msg, "interrupted after 2 repetitions"));
+	assert_string_equal(st.stop_reason, "interrupted");
 	free(st.samples_ns);
 	free(st.kernel_samples_ns);
 
-	ho.reps = 0;
+	ho.rule.fixed = -1;
 	assert_int_equal(tg_harness_measure(&fake_ops, NULL, &p, &b, &o, &ho, &st, &err), TG_E_RANGE);
+
+	/* the stopping rule decides: the fake's samples grow by 1000 ns per run,
+	 * so the noise never settles and the sample cap ends it */
+	memset(&st, 0, sizeof(st));
+	fake_runs = 0;
+	fake_fail_at = -1;
+	fake_stop = 0;
+	ho.stop = NULL;
+	tg_stop_rule_default(&ho.rule);
+	ho.rule.min_samples = 3;
+	ho.rule.max_samples = 12;
+	ho.rule.min_time_s = 0;
+	assert_int_equal(tg_harness_measure(&fake_ops, NULL, &p, &b, &o, &ho, &st, &err), 0);
+	assert_true(st.n_samples >= 3 && st.n_samples <= 12);
+	assert_non_null(st.stop_reason);
+	assert_true(st.first_run_ns > 0);
+	assert_true(st.state_seconds > 0);
+	free(st.samples_ns);
+	free(st.kernel_samples_ns);
 }
 
 int main(void)

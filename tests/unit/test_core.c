@@ -15,6 +15,7 @@
 #include "tg_machine.h"
 #include "tg_results.h"
 #include "tg_sink.h"
+#include "tg_stats.h"
 #include "tg_str.h"
 #include "tg_test.h"
 
@@ -334,6 +335,192 @@ static void test_stats_known(void **state)
 	assert_true(s.n == 0 && isnan(s.median));
 	assert_int_equal(tg_stats_compute(v, 1, &s, NULL), 0);
 	assert_true(s.stddev == 0.0 && s.median == 5);
+}
+
+/* Standard normal draws, seeded (Box-Muller over xorshift). */
+static double normal(uint64_t *st)
+{
+	double u1 = tg_test_urand(st), u2 = tg_test_urand(st);
+	if (u1 < 1e-300)
+		u1 = 1e-300;
+	return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+static void test_stats_quantiles_ci_outliers(void **state)
+{
+	(void)state;
+	double v[100];
+	for (int i = 0; i < 100; i++)
+		v[i] = 100 - i; /* 1..100 reversed */
+	struct tg_stats s;
+	assert_int_equal(tg_stats_compute(v, 100, &s, NULL), 0);
+	assert_true(s.median == 50.5);
+	assert_true(fabs(s.q1 - 25.75) < 1e-12 && fabs(s.q3 - 75.25) < 1e-12);
+	assert_true(s.mad == 25.0);
+	/* the classic distribution-free 95% interval for n = 100: ranks 40 and 61 */
+	assert_true(s.ci_lo == 40 && s.ci_hi == 61);
+	assert_int_equal(s.outliers_mild + s.outliers_severe, 0);
+	int lo, hi;
+	assert_true(tg_median_ci_ranks(10, 0.95, &lo, &hi));
+	assert_true(lo == 1 && hi == 8); /* n = 10: X(2)..X(9), 97.9% */
+	assert_false(tg_median_ci_ranks(5, 0.95, &lo, &hi));
+	/* Tukey fences: one mild, one severe */
+	double w[20];
+	for (int i = 0; i < 18; i++)
+		w[i] = 10 + (i % 5);
+	w[18] = 19.5; /* IQR 2 (quartiles 11, 13): 16..19 is mild */
+	w[19] = 100;
+	assert_int_equal(tg_stats_compute(w, 20, &s, NULL), 0);
+	assert_int_equal(s.outliers_mild, 1);
+	assert_int_equal(s.outliers_severe, 1);
+	/* coverage of the median's interval on a known distribution: 400 draws
+	 * of 51 normal samples around 1000; the true median is inside >= 93% */
+	uint64_t seed = 0xC0FFEEull;
+	int covered = 0;
+	for (int rep = 0; rep < 400; rep++) {
+		double x[51];
+		for (int i = 0; i < 51; i++)
+			x[i] = 1000 + 10 * normal(&seed);
+		assert_int_equal(tg_stats_compute(x, 51, &s, NULL), 0);
+		covered += s.ci_lo <= 1000 && 1000 <= s.ci_hi;
+		assert_true(fabs(s.rel_stddev - 0.01) < 0.005);
+	}
+	print_message("median CI coverage: %d of 400\n", covered);
+	assert_true(covered >= 372 && covered <= 400);
+}
+
+static void test_stopping_rule(void **state)
+{
+	(void)state;
+	struct tg_stop_rule r;
+	struct tg_stopper s;
+	int reason = 0, n = 0;
+	/* a fixed count */
+	tg_stop_rule_default(&r);
+	r.fixed = 7;
+	assert_int_equal(tg_stopper_init(&s, &r, NULL), 0);
+	while ((reason = tg_stopper_add(&s, 1e6, 0.0)) == TG_STOP_CONTINUE)
+		n++;
+	assert_int_equal(reason, TG_STOP_COUNT);
+	assert_int_equal(n + 1, 7);
+	tg_stopper_fini(&s);
+	/* quiet samples of 100 ms: the minimum count and time, then low noise */
+	uint64_t seed = 42;
+	tg_stop_rule_default(&r);
+	assert_int_equal(tg_stopper_init(&s, &r, NULL), 0);
+	n = 0;
+	double t = 0;
+	do {
+		double x = 1e8 * (1 + 0.001 * normal(&seed));
+		t += x * 1e-9;
+		reason = tg_stopper_add(&s, x, t);
+		n++;
+	} while (reason == TG_STOP_CONTINUE);
+	assert_int_equal(reason, TG_STOP_NOISE);
+	assert_int_equal(n, 10);
+	tg_stopper_fini(&s);
+	/* 5% noise on 1 ms samples: the median's error falls under 0.5% after
+	 * ~ (1.25 * 5 / 0.5)^2 = 156 samples */
+	assert_int_equal(tg_stopper_init(&s, &r, NULL), 0);
+	n = 0;
+	t = 0;
+	do {
+		double x = 1e6 * (1 + 0.05 * normal(&seed));
+		t += x * 1e-9;
+		reason = tg_stopper_add(&s, x, t);
+		n++;
+	} while (reason == TG_STOP_CONTINUE);
+	print_message("5%% noise: stopped by %s after %d samples\n", tg_stop_reason_name(reason), n);
+	assert_true(reason == TG_STOP_NOISE || reason == TG_STOP_STABLE);
+	assert_true(n >= 500 /* 0.5 s of 1 ms samples */ && n < 2000);
+	tg_stopper_fini(&s);
+	/* slow and noisy: the time budget ends it */
+	r.timeout_s = 3.0;
+	assert_int_equal(tg_stopper_init(&s, &r, NULL), 0);
+	n = 0;
+	t = 0;
+	do {
+		double x = 1e9 * (1 + 0.2 * normal(&seed));
+		t += x * 1e-9;
+		reason = tg_stopper_add(&s, x, t);
+		n++;
+	} while (reason == TG_STOP_CONTINUE);
+	assert_int_equal(reason, TG_STOP_TIMEOUT);
+	assert_true(n >= 2 && n <= 5);
+	tg_stopper_fini(&s);
+	/* the cap */
+	tg_stop_rule_default(&r);
+	r.max_samples = 20;
+	r.max_noise = 1e-9;
+	r.min_time_s = 0;
+	assert_int_equal(tg_stopper_init(&s, &r, NULL), 0);
+	n = 0;
+	do {
+		reason = tg_stopper_add(&s, 1e6 * (1 + 0.3 * normal(&seed)), 0.0);
+		n++;
+	} while (reason == TG_STOP_CONTINUE);
+	assert_int_equal(reason, TG_STOP_MAX);
+	assert_int_equal(n, 20);
+	tg_stopper_fini(&s);
+	/* bad rules */
+	struct tg_error err;
+	r.min_samples = 1;
+	assert_int_equal(tg_stopper_init(&s, &r, &err), TG_E_RANGE);
+	assert_string_equal(tg_stop_reason_name(TG_STOP_STABLE), "stable-noise");
+}
+
+static void test_mann_whitney_bootstrap_changes(void **state)
+{
+	(void)state;
+	const double a[] = {1, 2, 3, 4, 5}, b[] = {6, 7, 8, 9, 10};
+	struct tg_mwu m;
+	assert_int_equal(tg_mann_whitney(a, 5, b, 5, &m, NULL), 0);
+	assert_true(m.exact);
+	assert_true(m.u == 0);
+	assert_true(fabs(m.p - 2.0 / 252.0) < 1e-12);
+	assert_int_equal(tg_mann_whitney(b, 5, a, 5, &m, NULL), 0);
+	assert_true(m.u == 25 && fabs(m.p - 2.0 / 252.0) < 1e-12);
+	/* interleaved: no difference */
+	const double c[] = {1, 3, 5, 7, 9}, d[] = {2, 4, 6, 8, 10};
+	assert_int_equal(tg_mann_whitney(c, 5, d, 5, &m, NULL), 0);
+	assert_true(m.p > 0.5);
+	/* ties: normal approximation */
+	const double e[] = {1, 1, 2, 2, 3, 3, 4, 4}, f[] = {3, 3, 4, 4, 5, 5, 6, 6};
+	assert_int_equal(tg_mann_whitney(e, 8, f, 8, &m, NULL), 0);
+	assert_false(m.exact);
+	assert_true(m.p > 0.001 && m.p < 0.05);
+	assert_int_equal(tg_mann_whitney(e, 0, f, 8, &m, NULL), TG_E_INVAL);
+	/* a 5% slower sample with 1% noise: the ratio's interval holds 1.05 */
+	uint64_t seed = 7;
+	double x[40], y[40];
+	for (int i = 0; i < 40; i++) {
+		x[i] = 1e6 * (1 + 0.01 * normal(&seed));
+		y[i] = 1.05e6 * (1 + 0.01 * normal(&seed));
+	}
+	double lo, hi;
+	assert_int_equal(tg_bootstrap_ratio_ci(x, 40, y, 40, 0.95, 2000, 1, &lo, &hi, NULL), 0);
+	assert_true(lo > 1.03 && lo < 1.05 && hi > 1.05 && hi < 1.07);
+	/* deterministic */
+	double lo2, hi2;
+	tg_bootstrap_ratio_ci(x, 40, y, 40, 0.95, 2000, 1, &lo2, &hi2, NULL);
+	assert_true(lo == lo2 && hi == hi2);
+	/* change points: a 10% step after 20 runs; pure noise has none */
+	double series[40];
+	for (int i = 0; i < 40; i++)
+		series[i] = (i < 20 ? 100 : 110) * (1 + 0.005 * normal(&seed));
+	int splits[4];
+	int ns = tg_change_points(series, 40, 0.03, 5.0, 3, splits, 4);
+	assert_int_equal(ns, 1);
+	assert_int_equal(splits[0], 20);
+	for (int i = 0; i < 40; i++)
+		series[i] = 100 * (1 + 0.005 * normal(&seed));
+	assert_int_equal(tg_change_points(series, 40, 0.03, 5.0, 3, splits, 4), 0);
+	/* two steps */
+	for (int i = 0; i < 40; i++)
+		series[i] = (i < 12 ? 100 : i < 30 ? 120 : 90) * (1 + 0.005 * normal(&seed));
+	ns = tg_change_points(series, 40, 0.03, 5.0, 3, splits, 4);
+	assert_int_equal(ns, 2);
+	assert_true(splits[0] == 12 && splits[1] == 30);
 }
 
 static void test_results_params_and_states(void **state)
@@ -675,6 +862,9 @@ int main(void)
 		cmocka_unit_test(test_json_misuse),
 		cmocka_unit_test(test_json_uint64_max),
 		cmocka_unit_test(test_stats_known),
+		cmocka_unit_test(test_stats_quantiles_ci_outliers),
+		cmocka_unit_test(test_stopping_rule),
+		cmocka_unit_test(test_mann_whitney_bootstrap_changes),
 		cmocka_unit_test(test_results_params_and_states),
 		cmocka_unit_test(test_strlcpy_and_clock),
 		cmocka_unit_test(test_machine_probe),

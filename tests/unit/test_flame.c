@@ -28,6 +28,10 @@ static void fixture(struct tg_run_results *r, bool complete)
 	snprintf(r->created_utc, sizeof(r->created_utc), "2026-01-02T03:04:05Z");
 	snprintf(r->run_dir, sizeof(r->run_dir), "profiles/run-test");
 	snprintf(r->machine.hostname, sizeof(r->machine.hostname), "host");
+	r->host_bw = 20e9;
+	snprintf(r->host_bw_what, sizeof(r->host_bw_what), "host memcpy, test");
+	r->device_bw = 3e12;
+	snprintf(r->device_bw_what, sizeof(r->device_bw_what), "device copy, test");
 	snprintf(r->machine.cpu_model, sizeof(r->machine.cpu_model), "Test CPU");
 	snprintf(r->machine.kernel, sizeof(r->machine.kernel), "Linux 6");
 	snprintf(r->machine.arch, sizeof(r->machine.arch), "x86_64");
@@ -55,6 +59,10 @@ static void fixture(struct tg_run_results *r, bool complete)
 			st->samples_ns[i] = (m ? 1e6 : 4e6) + 1000.0 * i;
 		tg_stats_compute(st->samples_ns, 3, &st->wall, NULL);
 		st->bar_mas = 200.0 * 54;
+		st->first_run_ns = m ? 2.5e6 : 9e6;
+		st->stop_reason = "count";
+		st->state_seconds = m ? 0.01 : 0.03;
+		st->bytes_moved = 3202;
 	}
 	struct tg_state_result *st = tg_results_add_state(r);
 	snprintf(st->backend, sizeof(st->backend), "cuda");
@@ -66,6 +74,10 @@ static void fixture(struct tg_run_results *r, bool complete)
 	st->kernel_samples_ns = malloc(2 * sizeof(double));
 	st->samples_ns[0] = 3e5;
 	st->samples_ns[1] = 5e5;
+	st->first_run_ns = 2.5e8;
+	st->stop_reason = "timeout";
+	st->state_seconds = 15.2;
+	st->bytes_moved = 3202;
 	st->kernel_samples_ns[0] = 1e5;
 	st->kernel_samples_ns[1] = 2e5;
 	tg_stats_compute(st->samples_ns, 2, &st->wall, NULL);
