@@ -24,6 +24,18 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
  * agreement. */
 int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg_error *err);
 
+/* One state's medians over stored runs, oldest first (from the history). */
+struct tg_report_trend {
+	const char *backend, *ma;
+	const double *median; /* ns */
+	int n;
+};
+
+/* report.html: a self-contained page (inline CSS and SVG, flame graphs of
+ * the run directory embedded as data: images, no script, no network). */
+int tg_report_html(const struct tg_run_results *r, const struct tg_report_trend *trends,
+		   int n_trends, struct tg_sink *s, struct tg_error *err);
+
 /* "12.3 ms", "845 us", "2.41 s"; NaN -> "-" */
 void tg_format_duration(double ns, char *buf, size_t cap);
 /* "1.23 G", "456 M" (SI prefixes) */

@@ -74,6 +74,7 @@ void tg_cli_command_line(int argc, char **argv, char *buf, size_t cap);
 #define TG_EXIT_OK 0
 #define TG_EXIT_FAILURE 1
 #define TG_EXIT_USAGE 2
+#define TG_EXIT_REGRESSION 3
 
 /* Reports a usage error ("trendgpu-bench run: <msg>", then a pointer to
  * --help) and returns TG_EXIT_USAGE. */
@@ -86,8 +87,11 @@ int tg_cli_usage_error(const char *command, const struct tg_error *err);
 int tg_cli_make_run_dir(const char *command, const char *out, char *dir, size_t cap,
 			struct tg_error *err);
 struct tg_run_results;
-/* results.json and summary.md into r->run_dir. */
-int tg_cli_write_results(const struct tg_run_results *r, struct tg_error *err);
+struct tg_report_trend;
+/* results.json, summary.md and report.html (with the trends, may be none)
+ * into r->run_dir. */
+int tg_cli_write_results(const struct tg_run_results *r, const struct tg_report_trend *trends,
+			 int n_trends, struct tg_error *err);
 struct tg_profile_info;
 /* Renders in_dir/capture.bin (+ maps) into out_dir: the profile outputs of
  * tg_render_profile; fills info (cmd_record.c). */
@@ -134,5 +138,7 @@ int tg_cmd_atc(int argc, char **argv);
 int tg_cmd_info(int argc, char **argv);
 int tg_cmd_record(int argc, char **argv);
 int tg_cmd_report(int argc, char **argv);
+int tg_cmd_compare(int argc, char **argv);
+int tg_cmd_history(int argc, char **argv);
 
 #endif

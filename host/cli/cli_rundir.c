@@ -83,26 +83,44 @@ int tg_cli_make_run_dir(const char *command, const char *out, char *dir, size_t 
 		      base, command, stamp);
 }
 
-int tg_cli_write_results(const struct tg_run_results *r, struct tg_error *err)
+typedef int (*report_fn)(const struct tg_run_results *r, const struct tg_report_trend *t, int n,
+			 struct tg_sink *s, struct tg_error *err);
+
+static int json_fn(const struct tg_run_results *r, const struct tg_report_trend *t, int n,
+		   struct tg_sink *s, struct tg_error *err)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/results.json", r->run_dir);
-	struct tg_sink *s = tg_sink_open_file(path, err);
-	if (!s)
-		return err ? err->code : TG_E_IO;
-	if (tg_report_results_json(r, s, err) < 0) {
-		tg_sink_abort(s);
-		return err->code;
+	(void)t;
+	(void)n;
+	return tg_report_results_json(r, s, err);
+}
+
+static int md_fn(const struct tg_run_results *r, const struct tg_report_trend *t, int n,
+		 struct tg_sink *s, struct tg_error *err)
+{
+	(void)t;
+	(void)n;
+	return tg_report_summary_md(r, s, err);
+}
+
+int tg_cli_write_results(const struct tg_run_results *r, const struct tg_report_trend *trends,
+			 int n_trends, struct tg_error *err)
+{
+	static const struct {
+		const char *name;
+		report_fn fn;
+	} files[] = {{"results.json", json_fn}, {"summary.md", md_fn}, {"report.html", tg_report_html}};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", r->run_dir, files[i].name);
+		struct tg_sink *s = tg_sink_open_file(path, err);
+		if (!s)
+			return err ? err->code : TG_E_IO;
+		if (files[i].fn(r, trends, n_trends, s, err) < 0) {
+			tg_sink_abort(s);
+			return err ? err->code : TG_E_IO;
+		}
+		TG_TRY(tg_sink_close(s, err));
 	}
-	TG_TRY(tg_sink_close(s, err));
-	snprintf(path, sizeof(path), "%s/summary.md", r->run_dir);
-	s = tg_sink_open_file(path, err);
-	if (!s)
-		return err ? err->code : TG_E_IO;
-	if (tg_report_summary_md(r, s, err) < 0) {
-		tg_sink_abort(s);
-		return err->code;
-	}
-	return tg_sink_close(s, err);
+	return 0;
 }
 

@@ -318,7 +318,7 @@ int tg_cmd_record(int argc, char **argv)
 		if (exit_code == 0)
 			exit_code = TG_EXIT_FAILURE;
 	}
-	if (tg_cli_write_results(&res, &err) < 0) {
+	if (tg_cli_write_results(&res, NULL, 0, &err) < 0) {
 		tg_log_error(&err);
 		if (exit_code == 0)
 			exit_code = TG_EXIT_FAILURE;

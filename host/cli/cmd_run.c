@@ -16,6 +16,7 @@
 #include "tg_clock.h"
 #include "tg_data.h"
 #include "tg_harness.h"
+#include "tg_history.h"
 #include "tg_log.h"
 #include "tg_report.h"
 #include "tg_str.h"
@@ -43,6 +44,7 @@ struct run_opts {
 	struct tg_stop_rule rule;   /* when --reps is not given */
 	double max_noise_pct;
 	const char *out;
+	const char *history;
 	int32_t no_accuracy, quiet, pin;
 	struct tg_atc_params params;
 	struct tg_profile_opts profile;
@@ -265,6 +267,10 @@ int tg_cmd_run(int argc, char **argv)
 		 "run directory to write (default: a new profiles/run-<UTC time>; TG_PROFILES_DIR "
 		 "changes profiles/)",
 		 0, 0, NULL},
+		{"history", TG_OPT_STRING, &o.history, "FILE.db",
+		 "append this run to a SQLite history ('trendgpu-bench history' shows the trends; "
+		 "report.html draws them)",
+		 0, 0, NULL},
 		{"no-accuracy", TG_OPT_FLAG, &o.no_accuracy, NULL,
 		 "skip the approx-vs-exact accuracy pass", 0, 0, NULL},
 		{"quiet", TG_OPT_FLAG, &o.quiet, NULL, "print only the paths written", 0, 0, NULL},
@@ -448,6 +454,15 @@ int tg_cmd_run(int argc, char **argv)
 		return TG_EXIT_FAILURE;
 	}
 
+	/* the host's copy bandwidth: the roof of the CPU backends' traffic */
+	{
+		const int bw_threads = o.threads > 0 ? o.threads : tg_machine_cpu_count();
+		struct tg_error bw_err;
+		if (tg_host_copy_bandwidth(bw_threads, (size_t)256 << 20, &res.host_bw, res.host_bw_what,
+					   sizeof(res.host_bw_what), &bw_err) < 0)
+			tg_warn("run: host copy benchmark failed: %s", bw_err.msg);
+	}
+
 	struct tg_pinner *pinner = NULL;
 	if (o.pin && tg_pinner_new(&pinner, &err) < 0) {
 		tg_log_error(&err);
@@ -479,14 +494,6 @@ int tg_cmd_run(int argc, char **argv)
 	interrupted = 0;
 
 	const int tty = isatty(2) && !o.quiet;
-	/* the host's copy bandwidth: the roof of the CPU backends' traffic */
-	{
-		const int bw_threads = o.threads > 0 ? o.threads : tg_machine_cpu_count();
-		struct tg_error bw_err;
-		if (tg_host_copy_bandwidth(bw_threads, (size_t)256 << 20, &res.host_bw, res.host_bw_what,
-					   sizeof(res.host_bw_what), &bw_err) < 0)
-			tg_warn("run: host copy benchmark failed: %s", bw_err.msg);
-	}
 	const size_t cells = (size_t)ds.n_symbols * (size_t)ds.stride;
 	/* Average_Signal of the reference backend (the first that ran) per mode */
 	double *ref_avg = malloc(2 * cells * sizeof(double));
@@ -668,7 +675,43 @@ done:
 		}
 		tg_profile_free(prof);
 	}
-	if (tg_cli_write_results(&res, &err) < 0) {
+	/* the history: this run appended, the trends of its workload read back */
+	struct tg_history_series *series = NULL;
+	int n_series = 0;
+	struct tg_report_trend trends[32];
+	double *trend_values = NULL;
+	int n_trends = 0;
+	if (o.history) {
+		struct tg_history *h = NULL;
+		int64_t run_id = 0;
+		char workload[4096];
+		tg_history_workload(&res, workload, sizeof(workload));
+		if (tg_history_open(o.history, &h, &err) < 0 ||
+		    tg_history_append(h, &res, res.complete ? "recorded" : "incomplete", &run_id, &err) < 0 ||
+		    tg_history_load(h, workload, res.machine.hostname, 30, &series, &n_series, &err) < 0) {
+			tg_log_error(&err);
+			exit_code = TG_EXIT_FAILURE;
+		} else {
+			printf("history: run %lld appended to %s\n", (long long)run_id, o.history);
+			int total = 0;
+			for (int i = 0; i < n_series; i++)
+				total += series[i].n_points;
+			trend_values = malloc((size_t)(total ? total : 1) * sizeof(double));
+			for (int i = 0, k = 0; trend_values && i < n_series && n_trends < 32; i++) {
+				trends[n_trends] = (struct tg_report_trend){series[i].backend, series[i].ma,
+									    trend_values + k,
+									    series[i].n_points};
+				for (int p = 0; p < series[i].n_points; p++)
+					trend_values[k++] = series[i].points[p].median;
+				n_trends++;
+			}
+		}
+		tg_history_close(h);
+	}
+	int wrote = tg_cli_write_results(&res, trends, n_trends, &err);
+	free(trend_values);
+	tg_history_series_free(series, n_series);
+	if (wrote < 0) {
 		tg_log_error(&err);
 		exit_code = TG_EXIT_FAILURE;
 	} else {
@@ -691,7 +734,8 @@ done:
 				tg_sink_close(so, NULL);
 			}
 		}
-		printf("results: %s/results.json\nsummary: %s/summary.md\n", res.run_dir, res.run_dir);
+		printf("results: %s/results.json\nsummary: %s/summary.md\nreport: %s/report.html\n",
+		       res.run_dir, res.run_dir, res.run_dir);
 		if (res.profile.enabled)
 			tg_cli_print_profile_paths(res.run_dir, &res.profile);
 	}

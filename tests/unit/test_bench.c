@@ -9,8 +9,11 @@
 #include <unistd.h>
 
 #include "tg_accuracy.h"
+#include "tg_compare.h"
 #include "tg_data.h"
 #include "tg_harness.h"
+#include "tg_history.h"
+#include "tg_report.h"
 #include "tg_log.h"
 #include "tg_test.h"
 
@@ -446,6 +449,244 @@ static void test_harness_counts_and_stats(void **state)
 	free(st.kernel_samples_ns);
 }
 
+/* ---- compare ------------------------------------------------------------------ */
+
+static double gauss(uint64_t *st)
+{
+	double u1 = tg_test_urand(st), u2 = tg_test_urand(st);
+	if (u1 < 1e-300)
+		u1 = 1e-300;
+	return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+static void fill(double *v, int n, double centre, double noise, uint64_t *st)
+{
+	for (int i = 0; i < n; i++)
+		v[i] = centre * (1 + noise * gauss(st));
+}
+
+static void test_compare_verdicts(void **state)
+{
+	(void)state;
+	struct tg_compare_opts o;
+	tg_compare_opts_default(&o);
+	uint64_t st = 99;
+	double a[30], b[30];
+	struct tg_compare_row row;
+	/* a 5% regression... no: 8%, with 1% noise is caught */
+	fill(a, 30, 1e6, 0.01, &st);
+	fill(b, 30, 1.08e6, 0.01, &st);
+	assert_int_equal(tg_compare_samples(a, 30, b, 30, &o, &row, NULL), 0);
+	assert_int_equal(row.verdict, TG_SLOWER);
+	assert_true(row.ratio > 1.06 && row.ratio < 1.10 && row.p < 1e-6);
+	/* exactly the threshold's size (5%) with low noise: significant, and the
+	 * whole interval beyond 1 + 3% at least */
+	fill(a, 30, 1e6, 0.005, &st);
+	fill(b, 30, 1.06e6, 0.005, &st);
+	assert_int_equal(tg_compare_samples(a, 30, b, 30, &o, &row, NULL), 0);
+	assert_int_equal(row.verdict, TG_SLOWER);
+	/* an 8% improvement */
+	fill(b, 30, 0.92e6, 0.01, &st);
+	assert_int_equal(tg_compare_samples(a, 30, b, 30, &o, &row, NULL), 0);
+	assert_int_equal(row.verdict, TG_FASTER);
+	/* pure noise is never flagged: 200 trials of two draws of one distribution */
+	int flagged = 0, same = 0;
+	for (int t = 0; t < 200; t++) {
+		fill(a, 20, 1e6, 0.02, &st);
+		fill(b, 20, 1e6, 0.02, &st);
+		assert_int_equal(tg_compare_samples(a, 20, b, 20, &o, &row, NULL), 0);
+		flagged += row.verdict == TG_SLOWER || row.verdict == TG_FASTER;
+		same += row.verdict == TG_SAME;
+	}
+	print_message("pure noise: %d of 200 flagged, %d same\n", flagged, same);
+	assert_int_equal(flagged, 0);
+	assert_true(same > 150);
+	/* very noisy: cannot tell */
+	fill(a, 10, 1e6, 0.3, &st);
+	fill(b, 10, 1.1e6, 0.3, &st);
+	assert_int_equal(tg_compare_samples(a, 10, b, 10, &o, &row, NULL), 0);
+	assert_int_equal(row.verdict, TG_NOISY);
+	/* too few samples */
+	assert_int_equal(tg_compare_samples(a, 2, b, 10, &o, &row, NULL), 0);
+	assert_int_equal(row.verdict, TG_NOISY);
+	assert_non_null(strstr(row.note, "too few samples"));
+	assert_string_equal(tg_verdict_name(TG_SLOWER), "slower");
+}
+
+/* A results.json with one state whose samples are centre * (1 + noise). */
+static const char *write_results(const char *name, const char *host, int symbols, double centre,
+				 uint64_t *st)
+{
+	struct tg_run_results r;
+	tg_results_init(&r);
+	snprintf(r.command, sizeof(r.command), "trendgpu-bench run");
+	snprintf(r.created_utc, sizeof(r.created_utc), "2026-11-24T00:00:00Z");
+	snprintf(r.machine.hostname, sizeof(r.machine.hostname), "%s", host);
+	snprintf(r.machine.cpu_model, sizeof(r.machine.cpu_model), "Test CPU");
+	r.machine.logical_cpus = 2;
+	r.build = tg_build_info();
+	tg_results_param_number(&r, "symbols", symbols);
+	tg_results_param_number(&r, "reps", 0);
+	struct tg_state_result *s = tg_results_add_state(&r);
+	snprintf(s->backend, sizeof(s->backend), "cpu");
+	snprintf(s->ma_mode, sizeof(s->ma_mode), "exact");
+	s->available = true;
+	s->n_samples = 25;
+	s->samples_ns = malloc(25 * sizeof(double));
+	fill(s->samples_ns, 25, centre, 0.01, st);
+	tg_stats_compute(s->samples_ns, 25, &s->wall, NULL);
+	struct tg_state_result *u = tg_results_add_state(&r);
+	snprintf(u->backend, sizeof(u->backend), "cuda");
+	snprintf(u->ma_mode, sizeof(u->ma_mode), "exact");
+	snprintf(u->error, sizeof(u->error), "no GPU");
+	static char path[8][512];
+	static int k;
+	char *out = path[k++ % 8];
+	snprintf(out, 512, "%s/%s", tmpdir, name);
+	struct tg_sink *sink = tg_sink_open_file(out, NULL);
+	assert_non_null(sink);
+	assert_int_equal(tg_report_results_json(&r, sink, NULL), 0);
+	assert_int_equal(tg_sink_close(sink, NULL), 0);
+	tg_results_fini(&r);
+	return out;
+}
+
+static void test_compare_files(void **state)
+{
+	(void)state;
+	uint64_t st = 5;
+	struct tg_compare_opts o;
+	tg_compare_opts_default(&o);
+	static struct tg_compare c;
+	const char *base = write_results("base.json", "hostA", 20, 1e6, &st);
+	const char *slow = write_results("slow.json", "hostA", 20, 1.2e6, &st);
+	struct tg_error err;
+	assert_int_equal(tg_compare_files(base, slow, &o, &c, &err), 0);
+	assert_true(c.comparable);
+	assert_int_equal(c.n_rows, 2);
+	assert_int_equal(c.rows[0].verdict, TG_SLOWER);
+	assert_int_equal(c.rows[1].verdict, TG_MISSING); /* cuda unavailable in both */
+	assert_int_equal(c.regressions, 1);
+	struct tg_sink *m = tg_sink_open_memory();
+	assert_int_equal(tg_compare_write_md(&c, m, NULL), 0);
+	assert_non_null(strstr(tg_sink_memory_data(m, NULL), "| cpu | exact |"));
+	assert_non_null(strstr(tg_sink_memory_data(m, NULL), "**slower**"));
+	tg_sink_close(m, NULL);
+	m = tg_sink_open_memory();
+	assert_int_equal(tg_compare_write_json(&c, m, NULL), 0);
+	assert_non_null(strstr(tg_sink_memory_data(m, NULL), "\"verdict\": \"slower\""));
+	tg_sink_close(m, NULL);
+	/* another host: flagged, not judged */
+	const char *other = write_results("other.json", "hostB", 20, 1.2e6, &st);
+	assert_int_equal(tg_compare_files(base, other, &o, &c, &err), 0);
+	assert_false(c.comparable);
+	assert_int_equal(c.regressions, 0);
+	assert_true(c.n_flags >= 1);
+	assert_non_null(strstr(c.flags[0], "different machine: hostname"));
+	/* forced, it counts */
+	o.force = 1;
+	assert_int_equal(tg_compare_files(base, other, &o, &c, &err), 0);
+	assert_int_equal(c.regressions, 1);
+	/* another workload: flagged */
+	o.force = 0;
+	const char *work = write_results("work.json", "hostA", 40, 1.2e6, &st);
+	assert_int_equal(tg_compare_files(base, work, &o, &c, &err), 0);
+	assert_false(c.comparable);
+	assert_non_null(strstr(c.flags[0], "different workload: symbols"));
+	/* bad input */
+	assert_int_equal(tg_compare_files(base, write_file("bad.json", "{\"x\": 1}"), &o, &c, &err),
+			 TG_E_PARSE);
+	assert_non_null(strstr(err.msg, "not a trendgpu-bench results file"));
+	assert_int_equal(tg_compare_files(base, "/nonexistent.json", &o, &c, &err), TG_E_PARSE);
+	assert_non_null(strstr(err.msg, "/nonexistent.json"));
+}
+
+/* ---- history ----------------------------------------------------------------- */
+
+static void history_run(struct tg_run_results *r, const char *host, double centre, uint64_t *st)
+{
+	tg_results_init(r);
+	snprintf(r->created_utc, sizeof(r->created_utc), "2026-11-24T00:00:00Z");
+	snprintf(r->run_dir, sizeof(r->run_dir), "profiles/run-%g", centre);
+	snprintf(r->machine.hostname, sizeof(r->machine.hostname), "%s", host);
+	r->build = tg_build_info();
+	r->complete = true;
+	tg_results_param_number(r, "symbols", 20);
+	tg_results_param_number(r, "reps", 7); /* not part of the workload */
+	struct tg_state_result *s = tg_results_add_state(r);
+	snprintf(s->backend, sizeof(s->backend), "cpu");
+	snprintf(s->ma_mode, sizeof(s->ma_mode), "exact");
+	s->available = true;
+	s->n_samples = 12;
+	s->samples_ns = malloc(12 * sizeof(double));
+	fill(s->samples_ns, 12, centre, 0.01, st);
+	tg_stats_compute(s->samples_ns, 12, &s->wall, NULL);
+	s->stop_reason = "noise";
+}
+
+static void test_history_round_trip(void **state)
+{
+	(void)state;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/history.db", tmpdir);
+	struct tg_history *h;
+	struct tg_error err;
+	assert_int_equal(tg_history_open(path, &h, &err), 0);
+	uint64_t st = 11;
+	int64_t ids[6];
+	for (int i = 0; i < 6; i++) {
+		struct tg_run_results r;
+		history_run(&r, "hostA", i < 3 ? 1e6 : 1.3e6, &st);
+		assert_int_equal(tg_history_append(h, &r, "recorded", &ids[i], &err), 0);
+		tg_results_fini(&r);
+	}
+	struct tg_run_results other;
+	history_run(&other, "hostB", 5e6, &st);
+	int64_t other_id;
+	assert_int_equal(tg_history_append(h, &other, "recorded", &other_id, &err), 0);
+	char workload[512];
+	tg_history_workload(&other, workload, sizeof(workload));
+	assert_string_equal(workload, "symbols=20");
+	tg_results_fini(&other);
+	assert_int_equal(tg_history_set_status(h, ids[1], "good", &err), 0);
+	assert_int_equal(tg_history_set_status(h, 9999, "good", &err), TG_E_RANGE);
+	tg_history_close(h);
+	/* read back in a new connection */
+	assert_int_equal(tg_history_open(path, &h, &err), 0);
+	struct tg_history_series *v;
+	int n;
+	assert_int_equal(tg_history_load(h, NULL, NULL, 0, &v, &n, &err), 0);
+	assert_int_equal(n, 2); /* one series per host */
+	const struct tg_history_series *a = strcmp(v[0].hostname, "hostA") == 0 ? &v[0] : &v[1];
+	assert_int_equal(a->n_points, 6);
+	assert_true(a->points[0].run_id == ids[0] && a->points[5].run_id == ids[5]);
+	assert_true(fabs(a->points[4].median / 1.3e6 - 1) < 0.02);
+	assert_string_equal(a->points[1].status, "good");
+	/* the change point between run 3 and run 4 */
+	double x[6];
+	for (int i = 0; i < 6; i++)
+		x[i] = a->points[i].median;
+	int splits[4];
+	assert_int_equal(tg_change_points(x, 6, 0.05, 4.0, 2, splits, 4), 1);
+	assert_int_equal(splits[0], 3);
+	tg_history_series_free(v, n);
+	assert_int_equal(tg_history_load(h, "symbols=20", "hostA", 2, &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].n_points, 2);
+	assert_true(v[0].points[1].run_id == ids[5]);
+	tg_history_series_free(v, n);
+	char dir[256];
+	assert_int_equal(tg_history_last_good(h, "symbols=20", "hostA", ids[5], dir, sizeof(dir), &err), 0);
+	assert_string_equal(dir, "profiles/run-1e+06");
+	assert_int_equal(tg_history_last_good(h, "symbols=20", "hostB", 0, dir, sizeof(dir), &err),
+			 TG_E_RANGE);
+	tg_history_close(h);
+	/* not a database */
+	const char *junk = write_file("junk.db", "this is not sqlite, not at all, not even close....\n");
+	assert_true(tg_history_open(junk, &h, &err) < 0);
+	assert_non_null(strstr(err.msg, "junk.db"));
+}
+
 int main(void)
 {
 	tg_log_set_level(TG_LOG_ERROR);
@@ -457,6 +698,9 @@ int main(void)
 		cmocka_unit_test(test_csv_directory),
 		cmocka_unit_test(test_accuracy_matches_cases_json),
 		cmocka_unit_test(test_harness_counts_and_stats),
+		cmocka_unit_test(test_compare_verdicts),
+		cmocka_unit_test(test_compare_files),
+		cmocka_unit_test(test_history_round_trip),
 	};
 	return cmocka_run_group_tests_name("bench", tests, make_tmpdir, remove_tmpdir);
 }
