@@ -454,6 +454,14 @@ int tg_cmd_run(int argc, char **argv)
 		return TG_EXIT_FAILURE;
 	}
 
+	/* Ctrl-C from here on: finish the run in flight, write what was measured */
+	struct sigaction sa, old_sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_sa);
+	interrupted = 0;
+
 	/* the host's copy bandwidth: the roof of the CPU backends' traffic */
 	{
 		const int bw_threads = o.threads > 0 ? o.threads : tg_machine_cpu_count();
@@ -466,6 +474,7 @@ int tg_cmd_run(int argc, char **argv)
 	struct tg_pinner *pinner = NULL;
 	if (o.pin && tg_pinner_new(&pinner, &err) < 0) {
 		tg_log_error(&err);
+		sigaction(SIGINT, &old_sa, NULL);
 		tg_results_fini(&res);
 		tg_data_free(&ds);
 		return TG_EXIT_FAILURE;
@@ -480,18 +489,12 @@ int tg_cmd_run(int argc, char **argv)
 	if (o.profile.mode != TG_PROFILE_NONE &&
 	    tg_profile_begin(&o.profile, tags, nb + 1, &prof, &err) < 0) {
 		tg_log_error(&err);
+		sigaction(SIGINT, &old_sa, NULL);
 		tg_pinner_free(pinner);
 		tg_results_fini(&res);
 		tg_data_free(&ds);
 		return TG_EXIT_FAILURE;
 	}
-
-	struct sigaction sa, old_sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_sa);
-	interrupted = 0;
 
 	const int tty = isatty(2) && !o.quiet;
 	const size_t cells = (size_t)ds.n_symbols * (size_t)ds.stride;
