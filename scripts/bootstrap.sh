@@ -17,6 +17,7 @@ packages=(
   libsqlite3-dev       # benchmark history
   libjansson-dev       # reading results.json (compare, tests)
   python3              # small checks in the CLI tests
+  chromium             # report.html checked in a headless browser (tests)
 )
 
 missing=()

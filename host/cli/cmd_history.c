@@ -133,7 +133,7 @@ static int write_json(const struct tg_history_series *v, int n, double min_rel, 
 int tg_cmd_history(int argc, char **argv)
 {
 	const char *state = NULL, *workload = NULL, *host = NULL, *mark = NULL;
-	int32_t last = 20, json = 0, last_good = 0;
+	int32_t last = 20, json = 0, last_good = 0, good_for = 0;
 	double min_pct = 5.0;
 	const struct tg_opt opts[] = {
 		{"state", TG_OPT_STRING, &state, "BACKEND/MA", "only this state, e.g. cuda/exact", 0, 0,
@@ -152,6 +152,8 @@ int tg_cmd_history(int argc, char **argv)
 		 "print the run directory of the newest good run with the same workload and host as "
 		 "the newest run, other than it (exit 1 when there is none)",
 		 0, 0, NULL},
+		{"last-good-for", TG_OPT_INT, &good_for, "RUN",
+		 "the same for run RUN's workload and host", 1, 2147483647, NULL},
 	};
 	const struct tg_opt_group groups[] = {{"Options", opts, (int)(sizeof(opts) / sizeof(opts[0]))}};
 	const struct tg_cli_spec spec = {
@@ -209,25 +211,29 @@ int tg_cmd_history(int argc, char **argv)
 	}
 	struct tg_history_series *v = NULL;
 	int n = 0;
-	if (tg_history_load(h, workload, host, last_good ? 0 : last, &v, &n, &err) < 0) {
+	if (tg_history_load(h, workload, host, last_good || good_for ? 0 : last, &v, &n, &err) < 0) {
 		tg_log_error(&err);
 		tg_history_close(h);
 		return TG_EXIT_FAILURE;
 	}
-	if (last_good) {
-		/* the newest run over all series */
+	if (last_good || good_for) {
+		/* the newest run over all series, or the one asked for */
 		const struct tg_history_series *newest = NULL;
 		int64_t newest_id = 0;
 		for (int i = 0; i < n; i++)
-			if (v[i].n_points && v[i].points[v[i].n_points - 1].run_id > newest_id) {
-				newest_id = v[i].points[v[i].n_points - 1].run_id;
-				newest = &v[i];
+			for (int k = 0; k < v[i].n_points; k++) {
+				int64_t id = v[i].points[k].run_id;
+				if (good_for ? id == good_for : id > newest_id) {
+					newest_id = id;
+					newest = &v[i];
+				}
 			}
 		char dir[512];
 		if (!newest || tg_history_last_good(h, newest->workload, newest->hostname, newest_id, dir,
 						    sizeof(dir), &err) < 0) {
 			if (!newest)
-				TG_ERR(&err, TG_E_RANGE, "history '%s' is empty", pos[0]);
+				TG_ERR(&err, TG_E_RANGE, "history '%s': %s", pos[0],
+				       good_for ? "no such run with states" : "empty");
 			tg_log_error(&err);
 			exit_code = TG_EXIT_FAILURE;
 		} else {
