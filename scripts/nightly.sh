@@ -92,7 +92,8 @@ step "tests (ctest, every label)"
 (cd "$build" && ctest --output-on-failure -j "$(nproc)" -E '^cli_nightly$' ${TG_NIGHTLY_CTEST_ARGS:-}) \
 	>"$out/ctest.log" 2>&1 || tests_failed=1
 tail -8 "$out/ctest.log"
-passed=$(grep -oE "[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+" "$out/ctest.log" | tail -1)
+# "100% tests passed, 0 tests failed out of 24" (CTest 3) or "... passed out of 24" (CTest 4)
+passed=$(grep -oE "[0-9]+% tests passed(, [0-9]+ tests failed)? out of [0-9]+" "$out/ctest.log" | tail -1)
 skipped=$(sed -n '/The following tests did not run/,/^$/p' "$out/ctest.log" | grep -c "Skipped" || true)
 if [ "$tests_failed" = 1 ]; then
 	note "- tests: **FAILED** — ${passed:-see ctest.log}"

@@ -10,7 +10,8 @@
 #   eval "$(scripts/offline-deps.sh env DIR [PREFIX])"   # where they are needed
 set -euo pipefail
 packages=(libcmocka0 libcmocka-dev libjansson4 libjansson-dev pkgconf pkgconf-bin libpkgconf3 pkg-config
-	libunwind8 libunwind-dev libdw1 libdw-dev libelf1 libelf-dev libiberty-dev)
+	libunwind8 libunwind-dev libdw1 libdw-dev libelf1 libelf-dev libiberty-dev
+	libsqlite3-0 libsqlite3-dev)
 
 case "${1:-}" in
 fetch)

@@ -3,10 +3,12 @@
 R="$TG_WORK/r"
 "$TG_BIN" run --symbols 50 --bars 5000 --reps 100000 --warmup 0 --threads 1 --out "$R" >"$OUT" 2>"$ERR" &
 pid=$!
+# the run directory appears before the host copy benchmark (~0.1-1 s on a
+# loaded machine); interrupt well into the repetitions
 for _ in $(seq 1 100); do
 	sleep 0.1
 	grep -q . "$R/results.json" 2>/dev/null && break
-	[ -d "$R" ] && sleep 0.5 && break
+	[ -d "$R" ] && sleep 2 && break
 done
 kill -INT $pid
 wait $pid
