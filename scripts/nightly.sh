@@ -9,7 +9,7 @@
 #
 # Environment:
 #   TG_NIGHTLY_HISTORY=FILE.db   the history (default: $HOME/.trendgpu-bench/nightly.db)
-#   TG_NIGHTLY_THRESHOLD=PCT     regression threshold of compare (default 5; 25 when quick)
+#   TG_NIGHTLY_THRESHOLD=PCT     regression threshold of compare (default 3; 25 when quick)
 #   TG_NIGHTLY_QUICK=1           a small matrix and short measurements (smoke runs, tests)
 #   TG_NIGHTLY_BUILD=DIR         use this existing build instead of a clean one (tests)
 #   TG_NIGHTLY_CTEST_ARGS="..."  extra ctest arguments (e.g. -L unit)
@@ -25,7 +25,7 @@ out=$(cd "$out" && pwd)
 history=${TG_NIGHTLY_HISTORY:-${HOME:-/root}/.trendgpu-bench/nightly.db}
 mkdir -p "$(dirname "$history")"
 # quick nights measure tiny workloads briefly: only large changes are news
-threshold=${TG_NIGHTLY_THRESHOLD:-$([ -n "${TG_NIGHTLY_QUICK:-}" ] && echo 25 || echo 5)}
+threshold=${TG_NIGHTLY_THRESHOLD:-$([ -n "${TG_NIGHTLY_QUICK:-}" ] && echo 25 || echo 3)}
 summary="$out/summary.md"
 log="$out/nightly.log"
 exec > >(tee -a "$log") 2>&1

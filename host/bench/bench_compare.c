@@ -13,7 +13,7 @@
 
 void tg_compare_opts_default(struct tg_compare_opts *o)
 {
-	*o = (struct tg_compare_opts){0.05, 0.01, 0.95, 2000, 0, 0};
+	*o = (struct tg_compare_opts){0.03, 0.01, 0.95, 2000, 0, 0};
 }
 
 const char *tg_verdict_name(int v)

@@ -24,7 +24,7 @@ enum tg_verdict {
 };
 
 struct tg_compare_opts {
-	double threshold;    /* relative change that matters; default 0.05 */
+	double threshold;    /* relative change that matters; default 0.03 */
 	double alpha;        /* significance level of the U test; default 0.01 */
 	double level;        /* confidence of the ratio interval; default 0.95 */
 	int bootstrap;       /* resamples; default 2000 */

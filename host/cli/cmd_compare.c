@@ -16,7 +16,7 @@ int tg_cmd_compare(int argc, char **argv)
 	static const char *const metrics[] = {"wall", "kernel", NULL};
 	const struct tg_opt opts[] = {
 		{"threshold", TG_OPT_DOUBLE, &threshold_pct, "PCT",
-		 "smallest change that counts, in percent of the base median (default 5)", 0.01, 1000,
+		 "smallest change that counts, in percent of the base median (default 3)", 0.01, 1000,
 		 NULL},
 		{"alpha", TG_OPT_DOUBLE, &co.alpha, "A",
 		 "significance level of the Mann-Whitney U test (default 0.01)", 1e-9, 0.5, NULL},
