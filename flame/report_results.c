@@ -6,23 +6,6 @@
 #include "tg_json.h"
 #include "tg_report.h"
 
-void tg_format_duration(double ns, char *buf, size_t cap)
-{
-	if (!(ns == ns)) {
-		snprintf(buf, cap, "-");
-		return;
-	}
-	double a = fabs(ns);
-	if (a >= 1e9)
-		snprintf(buf, cap, "%.3g s", ns / 1e9);
-	else if (a >= 1e6)
-		snprintf(buf, cap, "%.3g ms", ns / 1e6);
-	else if (a >= 1e3)
-		snprintf(buf, cap, "%.3g us", ns / 1e3);
-	else
-		snprintf(buf, cap, "%.3g ns", ns);
-}
-
 void tg_format_rate(double v, char *buf, size_t cap)
 {
 	static const char *const pre[] = {"", " k", " M", " G", " T", " P"};

@@ -7,6 +7,7 @@
 
 #include "tg_results.h"
 #include "tg_sink.h"
+#include "tg_str.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,8 +37,6 @@ struct tg_report_trend {
 int tg_report_html(const struct tg_run_results *r, const struct tg_report_trend *trends,
 		   int n_trends, struct tg_sink *s, struct tg_error *err);
 
-/* "12.3 ms", "845 us", "2.41 s"; NaN -> "-" */
-void tg_format_duration(double ns, char *buf, size_t cap);
 /* "1.23 G", "456 M" (SI prefixes) */
 void tg_format_rate(double per_second, char *buf, size_t cap);
 

@@ -264,20 +264,6 @@ int tg_compare_files(const char *base, const char *cur, const struct tg_compare_
 
 /* ---- writers ---------------------------------------------------------------------- */
 
-static void fmt_ns(char *buf, size_t cap, double ns)
-{
-	if (!(ns == ns))
-		snprintf(buf, cap, "-");
-	else if (ns >= 1e9)
-		snprintf(buf, cap, "%.3g s", ns * 1e-9);
-	else if (ns >= 1e6)
-		snprintf(buf, cap, "%.3g ms", ns * 1e-6);
-	else if (ns >= 1e3)
-		snprintf(buf, cap, "%.3g us", ns * 1e-3);
-	else
-		snprintf(buf, cap, "%.3g ns", ns);
-}
-
 int tg_compare_write_md(const struct tg_compare *c, struct tg_sink *s, struct tg_error *err)
 {
 	(void)err;
@@ -295,8 +281,8 @@ int tg_compare_write_md(const struct tg_compare *c, struct tg_sink *s, struct tg
 	for (int i = 0; i < c->n_rows; i++) {
 		const struct tg_compare_row *r = &c->rows[i];
 		char a[32], b[32], ratio[32] = "-", ci[48] = "-", p[32] = "-";
-		fmt_ns(a, sizeof(a), r->base_median);
-		fmt_ns(b, sizeof(b), r->new_median);
+		tg_format_duration(r->base_median, a, sizeof(a));
+		tg_format_duration(r->new_median, b, sizeof(b));
 		if (r->ratio == r->ratio)
 			snprintf(ratio, sizeof(ratio), "%.4f", r->ratio);
 		if (r->ci_lo == r->ci_lo)

@@ -61,6 +61,12 @@ void tg_cli_help(const struct tg_cli_spec *spec, FILE *f);
 int tg_cli_parse_command(const struct tg_cli_spec *spec, int argc, char **argv, const char **pos,
 			 int max_pos, int *n_pos);
 
+/* tg_cli_parse_command for a command that takes exactly `want` (< 16)
+ * positional arguments, described by `what` in the usage error ("two
+ * results.json files"). */
+int tg_cli_parse_args(const struct tg_cli_spec *spec, int argc, char **argv, const char **pos,
+		      int want, const char *what);
+
 /* The ATC parameter options shared by run and atc; returns how many were
  * written into opts (cap >= 24). */
 int tg_cli_param_options(struct tg_atc_params *p, struct tg_opt *opts, int cap);

@@ -304,3 +304,21 @@ int tg_cli_usage_error(const char *command, const struct tg_error *err)
 	fprintf(stderr, "run 'trendgpu-bench %s --help' for the options\n", command);
 	return TG_EXIT_USAGE;
 }
+
+int tg_cli_parse_args(const struct tg_cli_spec *spec, int argc, char **argv, const char **pos,
+		      int want, const char *what)
+{
+	const char *tmp[16];
+	int n = 0;
+	int rc = tg_cli_parse_command(spec, argc, argv, tmp, want + 1, &n);
+	if (rc != TG_CLI_CONTINUE)
+		return rc;
+	if (n != want) {
+		struct tg_error err;
+		TG_ERR(&err, TG_E_INVAL, "expected %s, got %d", what, n);
+		return tg_cli_usage_error(spec->command, &err);
+	}
+	for (int i = 0; i < want; i++)
+		pos[i] = tmp[i];
+	return TG_CLI_CONTINUE;
+}

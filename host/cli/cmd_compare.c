@@ -50,17 +50,12 @@ int tg_cmd_compare(int argc, char **argv)
 			  "  trendgpu-bench compare base.json new.json --metric kernel --threshold 2 --json "
 			  "cmp.json\n",
 	};
-	const char *pos[3];
-	int n_pos = 0;
-	int rc = tg_cli_parse_command(&spec, argc, argv, pos, 3, &n_pos);
+	const char *pos[2];
+	int rc = tg_cli_parse_args(&spec, argc, argv, pos, 2, "two results.json files");
 	if (rc != TG_CLI_CONTINUE)
 		return rc;
 	struct tg_error err;
 	tg_error_clear(&err);
-	if (n_pos != 2) {
-		TG_ERR(&err, TG_E_INVAL, "expected two results.json files, got %d", n_pos);
-		return tg_cli_usage_error("compare", &err);
-	}
 	co.threshold = threshold_pct / 100.0;
 	static struct tg_compare c;
 	if (tg_compare_files(pos[0], pos[1], &co, &c, &err) < 0) {

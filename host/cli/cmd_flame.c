@@ -38,17 +38,12 @@ int tg_cmd_flame(int argc, char **argv)
 		.epilog = "Examples:\n  trendgpu-bench flame profiles/run-x/cpu.folded -o cpu.svg\n"
 			  "  trendgpu-bench flame new.folded --diff old.folded -o diff.svg\n",
 	};
-	const char *pos[2];
-	int n_pos = 0;
-	int rc = tg_cli_parse_command(&spec, argc, argv, pos, 2, &n_pos);
+	const char *pos[1];
+	int rc = tg_cli_parse_args(&spec, argc, argv, pos, 1, "exactly one folded file");
 	if (rc != TG_CLI_CONTINUE)
 		return rc;
 	struct tg_error err;
 	tg_error_clear(&err);
-	if (n_pos != 1) {
-		TG_ERR(&err, TG_E_INVAL, "expected exactly one folded file, got %d", n_pos);
-		return tg_cli_usage_error("flame", &err);
-	}
 	const char *in = pos[0];
 	char def[1024];
 	if (!out) {

@@ -14,18 +14,6 @@
 
 #define MAX_SPLITS 8
 
-static void fmt_ns(char *buf, size_t cap, double ns)
-{
-	if (!(ns == ns))
-		snprintf(buf, cap, "-");
-	else if (ns >= 1e9)
-		snprintf(buf, cap, "%.4g s", ns * 1e-9);
-	else if (ns >= 1e6)
-		snprintf(buf, cap, "%.4g ms", ns * 1e-6);
-	else
-		snprintf(buf, cap, "%.4g us", ns * 1e-3);
-}
-
 static int splits_of(const struct tg_history_series *s, double min_rel, int *splits)
 {
 	double *x = malloc((size_t)(s->n_points ? s->n_points : 1) * sizeof(double));
@@ -46,9 +34,9 @@ static void print_series(const struct tg_history_series *s, double min_rel)
 	for (int i = 0; i < s->n_points; i++) {
 		const struct tg_history_point *p = &s->points[i];
 		char med[32], lo[32], hi[32], change[32] = "";
-		fmt_ns(med, sizeof(med), p->median);
-		fmt_ns(lo, sizeof(lo), p->ci_lo);
-		fmt_ns(hi, sizeof(hi), p->ci_hi);
+		tg_format_duration(p->median, med, sizeof(med));
+		tg_format_duration(p->ci_lo, lo, sizeof(lo));
+		tg_format_duration(p->ci_hi, hi, sizeof(hi));
 		if (i > 0 && s->points[i - 1].median > 0)
 			snprintf(change, sizeof(change), "%+.1f%%",
 				 100.0 * (p->median / s->points[i - 1].median - 1.0));
@@ -69,8 +57,8 @@ static void print_series(const struct tg_history_series *s, double min_rel)
 		for (int i = at; i < to; i++)
 			after += s->points[i].median / (to - at);
 		char b[32], a[32];
-		fmt_ns(b, sizeof(b), before);
-		fmt_ns(a, sizeof(a), after);
+		tg_format_duration(before, b, sizeof(b));
+		tg_format_duration(after, a, sizeof(a));
 		printf("\n**change point** at run %lld (%s, commit %s): mean median %s -> %s (%+.1f%%)\n",
 		       (long long)s->points[at].run_id, s->points[at].created_utc, s->points[at].commit,
 		       b, a, 100.0 * (after / before - 1.0));
@@ -168,17 +156,12 @@ int tg_cmd_history(int argc, char **argv)
 		.epilog = "Examples:\n  trendgpu-bench history nightly.db --state cuda/exact --last 30\n"
 			  "  trendgpu-bench history nightly.db --mark 42:good\n",
 	};
-	const char *pos[2];
-	int n_pos = 0;
-	int rc = tg_cli_parse_command(&spec, argc, argv, pos, 2, &n_pos);
+	const char *pos[1];
+	int rc = tg_cli_parse_args(&spec, argc, argv, pos, 1, "one history database");
 	if (rc != TG_CLI_CONTINUE)
 		return rc;
 	struct tg_error err;
 	tg_error_clear(&err);
-	if (n_pos != 1) {
-		TG_ERR(&err, TG_E_INVAL, "expected one history database, got %d", n_pos);
-		return tg_cli_usage_error("history", &err);
-	}
 	char sb[32] = "", *sm = NULL;
 	if (state) {
 		tg_strlcpy(sb, state, sizeof(sb));

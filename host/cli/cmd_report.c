@@ -28,17 +28,12 @@ int tg_cmd_report(int argc, char **argv)
 		.n_groups = 1,
 		.epilog = "Example:\n  trendgpu-bench report profiles/run-20261124-093012\n",
 	};
-	const char *pos[2];
-	int n_pos = 0;
-	int rc = tg_cli_parse_command(&spec, argc, argv, pos, 2, &n_pos);
+	const char *pos[1];
+	int rc = tg_cli_parse_args(&spec, argc, argv, pos, 1, "one run directory");
 	if (rc != TG_CLI_CONTINUE)
 		return rc;
 	struct tg_error err;
 	tg_error_clear(&err);
-	if (n_pos != 1) {
-		TG_ERR(&err, TG_E_INVAL, "expected one run directory, got %d", n_pos);
-		return tg_cli_usage_error("report", &err);
-	}
 	const char *dir = pos[0];
 	struct stat st;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {

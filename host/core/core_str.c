@@ -1,5 +1,8 @@
 #include "tg_str.h"
 
+#include <math.h>
+#include <stdio.h>
+
 #include <string.h>
 
 size_t tg_strlcpy(char *dst, const char *src, size_t cap)
@@ -12,3 +15,21 @@ size_t tg_strlcpy(char *dst, const char *src, size_t cap)
 	}
 	return n;
 }
+
+void tg_format_duration(double ns, char *buf, size_t cap)
+{
+	if (!(ns == ns)) {
+		snprintf(buf, cap, "-");
+		return;
+	}
+	double a = fabs(ns);
+	if (a >= 1e9)
+		snprintf(buf, cap, "%.3g s", ns / 1e9);
+	else if (a >= 1e6)
+		snprintf(buf, cap, "%.3g ms", ns / 1e6);
+	else if (a >= 1e3)
+		snprintf(buf, cap, "%.3g us", ns / 1e3);
+	else
+		snprintf(buf, cap, "%.3g ns", ns);
+}
+
