@@ -130,8 +130,34 @@ static int unwind_fp(const ucontext_t *uc, const struct thread_rec *r, uint64_t 
 }
 
 #if TG_HAVE_LIBUNWIND
+/* The fast path: unw_backtrace from the handler itself uses libunwind's
+ * cached frame traces (~1 us against ~6 us for stepping a cursor), then the
+ * frames of the handler and the signal trampoline above the interrupted
+ * instruction are dropped. 0 when the interrupted frame was not found. */
+static int unwind_fast(const ucontext_t *uc, uint64_t *pcs, int max, uint32_t *flags)
+{
+	void *buf[TG_SAMPLE_MAX_DEPTH + 8];
+	const uint64_t rip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+	int want = max + 8 < TG_SAMPLE_MAX_DEPTH + 8 ? max + 8 : TG_SAMPLE_MAX_DEPTH + 8;
+	int n = unw_backtrace(buf, want);
+	int k = 0;
+	while (k < n && k < 8 && (uint64_t)(uintptr_t)buf[k] != rip)
+		k++;
+	if (k >= n || k == 8)
+		return 0;
+	int out = 0;
+	for (; k < n && out < max; k++)
+		pcs[out++] = (uint64_t)(uintptr_t)buf[k];
+	if (out == max && n == want)
+		*flags |= TG_SAMPLE_TRUNCATED;
+	return out;
+}
+
 static int unwind_libunwind(ucontext_t *uc, uint64_t *pcs, int max, uint32_t *flags)
 {
+	int fast = unwind_fast(uc, pcs, max, flags);
+	if (fast > 0)
+		return fast;
 	unw_cursor_t cursor;
 	int n = 0;
 	if (unw_init_local2(&cursor, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0) {
