@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "tg_clock.h"
 #include "tg_harness.h"
@@ -20,6 +21,21 @@ static void *copy_slice(void *arg)
 	return NULL;
 }
 
+/* Buffers on transparent huge pages where the kernel allows it: touching
+ * 2 x 256 MiB in 4 KiB pages costs ~1.5 s of page faults in a VM, against
+ * ~0.1 s in 2 MiB pages. */
+static char *alloc_buffer(size_t bytes)
+{
+	const size_t huge = (size_t)2 << 20;
+	void *p = NULL;
+	if (posix_memalign(&p, huge, (bytes + huge - 1) / huge * huge) != 0)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(p, (bytes + huge - 1) / huge * huge, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
 int tg_host_copy_bandwidth(int threads, size_t bytes, double *bytes_per_s, char *what, size_t cap,
 			   struct tg_error *err)
 {
@@ -27,7 +43,7 @@ int tg_host_copy_bandwidth(int threads, size_t bytes, double *bytes_per_s, char 
 		threads = 1;
 	if (threads > 256)
 		threads = 256;
-	char *a = malloc(bytes), *b = malloc(bytes);
+	char *a = alloc_buffer(bytes), *b = alloc_buffer(bytes);
 	pthread_t *tid = calloc((size_t)threads, sizeof(*tid));
 	struct slice *sl = calloc((size_t)threads, sizeof(*sl));
 	if (!a || !b || !tid || !sl) {

@@ -3,6 +3,7 @@
 
 #include "tg_clock.h"
 #include "tg_harness.h"
+#include "tg_log.h"
 #include "tg_nvtx.h"
 
 /* Per-repetition series, grown as the stopping rule asks for more. */
@@ -83,6 +84,9 @@ int tg_harness_measure(const struct tg_backend_ops *ops, void *backend,
 			st->first_run_ns = (double)(t1 - t0);
 	}
 	int done = 0, reason = TG_STOP_CONTINUE;
+	if (rc == 0)
+		tg_info("%s: %d warm-up run%s done; measuring", label, o->warmup,
+			o->warmup == 1 ? "" : "s");
 	while (rc == 0 && reason == TG_STOP_CONTINUE) {
 		if (o->stop && *o->stop) {
 			rc = TG_ERR(err, TG_E_INTERRUPTED, "%s: interrupted after %d repetitions", label,
@@ -127,6 +131,8 @@ int tg_harness_measure(const struct tg_backend_ops *ops, void *backend,
 	st->n_samples = done;
 	st->stop_reason = reason == TG_STOP_CONTINUE ? "interrupted" : tg_stop_reason_name(reason);
 	st->state_seconds = (double)(tg_clock_ns() - started) * 1e-9;
+	tg_info("%s: %d repetition%s in %.3f s, stopped by %s", label, done, done == 1 ? "" : "s",
+		st->state_seconds, st->stop_reason);
 	int src = tg_stats_compute(st->samples_ns, done, &st->wall, rc < 0 ? NULL : err);
 	if (done > 0 && st->kernel_samples_ns[0] > 0) {
 		tg_stats_compute(st->kernel_samples_ns, done, &st->kernel, NULL);
