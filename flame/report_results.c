@@ -297,6 +297,9 @@ int tg_report_results_json(const struct tg_run_results *r, struct tg_sink *s,
 			tg_json_kv_uint(&j, "truncated", p->truncated);
 			tg_json_kv_uint(&j, "idle_skipped", p->idle_skipped);
 			tg_json_kv_int(&j, "threads", p->threads);
+			tg_json_kv_uint(&j, "unwind_fallbacks", p->fallbacks);
+			tg_json_kv_double(&j, "handler_us_per_sample", p->handler_us);
+			tg_json_kv_double(&j, "handler_share", p->handler_share);
 			tg_json_key(&j, "hottest_self");
 			tg_json_begin_array(&j);
 			for (int i = 0; i < p->n_hottest; i++)
@@ -603,7 +606,9 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 				       "\n### CPU samples\n\n%llu samples from %d threads at %d Hz "
 				       "requested, %.0f Hz achieved (%s clock, %s unwinding, %s symbols); "
 				       "dropped %llu, unwinding failures %llu, truncated %llu, idle skipped "
-				       "%llu.\n\n"
+				       "%llu. The sampler's handler took %.2f us per sample, %.2f%% of "
+				       "the sampled threads' time (the kernel's signal delivery comes on "
+				       "top).\n\n"
 				       "Flame graph: [cpu.svg](cpu.svg); top functions: [top.txt](top.txt); "
 				       "speedscope: profile.speedscope.json. Hottest by self samples:\n\n",
 				       (unsigned long long)p->samples, p->threads, p->requested_hz,
@@ -611,7 +616,8 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 				       (unsigned long long)p->dropped,
 				       (unsigned long long)p->unwind_failures,
 				       (unsigned long long)p->truncated,
-				       (unsigned long long)p->idle_skipped);
+				       (unsigned long long)p->idle_skipped, p->handler_us,
+				       100.0 * p->handler_share);
 			for (int i = 0; i < p->n_hottest; i++)
 				tg_sink_printf(s, "%d. `%s`\n", i + 1, p->hottest[i]);
 		}
@@ -690,10 +696,12 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 		if (p->sampled) {
 			tg_sink_printf(s,
 				       "\ncpu profile: %llu samples, %d threads, %.0f of %d Hz, dropped %llu, "
-				       "unwinding failures %llu (%s)\n",
+				       "unwinding failures %llu (%s, %llu by libunwind, %.2f us per sample "
+				       "in the handler)\n",
 				       (unsigned long long)p->samples, p->threads, p->achieved_hz,
 				       p->requested_hz, (unsigned long long)p->dropped,
-				       (unsigned long long)p->unwind_failures, p->unwind);
+				       (unsigned long long)p->unwind_failures, p->unwind,
+				       (unsigned long long)p->fallbacks, p->handler_us);
 			for (int i = 0; i < p->n_hottest && i < 5; i++)
 				tg_sink_printf(s, "  %d. %s\n", i + 1, p->hottest[i]);
 		}

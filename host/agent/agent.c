@@ -13,7 +13,7 @@
  * TG_RECORD_DIR the agent stays inert.
  *
  * Settings (set by the record command): TG_RECORD_MODE cpu|gpu|both,
- * TG_RECORD_HZ, TG_RECORD_UNWIND auto|fp|libunwind, TG_RECORD_CLOCK
+ * TG_RECORD_HZ, TG_RECORD_UNWIND auto|hybrid|fp|libunwind, TG_RECORD_CLOCK
  * wall|cpu, TG_RECORD_DRIVER_API 1.
  */
 #include <dlfcn.h>
@@ -235,9 +235,11 @@ __attribute__((constructor)) static void agent_start(void)
 		struct tg_sampler_opts so = {
 			.hz = env_int("TG_RECORD_HZ", 997),
 			.clock = clock && strcmp(clock, "cpu") == 0 ? TG_SAMPLE_CPU : TG_SAMPLE_WALL,
-			.unwind = !unwind || strcmp(unwind, "auto") == 0 ? TG_UNWIND_AUTO
-				  : strcmp(unwind, "fp") == 0            ? TG_UNWIND_FP
-									 : TG_UNWIND_LIBUNWIND,
+			.unwind = !unwind || strcmp(unwind, "auto") == 0 ||
+					  strcmp(unwind, "hybrid") == 0
+					  ? TG_UNWIND_AUTO
+				  : strcmp(unwind, "fp") == 0 ? TG_UNWIND_FP
+							      : TG_UNWIND_LIBUNWIND,
 		};
 		struct tg_error err;
 		atomic_fetch_add(&A.internal, 1);

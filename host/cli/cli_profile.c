@@ -202,6 +202,9 @@ int tg_profile_finish(struct tg_profile *p, const char *dir, struct tg_profile_i
 		info->truncated = st.truncated;
 		info->idle_skipped = st.idle_skipped;
 		info->threads = st.threads;
+		info->handler_us = st.handler_us;
+		info->fallbacks = st.fallbacks;
+		info->handler_share = st.handler_share;
 		tg_strlcpy(info->clock, st.clock, sizeof(info->clock));
 		tg_strlcpy(info->unwind, st.unwind, sizeof(info->unwind));
 	}

@@ -140,6 +140,11 @@ int tg_cli_render_dir(const char *in_dir, const char *out_dir, const char *proce
 		info->threads = (int)tg_capture_counter(c, "sampler.threads");
 		const char *ach = tg_capture_meta(c, "sampler.achieved_hz");
 		info->achieved_hz = ach ? atof(ach) : 0.0;
+		info->fallbacks = tg_capture_counter(c, "sampler.fallbacks");
+		const char *hus = tg_capture_meta(c, "sampler.handler_us");
+		info->handler_us = hus ? atof(hus) : 0.0;
+		const char *hsh = tg_capture_meta(c, "sampler.handler_share");
+		info->handler_share = hsh ? atof(hsh) : 0.0;
 		const char *clock = tg_capture_meta(c, "sampler.clock");
 		tg_strlcpy(info->clock, clock ? clock : "", sizeof(info->clock));
 		info->enabled = true;
@@ -165,7 +170,7 @@ int tg_cmd_record(int argc, char **argv)
 	const char *out = NULL, *agent_opt = NULL;
 	static const char *const modes[] = {"none", "cpu", "gpu", "both", NULL};
 	static const char *const clocks[] = {"wall", "cpu", NULL};
-	static const char *const unwinders[] = {"auto", "fp", "libunwind", NULL};
+	static const char *const unwinders[] = {"auto", "fp", "libunwind", "hybrid", NULL};
 	const struct tg_opt opts[] = {
 		{"profile", TG_OPT_CHOICE, &po.mode, NULL,
 		 "cpu (host stack samples), gpu (CUPTI: kernels, copies, CUDA calls with their "
@@ -174,7 +179,7 @@ int tg_cmd_record(int argc, char **argv)
 		{"sample-hz", TG_OPT_INT, &po.hz, "N", "samples per second per thread (default 997)",
 		 1, 100000, NULL},
 		{"sample-clock", TG_OPT_CHOICE, &po.clock, NULL, "wall (default) or cpu", 0, 0, clocks},
-		{"unwind", TG_OPT_CHOICE, &po.unwind, NULL, "auto (default), fp or libunwind", 0, 0,
+		{"unwind", TG_OPT_CHOICE, &po.unwind, NULL, "auto = hybrid (default), fp or libunwind", 0, 0,
 		 unwinders},
 		{"trace-driver-api", TG_OPT_FLAG, &po.driver_api, NULL, "also trace CUDA driver API calls",
 		 0, 0, NULL},

@@ -96,6 +96,9 @@ struct tg_profile_info {
 	char symbolizer[16];    /* "libdw" / "dladdr" */
 	uint64_t samples, dropped, unwind_failures, truncated, idle_skipped;
 	int threads;
+	uint64_t fallbacks;     /* hybrid unwinding: stacks libunwind completed */
+	double handler_us;      /* the sampler's handler, mean per sample */
+	double handler_share;   /* its share of the sampled threads' time */
 	char hottest[8][160];   /* top functions by self samples, "name (12.3%)" */
 	int n_hottest;
 	/* GPU activity (CUPTI) */

@@ -3,6 +3,8 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -43,13 +45,13 @@ struct thread_rec {
 	timer_t timer;
 	int has_timer;
 	uintptr_t stack_lo, stack_hi;
-	/* handler-only state */
-	uint64_t last_cpu_ns, last_wall_ns;
 	/* the ring: head written by the handler, tail by the drain thread */
 	uint8_t *buf;
 	size_t cap; /* power of two */
 	_Atomic uint64_t head, tail;
 	_Atomic uint64_t signals, dropped, idle, failed, truncated;
+	_Atomic uint64_t fallbacks; /* hybrid: stacks libunwind completed */
+	_Atomic uint64_t handler_ns; /* time spent in the handler, entry to exit */
 	uint64_t registered_at_ns;
 	uint64_t paused_at_ns;  /* 0 when running */
 	double paused_s;        /* paused time of the current registration */
@@ -57,9 +59,13 @@ struct thread_rec {
 	struct thread_rec *next;
 };
 
+struct code_map;
+
 struct tg_sampler {
 	struct tg_sampler_opts o;
-	int use_libunwind;
+	int use_libunwind; /* the whole stack by libunwind */
+	int hybrid;        /* frame pointers + leaf repair, libunwind where the chain breaks */
+	struct code_map *_Atomic map; /* hybrid: the loaded objects' segments */
 	uint64_t interval_ns;
 	pthread_mutex_t mu; /* registry and store ownership */
 	struct thread_rec *threads;
@@ -80,8 +86,6 @@ struct tg_sampler {
 		char name[16];
 	} *names;
 	size_t n_names, cap_names;
-	uint64_t dropped_gone, idle_gone, failed_gone, truncated_gone, signals_gone;
-	double seconds_gone;
 };
 
 /* initial-exec TLS: safe to read in a signal handler */
@@ -127,6 +131,293 @@ static int unwind_fp(const ucontext_t *uc, const struct thread_rec *r, uint64_t 
 	}
 	*flags |= TG_SAMPLE_TRUNCATED;
 	return n;
+}
+
+/* ---- the hybrid unwinder ----------------------------------------------------
+ *
+ * Frame pointers, checked and repaired. The plain chain misses one frame
+ * where the interrupted function has no frame of its own: a leaf that never
+ * touches the stack (gcc and rustc emit none even with
+ * -mno-omit-leaf-frame-pointer), or a function in its prologue or epilogue.
+ * Its return address is then the word at the stack pointer (or the one
+ * above, after `push %rbp`); such a word is inserted only when the
+ * instruction before it is a call whose target is the start of the function
+ * holding the interrupted instruction (directly, through a PLT stub or a GOT
+ * slot), so a local that merely looks like a code address never is. Every
+ * return address of the chain must follow a call instruction in a loaded
+ * object's code, and a chain that ends at once (%rbp zero in the leaf: code
+ * without frame pointers) is not taken for complete: such stacks go to
+ * libunwind. Code and data are read only inside the loaded objects'
+ * segments (a map taken when threads register; never freed while sampling,
+ * so a handler never reads a stale one). */
+
+struct seg {
+	uintptr_t lo, hi;
+	int object;
+};
+
+struct code_map {
+	struct code_map *older; /* kept until the sampler is freed */
+	int n_code, n_data;
+	unsigned long long adds, subs; /* the loader's counts when taken */
+	struct seg *code, *data; /* sorted by lo */
+};
+
+static const struct seg *seg_find(const struct seg *v, int n, uintptr_t a)
+{
+	int lo = 0, hi = n - 1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		if (a < v[mid].lo)
+			hi = mid - 1;
+		else if (a >= v[mid].hi)
+			lo = mid + 1;
+		else
+			return &v[mid];
+	}
+	return NULL;
+}
+
+/* [a, a + n) inside one executable segment */
+static const struct seg *in_code(const struct code_map *m, uintptr_t a, size_t n)
+{
+	const struct seg *g = seg_find(m->code, m->n_code, a);
+	return g && a + n <= g->hi ? g : NULL;
+}
+
+/* The 8-byte slot at a, when it lies in a segment of object `object`. */
+static int read_slot(const struct code_map *m, uintptr_t a, int object, uintptr_t *out)
+{
+	const struct seg *g = seg_find(m->data, m->n_data, a);
+	if (!g || a + 8 > g->hi || g->object != object)
+		return 0;
+	memcpy(out, (const void *)a, sizeof(*out));
+	return 1;
+}
+
+/* Where a PLT stub at t jumps (its GOT slot), else t. */
+static uintptr_t through_plt(const struct code_map *m, uintptr_t t)
+{
+	const struct seg *g = in_code(m, t, 11);
+	if (!g)
+		return t;
+	const uint8_t *b = (const uint8_t *)t;
+	if (b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa)
+		b += 4; /* endbr64 (.plt.sec) */
+	if (b[0] == 0xf2)
+		b++; /* bnd */
+	if (b[0] != 0xff || b[1] != 0x25)
+		return t;
+	int32_t disp;
+	memcpy(&disp, b + 2, 4);
+	uintptr_t dest;
+	if (!read_slot(m, (uintptr_t)(b + 6) + (uintptr_t)(intptr_t)disp, g->object, &dest))
+		return t;
+	return dest;
+}
+
+/* The function a call ending at w called: call rel32 (through a PLT stub
+ * when it is one) or call *disp32(%rip) (-fno-plt). 0 when w does not
+ * follow such a call. */
+static uintptr_t call_target(const struct code_map *m, uintptr_t w)
+{
+	const struct seg *g = in_code(m, w - 6, 6);
+	if (!g)
+		return 0;
+	const uint8_t *b = (const uint8_t *)w;
+	if (b[-5] == 0xe8) {
+		int32_t rel;
+		memcpy(&rel, b - 4, 4);
+		return through_plt(m, w + (uintptr_t)(intptr_t)rel);
+	}
+	if (b[-6] == 0xff && b[-5] == 0x15) {
+		int32_t disp;
+		memcpy(&disp, b - 4, 4);
+		uintptr_t target;
+		return read_slot(m, w + (uintptr_t)(intptr_t)disp, g->object, &target) ? target : 0;
+	}
+	return 0;
+}
+
+/* Whether a call instruction ends at w: call rel32, or an indirect call
+ * (ff /2) of 2 to 7 bytes, with or without a REX prefix. */
+static int after_call(const struct code_map *m, uintptr_t w)
+{
+	if (!in_code(m, w - 7, 7))
+		return 0;
+	const uint8_t *b = (const uint8_t *)w;
+	if (b[-5] == 0xe8)
+		return 1;
+	for (int len = 2; len <= 7; len++) {
+		const uint8_t op = b[-len], modrm = b[1 - len];
+		if (op == 0xff && (modrm & 0x38) == 0x10)
+			return 1;
+	}
+	return 0;
+}
+
+static int unwind_hybrid(const ucontext_t *uc, const struct thread_rec *r,
+			 const struct code_map *m, uint64_t *pcs, int max, uint32_t *flags)
+{
+	const uintptr_t ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	const uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+	uintptr_t rbp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+	int n = 0;
+	pcs[n++] = ip;
+	/* The interrupted function's caller, when it has no frame yet (or any
+	 * more): a word at the stack pointer that returns after a call of a
+	 * function starting at most 256 KiB below ip. A stale return address
+	 * in a framed function's uninitialised local would pass that test too;
+	 * it is refused when the frame's own return address names a call of a
+	 * function at least as close below ip (the frame explains ip). */
+	const uintptr_t max_fn = (uintptr_t)256 << 10;
+	if (sp >= r->stack_lo && sp + 16 <= r->stack_hi && !(sp & 7)) {
+		const int rbp_ok = rbp >= sp && rbp + 16 <= r->stack_hi && !(rbp & 7);
+		const uintptr_t framed_ret = rbp_ok ? ((const uintptr_t *)rbp)[1] : 0;
+		const uintptr_t framed_fn = framed_ret ? call_target(m, framed_ret) : 0;
+		for (int k = 0; k < 2; k++) {
+			const uintptr_t w = ((const uintptr_t *)sp)[k];
+			if (w == framed_ret)
+				break; /* the chain has it */
+			const uintptr_t fn = call_target(m, w);
+			if (fn == 0 || fn > ip || ip - fn >= max_fn)
+				continue;
+			if (framed_fn != 0 && framed_fn <= ip && framed_fn >= fn)
+				break;
+			pcs[n++] = w;
+			break;
+		}
+	}
+	if (rbp == 0) {
+		*flags |= TG_SAMPLE_UNWIND_FAILED; /* code without frame pointers */
+		return n;
+	}
+	while (n < max) {
+		if (rbp == 0)
+			return n; /* the outermost frame: a clean end */
+		if (rbp < r->stack_lo || rbp + 16 > r->stack_hi || (rbp & 7)) {
+			*flags |= TG_SAMPLE_UNWIND_FAILED;
+			return n;
+		}
+		const uintptr_t *fp = (const uintptr_t *)rbp;
+		const uintptr_t next = fp[0], ret = fp[1];
+		if (ret == 0)
+			return n;
+		if (!after_call(m, ret) || (next != 0 && next <= rbp)) {
+			*flags |= TG_SAMPLE_UNWIND_FAILED;
+			return n;
+		}
+		pcs[n++] = ret;
+		rbp = next;
+	}
+	*flags |= TG_SAMPLE_TRUNCATED;
+	return n;
+}
+
+struct map_build {
+	struct code_map *m;
+	int object, cap_code, cap_data;
+};
+
+static int add_seg(struct seg **v, int *n, int *cap, struct seg g)
+{
+	if (*n == *cap) {
+		int nc = *cap ? *cap * 2 : 64;
+		struct seg *nv = realloc(*v, (size_t)nc * sizeof(*nv));
+		if (!nv)
+			return -1;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = g;
+	return 0;
+}
+
+static int collect_segments(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	struct map_build *b = arg;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || ph->p_memsz == 0)
+			continue;
+		uintptr_t lo = (uintptr_t)info->dlpi_addr + ph->p_vaddr;
+		struct seg g = {lo, lo + ph->p_memsz, b->object};
+		if ((ph->p_flags & PF_X) && add_seg(&b->m->code, &b->m->n_code, &b->cap_code, g) < 0)
+			return 1;
+		if ((ph->p_flags & PF_R) && add_seg(&b->m->data, &b->m->n_data, &b->cap_data, g) < 0)
+			return 1;
+	}
+	b->object++;
+	return 0;
+}
+
+/* the loader's counts of objects added and removed so far */
+static int count_loads(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	unsigned long long *v = arg;
+	if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs)) {
+		v[0] = info->dlpi_adds;
+		v[1] = info->dlpi_subs;
+	}
+	return 1; /* the first object is enough */
+}
+
+static int seg_cmp(const void *a, const void *b)
+{
+	const struct seg *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* A map of the objects loaded now; NULL when out of memory. */
+static struct code_map *code_map_take(void)
+{
+	struct code_map *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	unsigned long long v[2] = {0, 0};
+	dl_iterate_phdr(count_loads, v);
+	m->adds = v[0];
+	m->subs = v[1];
+	struct map_build b = {m, 0, 0, 0};
+	if (dl_iterate_phdr(collect_segments, &b) != 0) {
+		free(m->code);
+		free(m->data);
+		free(m);
+		return NULL;
+	}
+	qsort(m->code, (size_t)m->n_code, sizeof(*m->code), seg_cmp);
+	qsort(m->data, (size_t)m->n_data, sizeof(*m->data), seg_cmp);
+	return m;
+}
+
+/* Takes a new map when objects were loaded or unloaded since the last one.
+ * The old one stays readable: a handler may be walking it. */
+static void refresh_map(struct tg_sampler *s)
+{
+	struct code_map *old = atomic_load(&s->map);
+	if (old) {
+		unsigned long long v[2] = {0, 0};
+		dl_iterate_phdr(count_loads, v);
+		if (v[0] == old->adds && v[1] == old->subs)
+			return;
+	}
+	struct code_map *m = code_map_take();
+	if (!m)
+		return; /* the old map (or plain frame pointers) goes on */
+	m->older = old;
+	atomic_store_explicit(&s->map, m, memory_order_release);
+}
+
+static void code_map_free_all(struct code_map *m)
+{
+	while (m) {
+		struct code_map *o = m->older;
+		free(m->code);
+		free(m->data);
+		free(m);
+		m = o;
+	}
 }
 
 #if TG_HAVE_LIBUNWIND
@@ -212,6 +503,27 @@ static void ring_push(struct thread_rec *r, uint64_t t_ns, uint32_t flags, const
 	atomic_store_explicit(&r->head, nh + need, memory_order_release);
 }
 
+/* Whether the tick interrupted a thread waiting in a system call (a futex,
+ * a sleep, a read that blocks): the kernel has rewound the instruction
+ * pointer onto the `syscall` instruction to restart it, or the call returns
+ * -EINTR just after it. A thread that computes, or waits only for a CPU, is
+ * not idle. Reading the instruction bytes costs nothing, where asking the
+ * kernel for the thread's CPU time costs a system call per tick (1.4 us,
+ * 3.5-6 us from the handler in the 2-vCPU VM). */
+static int in_blocked_syscall(const ucontext_t *uc)
+{
+	const uintptr_t ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	const long long ax = (long long)uc->uc_mcontext.gregs[REG_RAX];
+	const uintptr_t in_page = ip & 0xfff;
+	const uint8_t *b = (const uint8_t *)ip;
+	/* the code page holding ip is mapped; never read across its ends */
+	if (in_page <= 0xffe && b[0] == 0x0f && b[1] == 0x05)
+		return 1;
+	if (in_page >= 2 && b[-2] == 0x0f && b[-1] == 0x05 && ax == -EINTR)
+		return 1;
+	return 0;
+}
+
 static void on_sigprof(int sig, siginfo_t *si, void *ctx)
 {
 	(void)sig;
@@ -223,31 +535,41 @@ static void on_sigprof(int sig, siginfo_t *si, void *ctx)
 	atomic_fetch_add_explicit(&r->signals, 1, memory_order_relaxed);
 	const struct tg_sampler *s = r->s;
 	const uint64_t t = now_ns(CLOCK_MONOTONIC);
-	if (s->o.clock == TG_SAMPLE_WALL && !s->o.include_idle) {
-		/* on CPU for less than a quarter of the interval: waiting */
-		const uint64_t cpu = now_ns(CLOCK_THREAD_CPUTIME_ID);
-		const uint64_t dcpu = cpu - r->last_cpu_ns, dwall = t - r->last_wall_ns;
-		r->last_cpu_ns = cpu;
-		r->last_wall_ns = t;
-		if (dcpu * 4 < dwall) {
-			atomic_fetch_add_explicit(&r->idle, 1, memory_order_relaxed);
-			goto out;
-		}
+	if (s->o.clock == TG_SAMPLE_WALL && !s->o.include_idle &&
+	    in_blocked_syscall((const ucontext_t *)ctx)) {
+		atomic_fetch_add_explicit(&r->idle, 1, memory_order_relaxed);
+		goto out;
 	}
 	uint64_t pcs[TG_SAMPLE_MAX_DEPTH];
 	uint32_t flags = 0;
 	int depth;
+	if (s->hybrid) {
+		const struct code_map *m = atomic_load_explicit(&s->map, memory_order_acquire);
+		depth = m ? unwind_hybrid((const ucontext_t *)ctx, r, m, pcs, s->o.max_depth, &flags)
+			  : unwind_fp((const ucontext_t *)ctx, r, pcs, s->o.max_depth, &flags);
 #if TG_HAVE_LIBUNWIND
-	if (s->use_libunwind)
-		depth = unwind_libunwind((ucontext_t *)ctx, pcs, s->o.max_depth, &flags);
-	else
+		/* a library without frame pointers broke the chain: DWARF */
+		if (flags & TG_SAMPLE_UNWIND_FAILED) {
+			flags = 0;
+			depth = unwind_libunwind((ucontext_t *)ctx, pcs, s->o.max_depth, &flags);
+			if (!(flags & TG_SAMPLE_UNWIND_FAILED))
+				atomic_fetch_add_explicit(&r->fallbacks, 1, memory_order_relaxed);
+		}
 #endif
+	}
+#if TG_HAVE_LIBUNWIND
+	else if (s->use_libunwind)
+		depth = unwind_libunwind((ucontext_t *)ctx, pcs, s->o.max_depth, &flags);
+#endif
+	else
 		depth = unwind_fp((const ucontext_t *)ctx, r, pcs, s->o.max_depth, &flags);
 	if (flags & TG_SAMPLE_UNWIND_FAILED)
 		atomic_fetch_add_explicit(&r->failed, 1, memory_order_relaxed);
 	if (flags & TG_SAMPLE_TRUNCATED)
 		atomic_fetch_add_explicit(&r->truncated, 1, memory_order_relaxed);
 	ring_push(r, t, flags, pcs, depth);
+	/* our own cost, not the kernel's delivery around it (two vDSO reads) */
+	atomic_fetch_add_explicit(&r->handler_ns, now_ns(CLOCK_MONOTONIC) - t, memory_order_relaxed);
 out:
 	errno = saved;
 }
@@ -352,7 +674,7 @@ int tg_sampler_new(const struct tg_sampler_opts *o, struct tg_sampler **out, str
 	while (cap < s->o.ring_bytes)
 		cap *= 2;
 	s->o.ring_bytes = cap;
-	if (s->o.hz > 100000 || s->o.clock < 0 || s->o.clock > 1 || s->o.unwind < 0 || s->o.unwind > 2) {
+	if (s->o.hz > 100000 || s->o.clock < 0 || s->o.clock > 1 || s->o.unwind < 0 || s->o.unwind > 3) {
 		free(s);
 		return TG_ERR(err, TG_E_INVAL,
 			      "sampler: --sample-hz %d: expected 1..100000 samples per second", o->hz);
@@ -363,7 +685,8 @@ int tg_sampler_new(const struct tg_sampler_opts *o, struct tg_sampler **out, str
 			      "sampler: libunwind is not built in (install libunwind-dev and "
 			      "reconfigure); use frame-pointer unwinding");
 	}
-	s->use_libunwind = TG_HAVE_LIBUNWIND && s->o.unwind != TG_UNWIND_FP;
+	s->hybrid = s->o.unwind == TG_UNWIND_AUTO || s->o.unwind == TG_UNWIND_HYBRID;
+	s->use_libunwind = TG_HAVE_LIBUNWIND && s->o.unwind == TG_UNWIND_LIBUNWIND;
 	s->interval_ns = 1000000000ull / (uint64_t)s->o.hz;
 	pthread_mutex_init(&s->mu, NULL);
 	*out = s;
@@ -372,8 +695,10 @@ int tg_sampler_new(const struct tg_sampler_opts *o, struct tg_sampler **out, str
 
 int tg_sampler_start(struct tg_sampler *s, struct tg_error *err)
 {
+	if (s->hybrid)
+		refresh_map(s);
 #if TG_HAVE_LIBUNWIND
-	if (s->use_libunwind)
+	if (s->use_libunwind || s->hybrid)
 		unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 #endif
 	struct sigaction sa;
@@ -438,6 +763,8 @@ int tg_sampler_register_thread(struct tg_sampler *s, int32_t tag, struct tg_erro
 	struct thread_rec *r = take_record(s);
 	if (r)
 		s->n_threads_ever++;
+	if (s->hybrid)
+		refresh_map(s); /* objects loaded since (the CUDA driver, say) */
 	pthread_mutex_unlock(&s->mu);
 	TG_FAIL_IF(!r, err, TG_E_NOMEM, "sampler: out of memory for a %zu-byte ring",
 		   s->o.ring_bytes);
@@ -454,9 +781,7 @@ int tg_sampler_register_thread(struct tg_sampler *s, int32_t tag, struct tg_erro
 	}
 	r->stack_lo = (uintptr_t)addr;
 	r->stack_hi = (uintptr_t)addr + size;
-	r->last_cpu_ns = now_ns(CLOCK_THREAD_CPUTIME_ID);
-	r->last_wall_ns = now_ns(CLOCK_MONOTONIC);
-	r->registered_at_ns = r->last_wall_ns;
+	r->registered_at_ns = now_ns(CLOCK_MONOTONIC);
 	r->paused_at_ns = 0;
 	r->paused_s = 0.0;
 
@@ -498,9 +823,7 @@ void tg_sampler_resume_thread(struct tg_sampler *s)
 {
 	struct thread_rec *r = tls_rec;
 	if (r && r->has_timer && r->paused_at_ns) {
-		r->last_cpu_ns = now_ns(CLOCK_THREAD_CPUTIME_ID);
-		r->last_wall_ns = now_ns(CLOCK_MONOTONIC);
-		r->paused_s += (double)(r->last_wall_ns - r->paused_at_ns) * 1e-9;
+		r->paused_s += (double)(now_ns(CLOCK_MONOTONIC) - r->paused_at_ns) * 1e-9;
 		r->paused_at_ns = 0;
 		arm(r, s->interval_ns, s->interval_ns);
 	}
@@ -599,6 +922,7 @@ void tg_sampler_free(struct tg_sampler *s)
 	free(s->store);
 	free(s->offsets);
 	free(s->names);
+	code_map_free_all(atomic_load(&s->map));
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
@@ -624,21 +948,26 @@ void tg_sampler_get_stats(const struct tg_sampler *s, struct tg_sampler_stats *s
 	memset(st, 0, sizeof(*st));
 	st->requested_hz = s->o.hz;
 	st->clock = s->o.clock == TG_SAMPLE_CPU ? "cpu" : "wall";
-	st->unwind = s->use_libunwind ? "libunwind" : "frame-pointers";
+	st->unwind = s->hybrid ? "hybrid" : s->use_libunwind ? "libunwind" : "frame-pointers";
 	st->threads = s->n_threads_ever;
-	uint64_t signals = 0;
+	uint64_t signals = 0, handler_ns = 0;
 	for (const struct thread_rec *r = s->threads; r; r = r->next) {
 		signals += atomic_load(&r->signals);
 		st->dropped += atomic_load(&r->dropped);
 		st->idle_skipped += atomic_load(&r->idle);
 		st->unwind_failures += atomic_load(&r->failed);
 		st->truncated += atomic_load(&r->truncated);
+		st->fallbacks += atomic_load(&r->fallbacks);
+		handler_ns += atomic_load(&r->handler_ns);
 		st->thread_seconds += r->registered_s;
 		if (atomic_load(&r->active))
 			st->thread_seconds += armed_seconds(r, now_ns(CLOCK_MONOTONIC));
 	}
 	st->samples = s->n_samples;
 	st->achieved_hz = st->thread_seconds > 0 ? (double)signals / st->thread_seconds : 0.0;
+	const uint64_t handled = signals - st->idle_skipped;
+	st->handler_us = handled ? (double)handler_ns * 1e-3 / (double)handled : 0.0;
+	st->handler_share = st->thread_seconds > 0 ? (double)handler_ns * 1e-9 / st->thread_seconds : 0.0;
 }
 
 int tg_sampler_export(const struct tg_sampler *s, struct tg_capture *c, struct tg_error *err)
@@ -669,6 +998,12 @@ int tg_sampler_export(const struct tg_sampler *s, struct tg_capture *c, struct t
 	snprintf(buf, sizeof(buf), "%.1f", st.achieved_hz);
 	if (rc == 0)
 		rc = tg_capture_set_meta(c, "sampler.achieved_hz", buf);
+	snprintf(buf, sizeof(buf), "%.3f", st.handler_us);
+	if (rc == 0)
+		rc = tg_capture_set_meta(c, "sampler.handler_us", buf);
+	snprintf(buf, sizeof(buf), "%.6f", st.handler_share);
+	if (rc == 0)
+		rc = tg_capture_set_meta(c, "sampler.handler_share", buf);
 	if (rc == 0)
 		rc = tg_capture_count(c, "sampler.threads", (uint64_t)st.threads);
 	if (rc == 0)
@@ -681,8 +1016,29 @@ int tg_sampler_export(const struct tg_sampler *s, struct tg_capture *c, struct t
 		rc = tg_capture_count(c, "sampler.unwind_failures", st.unwind_failures);
 	if (rc == 0)
 		rc = tg_capture_count(c, "sampler.truncated", st.truncated);
+	if (rc == 0)
+		rc = tg_capture_count(c, "sampler.fallbacks", st.fallbacks);
 	TG_FAIL_IF(rc < 0, err, TG_E_NOMEM, "sampler: out of memory");
 	return 0;
+}
+
+int tg_sampler_walk_frames(struct tg_sampler *s, const void *uc, uintptr_t stack_lo,
+			   uintptr_t stack_hi, uint64_t *pcs, int max, uint32_t *flags)
+{
+	pthread_mutex_lock(&s->mu);
+	refresh_map(s);
+	pthread_mutex_unlock(&s->mu);
+	const struct code_map *m = atomic_load(&s->map);
+	struct thread_rec r;
+	memset(&r, 0, sizeof(r));
+	r.s = s;
+	r.stack_lo = stack_lo;
+	r.stack_hi = stack_hi;
+	*flags = 0;
+	if (max > TG_SAMPLE_MAX_DEPTH)
+		max = TG_SAMPLE_MAX_DEPTH;
+	return m ? unwind_hybrid((const ucontext_t *)uc, &r, m, pcs, max, flags)
+		 : unwind_fp((const ucontext_t *)uc, &r, pcs, max, flags);
 }
 
 __attribute__((noinline)) int tg_sampler_backtrace(uint64_t *pcs, int max)

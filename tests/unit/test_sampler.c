@@ -2,12 +2,14 @@
  * Rust when it is built) is sampled at 997 Hz; the symbolized profile must
  * put the hot C leaf on top and name the Rust frames. Both unwinders; ring
  * overflow counted; statistics plausible. */
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <ucontext.h>
 
 #include "tg_config.h"
 #include "tg_flame.h"
@@ -132,10 +134,11 @@ static void check_profile(int unwind)
 		tg_sink_close(o, NULL);
 	}
 	print_message("%s: %llu samples, %.0f Hz achieved, %llu dropped, %llu unwind failures, "
-		      "%llu idle\n",
+		      "%llu idle, %llu by libunwind, %.2f us per sample in the handler\n",
 		      st.unwind, (unsigned long long)st.samples, st.achieved_hz,
 		      (unsigned long long)st.dropped, (unsigned long long)st.unwind_failures,
-		      (unsigned long long)st.idle_skipped);
+		      (unsigned long long)st.idle_skipped, (unsigned long long)st.fallbacks,
+		      st.handler_us);
 	/* about 997 samples in a second; on a 2-core machine loaded by the other
 	 * tests (the sanitizer build, seen: 448 Hz, 313 samples + 138 idle) the
 	 * thread runs for half of the second and timer ticks coalesce while it
@@ -156,10 +159,13 @@ static void check_profile(int unwind)
 	 * stripped (Ubuntu) */
 	assert_true(folded_contains(f, "start_thread;burn") || folded_contains(f, "libc.so.6+0x"));
 	assert_false(folded_contains(f, "\nburn;"));
-	if (unwind == TG_UNWIND_LIBUNWIND) {
+	if (unwind == TG_UNWIND_LIBUNWIND || unwind == TG_UNWIND_HYBRID) {
 		/* complete stacks: tg_rust_spin tail-calls spin_outer, so it has no
 		 * frame of its own */
 		assert_true(folded_contains(f, ";burn;hot_middle;hot_leaf"));
+		/* the hybrid repairs every frameless-leaf sample */
+		assert_false(folded_contains(f, ";burn;hot_leaf "));
+		assert_false(folded_contains(f, ";burn;cold_leaf "));
 #if TG_HAVE_RUST
 		assert_true(folded_contains(f, "burn;tg_atc_rs::ffi::spin_outer;tg_atc_rs::ffi::spin_leaf"));
 #endif
@@ -188,6 +194,12 @@ static void test_frame_pointer_profile(void **state)
 {
 	(void)state;
 	check_profile(TG_UNWIND_FP);
+}
+
+static void test_hybrid_profile(void **state)
+{
+	(void)state;
+	check_profile(TG_UNWIND_HYBRID);
 }
 
 static void test_full_ring_drops_and_counts(void **state)
@@ -244,6 +256,186 @@ static void test_cpu_clock_and_errors(void **state)
 	tg_sampler_free(s);
 }
 
+/* A thread that waits (a sleep, then a condition variable: a futex) and
+ * computes in between: with the wall clock its waiting ticks are idle,
+ * recognised from the interrupted context without a system call, unless
+ * idle samples are asked for; then they name the waiting call. */
+struct waiter_args {
+	struct tg_sampler *s;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+static void *waiter(void *arg)
+{
+	struct waiter_args *a = arg;
+	struct tg_error err;
+	if (tg_sampler_register_thread(a->s, 0, &err) < 0)
+		return NULL;
+	struct timespec ts = {0, 150 * 1000000L};
+	/* the ticks interrupt the sleep (EINTR, never restarted): sleep on */
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+	double t0 = now_s(), x = 1.0;
+	while (now_s() - t0 < 0.15)
+		x += hot_middle(x);
+	sink_value = x;
+	pthread_mutex_lock(&a->mu);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 150 * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&a->cv, &a->mu, &until);
+	pthread_mutex_unlock(&a->mu);
+	tg_sampler_unregister_thread(a->s);
+	return NULL;
+}
+
+static void idle_profile(bool include_idle, struct tg_sampler_stats *st, int *hot, int *waiting)
+{
+	struct tg_sampler *s;
+	struct tg_error err;
+	struct tg_sampler_opts o = {.hz = 997, .clock = TG_SAMPLE_WALL, .include_idle = include_idle,
+				    .unwind = TG_UNWIND_FP};
+	assert_int_equal(tg_sampler_new(&o, &s, &err), 0);
+	assert_int_equal(tg_sampler_start(s, &err), 0);
+	struct waiter_args a = {.s = s};
+	pthread_mutex_init(&a.mu, NULL);
+	pthread_cond_init(&a.cv, NULL);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, waiter, &a), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(tg_sampler_stop(s, &err), 0);
+	tg_sampler_get_stats(s, st);
+	struct tg_symbolizer *sym;
+	assert_int_equal(tg_symbolizer_new(NULL, &sym, NULL), 0);
+	*hot = *waiting = 0;
+	for (size_t i = 0; i < tg_sampler_count(s); i++) {
+		struct tg_sample sm;
+		tg_sampler_get(s, i, &sm);
+		struct tg_symbol y;
+		tg_symbolize(sym, sm.pcs[0], false, &y);
+		*hot += strcmp(y.function, "hot_leaf") == 0 || strcmp(y.function, "cold_leaf") == 0;
+		/* libc's clock_nanosleep, futex waits (names vary by glibc build) */
+		*waiting += strstr(y.function, "sleep") || strstr(y.function, "futex") ||
+			    strstr(y.function, "wait") || strstr(y.function, "libc.so");
+	}
+	tg_symbolizer_free(sym);
+	pthread_cond_destroy(&a.cv);
+	pthread_mutex_destroy(&a.mu);
+	tg_sampler_free(s);
+}
+
+static void test_idle_threads(void **state)
+{
+	(void)state;
+	struct tg_sampler_stats st;
+	int hot, waiting;
+	idle_profile(false, &st, &hot, &waiting);
+	print_message("idle excluded: %llu samples (%d computing), %llu idle\n",
+		      (unsigned long long)st.samples, hot, (unsigned long long)st.idle_skipped);
+	/* ~150 computing ticks, ~300 waiting ones */
+	assert_true(st.idle_skipped > 100);
+	assert_true(hot > 50);
+	assert_true(st.samples < (uint64_t)hot + 30);
+	assert_true(waiting < 10);
+	idle_profile(true, &st, &hot, &waiting);
+	print_message("idle included: %llu samples (%d computing, %d waiting), %llu idle\n",
+		      (unsigned long long)st.samples, hot, waiting, (unsigned long long)st.idle_skipped);
+	assert_int_equal(st.idle_skipped, 0);
+	assert_true(st.samples > (uint64_t)hot + 100);
+	/* the waiting samples name the calls that waited */
+	assert_true(waiting > 100);
+}
+
+/* The hybrid walk on hand-built contexts: real return addresses of this
+ * program (outer -> caller_of_callee -> callee_reports), a fake stack. */
+static uintptr_t ret_into_caller, ret_into_outer;
+
+__attribute__((noinline)) static void callee_reports(void)
+{
+	ret_into_caller = (uintptr_t)__builtin_return_address(0);
+	__asm__ volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) static void caller_of_callee(void)
+{
+	callee_reports();
+	ret_into_outer = (uintptr_t)__builtin_return_address(0);
+	__asm__ volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) static void outer(void)
+{
+	caller_of_callee();
+	__asm__ volatile("" ::: "memory");
+}
+
+/* stack[0..] at sp; a frame at stack[8]: saved rbp 0 (the end), return
+ * address `frame_ret` */
+static int walk(struct tg_sampler *s, uintptr_t ip, uintptr_t w0, uintptr_t w1,
+		uintptr_t frame_ret, int rbp_zero, uint64_t *pcs, uint32_t *flags)
+{
+	static uintptr_t stack[32];
+	memset(stack, 0, sizeof(stack));
+	stack[0] = w0;
+	stack[1] = w1;
+	stack[8] = 0;
+	stack[9] = frame_ret;
+	ucontext_t uc;
+	memset(&uc, 0, sizeof(uc));
+	uc.uc_mcontext.gregs[REG_RIP] = (greg_t)ip;
+	uc.uc_mcontext.gregs[REG_RSP] = (greg_t)(uintptr_t)&stack[0];
+	uc.uc_mcontext.gregs[REG_RBP] = rbp_zero ? 0 : (greg_t)(uintptr_t)&stack[8];
+	return tg_sampler_walk_frames(s, &uc, (uintptr_t)&stack[0], (uintptr_t)&stack[32], pcs, 64,
+				      flags);
+}
+
+static void test_hybrid_walk(void **state)
+{
+	(void)state;
+	outer();
+	assert_true(ret_into_caller != 0 && ret_into_outer != 0);
+	struct tg_sampler *s;
+	struct tg_sampler_opts o = {.unwind = TG_UNWIND_HYBRID};
+	assert_int_equal(tg_sampler_new(&o, &s, NULL), 0);
+	uint64_t pcs[64];
+	uint32_t flags;
+	const uintptr_t in_leaf = (uintptr_t)callee_reports + 1;
+	const uintptr_t in_middle = (uintptr_t)caller_of_callee + 1;
+
+	/* a frameless leaf: its caller comes from the word at sp */
+	int n = walk(s, in_leaf, ret_into_caller, 0, ret_into_outer, 0, pcs, &flags);
+	assert_int_equal(flags, 0);
+	assert_int_equal(n, 3);
+	assert_true(pcs[0] == in_leaf && pcs[1] == ret_into_caller && pcs[2] == ret_into_outer);
+	/* in the prologue, after push %rbp: the word above */
+	n = walk(s, in_leaf, (uintptr_t)&n, ret_into_caller, ret_into_outer, 0, pcs, &flags);
+	assert_int_equal(n, 3);
+	assert_true(pcs[1] == ret_into_caller);
+	/* a framed function with a stale return address in a local: refused,
+	 * its frame explains ip */
+	n = walk(s, in_middle, ret_into_caller, 0, ret_into_outer, 0, pcs, &flags);
+	assert_int_equal(flags, 0);
+	assert_int_equal(n, 2);
+	assert_true(pcs[0] == in_middle && pcs[1] == ret_into_outer);
+	/* a code address that does not follow a call is not a return address */
+	n = walk(s, in_leaf, (uintptr_t)caller_of_callee, 0, ret_into_outer, 0, pcs, &flags);
+	assert_int_equal(n, 2);
+	/* a frame whose return address follows no call: the chain is broken */
+	n = walk(s, in_leaf, 0, 0, (uintptr_t)caller_of_callee + 1, 0, pcs, &flags);
+	assert_true(flags & TG_SAMPLE_UNWIND_FAILED);
+	assert_int_equal(n, 1);
+	/* %rbp zero in the leaf: code without frame pointers, not a clean end */
+	n = walk(s, in_leaf, ret_into_caller, 0, 0, 1, pcs, &flags);
+	assert_true(flags & TG_SAMPLE_UNWIND_FAILED);
+	assert_int_equal(n, 2);
+	tg_sampler_free(s);
+}
+
 static void test_maps_and_build_ids(void **state)
 {
 	(void)state;
@@ -288,8 +480,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_libunwind_profile),
 		cmocka_unit_test(test_frame_pointer_profile),
+		cmocka_unit_test(test_hybrid_profile),
 		cmocka_unit_test(test_full_ring_drops_and_counts),
 		cmocka_unit_test(test_cpu_clock_and_errors),
+		cmocka_unit_test(test_idle_threads),
+		cmocka_unit_test(test_hybrid_walk),
 		cmocka_unit_test(test_maps_and_build_ids),
 	};
 	return cmocka_run_group_tests_name("sampler", tests, NULL, NULL);
