@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Benchmarks of the host profiler (not tests: the numbers go in the notes):
-#   1. sampler overhead at 997 Hz on run --backends cpu,rust: runs with and
-#      without --profile cpu, interleaved, compared as ratios of medians;
+#   0. the platform's floor: what timer ticks cost a thread whatever the
+#      handler does (tests/bench/bench_sigfloor.c);
+#   1. sampler overhead at 997 Hz on run --backends cpu,rust: runs without
+#      and with --profile cpu per unwinder (hybrid, fp, libunwind),
+#      interleaved, compared as ratios of medians, with the handler's own
+#      cost per sample;
 #   2. agreement with perf record -g on the same run: the top 5 functions by
 #      self time from perf and from our top.txt;
 #   3. rendering a 1 000 000-sample folded file as an SVG.
 #
 #   scripts/bench-profiler.sh [BUILD_DIR] [OUTDIR]
+#
+# Environment: TG_BENCH_SECTIONS (default "0 1 2 3"), TG_BENCH_PAIRS
+# (interleaved rounds of section 1, default 5), TG_BENCH_UNWINDERS (default
+# "hybrid fp", plus libunwind when built in).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -17,29 +25,62 @@ backends=cpu
 "$tg" info | grep -q "^  rust   available" && backends=cpu,rust
 args=(--backends "$backends" --symbols 40 --bars 3000 --reps 15 --warmup 2 --no-accuracy --quiet)
 
-echo "== 1. sampler overhead (997 Hz, $backends, 40 x 3000, interleaved pairs)"
-for i in 1 2 3 4 5; do
+sections=" ${TG_BENCH_SECTIONS:-0 1 2 3} "
+want() { [[ "$sections" == *" $1 "* ]]; }
+pairs=${TG_BENCH_PAIRS:-5}
+
+if want 0; then
+echo "== 0. the platform's floor: timer ticks with an empty handler, kernel-side sampling"
+if [ -x "$build/tests/tg_bench_sigfloor" ]; then
+	"$build/tests/tg_bench_sigfloor" 2 997 5 | sed 's/^/  /'
+else
+	echo "  $build/tests/tg_bench_sigfloor not built: skipped"
+fi
+fi
+
+if want 1; then
+echo "== 1. sampler overhead (997 Hz, $backends, 40 x 3000, interleaved runs per unwinder)"
+if [ -n "${TG_BENCH_UNWINDERS:-}" ]; then
+	read -r -a unwinders <<<"$TG_BENCH_UNWINDERS"
+else
+	unwinders=(hybrid fp)
+	"$tg" info | grep -q "^  libunwind yes" && unwinders+=(libunwind)
+fi
+for i in $(seq 1 "$pairs"); do
 	"$tg" run "${args[@]}" --out "$out/plain-$i" >/dev/null
-	"$tg" run "${args[@]}" --profile cpu --out "$out/prof-$i" >/dev/null
+	for u in "${unwinders[@]}"; do
+		"$tg" run "${args[@]}" --profile cpu --unwind "$u" --out "$out/prof-$u-$i" >/dev/null
+	done
 done
-python3 - "$out" <<'PY'
+python3 - "$out" "${unwinders[@]}" <<'PY'
 import json, statistics, sys, glob
-out = sys.argv[1]
+out, unwinders = sys.argv[1], sys.argv[2:]
 def medians(kind):
     m = {}
-    for f in sorted(glob.glob(f"{out}/{kind}-*/results.json")):
+    for f in sorted(glob.glob(f"{out}/{kind}-[0-9]*/results.json")):
         for s in json.load(open(f))["states"]:
             m.setdefault((s["backend"], s["ma"]), []).append(s["wall_ns"]["median"])
     return {k: statistics.median(v) for k, v in m.items()}
-plain, prof = medians("plain"), medians("prof")
-for k in sorted(plain):
-    print(f"  {k[0]:5s} {k[1]:6s} plain {plain[k]/1e6:8.3f} ms  profiled {prof[k]/1e6:8.3f} ms  ratio {prof[k]/plain[k]:.4f}")
-allp = statistics.median([prof[k] / plain[k] for k in plain])
-print(f"  median ratio over states: {allp:.4f} (overhead {100*(allp-1):+.2f}%)")
-p = json.load(open(sorted(glob.glob(f"{out}/prof-*/results.json"))[-1]))["profile"]
-print(f"  samples {p['samples']}, achieved {p['achieved_hz']:.0f} Hz, dropped {p['dropped']}, unwind failures {p['unwind_failures']}")
+plain = medians("plain")
+for u in unwinders:
+    prof = medians(f"prof-{u}")
+    print(f"  unwinder {u}:")
+    for k in sorted(plain):
+        print(f"    {k[0]:5s} {k[1]:6s} plain {plain[k]/1e6:8.3f} ms  profiled {prof[k]/1e6:8.3f} ms  ratio {prof[k]/plain[k]:.4f}")
+    allp = statistics.median([prof[k] / plain[k] for k in plain])
+    ps = [json.load(open(f))["profile"] for f in sorted(glob.glob(f"{out}/prof-{u}-*/results.json"))]
+    hus = statistics.median([p.get("handler_us_per_sample", 0) for p in ps])
+    fb = sum(p.get("unwind_fallbacks", 0) for p in ps)
+    n = sum(p["samples"] for p in ps)
+    p = ps[-1]
+    print(f"    median ratio over states: {allp:.4f} (overhead {100*(allp-1):+.2f}%); handler {hus:.2f} us per sample "
+          f"(median over runs), {fb} of {n} stacks by libunwind; last run: {p['samples']} samples, "
+          f"{p['achieved_hz']:.0f} Hz, dropped {p['dropped']}, unwind failures {p['unwind_failures']}")
 PY
 
+fi
+
+if want 2; then
 echo "== 2. agreement with perf record -g (top 5 by self time)"
 if command -v perf >/dev/null && perf record -o /dev/null -- true >/dev/null 2>&1; then
 	perf record -F 997 -g -o "$out/perf.data" -- "$tg" run "${args[@]}" --out "$out/perf-run" >/dev/null 2>"$out/perf-record.log"
@@ -62,6 +103,9 @@ else
 	echo "  perf is not usable here: skipped"
 fi
 
+fi
+
+if want 3; then
 echo "== 3. SVG of a 1 000 000-sample folded file"
 python3 - "$out/big.folded" <<'PY'
 import random, sys
@@ -79,4 +123,5 @@ open(sys.argv[1], "w").write("\n".join(lines) + "\n")
 PY
 /usr/bin/time -f "  %e s, %M KB max RSS" "$tg" flame "$out/big.folded" -o "$out/big.svg" 2>&1 | sed 's/^/  /'
 ls -la "$out/big.svg" | awk '{printf "  SVG size %.1f MB\n", $5/1e6}'
+fi
 echo "outputs in $out"

@@ -133,5 +133,10 @@ step "record -- the benchmark (CUDA_INJECTION64_PATH, NVTX_INJECTION64_PATH, LD_
 "$build/tests/tg_tracecheck" "$out/record/trace.json" || status=1
 sed -n '/^## Profile/,$p' "$out/record/summary.md"
 
+step "host sampler overhead at 997 Hz (goal <= 2%): the tick's floor, then run --backends cpu,rust"
+"$build/tests/tg_bench_sigfloor" "$(nproc)" 997 3 || status=1
+TG_BENCH_SECTIONS="1" TG_BENCH_PAIRS=3 TG_BENCH_UNWINDERS="hybrid libunwind" \
+	scripts/bench-profiler.sh "$build" "$out/bench-profiler" || status=1
+
 step "done: status $status, outputs in $out"
 exit $status

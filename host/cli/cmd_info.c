@@ -54,8 +54,10 @@ int tg_cmd_info(int argc, char **argv)
 	} else {
 		snprintf(cupti, sizeof(cupti), "%s", cerr.msg);
 	}
-	const char *unwind = tg_sampler_has_libunwind() ? "libunwind (complete stacks) or frame pointers"
-						       : "frame pointers only (built without libunwind)";
+	const char *unwind = tg_sampler_has_libunwind()
+				     ? "hybrid (checked frame pointers, libunwind where they break), "
+				       "fp or libunwind"
+				     : "hybrid (checked frame pointers), fp; built without libunwind";
 	const struct tg_build_info *b = tg_build_info();
 	const struct tg_backend_ops *const *all = tg_backends();
 
