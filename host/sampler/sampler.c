@@ -105,33 +105,6 @@ bool tg_sampler_has_libunwind(void)
 
 /* ---- unwinding (signal context) ---------------------------------------- */
 
-static int unwind_fp(const ucontext_t *uc, const struct thread_rec *r, uint64_t *pcs, int max,
-		     uint32_t *flags)
-{
-	uintptr_t rbp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
-	int n = 0;
-	pcs[n++] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-	while (n < max) {
-		if (rbp == 0)
-			return n; /* the outermost frame: a clean end */
-		if (rbp < r->stack_lo || rbp + 16 > r->stack_hi || (rbp & 7)) {
-			*flags |= TG_SAMPLE_UNWIND_FAILED;
-			return n;
-		}
-		const uintptr_t *fp = (const uintptr_t *)rbp;
-		uintptr_t next = fp[0], ret = fp[1];
-		if (ret == 0)
-			return n;
-		pcs[n++] = ret;
-		if (next != 0 && next <= rbp) {
-			*flags |= TG_SAMPLE_UNWIND_FAILED;
-			return n;
-		}
-		rbp = next;
-	}
-	*flags |= TG_SAMPLE_TRUNCATED;
-	return n;
-}
 
 /* ---- the hybrid unwinder ----------------------------------------------------
  *
@@ -256,6 +229,45 @@ static int after_call(const struct code_map *m, uintptr_t w)
 	return 0;
 }
 
+/* Follows the frame-pointer chain from rbp, appending return addresses to
+ * pcs[0..n); with a map, each must follow a call instruction. */
+static int walk_chain(uintptr_t rbp, const struct thread_rec *r, const struct code_map *m,
+		      uint64_t *pcs, int n, int max, uint32_t *flags)
+{
+	while (n < max) {
+		if (rbp == 0)
+			return n; /* the outermost frame: a clean end */
+		if (rbp < r->stack_lo || rbp + 16 > r->stack_hi || (rbp & 7)) {
+			*flags |= TG_SAMPLE_UNWIND_FAILED;
+			return n;
+		}
+		const uintptr_t *fp = (const uintptr_t *)rbp;
+		const uintptr_t next = fp[0], ret = fp[1];
+		if (ret == 0)
+			return n;
+		if (m && !after_call(m, ret)) {
+			*flags |= TG_SAMPLE_UNWIND_FAILED;
+			return n;
+		}
+		pcs[n++] = ret;
+		if (next != 0 && next <= rbp) {
+			*flags |= TG_SAMPLE_UNWIND_FAILED;
+			return n;
+		}
+		rbp = next;
+	}
+	*flags |= TG_SAMPLE_TRUNCATED;
+	return n;
+}
+
+/* The raw frame-pointer chain. */
+static int unwind_fp(const ucontext_t *uc, const struct thread_rec *r, uint64_t *pcs, int max,
+		     uint32_t *flags)
+{
+	pcs[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+	return walk_chain((uintptr_t)uc->uc_mcontext.gregs[REG_RBP], r, NULL, pcs, 1, max, flags);
+}
+
 static int unwind_hybrid(const ucontext_t *uc, const struct thread_rec *r,
 			 const struct code_map *m, uint64_t *pcs, int max, uint32_t *flags)
 {
@@ -292,26 +304,7 @@ static int unwind_hybrid(const ucontext_t *uc, const struct thread_rec *r,
 		*flags |= TG_SAMPLE_UNWIND_FAILED; /* code without frame pointers */
 		return n;
 	}
-	while (n < max) {
-		if (rbp == 0)
-			return n; /* the outermost frame: a clean end */
-		if (rbp < r->stack_lo || rbp + 16 > r->stack_hi || (rbp & 7)) {
-			*flags |= TG_SAMPLE_UNWIND_FAILED;
-			return n;
-		}
-		const uintptr_t *fp = (const uintptr_t *)rbp;
-		const uintptr_t next = fp[0], ret = fp[1];
-		if (ret == 0)
-			return n;
-		if (!after_call(m, ret) || (next != 0 && next <= rbp)) {
-			*flags |= TG_SAMPLE_UNWIND_FAILED;
-			return n;
-		}
-		pcs[n++] = ret;
-		rbp = next;
-	}
-	*flags |= TG_SAMPLE_TRUNCATED;
-	return n;
+	return walk_chain(rbp, r, m, pcs, n, max, flags);
 }
 
 struct map_build {

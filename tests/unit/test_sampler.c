@@ -50,6 +50,15 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* computes in the known functions for a while */
+static void compute_for(double seconds)
+{
+	double t0 = now_s(), x = 1.0;
+	while (now_s() - t0 < seconds)
+		x += hot_middle(x);
+	sink_value = x;
+}
+
 struct burn_args {
 	struct tg_sampler *s;
 	double seconds;
@@ -232,14 +241,9 @@ static void test_cpu_clock_and_errors(void **state)
 	assert_int_equal(tg_sampler_start(s, &err), 0);
 	assert_int_equal(tg_sampler_register_thread(s, 1, &err), 0);
 	assert_int_equal(tg_sampler_register_thread(s, 1, &err), TG_E_INVAL);
-	double t0 = now_s(), x = 1.0;
-	while (now_s() - t0 < 0.4)
-		x += hot_middle(x);
-	sink_value = x;
+	compute_for(0.4);
 	tg_sampler_set_tag(s, 7);
-	t0 = now_s();
-	while (now_s() - t0 < 0.2)
-		x += hot_middle(x);
+	compute_for(0.2);
 	tg_sampler_unregister_thread(s);
 	assert_int_equal(tg_sampler_stop(s, &err), 0);
 	struct tg_sampler_stats st;
@@ -276,10 +280,7 @@ static void *waiter(void *arg)
 	/* the ticks interrupt the sleep (EINTR, never restarted): sleep on */
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
-	double t0 = now_s(), x = 1.0;
-	while (now_s() - t0 < 0.15)
-		x += hot_middle(x);
-	sink_value = x;
+	compute_for(0.15);
 	pthread_mutex_lock(&a->mu);
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
