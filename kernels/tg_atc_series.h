@@ -489,6 +489,32 @@ TG_HD double tg_wma_approx_step(struct tg_wma_approx *s, const double *x, int64_
 	return tg_pairwise(x + (int64_t)(i - L + 1) * st, st, s->weights, L);
 }
 
+/* The value tg_wma_approx_step returns at bar i, computed from the series
+ * alone, so that every bar can be computed on its own (a GPU thread per
+ * (symbol, bar)): the warm-up replays SMA1 over bars 0..i (i < L - 1, so
+ * O(L)), then NaN when the window holds one, else the pairwise sum.
+ * Bit-identical to the streaming form. */
+TG_HD double tg_wma_approx_at(const double *x, int64_t st, int32_t i, int32_t L,
+			      const double *weights)
+{
+	if (L <= 1)
+		return tg_at(x, st, i);
+	if (i < L - 1) {
+		struct tg_sma1 warm;
+		tg_sma1_init(&warm, L);
+		double v = NAN;
+		for (int32_t j = 0; j <= i; j++)
+			v = tg_sma1_step(&warm, x, st, j);
+		return v;
+	}
+	for (int32_t j = i - L + 1; j <= i; j++) {
+		const double u = tg_at(x, st, j);
+		if (u != u)
+			return NAN;
+	}
+	return tg_pairwise(x + (int64_t)(i - L + 1) * st, st, weights, L);
+}
+
 /* weights[j] = (j + 1) / (L (L + 1) / 2), as numpy divides integer weights
  * by their integer sum. */
 TG_HD void tg_wma_approx_weights(double *weights, int32_t L)
@@ -532,6 +558,25 @@ TG_HD double tg_hma_approx_step(struct tg_hma_approx *s, const double *x, int64_
 	double w = tg_wma_approx_step(&s->slow, x, st, i);
 	d[(int64_t)i * dst] = 2.0 * f - w;
 	return tg_wma_approx_step(&s->outer, d, dst, i);
+}
+
+/* The approximate Hull per bar, in two passes over a series (see
+ * tg_wma_approx_at): the middle series 2 WMA(L/2) - WMA(L) at bar i, then,
+ * once the middle series is complete up to i, the outer WMA(sqrt L) of it.
+ * Bit-identical to tg_hma_approx_step. */
+TG_HD double tg_hma_approx_middle_at(const double *x, int64_t st, int32_t i, int32_t L,
+				     const double *weights)
+{
+	const int32_t half = tg_hull_half(L);
+	const double f = tg_wma_approx_at(x, st, i, half, weights);
+	const double w = tg_wma_approx_at(x, st, i, L, weights + half);
+	return 2.0 * f - w;
+}
+
+TG_HD double tg_hma_approx_outer_at(const double *d, int64_t dst, int32_t i, int32_t L,
+				    const double *weights)
+{
+	return tg_wma_approx_at(d, dst, i, tg_hull_root(L), weights + tg_hull_half(L) + L);
 }
 
 /* 2 SMA1 - SMA1(SMA1); the inner SMA1 series goes to (d, dst). */

@@ -63,6 +63,60 @@ TG_MA_STATE(TG_FAM_LSMA, true, tg_lsma_approx, tg_lsma_approx_init(&s, L),
 TG_MA_STATE(TG_FAM_KAMA, true, tg_kama_approx, tg_kama_approx_init(&s, L),
 	    tg_kama_approx_step(&s, x, st, i))
 
+/* ---- approximate WMA and Hull: a thread per (symbol, bar) ---------------
+ *
+ * Their O(L) pairwise window sums are independent per bar, so they run
+ * bar-parallel before the family kernel, which then only reads the series
+ * (in approx mode a family kernel has one lane per symbol: with a few
+ * hundred symbols, a per-bar O(L) sum in that serial walk made these two
+ * the slowest kernels, 33% of the approx run at 500 x 10 000).
+ * Scratch rows of a symbol s (approx mode): s*9 + HMA holds the Hull's
+ * middle series, s*9 + WMA the WMA series, s*9 + PRE_HMA_ROW the Hull. */
+#define PRE_HMA_ROW 6
+
+template <int PASS>
+__device__ __forceinline__ void approx_bars(const tg_cuda_plan &plan, const tg_cuda_chunk &c)
+{
+	const int64_t at = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+	const int64_t s = at / c.stride;
+	const int32_t i = (int32_t)(at % c.stride);
+	if (s >= c.cs || i >= c.n_bars[s])
+		return;
+	const double *x = c.close + s * c.stride;
+	double *rows = c.scratch + s * TG_ATC_SLOTS * (int64_t)c.stride;
+	if (PASS == 0) { /* the WMA */
+		const int32_t L = plan.lengths[TG_FAM_WMA][0];
+		rows[TG_FAM_WMA * (int64_t)c.stride + i] =
+			tg_wma_approx_at(x, 1, i, L, c.weights + c.weight_off[TG_FAM_WMA]);
+	} else if (PASS == 1) { /* the Hull's middle series */
+		const int32_t L = plan.lengths[TG_FAM_HMA][0];
+		rows[TG_FAM_HMA * (int64_t)c.stride + i] =
+			tg_hma_approx_middle_at(x, 1, i, L, c.weights + c.weight_off[TG_FAM_HMA]);
+	} else { /* the Hull, over the complete middle series */
+		const int32_t L = plan.lengths[TG_FAM_HMA][0];
+		rows[PRE_HMA_ROW * (int64_t)c.stride + i] =
+			tg_hma_approx_outer_at(rows + TG_FAM_HMA * (int64_t)c.stride, 1, i, L,
+					       c.weights + c.weight_off[TG_FAM_HMA]);
+	}
+}
+
+__global__ void __launch_bounds__(256) atc_wma_approx_bars(tg_cuda_plan plan, tg_cuda_chunk c)
+{
+	approx_bars<0>(plan, c);
+}
+
+__global__ void __launch_bounds__(256) atc_hma_approx_middle_bars(tg_cuda_plan plan,
+								  tg_cuda_chunk c)
+{
+	approx_bars<1>(plan, c);
+}
+
+__global__ void __launch_bounds__(256) atc_hma_approx_outer_bars(tg_cuda_plan plan,
+								 tg_cuda_chunk c)
+{
+	approx_bars<2>(plan, c);
+}
+
 /* ---- one family: MAs, crossovers, Layer 1, Layer 2 ---------------------- */
 
 template <int FAM, bool APPROX>
@@ -89,6 +143,14 @@ __device__ __forceinline__ void family_body(const tg_cuda_plan &plan, const tg_c
 	double *mid = c.scratch + (valid ? (s * TG_ATC_SLOTS + (APPROX ? FAM : k)) * stride : 0);
 	ma_state<FAM, APPROX> ma;
 	ma.init(plan.lengths[FAM][k], plan.lsma_penultimate, c.weights + c.weight_off[FAM]);
+	/* approximate WMA and Hull: computed bar-parallel before (approx_bars) */
+	constexpr bool PRE = APPROX && (FAM == TG_FAM_WMA || FAM == TG_FAM_HMA);
+	const double *pre =
+		PRE ? c.scratch + (valid ? (s * TG_ATC_SLOTS +
+					    (FAM == TG_FAM_WMA ? TG_FAM_WMA : PRE_HMA_ROW)) *
+						   stride
+					 : 0)
+		    : NULL;
 
 	const double d = plan.d, weight = plan.weight[FAM];
 	const int64_t plane = (int64_t)cs * stride; /* one [cs][stride] output plane */
@@ -106,7 +168,7 @@ __device__ __forceinline__ void family_body(const tg_cuda_plan &plan, const tg_c
 		int sv = 0;
 		if (act) {
 			close = x[i];
-			const double m = ma.step(x, 1, mid, 1, i);
+			const double m = PRE ? pre[i] : ma.step(x, 1, mid, 1, i);
 			R = close / prev_close - 1.0;
 			double r1 = R * c.g1[i];
 			r1 = r1 == r1 ? r1 : 0.0;
@@ -273,6 +335,19 @@ static dim3 tile_grid(const tg_cuda_chunk *c)
 cudaError_t tg_cuda_launch_family(int family, const tg_cuda_plan *plan, const tg_cuda_chunk *c,
 				  cudaStream_t stream)
 {
+	if (plan->approx && (family == TG_FAM_WMA || family == TG_FAM_HMA)) {
+		const int64_t cells = (int64_t)c->cs * c->stride;
+		const unsigned bar_blocks = (unsigned)((cells + 255) / 256);
+		if (family == TG_FAM_WMA) {
+			atc_wma_approx_bars<<<bar_blocks, 256, 0, stream>>>(*plan, *c);
+		} else {
+			atc_hma_approx_middle_bars<<<bar_blocks, 256, 0, stream>>>(*plan, *c);
+			atc_hma_approx_outer_bars<<<bar_blocks, 256, 0, stream>>>(*plan, *c);
+		}
+		cudaError_t rc = cudaGetLastError();
+		if (rc != cudaSuccess)
+			return rc;
+	}
 	const int groups = plan->approx ? 32 : 32 / TG_ATC_SLOTS;
 	const int64_t warps = (c->cs + groups - 1) / groups;
 	const int threads = 128;
@@ -305,6 +380,8 @@ double tg_cuda_chunk_kernel_bytes(const tg_cuda_plan *plan, const tg_cuda_chunk 
 		const bool middle = f == TG_FAM_HMA || (plan->approx && f == TG_FAM_DEMA);
 		if (middle)
 			bytes += 2 * slots * cells * w; /* middle series, written and read back */
+		if (plan->approx && (f == TG_FAM_WMA || f == TG_FAM_HMA))
+			bytes += 3 * cells * w; /* bar-parallel pass: prices, the series out and back */
 	}
 	bytes += 12 * cells * w + cells * w; /* finalize: read 6 x 2, write Average_Signal */
 	return bytes;

@@ -448,6 +448,64 @@ static void test_approx_vs_reference(void **state)
 	free(tmp);
 }
 
+/* bit-identical, NaN matching NaN */
+static void expect_same_bits(const char *what, int32_t L, const double *got, const double *want,
+			     int32_t n)
+{
+	for (int32_t i = 0; i < n; i++) {
+		if (got[i] != got[i] && want[i] != want[i])
+			continue;
+		if (memcmp(&got[i], &want[i], sizeof(double)) != 0)
+			fail_msg("%s L=%d bar %d: per bar %.17g, streaming %.17g", what, L, i, got[i],
+				 want[i]);
+	}
+}
+
+/* The per-bar approximate WMA and Hull (what the GPU computes a thread per
+ * bar) equal the streaming forms bit for bit: warm-up, NaN windows, flat
+ * runs, lengths 1 to 49. */
+static void test_approx_per_bar_matches_streaming(void **state)
+{
+	(void)state;
+	const int32_t n = 700;
+	double *p = walk(n, 1, 1); /* a flat run at n/3, NaNs at n/2 */
+	p[2] = NAN;                /* and one in the warm-up */
+	const int32_t lengths[] = {1, 2, 3, 4, 5, 9, 28, 49};
+	double *got = malloc((size_t)n * sizeof(double)), *want = malloc((size_t)n * sizeof(double));
+	double *d = malloc((size_t)n * sizeof(double)), *d2 = malloc((size_t)n * sizeof(double));
+	double *w = malloc(256 * sizeof(double));
+	for (size_t t = 0; t < sizeof(lengths) / sizeof(lengths[0]); t++) {
+		const int32_t L = lengths[t];
+		tg_wma_approx_weights(w, L);
+		struct tg_wma_approx sw;
+		tg_wma_approx_init(&sw, L, w);
+		for (int32_t i = 0; i < n; i++) {
+			want[i] = tg_wma_approx_step(&sw, p, 1, i);
+			got[i] = tg_wma_approx_at(p, 1, i, L, w);
+		}
+		expect_same_bits("wma approx", L, got, want, n);
+
+		assert_true(tg_hma_approx_weight_count(L) <= 256);
+		tg_hma_approx_weights(w, L);
+		struct tg_hma_approx sh;
+		tg_hma_approx_init(&sh, L, w);
+		for (int32_t i = 0; i < n; i++) {
+			want[i] = tg_hma_approx_step(&sh, p, 1, d, 1, i);
+			d2[i] = tg_hma_approx_middle_at(p, 1, i, L, w);
+		}
+		expect_same_bits("hma approx middle", L, d2, d, n);
+		for (int32_t i = 0; i < n; i++)
+			got[i] = tg_hma_approx_outer_at(d2, 1, i, L, w);
+		expect_same_bits("hma approx", L, got, want, n);
+	}
+	free(p);
+	free(got);
+	free(want);
+	free(d);
+	free(d2);
+	free(w);
+}
+
 static void test_dema_approx_golden_lengths(void **state)
 {
 	(void)state;
@@ -493,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_pairwise_tree),
 		cmocka_unit_test(test_approx_vs_reference),
 		cmocka_unit_test(test_dema_approx_golden_lengths),
+		cmocka_unit_test(test_approx_per_bar_matches_streaming),
 	};
 	return cmocka_run_group_tests_name("kernels", tests, NULL, NULL);
 }
