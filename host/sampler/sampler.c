@@ -26,6 +26,17 @@
 
 #define RING_SKIP 0xffffffffu
 
+/* The unwinders read the raw stack of an interrupted thread, and GOT slots
+ * found by decoding instructions: words that the address sanitizer may have
+ * poisoned (redzones of the frames there, which a stale frame pointer or
+ * the stack-pointer words can land in; of globals next to a slot) are read
+ * on purpose, as any unwinder reads them. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__clang__)
+#define TG_RAW_READ __attribute__((no_sanitize("address")))
+#else
+#define TG_RAW_READ
+#endif
+
 /* A record in a ring: header, then depth program counters. */
 struct ring_rec {
 	uint32_t len; /* bytes, header included; RING_SKIP: wrap to the start */
@@ -159,12 +170,12 @@ static const struct seg *in_code(const struct code_map *m, uintptr_t a, size_t n
 }
 
 /* The 8-byte slot at a, when it lies in a segment of object `object`. */
-static int read_slot(const struct code_map *m, uintptr_t a, int object, uintptr_t *out)
+TG_RAW_READ static int read_slot(const struct code_map *m, uintptr_t a, int object, uintptr_t *out)
 {
 	const struct seg *g = seg_find(m->data, m->n_data, a);
-	if (!g || a + 8 > g->hi || g->object != object)
-		return 0;
-	memcpy(out, (const void *)a, sizeof(*out));
+	if (!g || a + 8 > g->hi || g->object != object || (a & 7))
+		return 0; /* GOT slots are 8-byte aligned */
+	*out = *(const uintptr_t *)a;
 	return 1;
 }
 
@@ -230,14 +241,17 @@ static int after_call(const struct code_map *m, uintptr_t w)
 }
 
 /* Follows the frame-pointer chain from rbp, appending return addresses to
- * pcs[0..n); with a map, each must follow a call instruction. */
-static int walk_chain(uintptr_t rbp, const struct thread_rec *r, const struct code_map *m,
-		      uint64_t *pcs, int n, int max, uint32_t *flags)
+ * pcs[0..n); with a map, each must follow a call instruction. Frames lie
+ * between the interrupted stack pointer (below it nothing is live, and the
+ * main thread's stack may not be mapped yet) and the top of the stack. */
+TG_RAW_READ static int walk_chain(uintptr_t rbp, uintptr_t sp, const struct thread_rec *r,
+		      const struct code_map *m, uint64_t *pcs, int n, int max, uint32_t *flags)
 {
+	const uintptr_t lo = sp > r->stack_lo ? sp : r->stack_lo;
 	while (n < max) {
 		if (rbp == 0)
 			return n; /* the outermost frame: a clean end */
-		if (rbp < r->stack_lo || rbp + 16 > r->stack_hi || (rbp & 7)) {
+		if (rbp < lo || rbp + 16 > r->stack_hi || (rbp & 7)) {
 			*flags |= TG_SAMPLE_UNWIND_FAILED;
 			return n;
 		}
@@ -261,14 +275,15 @@ static int walk_chain(uintptr_t rbp, const struct thread_rec *r, const struct co
 }
 
 /* The raw frame-pointer chain. */
-static int unwind_fp(const ucontext_t *uc, const struct thread_rec *r, uint64_t *pcs, int max,
+TG_RAW_READ static int unwind_fp(const ucontext_t *uc, const struct thread_rec *r, uint64_t *pcs, int max,
 		     uint32_t *flags)
 {
 	pcs[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-	return walk_chain((uintptr_t)uc->uc_mcontext.gregs[REG_RBP], r, NULL, pcs, 1, max, flags);
+	return walk_chain((uintptr_t)uc->uc_mcontext.gregs[REG_RBP],
+			  (uintptr_t)uc->uc_mcontext.gregs[REG_RSP], r, NULL, pcs, 1, max, flags);
 }
 
-static int unwind_hybrid(const ucontext_t *uc, const struct thread_rec *r,
+TG_RAW_READ static int unwind_hybrid(const ucontext_t *uc, const struct thread_rec *r,
 			 const struct code_map *m, uint64_t *pcs, int max, uint32_t *flags)
 {
 	const uintptr_t ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
@@ -304,7 +319,7 @@ static int unwind_hybrid(const ucontext_t *uc, const struct thread_rec *r,
 		*flags |= TG_SAMPLE_UNWIND_FAILED; /* code without frame pointers */
 		return n;
 	}
-	return walk_chain(rbp, r, m, pcs, n, max, flags);
+	return walk_chain(rbp, sp, r, m, pcs, n, max, flags);
 }
 
 struct map_build {
@@ -641,6 +656,13 @@ static void *drain_main(void *arg)
 		struct timespec ts = {s->o.drain_ms / 1000, (long)(s->o.drain_ms % 1000) * 1000000L};
 		nanosleep(&ts, NULL);
 		drain_all(s);
+		if (s->hybrid) {
+			/* an object unloaded since the map was taken: a new map
+			 * within a drain period */
+			pthread_mutex_lock(&s->mu);
+			refresh_map(s);
+			pthread_mutex_unlock(&s->mu);
+		}
 	}
 	return NULL;
 }
