@@ -2,10 +2,11 @@
 # Benchmarks of the host profiler (not tests: the numbers go in the notes):
 #   0. the platform's floor: what timer ticks cost a thread whatever the
 #      handler does (tests/bench/bench_sigfloor.c);
-#   1. sampler overhead at 997 Hz on run --backends cpu,rust: runs without
-#      and with --profile cpu per unwinder (hybrid, fp, libunwind),
-#      interleaved, compared as ratios of medians, with the handler's own
-#      cost per sample;
+#   1. sampler overhead at 997 Hz on run --backends cpu,rust: rounds of
+#      one run without and one with --profile cpu per unwinder (hybrid, fp,
+#      libunwind) in rotated order; each profiled run's state medians over
+#      the plain run's of its round, the median of those ratios, with the
+#      handler's own cost per sample;
 #   2. agreement with perf record -g on the same run: the top 5 functions by
 #      self time from perf and from our top.txt;
 #   3. rendering a 1 000 000-sample folded file as an SVG.
@@ -46,36 +47,45 @@ else
 	unwinders=(hybrid fp)
 	"$tg" info | grep -q "^  libunwind yes" && unwinders+=(libunwind)
 fi
+# each round runs the plain configuration and every unwinder once, in an
+# order rotated round by round (the machine drifts: no mode always first)
+modes=(plain "${unwinders[@]}")
 for i in $(seq 1 "$pairs"); do
-	"$tg" run "${args[@]}" --out "$out/plain-$i" >/dev/null
-	for u in "${unwinders[@]}"; do
-		"$tg" run "${args[@]}" --profile cpu --unwind "$u" --out "$out/prof-$u-$i" >/dev/null
+	for j in $(seq 0 $((${#modes[@]} - 1))); do
+		m=${modes[$(((i + j) % ${#modes[@]}))]}
+		if [ "$m" = plain ]; then
+			"$tg" run "${args[@]}" --out "$out/plain-$i" >/dev/null
+		else
+			"$tg" run "${args[@]}" --profile cpu --unwind "$m" --out "$out/prof-$m-$i" >/dev/null
+		fi
 	done
 done
-python3 - "$out" "${unwinders[@]}" <<'PY'
-import json, statistics, sys, glob
-out, unwinders = sys.argv[1], sys.argv[2:]
-def medians(kind):
-    m = {}
-    for f in sorted(glob.glob(f"{out}/{kind}-[0-9]*/results.json")):
-        for s in json.load(open(f))["states"]:
-            m.setdefault((s["backend"], s["ma"]), []).append(s["wall_ns"]["median"])
-    return {k: statistics.median(v) for k, v in m.items()}
-plain = medians("plain")
+python3 - "$out" "$pairs" "${unwinders[@]}" <<'PY'
+import json, statistics, sys
+out, rounds, unwinders = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+def medians(run):
+    return {(s["backend"], s["ma"]): s["wall_ns"]["median"]
+            for s in json.load(open(f"{out}/{run}/results.json"))["states"]}
+plain = [medians(f"plain-{i}") for i in range(1, rounds + 1)]
 for u in unwinders:
-    prof = medians(f"prof-{u}")
-    print(f"  unwinder {u}:")
-    for k in sorted(plain):
-        print(f"    {k[0]:5s} {k[1]:6s} plain {plain[k]/1e6:8.3f} ms  profiled {prof[k]/1e6:8.3f} ms  ratio {prof[k]/plain[k]:.4f}")
-    allp = statistics.median([prof[k] / plain[k] for k in plain])
-    ps = [json.load(open(f))["profile"] for f in sorted(glob.glob(f"{out}/prof-{u}-*/results.json"))]
+    prof = [medians(f"prof-{u}-{i}") for i in range(1, rounds + 1)]
+    print(f"  unwinder {u}: profiled / plain of the same round, per state")
+    ratios = []
+    for k in sorted(plain[0]):
+        r = [p[k] / q[k] for p, q in zip(prof, plain)]
+        ratios += r
+        print(f"    {k[0]:5s} {k[1]:6s} median {statistics.median(r):.4f}  rounds " +
+              " ".join(f"{x:.3f}" for x in r))
+    allp = statistics.median(ratios)
+    ps = [json.load(open(f"{out}/prof-{u}-{i}/results.json"))["profile"] for i in range(1, rounds + 1)]
     hus = statistics.median([p.get("handler_us_per_sample", 0) for p in ps])
     fb = sum(p.get("unwind_fallbacks", 0) for p in ps)
     n = sum(p["samples"] for p in ps)
     p = ps[-1]
-    print(f"    median ratio over states: {allp:.4f} (overhead {100*(allp-1):+.2f}%); handler {hus:.2f} us per sample "
-          f"(median over runs), {fb} of {n} stacks by libunwind; last run: {p['samples']} samples, "
-          f"{p['achieved_hz']:.0f} Hz, dropped {p['dropped']}, unwind failures {p['unwind_failures']}")
+    print(f"    median over rounds and states: {allp:.4f} (overhead {100*(allp-1):+.2f}%); handler "
+          f"{hus:.2f} us per sample (median over runs), {fb} of {n} stacks by libunwind; last run: "
+          f"{p['samples']} samples, {p['achieved_hz']:.0f} Hz, dropped {p['dropped']}, "
+          f"unwind failures {p['unwind_failures']}")
 PY
 
 fi
