@@ -606,7 +606,8 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 				       "\n### CPU samples\n\n%llu samples from %d threads at %d Hz "
 				       "requested, %.0f Hz achieved (%s clock, %s unwinding, %s symbols); "
 				       "dropped %llu, unwinding failures %llu, truncated %llu, idle skipped "
-				       "%llu. The sampler's handler took %.2f us per sample, %.2f%% of "
+				       "%llu, stacks completed by libunwind %llu. The sampler's handler "
+				       "took %.2f us per sample, %.2f%% of "
 				       "the sampled threads' time (the kernel's signal delivery comes on "
 				       "top).\n\n"
 				       "Flame graph: [cpu.svg](cpu.svg); top functions: [top.txt](top.txt); "
@@ -616,7 +617,8 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 				       (unsigned long long)p->dropped,
 				       (unsigned long long)p->unwind_failures,
 				       (unsigned long long)p->truncated,
-				       (unsigned long long)p->idle_skipped, p->handler_us,
+				       (unsigned long long)p->idle_skipped,
+				       (unsigned long long)p->fallbacks, p->handler_us,
 				       100.0 * p->handler_share);
 			for (int i = 0; i < p->n_hottest; i++)
 				tg_sink_printf(s, "%d. `%s`\n", i + 1, p->hottest[i]);
