@@ -56,6 +56,15 @@ struct thread_rec {
 	timer_t timer;
 	int has_timer;
 	uintptr_t stack_lo, stack_hi;
+	/* where the frame-pointer chain of this thread ends for good: the
+	 * return address out of main into glibc's start code, which keeps no
+	 * frame pointer (found at registration, see chain_top_here); a chain
+	 * that reaches it is complete. 0 when the chain ends cleanly. */
+	uintptr_t top_ret;
+	/* the frames above it, as libunwind saw them then (they do not change
+	 * while the thread runs below them) */
+	uint64_t outer[16];
+	int n_outer;
 	/* the ring: head written by the handler, tail by the drain thread */
 	uint8_t *buf;
 	size_t cap; /* power of two */
@@ -140,11 +149,21 @@ struct seg {
 	int object;
 };
 
+/* An object's .eh_frame_hdr search table: (function start, FDE) pairs,
+ * sorted, as 32-bit offsets from hdr. NULL when the object has none in the
+ * common encoding. */
+struct fde_table {
+	uintptr_t hdr;
+	const int32_t *table;
+	uint32_t count;
+};
+
 struct code_map {
 	struct code_map *older; /* kept until the sampler is freed */
-	int n_code, n_data;
+	int n_code, n_data, n_objects;
 	unsigned long long adds, subs; /* the loader's counts when taken */
 	struct seg *code, *data; /* sorted by lo */
+	struct fde_table *fdes;  /* [n_objects] */
 };
 
 static const struct seg *seg_find(const struct seg *v, int n, uintptr_t a)
@@ -177,6 +196,28 @@ TG_RAW_READ static int read_slot(const struct code_map *m, uintptr_t a, int obje
 		return 0; /* GOT slots are 8-byte aligned */
 	*out = *(const uintptr_t *)a;
 	return 1;
+}
+
+/* The start of the function holding ip, from its object's .eh_frame_hdr
+ * (the greatest FDE start at or below ip); 0 when unknown. */
+static uintptr_t fn_start(const struct code_map *m, uintptr_t ip)
+{
+	const struct seg *g = in_code(m, ip, 1);
+	if (!g || g->object >= m->n_objects)
+		return 0;
+	const struct fde_table *t = &m->fdes[g->object];
+	if (!t->table || t->count == 0)
+		return 0;
+	const intptr_t rel = (intptr_t)(ip - t->hdr);
+	uint32_t lo = 0, hi = t->count; /* first entry with start > rel */
+	while (lo < hi) {
+		const uint32_t mid = lo + (hi - lo) / 2;
+		if ((intptr_t)t->table[2 * mid] <= rel)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo == 0 ? 0 : t->hdr + (uintptr_t)(intptr_t)t->table[2 * (lo - 1)];
 }
 
 /* Where a PLT stub at t jumps (its GOT slot), else t. */
@@ -223,6 +264,38 @@ static uintptr_t call_target(const struct code_map *m, uintptr_t w)
 	return 0;
 }
 
+/* Whether the code at t jumps to fn within its first 64 bytes (jmp rel32
+ * or rel8): a wrapper that tail-calls fn, like glibc's
+ * __futex_abstimed_wait_cancelable64 into __futex_abstimed_wait_common.
+ * Only an exact destination counts. */
+static int tail_jumps_to(const struct code_map *m, uintptr_t t, uintptr_t fn)
+{
+	const struct seg *g = in_code(m, t, 1);
+	if (!g)
+		return 0;
+	const uintptr_t end = t + 64 < g->hi ? t + 64 : g->hi;
+	for (uintptr_t at = t; at + 2 <= end; at++) {
+		const uint8_t *b = (const uint8_t *)at;
+		if (b[0] == 0xeb && at + 2 + (uintptr_t)(intptr_t)(int8_t)b[1] == fn)
+			return 1;
+		if (b[0] == 0xe9 && at + 5 <= end) {
+			int32_t rel;
+			memcpy(&rel, b + 1, 4);
+			if (at + 5 + (uintptr_t)(intptr_t)rel == fn)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Whether w returns after a call of fn, directly or through a wrapper
+ * that tail-jumps to it. */
+static int returns_from(const struct code_map *m, uintptr_t w, uintptr_t fn)
+{
+	const uintptr_t t = call_target(m, w);
+	return t != 0 && (t == fn || tail_jumps_to(m, t, fn));
+}
+
 /* Whether a call instruction ends at w: call rel32, or an indirect call
  * (ff /2) of 2 to 7 bytes, with or without a REX prefix. */
 static int after_call(const struct code_map *m, uintptr_t w)
@@ -243,9 +316,12 @@ static int after_call(const struct code_map *m, uintptr_t w)
 /* Follows the frame-pointer chain from rbp, appending return addresses to
  * pcs[0..n); with a map, each must follow a call instruction. Frames lie
  * between the interrupted stack pointer (below it nothing is live, and the
- * main thread's stack may not be mapped yet) and the top of the stack. */
+ * main thread's stack may not be mapped yet) and the top of the stack.
+ * When the chain breaks, *resume (if given) is the stack address just
+ * above the last return address taken (left as it was when none was). */
 TG_RAW_READ static int walk_chain(uintptr_t rbp, uintptr_t sp, const struct thread_rec *r,
-		      const struct code_map *m, uint64_t *pcs, int n, int max, uint32_t *flags)
+				  const struct code_map *m, uint64_t *pcs, int n, int max,
+				  uint32_t *flags, uintptr_t *resume)
 {
 	const uintptr_t lo = sp > r->stack_lo ? sp : r->stack_lo;
 	while (n < max) {
@@ -264,6 +340,15 @@ TG_RAW_READ static int walk_chain(uintptr_t rbp, uintptr_t sp, const struct thre
 			return n;
 		}
 		pcs[n++] = ret;
+		if (ret == r->top_ret) {
+			/* into code without frame pointers that never returns
+			 * below here: its frames as seen at registration */
+			for (int k = 0; k < r->n_outer && n < max; k++)
+				pcs[n++] = r->outer[k];
+			return n;
+		}
+		if (resume)
+			*resume = rbp + 16;
 		if (next != 0 && next <= rbp) {
 			*flags |= TG_SAMPLE_UNWIND_FAILED;
 			return n;
@@ -280,51 +365,126 @@ TG_RAW_READ static int unwind_fp(const ucontext_t *uc, const struct thread_rec *
 {
 	pcs[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
 	return walk_chain((uintptr_t)uc->uc_mcontext.gregs[REG_RBP],
-			  (uintptr_t)uc->uc_mcontext.gregs[REG_RSP], r, NULL, pcs, 1, max, flags);
+			  (uintptr_t)uc->uc_mcontext.gregs[REG_RSP], r, NULL, pcs, 1, max, flags, NULL);
+}
+
+/* Past code without frame pointers (glibc's futex waits, say): from stack
+ * address a upward, the first word that returns after a call of the
+ * function holding pcs[n-1] (exactly: function starts from .eh_frame_hdr)
+ * is its caller; then, if some saved frame pointer among the words just
+ * scanned (or %rbp) starts a chain that checks all the way to its clean
+ * end, that chain is the rest of the stack, else scan on. At most 16 such
+ * frames, 4 KiB of stack each; 0 when the scan fails (libunwind's turn). */
+#define SCAN_FRAMES 16
+#define SCAN_BYTES 4096
+
+TG_RAW_READ static int scan_recover(const struct thread_rec *r, const struct code_map *m,
+				    uintptr_t rbp_reg, uint64_t *pcs, int n, uintptr_t a, int max,
+				    uint32_t *flags)
+{
+	const uintptr_t hi = r->stack_hi;
+	if (a < r->stack_lo || (a & 7))
+		return 0;
+	for (int step = 0; step < SCAN_FRAMES && n < max; step++) {
+		const uintptr_t fn = fn_start(m, (uintptr_t)pcs[n - 1]);
+		if (fn == 0)
+			return 0;
+		uintptr_t slot = 0;
+		for (uintptr_t at = a; at + 8 <= hi && at < a + SCAN_BYTES; at += 8)
+			if (returns_from(m, *(const uintptr_t *)at, fn)) {
+				slot = at;
+				break;
+			}
+		if (slot == 0)
+			return 0;
+		pcs[n++] = *(const uintptr_t *)slot;
+		if (n >= max) {
+			*flags |= TG_SAMPLE_TRUNCATED;
+			return n;
+		}
+		/* the caller's frame pointer: still in %rbp, or saved by the code
+		 * between a and the return slot */
+		for (uintptr_t at = slot; at + 8 >= a + 8 && at >= a; at -= 8) {
+			const uintptr_t v = at == slot ? rbp_reg : *(const uintptr_t *)at;
+			if (v <= slot || v + 16 > hi || (v & 7))
+				continue;
+			uint32_t f = 0;
+			const int got = walk_chain(v, slot + 8, r, m, pcs, n, max, &f, NULL);
+			if (got > n && !(f & TG_SAMPLE_UNWIND_FAILED)) {
+				*flags |= f;
+				return got;
+			}
+			if (at == a)
+				break;
+		}
+		a = slot + 8;
+	}
+	return 0;
 }
 
 TG_RAW_READ static int unwind_hybrid(const ucontext_t *uc, const struct thread_rec *r,
-			 const struct code_map *m, uint64_t *pcs, int max, uint32_t *flags)
+				     const struct code_map *m, uint64_t *pcs, int max,
+				     uint32_t *flags)
 {
 	const uintptr_t ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 	const uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-	uintptr_t rbp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+	const uintptr_t rbp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
 	int n = 0;
 	pcs[n++] = ip;
-	/* The interrupted function's caller, when it has no frame yet (or any
-	 * more): a word at the stack pointer that returns after a call of a
-	 * function starting at most 256 KiB below ip. A stale return address
-	 * in a framed function's uninitialised local would pass that test too;
-	 * it is refused when the frame's own return address names a call of a
-	 * function at least as close below ip (the frame explains ip). */
-	const uintptr_t max_fn = (uintptr_t)256 << 10;
-	if (sp >= r->stack_lo && sp + 16 <= r->stack_hi && !(sp & 7)) {
-		const int rbp_ok = rbp >= sp && rbp + 16 <= r->stack_hi && !(rbp & 7);
-		const uintptr_t framed_ret = rbp_ok ? ((const uintptr_t *)rbp)[1] : 0;
-		const uintptr_t framed_fn = framed_ret ? call_target(m, framed_ret) : 0;
-		for (int k = 0; k < 2; k++) {
-			const uintptr_t w = ((const uintptr_t *)sp)[k];
-			if (w == framed_ret)
-				break; /* the chain has it */
-			const uintptr_t fn = call_target(m, w);
-			if (fn == 0 || fn > ip || ip - fn >= max_fn)
-				continue;
-			if (framed_fn != 0 && framed_fn <= ip && framed_fn >= fn)
-				break;
-			pcs[n++] = w;
-			break;
-		}
-	}
-	if (rbp == 0) {
-		*flags |= TG_SAMPLE_UNWIND_FAILED; /* code without frame pointers */
+	if (sp < r->stack_lo || sp + 16 > r->stack_hi || (sp & 7)) {
+		*flags |= TG_SAMPLE_UNWIND_FAILED;
 		return n;
 	}
-	return walk_chain(rbp, sp, r, m, pcs, n, max, flags);
+	/* The interrupted function's caller, when it has no frame yet (or any
+	 * more): a word at the stack pointer that returns after a call of the
+	 * function holding ip (its start from .eh_frame_hdr). Without that
+	 * table: of a function starting at most 256 KiB below ip, refused when
+	 * the frame's own return address names a call of a function at least
+	 * as close below ip (the frame explains ip; a stale return address in
+	 * an uninitialised local would pass the loose test). */
+	const uintptr_t fn = fn_start(m, ip), max_fn = (uintptr_t)256 << 10;
+	const int rbp_ok = rbp >= sp && rbp + 16 <= r->stack_hi && !(rbp & 7);
+	const uintptr_t framed_ret = rbp_ok ? ((const uintptr_t *)rbp)[1] : 0;
+	uintptr_t resume = sp;
+	for (int k = 0; k < 2; k++) {
+		const uintptr_t w = ((const uintptr_t *)sp)[k];
+		if (w == framed_ret)
+			break; /* the chain has it */
+		const uintptr_t target = call_target(m, w);
+		if (target == 0)
+			continue;
+		if (fn != 0 ? !returns_from(m, w, fn) : target > ip || ip - target >= max_fn)
+			continue;
+		if (fn == 0 && framed_ret) {
+			const uintptr_t framed_fn = call_target(m, framed_ret);
+			if (framed_fn != 0 && framed_fn <= ip && framed_fn >= target)
+				break;
+		}
+		pcs[n++] = w;
+		resume = sp + 8 * (uintptr_t)(k + 1);
+		break;
+	}
+	uint32_t f = 0;
+	int got = n;
+	if (rbp == 0)
+		f = TG_SAMPLE_UNWIND_FAILED; /* code without frame pointers */
+	else
+		got = walk_chain(rbp, sp, r, m, pcs, n, max, &f, &resume);
+	if (!(f & TG_SAMPLE_UNWIND_FAILED)) {
+		*flags |= f;
+		return got;
+	}
+	/* the chain broke: scan past the code without frame pointers */
+	const int scanned = scan_recover(r, m, rbp, pcs, got, resume, max, flags);
+	if (scanned > 0)
+		return scanned;
+	*flags |= TG_SAMPLE_UNWIND_FAILED;
+	return got;
 }
 
 struct map_build {
 	struct code_map *m;
-	int object, cap_code, cap_data;
+	int object, cap_code, cap_data, cap_objects;
 };
 
 static int add_seg(struct seg **v, int *n, int *cap, struct seg g)
@@ -341,10 +501,58 @@ static int add_seg(struct seg **v, int *n, int *cap, struct seg g)
 	return 0;
 }
 
+/* An object's .eh_frame_hdr table, when it uses the encoding every
+ * toolchain here emits (version 1, udata4 count, datarel sdata4 table) and
+ * lies inside one of the object's readable segments. */
+static struct fde_table read_fde_table(const struct dl_phdr_info *info)
+{
+	struct fde_table t = {0, NULL, 0};
+	const ElfW(Phdr) *eh = NULL;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
+			eh = &info->dlpi_phdr[i];
+	if (!eh || eh->p_memsz < 12)
+		return t;
+	const uintptr_t hdr = (uintptr_t)info->dlpi_addr + eh->p_vaddr;
+	const uint8_t *h = (const uint8_t *)hdr;
+	/* eh_frame_ptr: a 4-byte encoding (absptr/udata4/sdata4, pc- or datarel) */
+	const uint8_t ptr_enc = h[1], low = ptr_enc & 0x0f;
+	if (h[0] != 1 || h[2] != 0x03 || h[3] != 0x3b || (low != 0x03 && low != 0x0b))
+		return t;
+	uint32_t count;
+	memcpy(&count, h + 8, 4);
+	const uint64_t bytes = 12 + (uint64_t)count * 8;
+	if (bytes > eh->p_memsz)
+		return t;
+	/* inside a readable PT_LOAD segment of this object */
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const uintptr_t lo = (uintptr_t)info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_R) && hdr >= lo &&
+		    hdr + bytes <= lo + ph->p_memsz) {
+			t.hdr = hdr;
+			t.table = (const int32_t *)(h + 12);
+			t.count = count;
+			break;
+		}
+	}
+	return t;
+}
+
 static int collect_segments(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	(void)size;
 	struct map_build *b = arg;
+	if (b->object == b->cap_objects) {
+		int nc = b->cap_objects ? b->cap_objects * 2 : 64;
+		struct fde_table *nv = realloc(b->m->fdes, (size_t)nc * sizeof(*nv));
+		if (!nv)
+			return 1;
+		b->m->fdes = nv;
+		b->cap_objects = nc;
+	}
+	b->m->fdes[b->object] = read_fde_table(info);
+	b->m->n_objects = b->object + 1;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		if (ph->p_type != PT_LOAD || ph->p_memsz == 0)
@@ -387,10 +595,11 @@ static struct code_map *code_map_take(void)
 	dl_iterate_phdr(count_loads, v);
 	m->adds = v[0];
 	m->subs = v[1];
-	struct map_build b = {m, 0, 0, 0};
+	struct map_build b = {m, 0, 0, 0, 0};
 	if (dl_iterate_phdr(collect_segments, &b) != 0) {
 		free(m->code);
 		free(m->data);
+		free(m->fdes);
 		free(m);
 		return NULL;
 	}
@@ -423,6 +632,7 @@ static void code_map_free_all(struct code_map *m)
 		struct code_map *o = m->older;
 		free(m->code);
 		free(m->data);
+		free(m->fdes);
 		free(m);
 		m = o;
 	}
@@ -771,6 +981,50 @@ static int arm(struct thread_rec *r, uint64_t interval_ns, uint64_t first_ns)
 	return timer_settime(r->timer, 0, &its, NULL);
 }
 
+/* Where the calling thread's frame-pointer chain ends for good, seen from
+ * here: the chain is followed in step with libunwind's (DWARF) backtrace;
+ * when the chain stops agreeing before it ends cleanly (%rbp 0), the last
+ * return address both agree on is r->top_ret (on the main thread: out of
+ * main into __libc_start_call_main, whose %rbp is anything) and
+ * libunwind's frames above it are r->outer. Nothing when the chain ends
+ * cleanly, or without libunwind to tell. */
+__attribute__((noinline)) static void chain_top_here(const struct code_map *m,
+						     struct thread_rec *r)
+{
+	r->top_ret = 0;
+	r->n_outer = 0;
+#if TG_HAVE_LIBUNWIND
+	if (!m)
+		return;
+	void *bt[64];
+	const int nb = unw_backtrace(bt, 64); /* bt[0]: this function */
+	uintptr_t rbp = (uintptr_t)__builtin_frame_address(0), agreed = 0;
+	int k = 1;
+	for (; k < nb; k++) {
+		if (rbp == 0)
+			return; /* a clean end */
+		if (rbp < r->stack_lo || rbp + 16 > r->stack_hi || (rbp & 7))
+			break;
+		const uintptr_t next = ((const uintptr_t *)rbp)[0], ret = ((const uintptr_t *)rbp)[1];
+		if (ret != (uintptr_t)bt[k] || !after_call(m, ret))
+			break;
+		agreed = ret;
+		if (next != 0 && next <= rbp) {
+			k++;
+			break;
+		}
+		rbp = next;
+	}
+	if (k >= nb || agreed == 0)
+		return;
+	r->top_ret = agreed;
+	for (; k < nb && r->n_outer < (int)(sizeof(r->outer) / sizeof(r->outer[0])); k++)
+		r->outer[r->n_outer++] = (uint64_t)(uintptr_t)bt[k];
+#else
+	(void)m;
+#endif
+}
+
 int tg_sampler_register_thread(struct tg_sampler *s, int32_t tag, struct tg_error *err)
 {
 	TG_FAIL_IF(tls_rec != NULL, err, TG_E_INVAL, "sampler: this thread is already registered");
@@ -796,6 +1050,10 @@ int tg_sampler_register_thread(struct tg_sampler *s, int32_t tag, struct tg_erro
 	}
 	r->stack_lo = (uintptr_t)addr;
 	r->stack_hi = (uintptr_t)addr + size;
+	r->top_ret = 0;
+	r->n_outer = 0;
+	if (s->hybrid)
+		chain_top_here(atomic_load(&s->map), r);
 	r->registered_at_ns = now_ns(CLOCK_MONOTONIC);
 	r->paused_at_ns = 0;
 	r->paused_s = 0.0;

@@ -51,7 +51,7 @@ static double now_s(void)
 }
 
 /* computes in the known functions for a while */
-static void compute_for(double seconds)
+__attribute__((noinline)) static void compute_for(double seconds)
 {
 	double t0 = now_s(), x = 1.0;
 	while (now_s() - t0 < seconds)
@@ -434,6 +434,87 @@ static void test_hybrid_walk(void **state)
 	n = walk(s, in_leaf, ret_into_caller, 0, 0, 1, pcs, &flags);
 	assert_true(flags & TG_SAMPLE_UNWIND_FAILED);
 	assert_int_equal(n, 2);
+
+	/* a function without frame pointers that saved its caller's %rbp and
+	 * used the register: the scan finds the return into the caller (a
+	 * call of the function holding ip, by .eh_frame_hdr) two words up, then
+	 * the saved frame pointer whose chain checks to its end */
+	static uintptr_t stack[32];
+	memset(stack, 0, sizeof(stack));
+	stack[0] = 0x1234;                 /* a local */
+	stack[1] = (uintptr_t)&stack[8];   /* the caller's %rbp, saved */
+	stack[2] = ret_into_caller;        /* the return address */
+	stack[3] = (uintptr_t)callee_reports; /* a code address after no call */
+	stack[8] = 0;                      /* the caller's frame: the outermost */
+	stack[9] = ret_into_outer;
+	ucontext_t uc;
+	memset(&uc, 0, sizeof(uc));
+	uc.uc_mcontext.gregs[REG_RIP] = (greg_t)in_leaf;
+	uc.uc_mcontext.gregs[REG_RSP] = (greg_t)(uintptr_t)&stack[0];
+	uc.uc_mcontext.gregs[REG_RBP] = 0x77; /* not a frame pointer */
+	n = tg_sampler_walk_frames(s, &uc, (uintptr_t)&stack[0], (uintptr_t)&stack[32], pcs, 64,
+				   &flags);
+	assert_int_equal(flags, 0);
+	assert_int_equal(n, 3);
+	assert_true(pcs[1] == ret_into_caller && pcs[2] == ret_into_outer);
+	/* without the saved frame pointer the scan finds no chain to resume
+	 * (outer's caller is the test runner: no call of it on this stack) */
+	stack[1] = 0;
+	n = tg_sampler_walk_frames(s, &uc, (uintptr_t)&stack[0], (uintptr_t)&stack[32], pcs, 64,
+				   &flags);
+	assert_true(flags & TG_SAMPLE_UNWIND_FAILED);
+	tg_sampler_free(s);
+}
+
+/* The hybrid on this (the main) thread: cmocka's frames keep no frame
+ * pointers, so the chain stops agreeing with DWARF at the test function;
+ * the frames above come from registration, the stacks are complete (main
+ * included) without libunwind in the handler. */
+static void test_hybrid_main_thread(void **state)
+{
+	(void)state;
+	struct tg_sampler *s;
+	struct tg_error err;
+	struct tg_sampler_opts o = {.hz = 997, .unwind = TG_UNWIND_HYBRID};
+	assert_int_equal(tg_sampler_new(&o, &s, &err), 0);
+	assert_int_equal(tg_sampler_start(s, &err), 0);
+	assert_int_equal(tg_sampler_register_thread(s, 0, &err), 0);
+	compute_for(0.3);
+	tg_sampler_unregister_thread(s);
+	assert_int_equal(tg_sampler_stop(s, &err), 0);
+	struct tg_sampler_stats st;
+	tg_sampler_get_stats(s, &st);
+	struct tg_symbolizer *sym;
+	assert_int_equal(tg_symbolizer_new(NULL, &sym, NULL), 0);
+	struct tg_flame *f = tg_flame_new();
+	for (size_t i = 0; i < tg_sampler_count(s); i++) {
+		struct tg_sample sm;
+		tg_sampler_get(s, i, &sm);
+		const char *names[TG_SAMPLE_MAX_DEPTH];
+		for (uint32_t k = 0; k < sm.depth; k++) {
+			struct tg_symbol y;
+			tg_symbolize(sym, sm.pcs[sm.depth - 1 - k], sm.depth - 1 - k > 0, &y);
+			names[k] = y.function;
+		}
+		assert_int_equal(tg_flame_add(f, names, sm.depth, 1, NULL), 0);
+	}
+	tg_symbolizer_free(sym);
+	if (getenv("TG_TEST_VERBOSE")) {
+		struct tg_sink *out = tg_sink_open_stream(stdout, "stdout");
+		tg_flame_write_folded(f, out, NULL);
+		tg_sink_close(out, NULL);
+	}
+	print_message("main thread: %llu samples, %llu unwind failures, %llu by libunwind, %.2f us\n",
+		      (unsigned long long)st.samples, (unsigned long long)st.unwind_failures,
+		      (unsigned long long)st.fallbacks, st.handler_us);
+	assert_true(st.samples > 50);
+	assert_int_equal(st.unwind_failures, 0);
+	assert_true(folded_contains(f, "test_hybrid_main_thread;compute_for;hot_middle;hot_leaf"));
+	if (tg_sampler_has_libunwind()) {
+		assert_true(st.fallbacks * 10 < st.samples);
+		assert_true(folded_contains(f, "main;"));
+	}
+	tg_flame_free(f);
 	tg_sampler_free(s);
 }
 
@@ -486,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_clock_and_errors),
 		cmocka_unit_test(test_idle_threads),
 		cmocka_unit_test(test_hybrid_walk),
+		cmocka_unit_test(test_hybrid_main_thread),
 		cmocka_unit_test(test_maps_and_build_ids),
 	};
 	return cmocka_run_group_tests_name("sampler", tests, NULL, NULL);
