@@ -324,10 +324,14 @@ TG_RAW_READ static int walk_chain(uintptr_t rbp, uintptr_t sp, const struct thre
 				  uint32_t *flags, uintptr_t *resume)
 {
 	const uintptr_t lo = sp > r->stack_lo ? sp : r->stack_lo;
+	if (r->stack_hi < r->stack_lo + 16) { /* the thread's stack is unknown */
+		*flags |= TG_SAMPLE_UNWIND_FAILED;
+		return n;
+	}
 	while (n < max) {
 		if (rbp == 0)
 			return n; /* the outermost frame: a clean end */
-		if (rbp < lo || rbp + 16 > r->stack_hi || (rbp & 7)) {
+		if (rbp < lo || rbp > r->stack_hi - 16 || (rbp & 7)) {
 			*flags |= TG_SAMPLE_UNWIND_FAILED;
 			return n;
 		}
@@ -383,14 +387,14 @@ TG_RAW_READ static int scan_recover(const struct thread_rec *r, const struct cod
 				    uint32_t *flags)
 {
 	const uintptr_t hi = r->stack_hi;
-	if (a < r->stack_lo || (a & 7))
+	if (hi < r->stack_lo + 16 || a < r->stack_lo || a > hi - 8 || (a & 7))
 		return 0;
 	for (int step = 0; step < SCAN_FRAMES && n < max; step++) {
 		const uintptr_t fn = fn_start(m, (uintptr_t)pcs[n - 1]);
 		if (fn == 0)
 			return 0;
 		uintptr_t slot = 0;
-		for (uintptr_t at = a; at + 8 <= hi && at < a + SCAN_BYTES; at += 8)
+		for (uintptr_t at = a; at <= hi - 8 && at - a < SCAN_BYTES; at += 8)
 			if (returns_from(m, *(const uintptr_t *)at, fn)) {
 				slot = at;
 				break;
@@ -406,7 +410,7 @@ TG_RAW_READ static int scan_recover(const struct thread_rec *r, const struct cod
 		 * between a and the return slot */
 		for (uintptr_t at = slot; at + 8 >= a + 8 && at >= a; at -= 8) {
 			const uintptr_t v = at == slot ? rbp_reg : *(const uintptr_t *)at;
-			if (v <= slot || v + 16 > hi || (v & 7))
+			if (v <= slot || v > hi - 16 || (v & 7))
 				continue;
 			uint32_t f = 0;
 			const int got = walk_chain(v, slot + 8, r, m, pcs, n, max, &f, NULL);
@@ -431,7 +435,7 @@ TG_RAW_READ static int unwind_hybrid(const ucontext_t *uc, const struct thread_r
 	const uintptr_t rbp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
 	int n = 0;
 	pcs[n++] = ip;
-	if (sp < r->stack_lo || sp + 16 > r->stack_hi || (sp & 7)) {
+	if (r->stack_hi < r->stack_lo + 16 || sp < r->stack_lo || sp > r->stack_hi - 16 || (sp & 7)) {
 		*flags |= TG_SAMPLE_UNWIND_FAILED;
 		return n;
 	}
@@ -443,7 +447,7 @@ TG_RAW_READ static int unwind_hybrid(const ucontext_t *uc, const struct thread_r
 	 * as close below ip (the frame explains ip; a stale return address in
 	 * an uninitialised local would pass the loose test). */
 	const uintptr_t fn = fn_start(m, ip), max_fn = (uintptr_t)256 << 10;
-	const int rbp_ok = rbp >= sp && rbp + 16 <= r->stack_hi && !(rbp & 7);
+	const int rbp_ok = rbp >= sp && rbp <= r->stack_hi - 16 && !(rbp & 7);
 	const uintptr_t framed_ret = rbp_ok ? ((const uintptr_t *)rbp)[1] : 0;
 	uintptr_t resume = sp;
 	for (int k = 0; k < 2; k++) {
@@ -994,7 +998,7 @@ __attribute__((noinline)) static void chain_top_here(const struct code_map *m,
 	r->top_ret = 0;
 	r->n_outer = 0;
 #if TG_HAVE_LIBUNWIND
-	if (!m)
+	if (!m || r->stack_hi < r->stack_lo + 16)
 		return;
 	void *bt[64];
 	const int nb = unw_backtrace(bt, 64); /* bt[0]: this function */
@@ -1003,7 +1007,7 @@ __attribute__((noinline)) static void chain_top_here(const struct code_map *m,
 	for (; k < nb; k++) {
 		if (rbp == 0)
 			return; /* a clean end */
-		if (rbp < r->stack_lo || rbp + 16 > r->stack_hi || (rbp & 7))
+		if (rbp < r->stack_lo || rbp > r->stack_hi - 16 || (rbp & 7))
 			break;
 		const uintptr_t next = ((const uintptr_t *)rbp)[0], ret = ((const uintptr_t *)rbp)[1];
 		if (ret != (uintptr_t)bt[k] || !after_call(m, ret))
@@ -1340,7 +1344,7 @@ __attribute__((noinline)) int tg_sampler_backtrace(uint64_t *pcs, int max)
 	}
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
 	int n = 0;
-	while (n < max && fp >= lo && fp + 16 <= hi && !(fp & 7)) {
+	while (n < max && hi >= lo + 16 && fp >= lo && fp <= hi - 16 && !(fp & 7)) {
 		const uintptr_t *f = (const uintptr_t *)fp;
 		if (f[1] == 0)
 			break;
