@@ -86,6 +86,38 @@ static void *burn(void *arg)
 	return NULL;
 }
 
+/* The sampler's samples, symbolized, as a flame (root first); every
+ * sample must carry tag `tag` unless it is negative. Printed when
+ * TG_TEST_VERBOSE is set. */
+static struct tg_flame *flame_of(const struct tg_sampler *s, int32_t tag)
+{
+	struct tg_error err;
+	struct tg_symbolizer *sym;
+	if (tg_symbolizer_new(NULL, &sym, &err) < 0)
+		fail_msg("%s", err.msg);
+	struct tg_flame *f = tg_flame_new();
+	for (size_t i = 0; i < tg_sampler_count(s); i++) {
+		struct tg_sample sm;
+		tg_sampler_get(s, i, &sm);
+		if (tag >= 0)
+			assert_int_equal(sm.tag, tag);
+		const char *names[TG_SAMPLE_MAX_DEPTH];
+		for (uint32_t k = 0; k < sm.depth; k++) {
+			struct tg_symbol y;
+			tg_symbolize(sym, sm.pcs[sm.depth - 1 - k], sm.depth - 1 - k > 0, &y);
+			names[k] = y.function;
+		}
+		assert_int_equal(tg_flame_add(f, names, sm.depth, 1, NULL), 0);
+	}
+	tg_symbolizer_free(sym);
+	if (getenv("TG_TEST_VERBOSE")) {
+		struct tg_sink *o = tg_sink_open_stream(stdout, "stdout");
+		tg_flame_write_folded(f, o, NULL);
+		tg_sink_close(o, NULL);
+	}
+	return f;
+}
+
 /* Samples a burning thread and returns its flame (root first). */
 static struct tg_flame *profile(int unwind, int with_rust, size_t ring, int drain_ms,
 				struct tg_sampler_stats *st)
@@ -103,23 +135,7 @@ static struct tg_flame *profile(int unwind, int with_rust, size_t ring, int drai
 	pthread_join(t, NULL);
 	assert_int_equal(tg_sampler_stop(s, &err), 0);
 	tg_sampler_get_stats(s, st);
-	struct tg_symbolizer *sym;
-	if (tg_symbolizer_new(NULL, &sym, &err) < 0)
-		fail_msg("%s", err.msg);
-	struct tg_flame *f = tg_flame_new();
-	for (size_t i = 0; i < tg_sampler_count(s); i++) {
-		struct tg_sample sm;
-		tg_sampler_get(s, i, &sm);
-		assert_int_equal(sm.tag, 3);
-		const char *names[TG_SAMPLE_MAX_DEPTH];
-		for (uint32_t k = 0; k < sm.depth; k++) {
-			struct tg_symbol y;
-			tg_symbolize(sym, sm.pcs[sm.depth - 1 - k], sm.depth - 1 - k > 0, &y);
-			names[k] = y.function;
-		}
-		assert_int_equal(tg_flame_add(f, names, sm.depth, 1, NULL), 0);
-	}
-	tg_symbolizer_free(sym);
+	struct tg_flame *f = flame_of(s, 3);
 	tg_sampler_free(s);
 	return f;
 }
@@ -137,11 +153,6 @@ static void check_profile(int unwind)
 {
 	struct tg_sampler_stats st;
 	struct tg_flame *f = profile(unwind, TG_HAVE_RUST, 0, 0, &st);
-	if (getenv("TG_TEST_VERBOSE")) {
-		struct tg_sink *o = tg_sink_open_stream(stdout, "stdout");
-		tg_flame_write_folded(f, o, NULL);
-		tg_sink_close(o, NULL);
-	}
 	print_message("%s: %llu samples, %.0f Hz achieved, %llu dropped, %llu unwind failures, "
 		      "%llu idle, %llu by libunwind, %.2f us per sample in the handler\n",
 		      st.unwind, (unsigned long long)st.samples, st.achieved_hz,
@@ -484,26 +495,7 @@ static void test_hybrid_main_thread(void **state)
 	assert_int_equal(tg_sampler_stop(s, &err), 0);
 	struct tg_sampler_stats st;
 	tg_sampler_get_stats(s, &st);
-	struct tg_symbolizer *sym;
-	assert_int_equal(tg_symbolizer_new(NULL, &sym, NULL), 0);
-	struct tg_flame *f = tg_flame_new();
-	for (size_t i = 0; i < tg_sampler_count(s); i++) {
-		struct tg_sample sm;
-		tg_sampler_get(s, i, &sm);
-		const char *names[TG_SAMPLE_MAX_DEPTH];
-		for (uint32_t k = 0; k < sm.depth; k++) {
-			struct tg_symbol y;
-			tg_symbolize(sym, sm.pcs[sm.depth - 1 - k], sm.depth - 1 - k > 0, &y);
-			names[k] = y.function;
-		}
-		assert_int_equal(tg_flame_add(f, names, sm.depth, 1, NULL), 0);
-	}
-	tg_symbolizer_free(sym);
-	if (getenv("TG_TEST_VERBOSE")) {
-		struct tg_sink *out = tg_sink_open_stream(stdout, "stdout");
-		tg_flame_write_folded(f, out, NULL);
-		tg_sink_close(out, NULL);
-	}
+	struct tg_flame *f = flame_of(s, -1);
 	print_message("main thread: %llu samples, %llu unwind failures, %llu by libunwind, %.2f us\n",
 		      (unsigned long long)st.samples, (unsigned long long)st.unwind_failures,
 		      (unsigned long long)st.fallbacks, st.handler_us);
