@@ -381,6 +381,8 @@ TG_RAW_READ static int unwind_fp(const ucontext_t *uc, const struct thread_rec *
  * frames, 4 KiB of stack each; 0 when the scan fails (libunwind's turn). */
 #define SCAN_FRAMES 16
 #define SCAN_BYTES 4096
+#define SCAN_WORDS 2048 /* words read in all, per sample */
+#define SCAN_CHAINS 32  /* candidate chains walked, per sample */
 
 TG_RAW_READ static int scan_recover(const struct thread_rec *r, const struct code_map *m,
 				    uintptr_t rbp_reg, uint64_t *pcs, int n, uintptr_t a, int max,
@@ -389,12 +391,13 @@ TG_RAW_READ static int scan_recover(const struct thread_rec *r, const struct cod
 	const uintptr_t hi = r->stack_hi;
 	if (hi < r->stack_lo + 16 || a < r->stack_lo || a > hi - 8 || (a & 7))
 		return 0;
+	int words = SCAN_WORDS, chains = SCAN_CHAINS;
 	for (int step = 0; step < SCAN_FRAMES && n < max; step++) {
 		const uintptr_t fn = fn_start(m, (uintptr_t)pcs[n - 1]);
 		if (fn == 0)
 			return 0;
 		uintptr_t slot = 0;
-		for (uintptr_t at = a; at <= hi - 8 && at - a < SCAN_BYTES; at += 8)
+		for (uintptr_t at = a; at <= hi - 8 && at - a < SCAN_BYTES && words > 0; at += 8, words--)
 			if (returns_from(m, *(const uintptr_t *)at, fn)) {
 				slot = at;
 				break;
@@ -412,6 +415,8 @@ TG_RAW_READ static int scan_recover(const struct thread_rec *r, const struct cod
 			const uintptr_t v = at == slot ? rbp_reg : *(const uintptr_t *)at;
 			if (v <= slot || v > hi - 16 || (v & 7))
 				continue;
+			if (chains-- <= 0)
+				return 0;
 			uint32_t f = 0;
 			const int got = walk_chain(v, slot + 8, r, m, pcs, n, max, &f, NULL);
 			if (got > n && !(f & TG_SAMPLE_UNWIND_FAILED)) {
