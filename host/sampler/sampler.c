@@ -128,21 +128,31 @@ bool tg_sampler_has_libunwind(void)
 
 /* ---- the hybrid unwinder ----------------------------------------------------
  *
- * Frame pointers, checked and repaired. The plain chain misses one frame
- * where the interrupted function has no frame of its own: a leaf that never
- * touches the stack (gcc and rustc emit none even with
- * -mno-omit-leaf-frame-pointer), or a function in its prologue or epilogue.
- * Its return address is then the word at the stack pointer (or the one
- * above, after `push %rbp`); such a word is inserted only when the
- * instruction before it is a call whose target is the start of the function
- * holding the interrupted instruction (directly, through a PLT stub or a GOT
- * slot), so a local that merely looks like a code address never is. Every
- * return address of the chain must follow a call instruction in a loaded
- * object's code, and a chain that ends at once (%rbp zero in the leaf: code
- * without frame pointers) is not taken for complete: such stacks go to
- * libunwind. Code and data are read only inside the loaded objects'
- * segments (a map taken when threads register; never freed while sampling,
- * so a handler never reads a stale one). */
+ * Frame pointers, checked and repaired, so that complete stacks cost what
+ * the plain chain costs:
+ * - every return address of the chain must follow a call instruction in a
+ *   loaded object's code, and frames lie between the interrupted stack
+ *   pointer and the stack's top;
+ * - the plain chain misses one frame where the interrupted function has no
+ *   frame of its own (a leaf that never touches the stack: gcc and rustc
+ *   emit none even with -mno-omit-leaf-frame-pointer; a prologue or an
+ *   epilogue). Its return address is then the word at the stack pointer
+ *   (or the one above, after `push %rbp`), taken only when the instruction
+ *   before it calls exactly the function holding the interrupted
+ *   instruction (function starts from the object's .eh_frame_hdr; a
+ *   direct call, a PLT stub, a GOT slot, or a wrapper tail-jumping to it);
+ * - where the chain breaks (code without frame pointers: glibc's futex
+ *   waits, malloc), a bounded scan up the stack finds each return address
+ *   the same way and resumes the chain at a saved frame pointer whose chain
+ *   checks all the way to its end (scan_recover);
+ * - a thread whose chain never ends cleanly (the main thread, under
+ *   glibc's start code) gets the frames above the last agreeing one from a
+ *   libunwind backtrace taken once, at registration (chain_top_here).
+ * What is left goes to libunwind (on_sigprof). Code and data are read only
+ * inside the loaded objects' segments: a map taken when threads register
+ * and refreshed by the drain thread when the loader's counts change; old
+ * maps are kept until the sampler is freed, so a handler never reads a
+ * freed one. */
 
 struct seg {
 	uintptr_t lo, hi;
