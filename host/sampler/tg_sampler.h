@@ -35,10 +35,11 @@ enum tg_unwind_method {
 				  * caller of a frameless leaf */
 	TG_UNWIND_LIBUNWIND = 2, /* DWARF CFI from the signal context: complete stacks,
 				  * ~10-40 us per sample */
-	TG_UNWIND_HYBRID = 3,    /* frame pointers, the frameless leaf's caller repaired
-				  * from a verified return address at the stack pointer,
-				  * libunwind where the chain breaks (code without
-				  * frame pointers) */
+	TG_UNWIND_HYBRID = 3,    /* checked frame pointers: the frameless leaf's caller
+				  * repaired from a verified return address at the stack
+				  * pointer, a verified scan past code without frame
+				  * pointers, libunwind for what is left (~0.1-0.3% of
+				  * stacks); ~1 us per sample */
 };
 
 #define TG_SAMPLE_MAX_DEPTH 256
