@@ -26,12 +26,12 @@ static void *copy_slice(void *arg)
  * ~0.1 s in 2 MiB pages. */
 static char *alloc_buffer(size_t bytes)
 {
-	const size_t huge = (size_t)2 << 20;
+	const size_t huge = (size_t)2 << 20, rounded = (bytes + huge - 1) / huge * huge;
 	void *p = NULL;
-	if (posix_memalign(&p, huge, (bytes + huge - 1) / huge * huge) != 0)
+	if (posix_memalign(&p, huge, rounded) != 0)
 		return NULL;
 #ifdef MADV_HUGEPAGE
-	madvise(p, (bytes + huge - 1) / huge * huge, MADV_HUGEPAGE);
+	madvise(p, rounded, MADV_HUGEPAGE);
 #endif
 	return p;
 }

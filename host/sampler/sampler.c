@@ -1000,65 +1000,55 @@ static int arm(struct thread_rec *r, uint64_t interval_ns, uint64_t first_ns)
 	return timer_settime(r->timer, 0, &its, NULL);
 }
 
+/* The calling thread's stack, [*lo, *hi); both 0 when unknown. */
+static void thread_stack(uintptr_t *lo, uintptr_t *hi)
+{
+	pthread_attr_t attr;
+	void *addr = NULL;
+	size_t size = 0;
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		pthread_attr_getstack(&attr, &addr, &size);
+		pthread_attr_destroy(&attr);
+	}
+	*lo = (uintptr_t)addr;
+	*hi = (uintptr_t)addr + size;
+}
+
 /* Where the calling thread's frame-pointer chain ends for good, seen from
- * here: the chain is followed in step with libunwind's (DWARF) backtrace;
- * when the chain stops agreeing before it ends cleanly (%rbp 0), the last
- * return address both agree on is r->top_ret (on the main thread: out of
- * main into __libc_start_call_main, whose %rbp is anything) and
+ * here: when the chain, checked as the handler checks it, does not end
+ * cleanly (%rbp 0), it is compared with libunwind's (DWARF) backtrace; the
+ * last return address both agree on is r->top_ret (on the main thread: out
+ * of main into __libc_start_call_main, whose %rbp is anything) and
  * libunwind's frames above it are r->outer. Nothing when the chain ends
- * cleanly, or without libunwind to tell. */
+ * cleanly (most threads: glibc's clone3 clears %rbp; libunwind costs
+ * ~0.3 ms on a new thread), or without libunwind to tell. r->top_ret must
+ * be 0 on entry. */
 __attribute__((noinline)) static void chain_top_here(const struct code_map *m,
 						     struct thread_rec *r)
 {
-	r->top_ret = 0;
-	r->n_outer = 0;
 #if TG_HAVE_LIBUNWIND
-	if (!m || r->stack_hi < r->stack_lo + 16)
+	if (!m)
 		return;
-	/* most threads' chains end cleanly (glibc's clone3 clears %rbp):
-	 * check that first, libunwind costs ~0.3 ms on a new thread */
-	{
-		uintptr_t rbp = (uintptr_t)__builtin_frame_address(0);
-		for (int depth = 0; depth < 4096; depth++) {
-			if (rbp == 0)
-				return;
-			if (rbp < r->stack_lo || rbp > r->stack_hi - 16 || (rbp & 7))
-				break;
-			const uintptr_t next = ((const uintptr_t *)rbp)[0];
-			const uintptr_t ret = ((const uintptr_t *)rbp)[1];
-			if (ret == 0)
-				return;
-			if (!after_call(m, ret) || (next != 0 && next <= rbp))
-				break;
-			rbp = next;
-		}
-	}
-	void *bt[64];
-	const int nb = unw_backtrace(bt, 64); /* bt[0]: this function */
-	uintptr_t rbp = (uintptr_t)__builtin_frame_address(0), agreed = 0;
-	int k = 1;
-	for (; k < nb; k++) {
-		if (rbp == 0)
-			return; /* a clean end */
-		if (rbp < r->stack_lo || rbp > r->stack_hi - 16 || (rbp & 7))
-			break;
-		const uintptr_t next = ((const uintptr_t *)rbp)[0], ret = ((const uintptr_t *)rbp)[1];
-		if (ret != (uintptr_t)bt[k] || !after_call(m, ret))
-			break;
-		agreed = ret;
-		if (next != 0 && next <= rbp) {
-			k++;
-			break;
-		}
-		rbp = next;
-	}
-	if (k >= nb || agreed == 0)
+	uint64_t fp[64];
+	uint32_t f = 0;
+	const uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+	const int nf = walk_chain(here, here, r, m, fp, 0, 64, &f, NULL);
+	if (!(f & TG_SAMPLE_UNWIND_FAILED))
 		return;
-	r->top_ret = agreed;
-	for (; k < nb && r->n_outer < (int)(sizeof(r->outer) / sizeof(r->outer[0])); k++)
+	void *bt[65];
+	const int nb = unw_backtrace(bt, 65); /* bt[0]: this function, bt[k + 1]: fp[k] */
+	int agree = 0;
+	while (agree < nf && agree + 1 < nb && fp[agree] == (uint64_t)(uintptr_t)bt[agree + 1])
+		agree++;
+	if (agree == 0 || agree + 1 >= nb)
+		return;
+	r->top_ret = (uintptr_t)fp[agree - 1];
+	for (int k = agree + 1; k < nb && r->n_outer < (int)(sizeof(r->outer) / sizeof(r->outer[0]));
+	     k++)
 		r->outer[r->n_outer++] = (uint64_t)(uintptr_t)bt[k];
 #else
 	(void)m;
+	(void)r;
 #endif
 }
 
@@ -1078,15 +1068,7 @@ int tg_sampler_register_thread(struct tg_sampler *s, int32_t tag, struct tg_erro
 	if (pthread_getname_np(pthread_self(), r->name, sizeof(r->name)) != 0)
 		r->name[0] = '\0';
 	atomic_store(&r->tag, tag);
-	pthread_attr_t attr;
-	void *addr = NULL;
-	size_t size = 0;
-	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-		pthread_attr_getstack(&attr, &addr, &size);
-		pthread_attr_destroy(&attr);
-	}
-	r->stack_lo = (uintptr_t)addr;
-	r->stack_hi = (uintptr_t)addr + size;
+	thread_stack(&r->stack_lo, &r->stack_hi);
 	r->top_ret = 0;
 	r->n_outer = 0;
 	if (s->hybrid)
@@ -1365,28 +1347,12 @@ __attribute__((noinline)) int tg_sampler_backtrace(uint64_t *pcs, int max)
 	return out;
 #else
 	/* the frame-pointer chain, bounded by the thread's stack */
-	uintptr_t lo = 0, hi = 0;
-	pthread_attr_t attr;
-	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-		void *addr = NULL;
-		size_t size = 0;
-		pthread_attr_getstack(&attr, &addr, &size);
-		pthread_attr_destroy(&attr);
-		lo = (uintptr_t)addr;
-		hi = lo + size;
-	}
-	uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
-	int n = 0;
-	while (n < max && hi >= lo + 16 && fp >= lo && fp <= hi - 16 && !(fp & 7)) {
-		const uintptr_t *f = (const uintptr_t *)fp;
-		if (f[1] == 0)
-			break;
-		pcs[n++] = f[1];
-		if (f[0] <= fp)
-			break;
-		fp = f[0];
-	}
-	return n;
+	struct thread_rec r;
+	memset(&r, 0, sizeof(r));
+	thread_stack(&r.stack_lo, &r.stack_hi);
+	const uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+	uint32_t flags = 0;
+	return walk_chain(fp, fp, &r, NULL, pcs, 0, max, &flags, NULL);
 #endif
 }
 
