@@ -500,9 +500,11 @@ static void test_hybrid_main_thread(void **state)
 		      (unsigned long long)st.samples, (unsigned long long)st.unwind_failures,
 		      (unsigned long long)st.fallbacks, st.handler_us);
 	assert_true(st.samples > 50);
-	assert_int_equal(st.unwind_failures, 0);
 	assert_true(folded_contains(f, "test_hybrid_main_thread;compute_for;hot_middle;hot_leaf"));
+	/* without libunwind nothing tells the frames above cmocka: those
+	 * stacks end there and are counted as unwinding failures */
 	if (tg_sampler_has_libunwind()) {
+		assert_int_equal(st.unwind_failures, 0);
 		assert_true(st.fallbacks * 10 < st.samples);
 		assert_true(folded_contains(f, "main;"));
 	}
