@@ -388,22 +388,30 @@ __attribute__((noinline)) static void outer(void)
 
 /* stack[0..] at sp; a frame at stack[8]: saved rbp 0 (the end), return
  * address `frame_ret` */
+static uintptr_t stack[32];
+
+/* the hybrid walk of a context interrupted at ip with %rsp = stack */
+static int walk_stack(struct tg_sampler *s, uintptr_t ip, uintptr_t rbp, uint64_t *pcs,
+		      uint32_t *flags)
+{
+	ucontext_t uc;
+	memset(&uc, 0, sizeof(uc));
+	uc.uc_mcontext.gregs[REG_RIP] = (greg_t)ip;
+	uc.uc_mcontext.gregs[REG_RSP] = (greg_t)(uintptr_t)&stack[0];
+	uc.uc_mcontext.gregs[REG_RBP] = (greg_t)rbp;
+	return tg_sampler_walk_frames(s, &uc, (uintptr_t)&stack[0], (uintptr_t)&stack[32], pcs, 64,
+				      flags);
+}
+
 static int walk(struct tg_sampler *s, uintptr_t ip, uintptr_t w0, uintptr_t w1,
 		uintptr_t frame_ret, int rbp_zero, uint64_t *pcs, uint32_t *flags)
 {
-	static uintptr_t stack[32];
 	memset(stack, 0, sizeof(stack));
 	stack[0] = w0;
 	stack[1] = w1;
 	stack[8] = 0;
 	stack[9] = frame_ret;
-	ucontext_t uc;
-	memset(&uc, 0, sizeof(uc));
-	uc.uc_mcontext.gregs[REG_RIP] = (greg_t)ip;
-	uc.uc_mcontext.gregs[REG_RSP] = (greg_t)(uintptr_t)&stack[0];
-	uc.uc_mcontext.gregs[REG_RBP] = rbp_zero ? 0 : (greg_t)(uintptr_t)&stack[8];
-	return tg_sampler_walk_frames(s, &uc, (uintptr_t)&stack[0], (uintptr_t)&stack[32], pcs, 64,
-				      flags);
+	return walk_stack(s, ip, rbp_zero ? 0 : (uintptr_t)&stack[8], pcs, flags);
 }
 
 static void test_hybrid_walk(void **state)
@@ -450,7 +458,6 @@ static void test_hybrid_walk(void **state)
 	 * used the register: the scan finds the return into the caller (a
 	 * call of the function holding ip, by .eh_frame_hdr) two words up, then
 	 * the saved frame pointer whose chain checks to its end */
-	static uintptr_t stack[32];
 	memset(stack, 0, sizeof(stack));
 	stack[0] = 0x1234;                 /* a local */
 	stack[1] = (uintptr_t)&stack[8];   /* the caller's %rbp, saved */
@@ -458,21 +465,14 @@ static void test_hybrid_walk(void **state)
 	stack[3] = (uintptr_t)callee_reports; /* a code address after no call */
 	stack[8] = 0;                      /* the caller's frame: the outermost */
 	stack[9] = ret_into_outer;
-	ucontext_t uc;
-	memset(&uc, 0, sizeof(uc));
-	uc.uc_mcontext.gregs[REG_RIP] = (greg_t)in_leaf;
-	uc.uc_mcontext.gregs[REG_RSP] = (greg_t)(uintptr_t)&stack[0];
-	uc.uc_mcontext.gregs[REG_RBP] = 0x77; /* not a frame pointer */
-	n = tg_sampler_walk_frames(s, &uc, (uintptr_t)&stack[0], (uintptr_t)&stack[32], pcs, 64,
-				   &flags);
+	n = walk_stack(s, in_leaf, 0x77 /* not a frame pointer */, pcs, &flags);
 	assert_int_equal(flags, 0);
 	assert_int_equal(n, 3);
 	assert_true(pcs[1] == ret_into_caller && pcs[2] == ret_into_outer);
 	/* without the saved frame pointer the scan finds no chain to resume
 	 * (outer's caller is the test runner: no call of it on this stack) */
 	stack[1] = 0;
-	n = tg_sampler_walk_frames(s, &uc, (uintptr_t)&stack[0], (uintptr_t)&stack[32], pcs, 64,
-				   &flags);
+	n = walk_stack(s, in_leaf, 0x77, pcs, &flags);
 	assert_true(flags & TG_SAMPLE_UNWIND_FAILED);
 	tg_sampler_free(s);
 }
