@@ -181,6 +181,8 @@ static void write_state(struct tg_json *j, const struct tg_run_results *r,
 		tg_json_kv_int(j, "chunks", st->chunks);
 		tg_json_kv_bool(j, "pinned_host_memory", st->pinned);
 	}
+	if (st->kernels[0])
+		tg_json_kv_string(j, "kernels", st->kernels);
 	tg_json_end_object(j);
 }
 
@@ -542,6 +544,10 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 				       st->d2h_ns > 0 ? st->d2h_bytes / st->d2h_ns : 0.0, st->chunks,
 				       st->pinned ? "yes" : "no");
 		}
+		for (int i = 0; i < r->n_states; i++)
+			if (r->states[i].kernel.n > 0 && r->states[i].kernels[0])
+				tg_sink_printf(s, "\nKernels of %s %s: %s.\n", r->states[i].backend,
+					       r->states[i].ma_mode, r->states[i].kernels);
 	}
 	for (int i = 0; i < r->n_states; i++)
 		if (r->states[i].device[0]) {
@@ -666,9 +672,10 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 		tg_format_duration(st->d2h_ns, d, sizeof(d));
 		tg_sink_printf(s,
 			       "%s %s device: total %s = H2D %s + kernels %s + D2H %s; kernels %.1f "
-			       "GB/s, %d chunk(s), %s host memory\n",
+			       "GB/s, %d chunk(s), %s host memory%s%s\n",
 			       st->backend, st->ma_mode, t, h, k, d, st->kernel_bytes / st->kernel_ns,
-			       st->chunks, st->pinned ? "pinned" : "pageable");
+			       st->chunks, st->pinned ? "pinned" : "pageable",
+			       st->kernels[0] ? ", kernels: " : "", st->kernels);
 	}
 	const char *sb[16];
 	int nsb = speedup_backends(r, sb, 16);

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 static const char *const family_names[TG_ATC_FAMILIES] = {"EMA", "HMA", "WMA", "DEMA", "LSMA", "KAMA"};
@@ -150,6 +151,38 @@ int tg_family_parse(const char *name)
 		if (strcasecmp(name, family_names[f]) == 0)
 			return f;
 	return -1;
+}
+
+int tg_family_set_parse(const char *what, const char *text, uint32_t *set, struct tg_error *err)
+{
+	*set = 0;
+	if (!text || !*text || strcasecmp(text, "none") == 0)
+		return 0;
+	if (strcasecmp(text, "all") == 0) {
+		*set = (1u << TG_ATC_FAMILIES) - 1;
+		return 0;
+	}
+	for (const char *p = text; *p;) {
+		const size_t len = strcspn(p, ",");
+		char name[16];
+		int f = -1;
+		if (len > 0 && len < sizeof(name)) {
+			memcpy(name, p, len);
+			name[len] = '\0';
+			f = tg_family_parse(name);
+		}
+		if (f < 0)
+			return TG_ERR(err, TG_E_INVAL,
+				      "%s '%s': '%.*s' is not a family; expected all, none or a "
+				      "comma-separated list of EMA, HMA, WMA, DEMA, LSMA, KAMA",
+				      what, text, (int)len, p);
+		*set |= 1u << f;
+		p += len;
+		if (*p == ',' && *++p == '\0')
+			return TG_ERR(err, TG_E_INVAL, "%s '%s': a family name must follow the comma",
+				      what, text);
+	}
+	return 0;
 }
 
 const char *tg_slot_name(int slot)

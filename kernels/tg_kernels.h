@@ -106,6 +106,7 @@ struct tg_backend_timing {
 	double kernel_bytes;    /* device-memory traffic of the kernels (model) */
 	int32_t chunks;         /* pieces the batch was split into */
 	int32_t pinned;         /* 1 when the host buffers were page-locked */
+	char kernels[64];       /* which kernels ran, when a backend has variants */
 };
 
 /* Called on every worker thread a backend starts, before it computes, and
@@ -168,6 +169,10 @@ int32_t tg_atc_min_length(const struct tg_atc_params *p);
 
 const char *tg_family_name(int family);   /* "EMA" */
 int tg_family_parse(const char *name);    /* -> family or -1, case-insensitive */
+/* A set of families as bits (1 << family): "all", "none" or "" (empty),
+ * or a comma-separated list of names ("ema,KAMA"). `what` names the input
+ * in the error ("TG_CUDA_WALK"). */
+int tg_family_set_parse(const char *what, const char *text, uint32_t *set, struct tg_error *err);
 const char *tg_slot_name(int slot);       /* "MA", "MA1", ..., "MA_4" */
 const char *tg_ma_mode_name(int mode);    /* "exact" / "approx" */
 int tg_ma_mode_parse(const char *name);   /* -> mode or -1 */

@@ -101,6 +101,10 @@ PY
 done
 cat "$out/sweep.txt"
 
+step "exact-mode kernels: lanes (default) vs walk (TG_CUDA_WALK=all)"
+TG_BENCH_ROUNDS=$([ -n "${TG_QUICK:-}" ] && echo 1 || echo 3) \
+	scripts/bench-cuda-variants.sh "$build" "$out/variants" || status=1
+
 step "profile both: cpu, rust, cuda under CUPTI + sampler + NVTX"
 P="$out/profile-both"
 "$tg" run --backends cpu,rust,cuda --symbols 500 --bars 2000 --reps 5 --warmup 1 --profile both \

@@ -247,7 +247,15 @@ int tg_compare_files(const char *base, const char *cur, const struct tg_compare_
 		if (rc < 0)
 			break;
 		const char *backend = str_at(s, "backend", NULL), *ma = str_at(s, "ma", NULL);
-		rc = compare_state(out, s, find_state(sb, backend, ma), backend, ma, err);
+		json_t *t = find_state(sb, backend, ma);
+		/* another kernel variant (TG_CUDA_WALK) is another program */
+		const char *ka = str_at(s, "kernels", NULL), *kb = str_at(t, "kernels", NULL);
+		if (t && strcmp(ka, kb) != 0) {
+			char what[80];
+			snprintf(what, sizeof(what), "%s %s", backend, ma);
+			flag(out, "different kernels: %s '%s' vs '%s'", what, ka, kb);
+		}
+		rc = compare_state(out, s, t, backend, ma, err);
 	}
 	json_array_foreach(sb, i, s)
 	{

@@ -5,6 +5,7 @@
 #include "tg_harness.h"
 #include "tg_log.h"
 #include "tg_nvtx.h"
+#include "tg_str.h"
 
 /* Per-repetition series, grown as the stopping rule asks for more. */
 struct series {
@@ -121,6 +122,7 @@ int tg_harness_measure(const struct tg_backend_ops *ops, void *backend,
 		st->d2h_bytes = t.d2h_bytes;
 		st->chunks = t.chunks;
 		st->pinned = t.pinned != 0;
+		tg_strlcpy(st->kernels, t.kernels, sizeof(st->kernels));
 		done++;
 		reason = tg_stopper_add(&stop, s.wall[done - 1], (double)(tg_clock_ns() - started) * 1e-9);
 	}

@@ -55,6 +55,7 @@ struct tg_state_result {
 	double h2d_bytes, d2h_bytes; /* copied per run */
 	int chunks;                  /* pieces the batch was cut into */
 	bool pinned;                 /* host buffers were page-locked */
+	char kernels[64];            /* which kernel variant ran ("" when one only) */
 };
 
 struct tg_family_accuracy {

@@ -304,9 +304,15 @@ static int ensure_weights(struct cuda_state *st, const struct tg_atc_params *p,
 	return 0;
 }
 
-static void make_plan(const struct tg_atc_params *p, struct tg_cuda_plan *plan)
+/* TG_CUDA_WALK: the exact-mode families the walk kernels run (a thread per
+ * (symbol, family)) instead of the lanes kernels (a thread per (symbol,
+ * slot)); "all", "none" (the default) or a list such as "ema,kama". */
+static int make_plan(const struct tg_atc_params *p, struct tg_cuda_plan *plan,
+		     struct tg_error *err)
 {
 	memset(plan, 0, sizeof(*plan));
+	TG_TRY(tg_family_set_parse("cuda backend: TG_CUDA_WALK", getenv("TG_CUDA_WALK"), &plan->walk,
+				   err));
 	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
 		tg_atc_slot_lengths(p, f, plan->lengths[f]);
 		plan->weight[f] = p->weight[f];
@@ -319,6 +325,28 @@ static void make_plan(const struct tg_atc_params *p, struct tg_cuda_plan *plan)
 	plan->lsma_penultimate = p->lsma_point == TG_LSMA_PENULTIMATE;
 	plan->cutout = p->cutout;
 	plan->strategy_mode = p->strategy_mode;
+	return 0;
+}
+
+/* "walk" (approx mode, or every family walked), "lanes", or the mix. */
+static void describe_kernels(const struct tg_cuda_plan *plan, char *buf, size_t cap)
+{
+	const uint32_t all = (1u << TG_ATC_FAMILIES) - 1;
+	if (plan->approx || plan->walk == all) {
+		snprintf(buf, cap, "walk");
+		return;
+	}
+	if (plan->walk == 0) {
+		snprintf(buf, cap, "lanes");
+		return;
+	}
+	size_t at = (size_t)snprintf(buf, cap, "walk:");
+	for (int f = 0; f < TG_ATC_FAMILIES && at < cap; f++)
+		if (plan->walk >> f & 1u)
+			at += (size_t)snprintf(buf + at, cap - at, "%s%s", at > 5 ? "," : " ",
+					       tg_family_name(f));
+	if (at < cap)
+		snprintf(buf + at, cap - at, "; lanes: the others");
 }
 
 /* ---- memory planning ------------------------------------------------------------ */
@@ -509,7 +537,7 @@ static int run_chunk(struct cuda_state *st, struct pipe *p, int chunk, const str
 	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
 		char range[96];
 		snprintf(range, sizeof(range), "cuda: %s (MAs, crossovers, Layer 1, Layer 2)",
-			 tg_cuda_family_kernel_name(f, plan->approx));
+			 tg_cuda_family_kernel_name(f, plan));
 		tg_nvtx_push(range);
 		TG_CUDA_TRY(err, cudaStreamWaitEvent(p->fam[f], p->fork, 0));
 		TG_CUDA_TRY(err, tg_cuda_launch_family(f, plan, &c, p->fam[f]));
@@ -616,11 +644,11 @@ static int cuda_run(void *state, const struct tg_atc_params *params, const struc
 		}
 		return 0;
 	}
+	struct tg_cuda_plan plan;
+	TG_TRY(make_plan(params, &plan, err));
 	TG_CUDA_TRY(err, cudaSetDevice(st->device));
 	tg_nvtx_push(params->ma_mode == TG_MA_APPROX ? "cuda: atc approx" : "cuda: atc exact");
 	int rc = 0;
-	struct tg_cuda_plan plan;
-	make_plan(params, &plan);
 	int32_t weight_off[TG_ATC_FAMILIES];
 	int32_t cs = 0;
 	TG_TRY_GOTO(rc, ensure_growth(st, params, batch->stride, err), done);
@@ -661,6 +689,7 @@ static int cuda_run(void *state, const struct tg_atc_params *params, const struc
 			copy_bytes(batch, out, &timing->h2d_bytes, &timing->d2h_bytes);
 			timing->chunks = chunks;
 			timing->pinned = is_pinned(batch->close) && (!out->average || is_pinned(out->average));
+			describe_kernels(&plan, timing->kernels, sizeof(timing->kernels));
 		}
 	}
 done:

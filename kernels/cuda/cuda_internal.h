@@ -37,6 +37,7 @@ struct tg_cuda_plan {
 	int32_t lsma_penultimate;
 	int32_t cutout;
 	int32_t strategy_mode;
+	uint32_t walk; /* exact mode: families run by the walk kernels (1 << family) */
 };
 
 /* One chunk of symbols on the device. */
@@ -65,8 +66,8 @@ cudaError_t tg_cuda_launch_family(int family, const struct tg_cuda_plan *plan,
 				  const struct tg_cuda_chunk *c, cudaStream_t stream);
 cudaError_t tg_cuda_launch_finalize(const struct tg_cuda_plan *plan, const struct tg_cuda_chunk *c,
 				    cudaStream_t stream);
-/* Name of a family kernel, for NVTX ranges and reports. */
-const char *tg_cuda_family_kernel_name(int family, int approx);
+/* Name of the kernel that runs a family under a plan, for NVTX ranges. */
+const char *tg_cuda_family_kernel_name(int family, const struct tg_cuda_plan *plan);
 
 /* Bytes the kernels of one chunk read and write in device memory (the
  * traffic model behind the achieved-bandwidth figure). */

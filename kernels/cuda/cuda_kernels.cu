@@ -3,12 +3,18 @@
  * equity, all in registers) and a finalize kernel (Average_Signal, the
  * final signal, back to the host layout).
  *
- * A family kernel gives each (symbol, slot) series its own thread and packs
- * the nine slots of a symbol into neighbouring lanes of one warp (three
- * symbols per warp, one per lane in approx mode). Every bar, the slot
- * lead gathers the nine (state, equity) pairs with warp shuffles and sums
- * them in slot order, so the Layer-1 signal is bit-identical to the C
- * engine's; the per-bar MA arithmetic is the shared tg_atc_series.h.
+ * Two ways to lay a family over threads:
+ * - "lanes" (exact mode): each (symbol, slot) series has its own thread,
+ *   the nine slots of a symbol in neighbouring lanes of one warp (three
+ *   symbols per warp). Every bar the slot lead gathers the nine (state,
+ *   equity) pairs with warp shuffles and sums them in slot order.
+ * - "walk": a thread per (symbol, family) runs the family's MAs in step
+ *   (tg_atc_walk.h, the code the CPU tests check against the C engine bit
+ *   for bit): no shuffles and no idle lanes, nine times the work per
+ *   thread. Approx mode (one MA per family) always walks; exact mode walks
+ *   the families in plan.walk (TG_CUDA_WALK).
+ * Either way the per-bar MA arithmetic is the shared tg_atc_series.h and
+ * the Layer-1 signal is bit-identical to the C engine's.
  *
  * The walk over the bars is latency-bound, so each thread reads its
  * symbol's row (bars contiguous): a 128-byte line serves 16 bars from L1,
@@ -16,24 +22,24 @@
  */
 #include "cuda_internal.h"
 #include "tg_atc_series.h"
+#include "tg_atc_walk.h"
 
 #define FULL_MASK 0xffffffffu
 
 /* ---- the moving average of each family, as a streaming state ---------- */
 
-template <int FAM, bool APPROX> struct ma_state;
+template <int FAM> struct ma_state;
 
-/* ma_state<FAM, APPROX>: the streaming state of tg_atc_series.h for one
- * family and mode, behind one init/step interface. Parameters available to
- * INIT: L (length), pen (LSMA at the penultimate point), w (weights); to
- * STEP: x, st (series), d, dst (middle series), i (bar). */
-#define TG_MA_STATE(fam, approx, type, INIT, STEP)                                           \
-	template <> struct ma_state<fam, approx> {                                           \
+/* ma_state<FAM>: the streaming state of tg_atc_series.h for one family in
+ * exact mode, behind one init/step interface. Parameters available to
+ * INIT: L (length), pen (LSMA at the penultimate point); to STEP: x, st
+ * (series), d, dst (middle series), i (bar). */
+#define TG_MA_STATE(fam, type, INIT, STEP)                                                   \
+	template <> struct ma_state<fam> {                                                   \
 		type s;                                                                      \
-		__device__ void init(int32_t L, int pen, const double *w)                    \
+		__device__ void init(int32_t L, int pen)                                     \
 		{                                                                            \
 			(void)pen;                                                           \
-			(void)w;                                                             \
 			INIT;                                                                \
 		}                                                                            \
 		__device__ double step(const double *x, int64_t st, double *d, int64_t dst,  \
@@ -45,23 +51,12 @@ template <int FAM, bool APPROX> struct ma_state;
 		}                                                                            \
 	};
 
-TG_MA_STATE(TG_FAM_EMA, false, tg_ema, tg_ema_init(&s, L), tg_ema_step(&s, x, st, i))
-TG_MA_STATE(TG_FAM_HMA, false, tg_hma, tg_hma_init(&s, L), tg_hma_step(&s, x, st, d, dst, i))
-TG_MA_STATE(TG_FAM_WMA, false, tg_wsum, tg_wsum_init(&s, L), tg_wma_step(&s, x, st, i))
-TG_MA_STATE(TG_FAM_DEMA, false, tg_dema, tg_dema_init(&s, L), tg_dema_step(&s, x, st, i))
-TG_MA_STATE(TG_FAM_LSMA, false, tg_lsma, tg_lsma_init(&s, L, pen), tg_lsma_step(&s, x, st, i))
-TG_MA_STATE(TG_FAM_KAMA, false, tg_kama, tg_kama_init(&s, L), tg_kama_step(&s, x, st, i))
-TG_MA_STATE(TG_FAM_EMA, true, tg_sma1, tg_sma1_init(&s, L), tg_sma1_step(&s, x, st, i))
-TG_MA_STATE(TG_FAM_HMA, true, tg_hma_approx, tg_hma_approx_init(&s, L, w),
-	    tg_hma_approx_step(&s, x, st, d, dst, i))
-TG_MA_STATE(TG_FAM_WMA, true, tg_wma_approx, tg_wma_approx_init(&s, L, w),
-	    tg_wma_approx_step(&s, x, st, i))
-TG_MA_STATE(TG_FAM_DEMA, true, tg_dema_approx, tg_dema_approx_init(&s, L),
-	    tg_dema_approx_step(&s, x, st, d, dst, i))
-TG_MA_STATE(TG_FAM_LSMA, true, tg_lsma_approx, tg_lsma_approx_init(&s, L),
-	    tg_lsma_approx_step(&s, x, st, i))
-TG_MA_STATE(TG_FAM_KAMA, true, tg_kama_approx, tg_kama_approx_init(&s, L),
-	    tg_kama_approx_step(&s, x, st, i))
+TG_MA_STATE(TG_FAM_EMA, tg_ema, tg_ema_init(&s, L), tg_ema_step(&s, x, st, i))
+TG_MA_STATE(TG_FAM_HMA, tg_hma, tg_hma_init(&s, L), tg_hma_step(&s, x, st, d, dst, i))
+TG_MA_STATE(TG_FAM_WMA, tg_wsum, tg_wsum_init(&s, L), tg_wma_step(&s, x, st, i))
+TG_MA_STATE(TG_FAM_DEMA, tg_dema, tg_dema_init(&s, L), tg_dema_step(&s, x, st, i))
+TG_MA_STATE(TG_FAM_LSMA, tg_lsma, tg_lsma_init(&s, L, pen), tg_lsma_step(&s, x, st, i))
+TG_MA_STATE(TG_FAM_KAMA, tg_kama, tg_kama_init(&s, L), tg_kama_step(&s, x, st, i))
 
 /* ---- approximate WMA and Hull: a thread per (symbol, bar) ---------------
  *
@@ -117,13 +112,13 @@ __global__ void __launch_bounds__(256) atc_hma_approx_outer_bars(tg_cuda_plan pl
 	approx_bars<2>(plan, c);
 }
 
-/* ---- one family: MAs, crossovers, Layer 1, Layer 2 ---------------------- */
+/* ---- lanes: a thread per (symbol, slot), exact mode ---------------------- */
 
-template <int FAM, bool APPROX>
-__device__ __forceinline__ void family_body(const tg_cuda_plan &plan, const tg_cuda_chunk &c)
+template <int FAM>
+__device__ __forceinline__ void family_lanes(const tg_cuda_plan &plan, const tg_cuda_chunk &c)
 {
-	constexpr int K = APPROX ? 1 : TG_ATC_SLOTS; /* lanes per symbol */
-	constexpr int GROUPS = 32 / K;               /* symbols per warp */
+	constexpr int K = TG_ATC_SLOTS;  /* lanes per symbol */
+	constexpr int GROUPS = 32 / K;   /* symbols per warp */
 	const int lane = threadIdx.x & 31;
 	const int64_t warp = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
 	const int g = lane / K, k = lane % K, lead = g * K;
@@ -137,20 +132,10 @@ __device__ __forceinline__ void family_body(const tg_cuda_plan &plan, const tg_c
 
 	const int32_t cs = c.cs, stride = c.stride;
 	const double *x = c.close + (valid ? s * stride : 0);
-	/* the middle series of a Hull or approximate DEMA: one row per
-	 * (symbol, slot), or per (symbol, family) in approx mode, where the
-	 * Hull and DEMA kernels run at the same time */
-	double *mid = c.scratch + (valid ? (s * TG_ATC_SLOTS + (APPROX ? FAM : k)) * stride : 0);
-	ma_state<FAM, APPROX> ma;
-	ma.init(plan.lengths[FAM][k], plan.lsma_penultimate, c.weights + c.weight_off[FAM]);
-	/* approximate WMA and Hull: computed bar-parallel before (approx_bars) */
-	constexpr bool PRE = APPROX && (FAM == TG_FAM_WMA || FAM == TG_FAM_HMA);
-	const double *pre =
-		PRE ? c.scratch + (valid ? (s * TG_ATC_SLOTS +
-					    (FAM == TG_FAM_WMA ? TG_FAM_WMA : PRE_HMA_ROW)) *
-						   stride
-					 : 0)
-		    : NULL;
+	/* the middle series of a Hull: one row per (symbol, slot) */
+	double *mid = c.scratch + (valid ? (s * TG_ATC_SLOTS + k) * stride : 0);
+	ma_state<FAM> ma;
+	ma.init(plan.lengths[FAM][k], plan.lsma_penultimate);
 
 	const double d = plan.d, weight = plan.weight[FAM];
 	const int64_t plane = (int64_t)cs * stride; /* one [cs][stride] output plane */
@@ -168,7 +153,7 @@ __device__ __forceinline__ void family_body(const tg_cuda_plan &plan, const tg_c
 		int sv = 0;
 		if (act) {
 			close = x[i];
-			const double m = PRE ? pre[i] : ma.step(x, 1, mid, 1, i);
+			const double m = ma.step(x, 1, mid, 1, i);
 			R = close / prev_close - 1.0;
 			double r1 = R * c.g1[i];
 			r1 = r1 == r1 ? r1 : 0.0;
@@ -177,14 +162,12 @@ __device__ __forceinline__ void family_body(const tg_cuda_plan &plan, const tg_c
 			eq = e;
 			sig = sv;
 			prev_ma = m;
-			if (slot_ma) {
-				/* approx: the one MA fills all nine slots */
-				for (int kk = 0; kk < (APPROX ? TG_ATC_SLOTS : 1); kk++) {
-					slot_ma[kk * plane + i] = m;
-					slot_eq[kk * plane + i] = e;
-					slot_sig[kk * plane + i] = (int8_t)sv;
-				}
-			}
+			if (slot_ma)
+				slot_ma[i] = m;
+			if (slot_eq)
+				slot_eq[i] = e;
+			if (slot_sig)
+				slot_sig[i] = (int8_t)sv;
 			if (k == 0 && c.ma)
 				c.ma[FAM * plane + row + i] = m;
 		}
@@ -218,11 +201,11 @@ __device__ __forceinline__ void family_body(const tg_cuda_plan &plan, const tg_c
 		return;
 	for (int32_t i = n; i < stride; i++) {
 		if (slot_ma)
-			for (int kk = 0; kk < (APPROX ? TG_ATC_SLOTS : 1); kk++) {
-				slot_ma[kk * plane + i] = NAN;
-				slot_eq[kk * plane + i] = NAN;
-				slot_sig[kk * plane + i] = 0;
-			}
+			slot_ma[i] = NAN;
+		if (slot_eq)
+			slot_eq[i] = NAN;
+		if (slot_sig)
+			slot_sig[i] = 0;
 		if (k != 0)
 			continue;
 		if (c.ma)
@@ -236,40 +219,113 @@ __device__ __forceinline__ void family_body(const tg_cuda_plan &plan, const tg_c
 	}
 }
 
-/* One named kernel per family and mode, so profiles show which is which. */
-#define TG_FAMILY_KERNEL(name, fam, approx)                                                \
+/* ---- walk: a thread per (symbol, family) --------------------------------- */
+
+template <int FAM, bool APPROX>
+__device__ __forceinline__ void family_walk(const tg_cuda_plan &plan, const tg_cuda_chunk &c)
+{
+	const int64_t s = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+	if (s >= c.cs)
+		return;
+	const int32_t stride = c.stride;
+	const int64_t plane = (int64_t)c.cs * stride, row = s * stride;
+	const int64_t scratch = s * TG_ATC_SLOTS * (int64_t)stride;
+	int32_t lengths[TG_ATC_SLOTS];
+#pragma unroll
+	for (int k = 0; k < TG_ATC_SLOTS; k++)
+		lengths[k] = plan.lengths[FAM][k];
+	tg_walk w;
+	w.x = c.close + row;
+	w.n = c.n_bars[s];
+	w.stride = stride;
+	w.lengths = lengths;
+	w.lsma_penultimate = plan.lsma_penultimate;
+	/* exact: the nine slot rows of the symbol; approx: the family's row
+	 * (the Hull and DEMA kernels run at the same time) */
+	w.mid = c.scratch + scratch + (APPROX ? FAM * (int64_t)stride : 0);
+	w.pre = APPROX && FAM == TG_FAM_WMA   ? c.scratch + scratch + TG_FAM_WMA * (int64_t)stride
+		: APPROX && FAM == TG_FAM_HMA ? c.scratch + scratch + PRE_HMA_ROW * (int64_t)stride
+					      : NULL;
+	w.g1 = c.g1;
+	w.g2 = c.g2;
+	w.d = plan.d;
+	w.weight = plan.weight[FAM];
+	w.long_threshold = plan.long_threshold;
+	w.short_threshold = plan.short_threshold;
+	w.cutout = plan.cutout;
+	w.cq = c.cq + FAM * plane + s;
+	w.q = c.q + FAM * plane + s;
+	w.step = c.cs;
+	w.ma = c.ma ? c.ma + FAM * plane + row : NULL;
+	w.l1 = c.l1 ? c.l1 + FAM * plane + row : NULL;
+	w.l2 = c.l2 ? c.l2 + FAM * plane + row : NULL;
+	w.r = FAM == TG_FAM_EMA && c.r ? c.r + row : NULL;
+	w.slot_ma = c.slot_ma ? c.slot_ma + FAM * TG_ATC_SLOTS * plane + row : NULL;
+	w.slot_eq = c.slot_eq ? c.slot_eq + FAM * TG_ATC_SLOTS * plane + row : NULL;
+	w.slot_sig = c.slot_sig ? c.slot_sig + FAM * TG_ATC_SLOTS * plane + row : NULL;
+	w.plane = plane;
+	tg_walk_family(FAM, APPROX, &w);
+}
+
+/* One named kernel per family and variant, so profiles show which is which. */
+#define TG_LANES_KERNEL(name, fam)                                                          \
 	__global__ void __launch_bounds__(128) name(tg_cuda_plan plan, tg_cuda_chunk c)     \
 	{                                                                                   \
-		family_body<fam, approx>(plan, c);                                          \
+		family_lanes<fam>(plan, c);                                                 \
+	}
+#define TG_WALK_KERNEL(name, fam, approx)                                                   \
+	__global__ void __launch_bounds__(128) name(tg_cuda_plan plan, tg_cuda_chunk c)     \
+	{                                                                                   \
+		family_walk<fam, approx>(plan, c);                                          \
 	}
 
-TG_FAMILY_KERNEL(atc_ema_exact, TG_FAM_EMA, false)
-TG_FAMILY_KERNEL(atc_hma_exact, TG_FAM_HMA, false)
-TG_FAMILY_KERNEL(atc_wma_exact, TG_FAM_WMA, false)
-TG_FAMILY_KERNEL(atc_dema_exact, TG_FAM_DEMA, false)
-TG_FAMILY_KERNEL(atc_lsma_exact, TG_FAM_LSMA, false)
-TG_FAMILY_KERNEL(atc_kama_exact, TG_FAM_KAMA, false)
-TG_FAMILY_KERNEL(atc_ema_approx, TG_FAM_EMA, true)
-TG_FAMILY_KERNEL(atc_hma_approx, TG_FAM_HMA, true)
-TG_FAMILY_KERNEL(atc_wma_approx, TG_FAM_WMA, true)
-TG_FAMILY_KERNEL(atc_dema_approx, TG_FAM_DEMA, true)
-TG_FAMILY_KERNEL(atc_lsma_approx, TG_FAM_LSMA, true)
-TG_FAMILY_KERNEL(atc_kama_approx, TG_FAM_KAMA, true)
+TG_LANES_KERNEL(atc_ema_exact, TG_FAM_EMA)
+TG_LANES_KERNEL(atc_hma_exact, TG_FAM_HMA)
+TG_LANES_KERNEL(atc_wma_exact, TG_FAM_WMA)
+TG_LANES_KERNEL(atc_dema_exact, TG_FAM_DEMA)
+TG_LANES_KERNEL(atc_lsma_exact, TG_FAM_LSMA)
+TG_LANES_KERNEL(atc_kama_exact, TG_FAM_KAMA)
+TG_WALK_KERNEL(atc_ema_exact_walk, TG_FAM_EMA, false)
+TG_WALK_KERNEL(atc_hma_exact_walk, TG_FAM_HMA, false)
+TG_WALK_KERNEL(atc_wma_exact_walk, TG_FAM_WMA, false)
+TG_WALK_KERNEL(atc_dema_exact_walk, TG_FAM_DEMA, false)
+TG_WALK_KERNEL(atc_lsma_exact_walk, TG_FAM_LSMA, false)
+TG_WALK_KERNEL(atc_kama_exact_walk, TG_FAM_KAMA, false)
+TG_WALK_KERNEL(atc_ema_approx, TG_FAM_EMA, true)
+TG_WALK_KERNEL(atc_hma_approx, TG_FAM_HMA, true)
+TG_WALK_KERNEL(atc_wma_approx, TG_FAM_WMA, true)
+TG_WALK_KERNEL(atc_dema_approx, TG_FAM_DEMA, true)
+TG_WALK_KERNEL(atc_lsma_approx, TG_FAM_LSMA, true)
+TG_WALK_KERNEL(atc_kama_approx, TG_FAM_KAMA, true)
 
 typedef void (*family_kernel)(tg_cuda_plan, tg_cuda_chunk);
 
-static const family_kernel family_kernels[2][TG_ATC_FAMILIES] = {
+/* [variant][family]: exact lanes, exact walk, approx (walk) */
+enum { VARIANT_LANES, VARIANT_WALK, VARIANT_APPROX, VARIANTS };
+
+static const family_kernel family_kernels[VARIANTS][TG_ATC_FAMILIES] = {
 	{atc_ema_exact, atc_hma_exact, atc_wma_exact, atc_dema_exact, atc_lsma_exact, atc_kama_exact},
+	{atc_ema_exact_walk, atc_hma_exact_walk, atc_wma_exact_walk, atc_dema_exact_walk,
+	 atc_lsma_exact_walk, atc_kama_exact_walk},
 	{atc_ema_approx, atc_hma_approx, atc_wma_approx, atc_dema_approx, atc_lsma_approx,
 	 atc_kama_approx},
 };
 
-static const char *const family_kernel_names[2][TG_ATC_FAMILIES] = {
+static const char *const family_kernel_names[VARIANTS][TG_ATC_FAMILIES] = {
 	{"atc_ema_exact", "atc_hma_exact", "atc_wma_exact", "atc_dema_exact", "atc_lsma_exact",
 	 "atc_kama_exact"},
+	{"atc_ema_exact_walk", "atc_hma_exact_walk", "atc_wma_exact_walk", "atc_dema_exact_walk",
+	 "atc_lsma_exact_walk", "atc_kama_exact_walk"},
 	{"atc_ema_approx", "atc_hma_approx", "atc_wma_approx", "atc_dema_approx", "atc_lsma_approx",
 	 "atc_kama_approx"},
 };
+
+static int variant(int family, const tg_cuda_plan *plan)
+{
+	if (plan->approx)
+		return VARIANT_APPROX;
+	return plan->walk >> family & 1u ? VARIANT_WALK : VARIANT_LANES;
+}
 
 /* ---- Average_Signal: families in order, then back to [symbol][bar] ------ */
 
@@ -284,22 +340,8 @@ __global__ void atc_finalize(tg_cuda_plan plan, tg_cuda_chunk c)
 		double v = NAN;
 		if (s < cs && i < stride) {
 			const int32_t n = c.n_bars[s];
-			/* strategy mode reads the previous bar; bar 0 is then 0 */
-			const int32_t j = plan.strategy_mode ? i - 1 : i;
-			if (i >= n) {
-				v = NAN;
-			} else if (j < 0 || (plan.cutout > 0 && plan.cutout < n && j < plan.cutout)) {
-				v = 0.0;
-			} else {
-				double nom = 0.0, den = 0.0;
-				for (int f = 0; f < TG_ATC_FAMILIES; f++) {
-					const int64_t at = f * fam_plane + (int64_t)j * cs + s;
-					nom += c.cq[at];
-					den += c.q[at];
-				}
-				const double a = nom / den;
-				v = isfinite(a) ? a : 0.0;
-			}
+			v = tg_walk_average_at(c.cq + s, c.q + s, fam_plane, cs, i, n, plan.cutout,
+					       plan.strategy_mode);
 			if (i == n - 1) {
 				if (c.final_value)
 					c.final_value[s] = v;
@@ -348,12 +390,13 @@ cudaError_t tg_cuda_launch_family(int family, const tg_cuda_plan *plan, const tg
 		if (rc != cudaSuccess)
 			return rc;
 	}
-	const int groups = plan->approx ? 32 : 32 / TG_ATC_SLOTS;
-	const int64_t warps = (c->cs + groups - 1) / groups;
+	const int v = variant(family, plan);
+	/* lanes: nine threads per symbol, three symbols per warp; walk: one */
+	const int64_t threads_needed =
+		v == VARIANT_LANES ? (c->cs + 32 / TG_ATC_SLOTS - 1) / (32 / TG_ATC_SLOTS) * 32 : c->cs;
 	const int threads = 128;
-	const int64_t blocks = (warps * 32 + threads - 1) / threads;
-	family_kernels[plan->approx ? 1 : 0][family]<<<(unsigned)blocks, threads, 0, stream>>>(*plan,
-												   *c);
+	const int64_t blocks = (threads_needed + threads - 1) / threads;
+	family_kernels[v][family]<<<(unsigned)blocks, threads, 0, stream>>>(*plan, *c);
 	return cudaGetLastError();
 }
 
@@ -364,9 +407,9 @@ cudaError_t tg_cuda_launch_finalize(const tg_cuda_plan *plan, const tg_cuda_chun
 	return cudaGetLastError();
 }
 
-const char *tg_cuda_family_kernel_name(int family, int approx)
+const char *tg_cuda_family_kernel_name(int family, const struct tg_cuda_plan *plan)
 {
-	return family_kernel_names[approx ? 1 : 0][family];
+	return family_kernel_names[variant(family, plan)][family];
 }
 
 double tg_cuda_chunk_kernel_bytes(const tg_cuda_plan *plan, const tg_cuda_chunk *c)

@@ -26,6 +26,17 @@ expect_json "$R/results.json" '.states[2].chunks' 1
 expect_json "$R/results.json" '.states[2].pinned_host_memory' true
 "$TG_JQ" "$R/results.json" '.states[2].kernel_ns.median' '.states[2].device' >/dev/null || fail "no device timing"
 expect_in "$R/summary.md" "### Device time"
+expect_json "$R/results.json" '.states[2].kernels' lanes
+expect_json "$R/results.json" '.states[3].kernels' walk
+# the walk kernels for some or all exact-mode families: same answers
+expect_exit 0 env TG_CUDA_WALK=ema,kama "$TG_BIN" run --backends cpu,cuda --ma exact --symbols 40 --bars 1500 --reps 2 --warmup 0 --out "$R-walk2"
+expect_in "$OUT" "agreement cuda vs cpu (exact): max |delta| 0, sign agreement 100.00%"
+expect_json "$R-walk2/results.json" '.states[1].kernels' "walk: EMA,KAMA; lanes: the others"
+expect_exit 0 env TG_CUDA_WALK=all "$TG_BIN" run --backends cpu,cuda --ma exact --symbols 40 --bars 1500 --reps 2 --warmup 0 --out "$R-walk"
+expect_in "$OUT" "agreement cuda vs cpu (exact): max |delta| 0, sign agreement 100.00%"
+expect_in "$R-walk/summary.md" "Kernels of cuda exact: walk."
+expect_exit 1 env TG_CUDA_WALK=ema,sma "$TG_BIN" run --backends cuda --symbols 4 --bars 500 --reps 1 --warmup 0 --out "$R-badwalk"
+expect_in "$ERR" "TG_CUDA_WALK 'ema,sma': 'sma' is not a family"
 # chunked: several pieces, same answers
 expect_exit 0 env TG_CUDA_CHUNK_SYMBOLS=10 "$TG_BIN" run --backends cpu,cuda --symbols 64 --bars 2000 --reps 2 --warmup 0 --out "$R-chunked"
 expect_json "$R-chunked/results.json" '.states[2].chunks' 7

@@ -344,6 +344,7 @@ static int fake_run(void *s, const struct tg_atc_params *p, const struct tg_batc
 	t->kernel_bytes = 1e6;
 	t->chunks = 2;
 	t->pinned = 1;
+	snprintf(t->kernels, sizeof(t->kernels), "walk");
 	if (fake_runs == fake_fail_at)
 		return TG_ERR(e, TG_E_DEVICE, "fake: device lost");
 	if (fake_runs == 4)
@@ -399,6 +400,7 @@ static void test_harness_counts_and_stats(void **state)
 	assert_true(st.kernel.min == 3000.0 && st.kernel.max == 7000.0);
 	assert_true(st.device_total.median == 5150.0);
 	assert_true(st.kernel_bytes == 1e6 && st.chunks == 2 && st.pinned);
+	assert_string_equal(st.kernels, "walk");
 	free(st.samples_ns);
 	free(st.kernel_samples_ns);
 
@@ -516,6 +518,9 @@ static void test_compare_verdicts(void **state)
 	assert_string_equal(tg_verdict_name(TG_SLOWER), "slower");
 }
 
+/* The kernel variant write_results gives its state ("" none). */
+static const char *results_kernels = "";
+
 /* A results.json with one state whose samples are centre * (1 + noise). */
 static const char *write_results(const char *name, const char *host, int symbols, double centre,
 				 uint64_t *st)
@@ -538,6 +543,7 @@ static const char *write_results(const char *name, const char *host, int symbols
 	s->samples_ns = malloc(25 * sizeof(double));
 	fill(s->samples_ns, 25, centre, 0.01, st);
 	tg_stats_compute(s->samples_ns, 25, &s->wall, NULL);
+	snprintf(s->kernels, sizeof(s->kernels), "%s", results_kernels);
 	struct tg_state_result *u = tg_results_add_state(&r);
 	snprintf(u->backend, sizeof(u->backend), "cuda");
 	snprintf(u->ma_mode, sizeof(u->ma_mode), "exact");
@@ -596,6 +602,15 @@ static void test_compare_files(void **state)
 	assert_int_equal(tg_compare_files(base, work, &o, &c, &err), 0);
 	assert_false(c.comparable);
 	assert_non_null(strstr(c.flags[0], "different workload: symbols"));
+	/* another kernel variant: flagged, still judged */
+	results_kernels = "walk";
+	const char *walked = write_results("walk.json", "hostA", 20, 1.2e6, &st);
+	results_kernels = "";
+	assert_int_equal(tg_compare_files(base, walked, &o, &c, &err), 0);
+	assert_true(c.comparable);
+	assert_int_equal(c.n_flags, 1);
+	assert_string_equal(c.flags[0], "different kernels: cpu exact '' vs 'walk'");
+	assert_int_equal(c.regressions, 1);
 	/* bad input */
 	assert_int_equal(tg_compare_files(base, write_file("bad.json", "{\"x\": 1}"), &o, &c, &err),
 			 TG_E_PARSE);

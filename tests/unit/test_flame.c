@@ -92,6 +92,7 @@ static void fixture(struct tg_run_results *r, bool complete)
 	st->d2h_bytes = 1.6e6;
 	st->chunks = 1;
 	st->pinned = true;
+	snprintf(st->kernels, sizeof(st->kernels), "walk");
 	st->bar_mas = 200.0 * 54;
 	snprintf(st->device, sizeof(st->device), "Test GPU (sm_90)");
 	st = tg_results_add_state(r);
