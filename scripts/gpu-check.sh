@@ -12,6 +12,11 @@
 #                      no cargo on the machine
 #   TG_QUICK=1         fewer repetitions (a smoke run)
 #   TG_SKIP_BOOTSTRAP=1  do not try to install packages (no registry here)
+#   TG_GPU_CHECK_STEPS="..."  a subset of the steps, in this order: build
+#                      tests bench sweep variants profile overhead record
+#                      sampler (default: all). Without "build" the previous
+#                      build in build/gpu-check is reused, so one GPU lease
+#                      can be split over several calls.
 # Exit status: 0 when the build and every GPU test passed and the benchmarks
 # ran; 1 otherwise (the outputs are collected either way).
 set -uo pipefail
@@ -23,6 +28,8 @@ out=$(cd "$out" && pwd)
 exec > >(tee -a "$out/gpu-check.log") 2>&1
 status=0
 step() { echo; echo "== $*"; }
+steps=" ${TG_GPU_CHECK_STEPS:-build tests bench sweep variants profile overhead record sampler} "
+want() { [[ "$steps" == *" $1 "* ]]; }
 
 step "machine"
 date -u
@@ -45,31 +52,38 @@ if [ -n "${TG_DEPS_DEBS:-}" ]; then
 fi
 export PATH="${HOME:-/root}/.cargo/bin:$PATH"
 
-step "build (from scratch)"
 build="$root/build/gpu-check"
-rm -rf "$build"
-cmake_args=(-DCMAKE_BUILD_TYPE=Release -DTG_WITH_CUDA=ON)
-[ -n "${TG_RUST_LIB:-}" ] && cmake_args+=("-DTG_RUST_LIB=$(realpath "$TG_RUST_LIB")")
-if ! cmake -S . -B "$build" "${cmake_args[@]}" >"$out/configure.log" 2>&1; then
-	cat "$out/configure.log"
-	echo "configure FAILED"
-	exit 1
-fi
-grep "trendgpu-bench:" "$out/configure.log"
-if ! cmake --build "$build" -j "$(nproc)" >"$out/build.log" 2>&1; then
-	tail -50 "$out/build.log"
-	echo "build FAILED"
+if want build; then
+	step "build (from scratch)"
+	rm -rf "$build"
+	cmake_args=(-DCMAKE_BUILD_TYPE=Release -DTG_WITH_CUDA=ON)
+	[ -n "${TG_RUST_LIB:-}" ] && cmake_args+=("-DTG_RUST_LIB=$(realpath "$TG_RUST_LIB")")
+	if ! cmake -S . -B "$build" "${cmake_args[@]}" >"$out/configure.log" 2>&1; then
+		cat "$out/configure.log"
+		echo "configure FAILED"
+		exit 1
+	fi
+	grep "trendgpu-bench:" "$out/configure.log"
+	if ! cmake --build "$build" -j "$(nproc)" >"$out/build.log" 2>&1; then
+		tail -50 "$out/build.log"
+		echo "build FAILED"
+		exit 1
+	fi
+elif [ ! -x "$build/trendgpu-bench" ]; then
+	echo "no build in $build: add the build step"
 	exit 1
 fi
 tg="$build/trendgpu-bench"
 "$tg" info | tee "$out/info.txt"
 
-step "ctest -L gpu"
-(cd "$build" && ctest -L gpu --output-on-failure) >"$out/ctest-gpu.log" 2>&1 || status=1
-tail -15 "$out/ctest-gpu.log"
-step "ctest (everything else)"
-(cd "$build" && ctest -LE gpu -j "$(nproc)" --output-on-failure) >"$out/ctest-all.log" 2>&1 || status=1
-tail -6 "$out/ctest-all.log"
+if want tests; then
+	step "ctest -L gpu"
+	(cd "$build" && ctest -L gpu --output-on-failure) >"$out/ctest-gpu.log" 2>&1 || status=1
+	tail -15 "$out/ctest-gpu.log"
+	step "ctest (everything else)"
+	(cd "$build" && ctest -LE gpu -j "$(nproc)" --output-on-failure) >"$out/ctest-all.log" 2>&1 || status=1
+	tail -6 "$out/ctest-all.log"
+fi
 
 reps=10
 [ -n "${TG_QUICK:-}" ] && reps=3
@@ -78,10 +92,13 @@ bench() { # name symbols bars reps
 	"$tg" run --backends cpu,rust,cuda --symbols "$2" --bars "$3" --reps "$4" --warmup 2 \
 		--out "$out/$1" || status=1
 }
-bench run-20x1500 20 1500 "$reps"
-bench run-500x10000 500 10000 $((reps / 2 > 2 ? reps / 2 : 3))
-bench run-5000x1500 5000 1500 $((reps / 2 > 2 ? reps / 2 : 3))
+if want bench; then
+	bench run-20x1500 20 1500 "$reps"
+	bench run-500x10000 500 10000 $((reps / 2 > 2 ? reps / 2 : 3))
+	bench run-5000x1500 5000 1500 $((reps / 2 > 2 ? reps / 2 : 3))
+fi
 
+want sweep && {
 step "small-batch sweep: where cuda (end-to-end) overtakes cpu, exact, 1500 bars"
 mkdir -p "$out/sweep"
 echo "symbols cpu_median_ns cuda_median_ns cuda_kernel_ns" >"$out/sweep.txt"
@@ -100,11 +117,15 @@ PY
 	fi >>"$out/sweep.txt"
 done
 cat "$out/sweep.txt"
+}
 
+want variants && {
 step "exact-mode kernels: lanes (default) vs walk (TG_CUDA_WALK=all)"
 TG_BENCH_ROUNDS=$([ -n "${TG_QUICK:-}" ] && echo 1 || echo 3) \
 	scripts/bench-cuda-variants.sh "$build" "$out/variants" || status=1
+}
 
+want profile && {
 step "profile both: cpu, rust, cuda under CUPTI + sampler + NVTX"
 P="$out/profile-both"
 "$tg" run --backends cpu,rust,cuda --symbols 500 --bars 2000 --reps 5 --warmup 1 --profile both \
@@ -112,7 +133,9 @@ P="$out/profile-both"
 "$build/tests/tg_tracecheck" "$P/trace.json" || status=1
 sed -n '/^## Profile/,$p' "$P/summary.md"
 head -5 "$P/gpu.folded" 2>/dev/null | cut -c1-300
+}
 
+want overhead && {
 step "CUPTI tracing overhead on run --backends cuda (goal <= 5%)"
 # alternating runs without and with --profile gpu; medians of the cuda state
 echo "workload mode run median_ns kernel_ns" >"$out/overhead.txt"
@@ -130,17 +153,22 @@ for w in "5000 1500" "500 10000" "20 1500"; do
 	done
 done
 cat "$out/overhead.txt"
+}
 
+want record && {
 step "record -- the benchmark (CUDA_INJECTION64_PATH, NVTX_INJECTION64_PATH, LD_PRELOAD)"
 "$tg" record -o "$out/record" -- "$tg" run --backends cuda --symbols 256 --bars 1500 --reps 3 \
 	--warmup 1 --quiet --out "$out/record-run" || status=1
 "$build/tests/tg_tracecheck" "$out/record/trace.json" || status=1
 sed -n '/^## Profile/,$p' "$out/record/summary.md"
+}
 
+want sampler && {
 step "host sampler overhead at 997 Hz (goal <= 2%): the tick's floor, then run --backends cpu,rust"
 "$build/tests/tg_bench_sigfloor" "$(nproc)" 997 3 || status=1
 TG_BENCH_SECTIONS="1" TG_BENCH_PAIRS=3 TG_BENCH_UNWINDERS="hybrid libunwind" \
 	scripts/bench-profiler.sh "$build" "$out/bench-profiler" || status=1
+}
 
 step "done: status $status, outputs in $out"
 exit $status
