@@ -276,16 +276,7 @@ static int ensure_growth(struct cuda_state *st, const struct tg_atc_params *p, i
 static int ensure_weights(struct cuda_state *st, const struct tg_atc_params *p,
 			  int32_t off[TG_ATC_FAMILIES], struct tg_error *err)
 {
-	size_t need = 1;
-	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
-		off[f] = (int32_t)need;
-		if (p->ma_mode != TG_MA_APPROX)
-			continue;
-		if (f == TG_FAM_WMA)
-			need += (size_t)p->length[f];
-		else if (f == TG_FAM_HMA)
-			need += (size_t)tg_hma_approx_weight_count(p->length[f]);
-	}
+	const size_t need = tg_cuda_weights(p, NULL, off);
 	if (need > st->h_weights_cap) {
 		double *nw = (double *)realloc(st->h_weights, need * sizeof(double));
 		TG_FAIL_IF(!nw, err, TG_E_NOMEM, "cuda backend: out of memory");
@@ -293,60 +284,11 @@ static int ensure_weights(struct cuda_state *st, const struct tg_atc_params *p,
 		st->h_weights_cap = need;
 	}
 	double *w = st->h_weights;
-	w[0] = 0.0;
-	if (p->ma_mode == TG_MA_APPROX) {
-		tg_wma_approx_weights(w + off[TG_FAM_WMA], p->length[TG_FAM_WMA]);
-		tg_hma_approx_weights(w + off[TG_FAM_HMA], p->length[TG_FAM_HMA]);
-	}
+	tg_cuda_weights(p, w, off);
 	TG_TRY(dbuf_reserve(&st->weights, need * sizeof(double), "MA weights", err));
 	TG_CUDA_TRY(err, cudaMemcpy(st->weights.p, w, need * sizeof(double), cudaMemcpyHostToDevice));
 	st->weights_used = need;
 	return 0;
-}
-
-/* TG_CUDA_WALK: the exact-mode families the walk kernels run (a thread per
- * (symbol, family)) instead of the lanes kernels (a thread per (symbol,
- * slot)); "all", "none" (the default) or a list such as "ema,kama". */
-static int make_plan(const struct tg_atc_params *p, struct tg_cuda_plan *plan,
-		     struct tg_error *err)
-{
-	memset(plan, 0, sizeof(*plan));
-	TG_TRY(tg_family_set_parse("cuda backend: TG_CUDA_WALK", getenv("TG_CUDA_WALK"), &plan->walk,
-				   err));
-	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
-		tg_atc_slot_lengths(p, f, plan->lengths[f]);
-		plan->weight[f] = p->weight[f];
-	}
-	plan->d = 1.0 - p->decay / 100.0;
-	plan->long_threshold = p->long_threshold;
-	plan->short_threshold = p->short_threshold;
-	plan->min_signal = p->min_signal;
-	plan->approx = p->ma_mode == TG_MA_APPROX;
-	plan->lsma_penultimate = p->lsma_point == TG_LSMA_PENULTIMATE;
-	plan->cutout = p->cutout;
-	plan->strategy_mode = p->strategy_mode;
-	return 0;
-}
-
-/* "walk" (approx mode, or every family walked), "lanes", or the mix. */
-static void describe_kernels(const struct tg_cuda_plan *plan, char *buf, size_t cap)
-{
-	const uint32_t all = (1u << TG_ATC_FAMILIES) - 1;
-	if (plan->approx || plan->walk == all) {
-		snprintf(buf, cap, "walk");
-		return;
-	}
-	if (plan->walk == 0) {
-		snprintf(buf, cap, "lanes");
-		return;
-	}
-	size_t at = (size_t)snprintf(buf, cap, "walk:");
-	for (int f = 0; f < TG_ATC_FAMILIES && at < cap; f++)
-		if (plan->walk >> f & 1u)
-			at += (size_t)snprintf(buf + at, cap - at, "%s%s", at > 5 ? "," : " ",
-					       tg_family_name(f));
-	if (at < cap)
-		snprintf(buf + at, cap - at, "; lanes: the others");
 }
 
 /* ---- memory planning ------------------------------------------------------------ */
@@ -645,7 +587,7 @@ static int cuda_run(void *state, const struct tg_atc_params *params, const struc
 		return 0;
 	}
 	struct tg_cuda_plan plan;
-	TG_TRY(make_plan(params, &plan, err));
+	TG_TRY(tg_cuda_plan_make(params, &plan, err));
 	TG_CUDA_TRY(err, cudaSetDevice(st->device));
 	tg_nvtx_push(params->ma_mode == TG_MA_APPROX ? "cuda: atc approx" : "cuda: atc exact");
 	int rc = 0;
@@ -689,7 +631,7 @@ static int cuda_run(void *state, const struct tg_atc_params *params, const struc
 			copy_bytes(batch, out, &timing->h2d_bytes, &timing->d2h_bytes);
 			timing->chunks = chunks;
 			timing->pinned = is_pinned(batch->close) && (!out->average || is_pinned(out->average));
-			describe_kernels(&plan, timing->kernels, sizeof(timing->kernels));
+			tg_cuda_plan_describe(&plan, timing->kernels, sizeof(timing->kernels));
 		}
 	}
 done:

@@ -27,6 +27,14 @@
 					    cudaGetErrorName(tg_cuda_rc_));                \
 	} while (0)
 
+/* kernel<<<grid, block, 0, stream>>>(args): one spelling that the CPU
+ * emulator of the tests (tests/emul) can take over, so its runs of these
+ * kernels go through the launchers as they are. */
+#ifndef TG_LAUNCH
+#define TG_LAUNCH(kernel, grid, block, stream, ...)                                           \
+	kernel<<<(grid), (block), 0, (stream)>>>(__VA_ARGS__)
+#endif
+
 /* What every kernel needs of the parameters, passed by value. */
 struct tg_cuda_plan {
 	int32_t lengths[TG_ATC_FAMILIES][TG_ATC_SLOTS];
@@ -59,6 +67,17 @@ struct tg_cuda_chunk {
 	double *slot_ma, *slot_eq; /* [54][cs][stride] */
 	int8_t *slot_sig;
 };
+
+/* The plan of a run: parameters as the kernels read them, and the
+ * exact-mode layout per family from TG_CUDA_WALK (a bad value is an error
+ * naming it). */
+int tg_cuda_plan_make(const struct tg_atc_params *p, struct tg_cuda_plan *plan,
+		      struct tg_error *err);
+/* What the plan runs: "lanes", "walk", or "walk: EMA,KAMA; lanes: the others". */
+void tg_cuda_plan_describe(const struct tg_cuda_plan *plan, char *buf, size_t cap);
+/* The approximate WMA weights the kernels read (w[off[f]...] for family f);
+ * returns how many doubles; fills w unless it is NULL. */
+size_t tg_cuda_weights(const struct tg_atc_params *p, double *w, int32_t off[TG_ATC_FAMILIES]);
 
 /* Kernel launchers (cuda_kernels.cu). Each enqueues on stream and returns
  * the launch error, if any. */

@@ -20,6 +20,10 @@
  * symbol's row (bars contiguous): a 128-byte line serves 16 bars from L1,
  * where a bar-major layout would cost an L2 round trip per bar.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cuda_internal.h"
 #include "tg_atc_series.h"
 #include "tg_atc_walk.h"
@@ -367,6 +371,74 @@ __global__ void atc_finalize(tg_cuda_plan plan, tg_cuda_chunk c)
 	}
 }
 
+/* ---- host side of a plan --------------------------------------------------- */
+
+/* TG_CUDA_WALK: the exact-mode families the walk kernels run (a thread per
+ * (symbol, family)) instead of the lanes kernels (a thread per (symbol,
+ * slot)); "all", "none" (the default) or a list such as "ema,kama". */
+int tg_cuda_plan_make(const struct tg_atc_params *p, struct tg_cuda_plan *plan,
+		      struct tg_error *err)
+{
+	memset(plan, 0, sizeof(*plan));
+	TG_TRY(tg_family_set_parse("cuda backend: TG_CUDA_WALK", getenv("TG_CUDA_WALK"), &plan->walk,
+				   err));
+	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
+		tg_atc_slot_lengths(p, f, plan->lengths[f]);
+		plan->weight[f] = p->weight[f];
+	}
+	plan->d = 1.0 - p->decay / 100.0;
+	plan->long_threshold = p->long_threshold;
+	plan->short_threshold = p->short_threshold;
+	plan->min_signal = p->min_signal;
+	plan->approx = p->ma_mode == TG_MA_APPROX;
+	plan->lsma_penultimate = p->lsma_point == TG_LSMA_PENULTIMATE;
+	plan->cutout = p->cutout;
+	plan->strategy_mode = p->strategy_mode;
+	return 0;
+}
+
+void tg_cuda_plan_describe(const struct tg_cuda_plan *plan, char *buf, size_t cap)
+{
+	const uint32_t all = (1u << TG_ATC_FAMILIES) - 1;
+	if (plan->approx || plan->walk == all) {
+		snprintf(buf, cap, "walk");
+		return;
+	}
+	if (plan->walk == 0) {
+		snprintf(buf, cap, "lanes");
+		return;
+	}
+	size_t at = (size_t)snprintf(buf, cap, "walk:");
+	for (int f = 0; f < TG_ATC_FAMILIES && at < cap; f++)
+		if (plan->walk >> f & 1u)
+			at += (size_t)snprintf(buf + at, cap - at, "%s%s", at > 5 ? "," : " ",
+					       tg_family_name(f));
+	if (at < cap)
+		snprintf(buf + at, cap - at, "; lanes: the others");
+}
+
+size_t tg_cuda_weights(const struct tg_atc_params *p, double *w, int32_t off[TG_ATC_FAMILIES])
+{
+	size_t need = 1; /* w[0]: a valid pointer in exact mode too */
+	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
+		off[f] = (int32_t)need;
+		if (p->ma_mode != TG_MA_APPROX)
+			continue;
+		if (f == TG_FAM_WMA)
+			need += (size_t)p->length[f];
+		else if (f == TG_FAM_HMA)
+			need += (size_t)tg_hma_approx_weight_count(p->length[f]);
+	}
+	if (!w)
+		return need;
+	w[0] = 0.0;
+	if (p->ma_mode == TG_MA_APPROX) {
+		tg_wma_approx_weights(w + off[TG_FAM_WMA], p->length[TG_FAM_WMA]);
+		tg_hma_approx_weights(w + off[TG_FAM_HMA], p->length[TG_FAM_HMA]);
+	}
+	return need;
+}
+
 /* ---- launchers ----------------------------------------------------------- */
 
 static dim3 tile_grid(const tg_cuda_chunk *c)
@@ -381,10 +453,10 @@ cudaError_t tg_cuda_launch_family(int family, const tg_cuda_plan *plan, const tg
 		const int64_t cells = (int64_t)c->cs * c->stride;
 		const unsigned bar_blocks = (unsigned)((cells + 255) / 256);
 		if (family == TG_FAM_WMA) {
-			atc_wma_approx_bars<<<bar_blocks, 256, 0, stream>>>(*plan, *c);
+			TG_LAUNCH(atc_wma_approx_bars, bar_blocks, 256, stream, *plan, *c);
 		} else {
-			atc_hma_approx_middle_bars<<<bar_blocks, 256, 0, stream>>>(*plan, *c);
-			atc_hma_approx_outer_bars<<<bar_blocks, 256, 0, stream>>>(*plan, *c);
+			TG_LAUNCH(atc_hma_approx_middle_bars, bar_blocks, 256, stream, *plan, *c);
+			TG_LAUNCH(atc_hma_approx_outer_bars, bar_blocks, 256, stream, *plan, *c);
 		}
 		cudaError_t rc = cudaGetLastError();
 		if (rc != cudaSuccess)
@@ -396,14 +468,14 @@ cudaError_t tg_cuda_launch_family(int family, const tg_cuda_plan *plan, const tg
 		v == VARIANT_LANES ? (c->cs + 32 / TG_ATC_SLOTS - 1) / (32 / TG_ATC_SLOTS) * 32 : c->cs;
 	const int threads = 128;
 	const int64_t blocks = (threads_needed + threads - 1) / threads;
-	family_kernels[v][family]<<<(unsigned)blocks, threads, 0, stream>>>(*plan, *c);
+	TG_LAUNCH(family_kernels[v][family], (unsigned)blocks, threads, stream, *plan, *c);
 	return cudaGetLastError();
 }
 
 cudaError_t tg_cuda_launch_finalize(const tg_cuda_plan *plan, const tg_cuda_chunk *c,
 				    cudaStream_t stream)
 {
-	atc_finalize<<<tile_grid(c), dim3(32, 8), 0, stream>>>(*plan, *c);
+	TG_LAUNCH(atc_finalize, tile_grid(c), dim3(32, 8), stream, *plan, *c);
 	return cudaGetLastError();
 }
 

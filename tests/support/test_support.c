@@ -174,3 +174,74 @@ const struct tg_backend_ops *tg_test_backend_or_skip(const char *name)
 	}
 	return ops;
 }
+
+void tg_test_outputs_alloc(struct tg_test_outputs *a, int32_t n_symbols, int32_t stride)
+{
+	const size_t cells = (size_t)n_symbols * (size_t)stride;
+	memset(a, 0, sizeof(*a));
+	a->doubles = cells * (1 + 1 + 3 * TG_ATC_FAMILIES + 2 * TG_ATC_MAS) + (size_t)n_symbols;
+	a->n_bytes = cells * TG_ATC_MAS + (size_t)n_symbols;
+	a->block = malloc(a->doubles * sizeof(double));
+	a->bytes = malloc(a->n_bytes);
+	assert_non_null(a->block);
+	assert_non_null(a->bytes);
+	for (size_t i = 0; i < a->doubles; i++)
+		a->block[i] = -12345.0;
+	memset(a->bytes, 0x55, a->n_bytes);
+	double *d = a->block;
+	a->o.average = d;
+	d += cells;
+	a->o.r = d;
+	d += cells;
+	a->o.ma = d;
+	d += TG_ATC_FAMILIES * cells;
+	a->o.l1_signal = d;
+	d += TG_ATC_FAMILIES * cells;
+	a->o.l2_equity = d;
+	d += TG_ATC_FAMILIES * cells;
+	a->o.slot_ma = d;
+	d += TG_ATC_MAS * cells;
+	a->o.slot_equity = d;
+	d += TG_ATC_MAS * cells;
+	a->o.final_value = d;
+	a->o.slot_signal = a->bytes;
+	a->o.final_signal = a->bytes + cells * TG_ATC_MAS;
+}
+
+void tg_test_outputs_free(struct tg_test_outputs *a)
+{
+	free(a->block);
+	free(a->bytes);
+	memset(a, 0, sizeof(*a));
+}
+
+void tg_test_outputs_expect_same(const char *what, const struct tg_test_outputs *got,
+				 const struct tg_test_outputs *want)
+{
+	assert_int_equal(got->doubles, want->doubles);
+	for (size_t i = 0; i < want->doubles; i++) {
+		const double g = got->block[i], e = want->block[i];
+		if (!(g != g && e != e) && memcmp(&g, &e, sizeof(double)) != 0)
+			fail_msg("%s: double %zu of the outputs is %.17g, expected %.17g", what, i, g, e);
+	}
+	for (size_t i = 0; i < want->n_bytes; i++)
+		if (got->bytes[i] != want->bytes[i])
+			fail_msg("%s: byte %zu of the outputs is %d, expected %d", what, i, got->bytes[i],
+				 want->bytes[i]);
+}
+
+void tg_test_run_cpu(const struct tg_atc_params *p, const struct tg_batch *b,
+		     const struct tg_atc_outputs *o)
+{
+	struct tg_backend_config cfg = {.threads = 1};
+	void *st;
+	struct tg_backend_timing t;
+	struct tg_error err;
+	tg_error_clear(&err);
+	if (tg_backend_cpu.open(&cfg, &st, &err) < 0)
+		fail_msg("%s", err.msg);
+	const int rc = tg_backend_cpu.run(st, p, b, o, &t, &err);
+	tg_backend_cpu.close(st);
+	if (rc < 0)
+		fail_msg("%s", err.msg);
+}

@@ -7,6 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <cmocka.h>
 
 #include "tg_data.h"
@@ -60,9 +65,34 @@ double tg_test_urand(uint64_t *state);
  * gap (4 bars at n/2) and flat stretch (60 bars at n/3). */
 double *tg_test_walk(uint64_t *state, int32_t n, int with_nan, int with_flat);
 
+/* Every output of a run (struct tg_atc_outputs with all pointers set), in
+ * two blocks, first filled with a value no output equals so that an
+ * unwritten cell shows. */
+struct tg_test_outputs {
+	struct tg_atc_outputs o;
+	double *block;
+	int8_t *bytes;
+	size_t doubles, n_bytes;
+};
+
+void tg_test_outputs_alloc(struct tg_test_outputs *a, int32_t n_symbols, int32_t stride);
+void tg_test_outputs_free(struct tg_test_outputs *a);
+/* Fails the test unless got and want are the same bits (NaN matching NaN),
+ * naming `what` and the first differing value. */
+void tg_test_outputs_expect_same(const char *what, const struct tg_test_outputs *got,
+				 const struct tg_test_outputs *want);
+
+/* Runs the C engine (one thread) over a batch; fails the test on an error. */
+void tg_test_run_cpu(const struct tg_atc_params *p, const struct tg_batch *b,
+		     const struct tg_atc_outputs *o);
+
 /* The backend the test program was asked for, or NULL after printing why it
  * is skipped (not built into this binary, or probe says unavailable); the
  * caller then returns 77 so ctest reports "Skipped". */
 const struct tg_backend_ops *tg_test_backend_or_skip(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

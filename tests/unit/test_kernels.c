@@ -9,7 +9,6 @@
 #include "cpu_internal.h"
 #include "tg_atc_math.h"
 #include "tg_atc_series.h"
-#include "tg_atc_walk.h"
 #include "tg_test.h"
 
 /* ---- data ---- */
@@ -538,128 +537,6 @@ static void test_dema_approx_golden_lengths(void **state)
 	tg_test_csv_close(&e);
 }
 
-/* ---- the walker of the CUDA "walk" kernels against the C engine ---- */
-
-/* Runs a batch the way the CUDA walk kernels do, on the CPU: the
- * approximate WMA and Hull a bar at a time first, then a walk per (symbol,
- * family) into bar-major Layer-2 terms, then Average_Signal per cell. */
-static void walk_batch(const struct tg_atc_params *p, const struct tg_batch *b,
-		       const struct tg_atc_outputs *o)
-{
-	const int32_t S = b->n_symbols, stride = b->stride;
-	const int64_t cells = (int64_t)S * stride;
-	const int approx = p->ma_mode == TG_MA_APPROX;
-	double *cq = malloc(TG_ATC_FAMILIES * (size_t)cells * sizeof(double));
-	double *q = malloc(TG_ATC_FAMILIES * (size_t)cells * sizeof(double));
-	double *mid = malloc(TG_ATC_SLOTS * (size_t)stride * sizeof(double));
-	double *pre = malloc((size_t)stride * sizeof(double));
-	double *middle = malloc((size_t)stride * sizeof(double));
-	double *g1 = malloc((size_t)stride * sizeof(double)), *g2 = malloc((size_t)stride * sizeof(double));
-	double wts[512];
-	assert_non_null(cq && q && mid && pre && middle && g1 && g2);
-	for (int32_t i = 0; i < stride; i++) {
-		g1[i] = tg_growth(i, p->lambda / 1000.0, 0);
-		g2[i] = tg_growth(i, p->lambda / 1000.0, p->cutout);
-	}
-	for (int32_t s = 0; s < S; s++) {
-		const int32_t n = tg_batch_bars(b, s);
-		const double *x = b->close + (int64_t)s * stride;
-		for (int f = 0; f < TG_ATC_FAMILIES; f++) {
-			int32_t len[TG_ATC_SLOTS];
-			tg_atc_slot_lengths(p, f, len);
-			if (approx && f == TG_FAM_WMA) {
-				tg_wma_approx_weights(wts, len[0]);
-				for (int32_t i = 0; i < n; i++)
-					pre[i] = tg_wma_approx_at(x, 1, i, len[0], wts);
-			} else if (approx && f == TG_FAM_HMA) {
-				assert_true(tg_hma_approx_weight_count(len[0]) <= 512);
-				tg_hma_approx_weights(wts, len[0]);
-				for (int32_t i = 0; i < n; i++)
-					middle[i] = tg_hma_approx_middle_at(x, 1, i, len[0], wts);
-				for (int32_t i = 0; i < n; i++)
-					pre[i] = tg_hma_approx_outer_at(middle, 1, i, len[0], wts);
-			}
-			const int64_t fam_row = ((int64_t)f * S + s) * stride;
-			const int64_t slot_row = ((int64_t)f * TG_ATC_SLOTS * S + s) * stride;
-			struct tg_walk w = {
-				.x = x,
-				.n = n,
-				.stride = stride,
-				.lengths = len,
-				.lsma_penultimate = p->lsma_point == TG_LSMA_PENULTIMATE,
-				.mid = mid,
-				.pre = pre,
-				.g1 = g1,
-				.g2 = g2,
-				.d = 1.0 - p->decay / 100.0,
-				.weight = p->weight[f],
-				.long_threshold = p->long_threshold,
-				.short_threshold = p->short_threshold,
-				.cutout = p->cutout,
-				.cq = cq + f * cells + s,
-				.q = q + f * cells + s,
-				.step = S,
-				.ma = o->ma ? o->ma + fam_row : NULL,
-				.l1 = o->l1_signal ? o->l1_signal + fam_row : NULL,
-				.l2 = o->l2_equity ? o->l2_equity + fam_row : NULL,
-				.r = o->r && f == TG_FAM_EMA ? o->r + (int64_t)s * stride : NULL,
-				.slot_ma = o->slot_ma ? o->slot_ma + slot_row : NULL,
-				.slot_eq = o->slot_equity ? o->slot_equity + slot_row : NULL,
-				.slot_sig = o->slot_signal ? o->slot_signal + slot_row : NULL,
-				.plane = cells,
-			};
-			tg_walk_family(f, approx, &w);
-		}
-		double *avg = o->average + (int64_t)s * stride;
-		for (int32_t i = 0; i < stride; i++)
-			avg[i] = tg_walk_average_at(cq + s, q + s, cells, S, i, n, p->cutout,
-						    p->strategy_mode);
-		o->final_value[s] = n > 0 ? avg[n - 1] : NAN;
-		o->final_signal[s] = (int8_t)tg_final_signal(o->final_value[s], p->min_signal);
-	}
-	free(cq);
-	free(q);
-	free(mid);
-	free(pre);
-	free(middle);
-	free(g1);
-	free(g2);
-}
-
-/* every output of one run, in one block */
-struct all_outputs {
-	struct tg_atc_outputs o;
-	double *block;
-	int8_t *bytes;
-	size_t doubles, n_bytes;
-};
-
-static void all_outputs_alloc(struct all_outputs *a, int32_t S, int32_t stride)
-{
-	const size_t cells = (size_t)S * stride;
-	a->doubles = cells * (1 + 1 + 3 * TG_ATC_FAMILIES + 2 * TG_ATC_MAS) + S;
-	a->n_bytes = cells * TG_ATC_MAS + S;
-	a->block = malloc(a->doubles * sizeof(double));
-	a->bytes = malloc(a->n_bytes);
-	assert_non_null(a->block);
-	assert_non_null(a->bytes);
-	/* a value no output equals, so an unwritten cell shows */
-	for (size_t i = 0; i < a->doubles; i++)
-		a->block[i] = -12345.0;
-	memset(a->bytes, 0x55, a->n_bytes);
-	double *d = a->block;
-	a->o.average = d, d += cells;
-	a->o.r = d, d += cells;
-	a->o.ma = d, d += TG_ATC_FAMILIES * cells;
-	a->o.l1_signal = d, d += TG_ATC_FAMILIES * cells;
-	a->o.l2_equity = d, d += TG_ATC_FAMILIES * cells;
-	a->o.slot_ma = d, d += TG_ATC_MAS * cells;
-	a->o.slot_equity = d, d += TG_ATC_MAS * cells;
-	a->o.final_value = d;
-	a->o.slot_signal = a->bytes;
-	a->o.final_signal = a->bytes + cells * TG_ATC_MAS;
-}
-
 static void test_family_set_parse(void **state)
 {
 	(void)state;
@@ -687,64 +564,6 @@ static void test_family_set_parse(void **state)
 	assert_non_null(strstr(err.msg, "'sma' is not a family"));
 }
 
-static void test_walk_matches_engine(void **state)
-{
-	(void)state;
-	const int32_t S = 5, stride = 640;
-	const int32_t bars[5] = {640, 333, 0, 501, 190};
-	double *close = malloc((size_t)S * stride * sizeof(double));
-	for (int32_t s = 0; s < S; s++) {
-		double *w = walk(stride, s == 0 || s == 3, s != 4);
-		memcpy(close + (size_t)s * stride, w, (size_t)stride * sizeof(double));
-		free(w);
-	}
-	close[3 * stride + 5] = NAN; /* a gap in the warm-up */
-	const struct tg_batch b = {.close = close, .n_bars = bars, .n_symbols = S, .stride = stride};
-	const struct {
-		int mode, lsma_point, cutout, strategy;
-		double lambda;
-	} cases[] = {
-		{TG_MA_EXACT, TG_LSMA_LAST, 0, 0, 0.02},
-		{TG_MA_APPROX, TG_LSMA_LAST, 0, 0, 0.02},
-		{TG_MA_EXACT, TG_LSMA_PENULTIMATE, 40, 1, 0.5},
-		{TG_MA_APPROX, TG_LSMA_LAST, 40, 1, 0.5},
-	};
-	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-		struct tg_atc_params p;
-		tg_atc_params_default(&p);
-		p.ma_mode = cases[c].mode;
-		p.lsma_point = cases[c].lsma_point;
-		p.cutout = cases[c].cutout;
-		p.strategy_mode = cases[c].strategy;
-		p.lambda = cases[c].lambda;
-		struct all_outputs want, got;
-		all_outputs_alloc(&want, S, stride);
-		all_outputs_alloc(&got, S, stride);
-		struct tg_backend_config cfg = {.threads = 1};
-		void *st;
-		struct tg_error err;
-		tg_error_clear(&err);
-		struct tg_backend_timing t;
-		if (tg_backend_cpu.open(&cfg, &st, &err) < 0 ||
-		    tg_backend_cpu.run(st, &p, &b, &want.o, &t, &err) < 0)
-			fail_msg("%s", err.msg);
-		tg_backend_cpu.close(st);
-		walk_batch(&p, &b, &got.o);
-		for (size_t i = 0; i < want.doubles; i++) {
-			const double g = got.block[i], e = want.block[i];
-			if (!(g != g && e != e) && memcmp(&g, &e, sizeof(double)) != 0)
-				fail_msg("case %zu: double %zu of the outputs: walk %.17g, engine %.17g", c,
-					 i, g, e);
-		}
-		assert_memory_equal(got.bytes, want.bytes, want.n_bytes);
-		free(want.block);
-		free(want.bytes);
-		free(got.block);
-		free(got.bytes);
-	}
-	free(close);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -761,7 +580,6 @@ int main(void)
 		cmocka_unit_test(test_dema_approx_golden_lengths),
 		cmocka_unit_test(test_approx_per_bar_matches_streaming),
 		cmocka_unit_test(test_family_set_parse),
-		cmocka_unit_test(test_walk_matches_engine),
 	};
 	return cmocka_run_group_tests_name("kernels", tests, NULL, NULL);
 }

@@ -1,0 +1,162 @@
+/* The CUDA kernels' source (kernels/cuda/cuda_kernels.cu), run on the CPU
+ * by the emulator of tests/emul through its own launchers: the lanes
+ * kernels (warp shuffles), the walk kernels, the bar-parallel approximate
+ * WMA and Hull, the finalize (shared-memory tile, __syncthreads), with
+ * their grids and every index, checked bit for bit against the C engine on
+ * machines without a GPU; the plan's TG_CUDA_WALK rules too. The device
+ * side (memory, copies, streams, chunks) is test_backend_cuda's, on a GPU. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vector>
+
+#include "cuda_runtime.h" /* the emulator's */
+#include "tg_atc_walk.h"
+#include "tg_test.h"
+
+namespace emul {
+#include "cuda_kernels.cu"
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+/* One chunk holding the whole batch, set up as the backend does, every
+ * output requested; the kernels write the host layout directly. */
+static void emulate(const struct tg_atc_params *p, const struct tg_batch *b,
+		    const struct tg_atc_outputs *o)
+{
+	emul::tg_cuda_plan plan;
+	struct tg_error err;
+	tg_error_clear(&err);
+	if (emul::tg_cuda_plan_make(p, &plan, &err) < 0)
+		fail_msg("%s", err.msg);
+	const int32_t S = b->n_symbols, stride = b->stride;
+	const size_t cells = (size_t)S * (size_t)stride;
+	std::vector<double> g(2 * (size_t)stride);
+	for (int32_t i = 0; i < stride; i++) {
+		g[(size_t)i] = tg_growth(i, p->lambda / 1000.0, 0);
+		g[(size_t)(stride + i)] = tg_growth(i, p->lambda / 1000.0, p->cutout);
+	}
+	int32_t off[TG_ATC_FAMILIES];
+	std::vector<double> w(emul::tg_cuda_weights(p, NULL, off));
+	emul::tg_cuda_weights(p, w.data(), off);
+	std::vector<int32_t> n_bars((size_t)S);
+	for (int32_t s = 0; s < S; s++)
+		n_bars[(size_t)s] = tg_batch_bars(b, s);
+	/* device memory is not cleared: a read of a cell nobody wrote shows */
+	std::vector<double> cq(TG_ATC_FAMILIES * cells, 1e300), q(TG_ATC_FAMILIES * cells, 1e300);
+	std::vector<double> scratch(TG_ATC_SLOTS * cells, 1e300);
+
+	emul::tg_cuda_chunk c;
+	memset(&c, 0, sizeof(c));
+	c.cs = S;
+	c.stride = stride;
+	c.n_bars = n_bars.data();
+	c.close = b->close;
+	c.g1 = g.data();
+	c.g2 = g.data() + stride;
+	c.cq = cq.data();
+	c.q = q.data();
+	c.scratch = scratch.data();
+	c.weights = w.data();
+	memcpy(c.weight_off, off, sizeof(off));
+	c.avg = o->average;
+	c.final_value = o->final_value;
+	c.final_signal = o->final_signal;
+	c.r = o->r;
+	c.ma = o->ma;
+	c.l1 = o->l1_signal;
+	c.l2 = o->l2_equity;
+	c.slot_ma = o->slot_ma;
+	c.slot_eq = o->slot_equity;
+	c.slot_sig = o->slot_signal;
+	const unsigned long before = tg_emul_launches;
+	for (int f = 0; f < TG_ATC_FAMILIES; f++)
+		assert_int_equal(emul::tg_cuda_launch_family(f, &plan, &c, NULL), cudaSuccess);
+	assert_int_equal(emul::tg_cuda_launch_finalize(&plan, &c, NULL), cudaSuccess);
+	/* six families and the finalize, plus three bar-parallel passes in approx mode */
+	assert_int_equal(tg_emul_launches - before, p->ma_mode == TG_MA_APPROX ? 10 : 7);
+}
+
+static void test_kernels_match_engine(void **state)
+{
+	(void)state;
+	const int32_t S = 7, stride = 240;
+	/* three symbols per warp in the lanes kernels: the third warp is partial */
+	const int32_t bars[S] = {240, 120, 0, 239, 64, 200, 33};
+	std::vector<double> close((size_t)S * stride);
+	for (int32_t s = 0; s < S; s++) {
+		double *x = tg_test_walk(&rng_state, stride, s == 0 || s == 3, s == 5);
+		memcpy(close.data() + (size_t)s * stride, x, (size_t)stride * sizeof(double));
+		free(x);
+	}
+	close[(size_t)3 * stride + 4] = NAN; /* a gap in the warm-up */
+	const struct tg_batch b = {close.data(), bars, S, stride};
+	const struct {
+		const char *walk, *kernels;
+		int mode, lsma_point, cutout, strategy;
+		double lambda;
+	} cases[] = {
+		{"", "lanes", TG_MA_EXACT, TG_LSMA_LAST, 0, 0, 0.02},
+		{"all", "walk", TG_MA_EXACT, TG_LSMA_PENULTIMATE, 40, 1, 0.5},
+		{"ema,hma,kama", "walk: EMA,HMA,KAMA; lanes: the others", TG_MA_EXACT, TG_LSMA_LAST, 0,
+		 1, 0.02},
+		{"", "walk", TG_MA_APPROX, TG_LSMA_LAST, 0, 0, 0.02},
+		{"none", "walk", TG_MA_APPROX, TG_LSMA_LAST, 40, 1, 0.5},
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct tg_atc_params p;
+		tg_atc_params_default(&p);
+		p.ma_mode = cases[k].mode;
+		p.lsma_point = cases[k].lsma_point;
+		p.cutout = cases[k].cutout;
+		p.strategy_mode = cases[k].strategy;
+		p.lambda = cases[k].lambda;
+		setenv("TG_CUDA_WALK", cases[k].walk, 1);
+
+		emul::tg_cuda_plan plan;
+		struct tg_error err;
+		assert_int_equal(emul::tg_cuda_plan_make(&p, &plan, &err), 0);
+		char kernels[64];
+		emul::tg_cuda_plan_describe(&plan, kernels, sizeof(kernels));
+		assert_string_equal(kernels, cases[k].kernels);
+
+		struct tg_test_outputs want, got;
+		tg_test_outputs_alloc(&want, S, stride);
+		tg_test_outputs_alloc(&got, S, stride);
+		tg_test_run_cpu(&p, &b, &want.o);
+		emulate(&p, &b, &got.o);
+		char what[96];
+		snprintf(what, sizeof(what), "%s kernels (%s)", tg_ma_mode_name(p.ma_mode), kernels);
+		tg_test_outputs_expect_same(what, &got, &want);
+		tg_test_outputs_free(&want);
+		tg_test_outputs_free(&got);
+	}
+	unsetenv("TG_CUDA_WALK");
+}
+
+static void test_plan_rejects_bad_walk(void **state)
+{
+	(void)state;
+	struct tg_atc_params p;
+	tg_atc_params_default(&p);
+	emul::tg_cuda_plan plan;
+	struct tg_error err;
+	tg_error_clear(&err);
+	setenv("TG_CUDA_WALK", "ema,sma", 1);
+	assert_int_equal(emul::tg_cuda_plan_make(&p, &plan, &err), TG_E_INVAL);
+	assert_non_null(strstr(err.msg, "TG_CUDA_WALK 'ema,sma': 'sma' is not a family"));
+	unsetenv("TG_CUDA_WALK");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kernels_match_engine),
+		cmocka_unit_test(test_plan_rejects_bad_walk),
+	};
+	return cmocka_run_group_tests_name("cuda_emul", tests, NULL, NULL);
+}
