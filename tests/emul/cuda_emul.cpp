@@ -7,14 +7,19 @@
  *
  * A coroutine starts with setcontext; later switches use _setjmp and
  * _longjmp, which skip swapcontext's signal-mask system call (a test's few
- * million switches took 3.5 s of system time). Under AddressSanitizer,
- * which follows stack switches only through swapcontext, every switch is a
- * swapcontext. */
+ * million switches took 3.5 s of system time); under AddressSanitizer
+ * (whose longjmp handling costs more still) or with TG_EMUL_SWAP_ALWAYS
+ * every switch is a swapcontext. Stacks are small
+ * (AddressSanitizer clears a stack's shadow at every switch) and sit above
+ * a guard page, so an overflow faults instead of corrupting a neighbour. */
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <ucontext.h>
+#include <unistd.h>
 
+#include <memory>
 #include <vector>
 
 #include "cuda_runtime.h"
@@ -24,11 +29,9 @@ unsigned long tg_emul_launches;
 
 namespace {
 
-constexpr size_t STACK_BYTES = 256 * 1024;
+constexpr size_t STACK_BYTES = 48 * 1024;
 
-enum class wait_for { none, warp, block };
-
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(TG_EMUL_SWAP_ALWAYS) || defined(__SANITIZE_ADDRESS__)
 constexpr bool SWAP_ALWAYS = true;
 #else
 constexpr bool SWAP_ALWAYS = false;
@@ -37,12 +40,26 @@ constexpr bool SWAP_ALWAYS = false;
 struct coroutine {
 	ucontext_t ctx;
 	jmp_buf jb;
-	bool started;
-	std::vector<char> stack;
+	bool started = false, done = false;
 	dim3 tid;
-	bool done;
-	wait_for waiting;
-	unsigned generation; /* of the barrier it waits at */
+	char *map = nullptr; /* guard page, then the stack */
+	size_t map_bytes = 0;
+
+	coroutine()
+	{
+		const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+		map_bytes = page + STACK_BYTES;
+		void *m = mmap(NULL, map_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			       0);
+		if (m == MAP_FAILED || mprotect(m, page, PROT_NONE) != 0) {
+			perror("cuda emulator: a thread's stack");
+			abort();
+		}
+		map = (char *)m;
+	}
+	~coroutine() { munmap(map, map_bytes); }
+	coroutine(const coroutine &) = delete;
+	coroutine &operator=(const coroutine &) = delete;
 };
 
 struct barrier {
@@ -51,7 +68,8 @@ struct barrier {
 };
 
 struct block_state {
-	std::vector<coroutine> threads;
+	std::vector<std::unique_ptr<coroutine>> threads; /* n of them in use */
+	unsigned n = 0;
 	std::vector<barrier> warps;
 	barrier block;
 	ucontext_t scheduler;
@@ -66,7 +84,7 @@ block_state B;
 void thread_entry()
 {
 	(*B.body)();
-	B.threads[B.current].done = true;
+	B.threads[(size_t)B.current]->done = true;
 	B.progress = true;
 	if (!SWAP_ALWAYS)
 		_longjmp(B.scheduler_jb, 1);
@@ -75,7 +93,7 @@ void thread_entry()
 
 void suspend()
 {
-	coroutine &t = B.threads[B.current];
+	coroutine &t = *B.threads[(size_t)B.current];
 	if (SWAP_ALWAYS)
 		swapcontext(&t.ctx, &B.scheduler);
 	else if (!_setjmp(t.jb))
@@ -86,7 +104,7 @@ void suspend()
 /* Runs thread i until it suspends or ends. */
 void resume(size_t i)
 {
-	coroutine &t = B.threads[i];
+	coroutine &t = *B.threads[i];
 	B.current = (int)i;
 	threadIdx = t.tid;
 	if (SWAP_ALWAYS) {
@@ -103,9 +121,8 @@ void resume(size_t i)
 }
 
 /* Arrive at a barrier of `need` threads; the last one publishes. */
-void arrive(barrier &b, unsigned need, wait_for kind)
+void arrive(barrier &b, unsigned need)
 {
-	coroutine &t = B.threads[B.current];
 	const unsigned gen = b.generation;
 	b.arrived++;
 	B.progress = true; /* an arrival moves things on */
@@ -116,16 +133,13 @@ void arrive(barrier &b, unsigned need, wait_for kind)
 		B.progress = true;
 		return;
 	}
-	t.waiting = kind;
-	t.generation = gen;
 	while (b.generation == gen)
 		suspend();
-	t.waiting = wait_for::none;
 }
 
 unsigned warp_size(int warp)
 {
-	const unsigned n = (unsigned)B.threads.size();
+	const unsigned n = B.n;
 	const unsigned first = (unsigned)warp * 32;
 	return n - first < 32 ? n - first : 32;
 }
@@ -137,7 +151,7 @@ uint64_t tg_emul_shfl(uint64_t bits, int src, bool xor_lane)
 	const int lane = B.current % 32, warp = B.current / 32;
 	barrier &w = B.warps[(size_t)warp];
 	w.slot[lane] = bits;
-	arrive(w, warp_size(warp), wait_for::warp);
+	arrive(w, warp_size(warp));
 	const int from = (xor_lane ? lane ^ src : src) & 31;
 	if ((unsigned)from >= warp_size(warp)) {
 		fprintf(stderr, "cuda emulator: shuffle from lane %d, past the warp's %u lanes\n", from,
@@ -149,7 +163,7 @@ uint64_t tg_emul_shfl(uint64_t bits, int src, bool xor_lane)
 
 void tg_emul_syncthreads()
 {
-	arrive(B.block, (unsigned)B.threads.size(), wait_for::block);
+	arrive(B.block, B.n);
 }
 
 void tg_emul_run(dim3 grid, dim3 block, const std::function<void()> &body)
@@ -158,7 +172,9 @@ void tg_emul_run(dim3 grid, dim3 block, const std::function<void()> &body)
 	gridDim = grid;
 	blockDim = block;
 	const size_t n = (size_t)block.x * block.y * block.z;
-	B.threads.resize(n);
+	while (B.threads.size() < n)
+		B.threads.push_back(std::make_unique<coroutine>());
+	B.n = (unsigned)n;
 	B.warps.assign((n + 31) / 32, barrier());
 	B.body = &body;
 	for (unsigned bz = 0; bz < grid.z; bz++)
@@ -167,24 +183,22 @@ void tg_emul_run(dim3 grid, dim3 block, const std::function<void()> &body)
 				blockIdx = dim3(bx, by, bz);
 				B.block = barrier();
 				for (size_t i = 0; i < n; i++) {
-					coroutine &t = B.threads[i];
-					t.stack.resize(STACK_BYTES);
+					coroutine &t = *B.threads[i];
 					getcontext(&t.ctx);
-					t.ctx.uc_stack.ss_sp = t.stack.data();
-					t.ctx.uc_stack.ss_size = t.stack.size();
+					t.ctx.uc_stack.ss_sp = t.map + (t.map_bytes - STACK_BYTES);
+					t.ctx.uc_stack.ss_size = STACK_BYTES;
 					t.ctx.uc_link = &B.scheduler;
 					makecontext(&t.ctx, thread_entry, 0);
 					t.tid = dim3((unsigned)(i % block.x), (unsigned)(i / block.x % block.y),
 						     (unsigned)(i / ((size_t)block.x * block.y)));
 					t.done = false;
 					t.started = false;
-					t.waiting = wait_for::none;
 				}
 				size_t left = n;
 				while (left > 0) {
 					B.progress = false;
 					for (size_t i = 0; i < n; i++) {
-						coroutine &t = B.threads[i];
+						coroutine &t = *B.threads[i];
 						if (t.done)
 							continue;
 						resume(i);

@@ -160,9 +160,15 @@ double *tg_test_walk(uint64_t *state, int32_t n, int with_nan, int with_flat)
 	return p;
 }
 
+/* the CUDA backend on the CPU emulator (tests/emul), in the programs that
+ * link it */
+extern const struct tg_backend_ops tg_backend_cuda_emul __attribute__((weak));
+
 const struct tg_backend_ops *tg_test_backend_or_skip(const char *name)
 {
 	const struct tg_backend_ops *ops = tg_backend_find(name);
+	if (strcmp(name, "cuda-emul") == 0)
+		ops = &tg_backend_cuda_emul;
 	if (!ops) {
 		printf("backend %s is not built into this binary: skipped\n", name);
 		return NULL;

@@ -3,8 +3,11 @@
  * kernels (warp shuffles), the walk kernels, the bar-parallel approximate
  * WMA and Hull, the finalize (shared-memory tile, __syncthreads), with
  * their grids and every index, checked bit for bit against the C engine on
- * machines without a GPU; the plan's TG_CUDA_WALK rules too. The device
- * side (memory, copies, streams, chunks) is test_backend_cuda's, on a GPU. */
+ * machines without a GPU; the plan's TG_CUDA_WALK rules too. Then the
+ * backend on a small emulated device: automatic chunks, page-locked
+ * buffers, device memory given back, the error when one symbol does not
+ * fit. (test_backend_cuda_emul and test_atc_golden_cuda_emul run the
+ * backend contract and the golden cases on it.) */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,8 +20,9 @@
 #include "tg_atc_walk.h"
 #include "tg_test.h"
 
+/* the kernels' host functions, built into tg_cuda_emul */
 namespace emul {
-#include "cuda_kernels.cu"
+#include "cuda_internal.h"
 }
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -138,6 +142,80 @@ static void test_kernels_match_engine(void **state)
 	unsetenv("TG_CUDA_WALK");
 }
 
+extern "C" const struct tg_backend_ops tg_backend_cuda_emul;
+
+/* The backend on a small emulated device: it cuts the batch into chunks by
+ * itself, answers as the C engine does, reports page-locked buffers, and
+ * gives all device memory back on close; on a device too small for one
+ * symbol it fails with the sizes. */
+static void test_backend_memory(void **state)
+{
+	(void)state;
+	const struct tg_backend_ops *ops = &tg_backend_cuda_emul;
+	const int32_t S = 10, stride = 500;
+	struct tg_backend_config cfg = {1, 0, NULL};
+	void *st;
+	struct tg_error err;
+	tg_error_clear(&err);
+	assert_int_equal(ops->open(&cfg, &st, &err), 0);
+	double *close = (double *)ops->host_alloc(st, (size_t)S * stride * sizeof(double));
+	double *avg = (double *)ops->host_alloc(st, (size_t)S * stride * sizeof(double));
+	assert_non_null(close);
+	assert_non_null(avg);
+	for (int32_t s = 0; s < S; s++) {
+		double *x = tg_test_walk(&rng_state, stride, s == 4, 0);
+		memcpy(close + (size_t)s * stride, x, (size_t)stride * sizeof(double));
+		free(x);
+	}
+	const struct tg_batch b = {close, NULL, S, stride};
+	struct tg_atc_params p;
+	tg_atc_params_default(&p);
+	std::vector<double> want((size_t)S * stride);
+	struct tg_atc_outputs wo;
+	memset(&wo, 0, sizeof(wo));
+	wo.average = want.data();
+	tg_test_run_cpu(&p, &b, &wo);
+
+	/* a symbol needs ~92 KB per pipeline here: a 1 MB device holds four */
+	setenv("TG_EMUL_DEVICE_BYTES", "1000000", 1);
+	struct tg_atc_outputs o;
+	memset(&o, 0, sizeof(o));
+	o.average = avg;
+	struct tg_backend_timing t;
+	assert_int_equal(ops->run(st, &p, &b, &o, &t, &err), 0);
+	assert_memory_equal(avg, want.data(), want.size() * sizeof(double));
+	assert_true(t.chunks >= 3);
+	assert_int_equal(t.pinned, 1);
+	assert_string_equal(t.kernels, "lanes");
+	assert_true(t.kernel_bytes > 0 && t.h2d_bytes > 0 && t.d2h_bytes > 0);
+
+	/* malloc'd buffers are not page-locked */
+	std::vector<double> plain(want.size());
+	o.average = plain.data();
+	assert_int_equal(ops->run(st, &p, &b, &o, &t, &err), 0);
+	assert_int_equal(t.pinned, 0);
+	assert_memory_equal(plain.data(), want.data(), want.size() * sizeof(double));
+
+	ops->host_free(st, close);
+	ops->host_free(st, avg);
+	ops->close(st);
+	assert_int_equal(tg_emul_device_bytes_in_use(), 0);
+
+	/* too small for one symbol */
+	setenv("TG_EMUL_DEVICE_BYTES", "100000", 1);
+	assert_int_equal(ops->open(&cfg, &st, &err), 0);
+	std::vector<double> c2((size_t)S * stride, 100.0), a2((size_t)S * stride);
+	const struct tg_batch b2 = {c2.data(), NULL, S, stride};
+	o.average = a2.data();
+	tg_error_clear(&err);
+	assert_int_equal(ops->run(st, &p, &b2, &o, &t, &err), TG_E_NOMEM);
+	assert_non_null(strstr(err.msg, "one symbol of 500 bars needs"));
+	assert_non_null(strstr(err.msg, "of device memory per pipeline"));
+	ops->close(st);
+	assert_int_equal(tg_emul_device_bytes_in_use(), 0);
+	unsetenv("TG_EMUL_DEVICE_BYTES");
+}
+
 static void test_plan_rejects_bad_walk(void **state)
 {
 	(void)state;
@@ -156,6 +234,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kernels_match_engine),
+		cmocka_unit_test(test_backend_memory),
 		cmocka_unit_test(test_plan_rejects_bad_walk),
 	};
 	return cmocka_run_group_tests_name("cuda_emul", tests, NULL, NULL);
