@@ -1,9 +1,10 @@
 /* One MA family of one symbol, walked bar by bar with all its MAs in step:
  * the MAs, their crossovers and Layer-1 equities, the family's rounded
  * Layer-1 signal and its Layer-2 equity, with nothing per (bar, MA) leaving
- * the walker's locals. Shared by the CUDA backend's "walk" kernels (a
- * thread per (symbol, family)) and the CPU tests that check it bit for bit
- * against the C engine, so the device code is the host-tested code.
+ * the walker's locals: the body of the CUDA backend's "walk" kernels (a
+ * thread per (symbol, family)), host/device code like tg_atc_series.h;
+ * test_cuda_emul runs those kernels on the CPU and checks them bit for bit
+ * against the C engine.
  *
  * Same operations in the same order as the C engine (kernels/cpu/cpu_atc.c):
  * the MA step of tg_atc_series.h, slots summed in slot order, the spec's

@@ -9,9 +9,8 @@
  *   symbols per warp). Every bar the slot lead gathers the nine (state,
  *   equity) pairs with warp shuffles and sums them in slot order.
  * - "walk": a thread per (symbol, family) runs the family's MAs in step
- *   (tg_atc_walk.h, the code the CPU tests check against the C engine bit
- *   for bit): no shuffles and no idle lanes, nine times the work per
- *   thread. Approx mode (one MA per family) always walks; exact mode walks
+ *   (tg_atc_walk.h): no shuffles and no idle lanes, nine times the work
+ *   per thread. Approx mode (one MA per family) always walks; exact mode walks
  *   the families in plan.walk (TG_CUDA_WALK).
  * Either way the per-bar MA arithmetic is the shared tg_atc_series.h and
  * the Layer-1 signal is bit-identical to the C engine's.
@@ -19,6 +18,11 @@
  * The walk over the bars is latency-bound, so each thread reads its
  * symbol's row (bars contiguous): a 128-byte line serves 16 bars from L1,
  * where a bar-major layout would cost an L2 round trip per bar.
+ *
+ * Launches are spelled TG_LAUNCH and the CUDA built-ins used are few
+ * (thread indices, __shfl_sync, __shfl_xor_sync, __syncthreads), so that
+ * test_cuda_emul can compile this file for the CPU (tests/emul) and check
+ * every kernel on machines without a GPU.
  */
 #include <stdio.h>
 #include <stdlib.h>
