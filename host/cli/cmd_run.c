@@ -60,6 +60,16 @@ static void progress(void *ctx, const char *label, int done, int total)
 	fflush(stderr);
 }
 
+/* The names of the backends built into this binary, separated by sep. */
+static void built_in_backends(char *buf, size_t cap, const char *sep)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	const struct tg_backend_ops *const *all = tg_backends();
+	for (int k = 0; all[k] && used < cap; k++)
+		used += (size_t)snprintf(buf + used, cap - used, "%s%s", k ? sep : "", all[k]->name);
+}
+
 static void record_params(struct tg_run_results *r, const struct run_opts *o,
 			  const struct tg_dataset *ds, const char *const *backends, int nb,
 			  const int *modes, int nm)
@@ -219,7 +229,7 @@ static void pin_stop(void *ctx, int worker)
 int tg_cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {
-		.backends = "cpu", .ma = "exact,approx", .symbols = 20, .bars = 1500, .seed = 42,
+		.backends = "all", .ma = "exact,approx", .symbols = 20, .bars = 1500, .seed = 42,
 		.threads = 0, .reps = 0, .warmup = 2,
 	};
 	tg_stop_rule_default(&o.rule);
@@ -227,7 +237,8 @@ int tg_cmd_run(int argc, char **argv)
 	tg_atc_params_default(&o.params);
 	const struct tg_opt run_opts[] = {
 		{"backends", TG_OPT_STRING, &o.backends, "LIST",
-		 "comma-separated backends to compare (default cpu; 'trendgpu-bench info' lists "
+		 "comma-separated backends to compare, or all: every backend built in, one that "
+		 "cannot run here reported and skipped (default all; 'trendgpu-bench info' lists "
 		 "them)",
 		 0, 0, NULL},
 		{"ma", TG_OPT_STRING, &o.ma, "LIST", "MA modes: exact, approx or both (default exact,approx)",
@@ -358,7 +369,10 @@ int tg_cmd_run(int argc, char **argv)
 
 	/* backends and modes */
 	char bbuf[256], mbuf[64];
-	tg_strlcpy(bbuf, o.backends, sizeof(bbuf));
+	if (strcmp(o.backends, "all") == 0)
+		built_in_backends(bbuf, sizeof(bbuf), ",");
+	else
+		tg_strlcpy(bbuf, o.backends, sizeof(bbuf));
 	tg_strlcpy(mbuf, o.ma, sizeof(mbuf));
 	const char *bnames[MAX_BACKENDS], *mnames[4];
 	int nb = tg_cli_split_list(bbuf, bnames, MAX_BACKENDS);
@@ -393,12 +407,8 @@ int tg_cmd_run(int argc, char **argv)
 				return tg_cli_usage_error("run", &err);
 			}
 		if (!ops[i] && strcmp(bnames[i], "cuda") != 0 && strcmp(bnames[i], "rust") != 0) {
-			char known[128] = "";
-			size_t used = 0;
-			const struct tg_backend_ops *const *all = tg_backends();
-			for (int k = 0; all[k] && used < sizeof(known); k++)
-				used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s",
-							 k ? ", " : "", all[k]->name);
+			char known[128];
+			built_in_backends(known, sizeof(known), ", ");
 			TG_ERR(&err, TG_E_INVAL, "--backends: unknown backend '%s'; this build has: %s",
 			       bnames[i], known);
 			return tg_cli_usage_error("run", &err);

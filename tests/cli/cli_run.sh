@@ -2,7 +2,7 @@
 # unavailable backends, bad options.
 . "$(dirname "$0")/lib.sh"
 R="$TG_WORK/r1"
-expect_exit 0 "$TG_BIN" run --symbols 4 --bars 400 --reps 3 --warmup 1 --threads 2 --out "$R"
+expect_exit 0 "$TG_BIN" run --backends cpu --symbols 4 --bars 400 --reps 3 --warmup 1 --threads 2 --out "$R"
 for s in "backend MA" "cpu    exact" "cpu    approx" "speed-up approx vs exact (cpu)" \
 	"accuracy of approx vs exact (cpu)" "Average_Signal: sign agreement" "results: $R/results.json"; do
 	expect_in "$OUT" "$s"
@@ -45,6 +45,11 @@ done
 expect_exit 0 "$TG_BIN" run --data "$TG_WORK/data" --reps 2 --warmup 0 --out "$TG_WORK/r2"
 expect_json "$TG_WORK/r2/results.json" .params.symbols 2
 expect_json "$TG_WORK/r2/results.json" .params.data "$TG_WORK/data"
+# without --backends: every backend built in, in info's order; the ones
+# that cannot run here are reported and skipped
+built=$("$TG_BIN" info | awk '/^backends:/ { on = 1; next } on && NF == 0 { exit } on { printf "%s%s", sep, $1; sep = "," }')
+expect_json "$TG_WORK/r2/results.json" .params.backends "$built"
+expect_json "$TG_WORK/r2/results.json" '.states[0].available' true
 
 # a backend that is not built or not usable is reported, the run goes on
 expect_exit 0 "$TG_BIN" run --backends cpu,cuda,rust --symbols 2 --bars 200 --reps 1 --warmup 0 --out "$TG_WORK/r3"
