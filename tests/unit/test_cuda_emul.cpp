@@ -9,10 +9,13 @@
  * fit. (test_backend_cuda_emul and test_atc_golden_cuda_emul run the
  * backend contract and the golden cases on it.) */
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <vector>
 
@@ -216,6 +219,54 @@ static void test_backend_memory(void **state)
 	unsetenv("TG_EMUL_DEVICE_BYTES");
 }
 
+/* The emulator's own rules: shuffles read the named lane, xor butterflies
+ * reduce across the warp, __syncthreads orders a block's shared writes, and
+ * a shuffle some lanes never reach aborts instead of passing. */
+static void test_emulator_semantics(void **state)
+{
+	(void)state;
+	static int from_left[64], warp_max[64], reversed[128];
+	tg_emul_run(dim3(1), dim3(64), []() {
+		const int lane = (int)threadIdx.x & 31;
+		from_left[threadIdx.x] = __shfl_sync(~0u, (int)threadIdx.x, (lane + 31) % 32);
+		int m = (int)(threadIdx.x * 7 % 64);
+		for (int off = 16; off > 0; off >>= 1)
+			m = max(m, __shfl_xor_sync(~0u, m, off));
+		warp_max[threadIdx.x] = m;
+	});
+	for (int t = 0; t < 64; t++) {
+		assert_int_equal(from_left[t], (t / 32) * 32 + (t % 32 + 31) % 32);
+		int want = 0;
+		for (int u = t / 32 * 32; u < t / 32 * 32 + 32; u++)
+			want = u * 7 % 64 > want ? u * 7 % 64 : want;
+		assert_int_equal(warp_max[t], want);
+	}
+	tg_emul_run(dim3(2), dim3(64), []() {
+		__shared__ int tile[64];
+		tile[threadIdx.x] = (int)(blockIdx.x * 64 + threadIdx.x);
+		__syncthreads();
+		reversed[blockIdx.x * 64 + threadIdx.x] = tile[63 - threadIdx.x];
+	});
+	for (int t = 0; t < 128; t++)
+		assert_int_equal(reversed[t], t / 64 * 64 + 63 - t % 64);
+
+	fflush(NULL);
+	const pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		freopen("/dev/null", "w", stderr);
+		tg_emul_run(dim3(1), dim3(32), []() {
+			if (threadIdx.x == 5)
+				return;
+			(void)__shfl_sync(~0u, 1.0, 0);
+		});
+		_exit(0);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+}
+
 static void test_plan_rejects_bad_walk(void **state)
 {
 	(void)state;
@@ -234,6 +285,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kernels_match_engine),
+		cmocka_unit_test(test_emulator_semantics),
 		cmocka_unit_test(test_backend_memory),
 		cmocka_unit_test(test_plan_rejects_bad_walk),
 	};
