@@ -75,5 +75,6 @@ for v in lanes walk; do
 		--bars "${largest#*x}" --reps 5 --warmup 1 --no-accuracy --quiet --profile gpu \
 		--out "$d" >/dev/null
 	echo "  $v:"
-	grep -E "\[gpu\] atc_|atc_[a-z]+_(exact|approx)" "$d/top.txt" | head -12 | sed 's/^/    /' || true
+	sed -n '/^### GPU time/,$p' "$d/top.txt" | grep -E "atc_|^# by| total   total%" | head -30 |
+		sed 's/^/    /' || true
 done
