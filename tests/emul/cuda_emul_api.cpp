@@ -119,6 +119,9 @@ cudaError_t cudaMalloc(void **p, size_t bytes)
 	char *m = (char *)malloc(bytes ? bytes : 1);
 	if (!m)
 		return cudaErrorMemoryAllocation;
+	/* device memory is not cleared: large finite doubles (0x7e7e...), so
+	 * that a kernel reading a cell nobody wrote gives a wrong answer */
+	memset(m, 0x7e, bytes);
 	device_blocks[m] = bytes;
 	device_in_use += bytes;
 	*p = m;

@@ -1,9 +1,10 @@
 /* The CUDA kernels' source (kernels/cuda/cuda_kernels.cu), run on the CPU
- * by the emulator of tests/emul through its own launchers: the lanes
- * kernels (warp shuffles), the walk kernels, the bar-parallel approximate
- * WMA and Hull, the finalize (shared-memory tile, __syncthreads), with
- * their grids and every index, checked bit for bit against the C engine on
- * machines without a GPU; the plan's TG_CUDA_WALK rules too. Then the
+ * by the emulator of tests/emul inside the backend's own source (plan,
+ * chunk set-up, launchers): the lanes kernels (warp shuffles), the walk
+ * kernels, the bar-parallel approximate WMA and Hull, the finalize
+ * (shared-memory tile, __syncthreads), with their grids and every index,
+ * checked bit for bit against the C engine on machines without a GPU; the
+ * TG_CUDA_WALK rules too. Then the
  * backend on a small emulated device: automatic chunks, page-locked
  * buffers, device memory given back, the error when one symbol does not
  * fit. (test_backend_cuda_emul and test_atc_golden_cuda_emul run the
@@ -20,72 +21,30 @@
 #include <vector>
 
 #include "cuda_runtime.h" /* the emulator's */
-#include "tg_atc_walk.h"
 #include "tg_test.h"
 
-/* the kernels' host functions, built into tg_cuda_emul */
-namespace emul {
-#include "cuda_internal.h"
-}
+extern "C" const struct tg_backend_ops tg_backend_cuda_emul;
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
-/* One chunk holding the whole batch, set up as the backend does, every
- * output requested; the kernels write the host layout directly. */
-static void emulate(const struct tg_atc_params *p, const struct tg_batch *b,
-		    const struct tg_atc_outputs *o)
+/* Runs the emulated backend over a batch (one chunk); returns its timing. */
+static struct tg_backend_timing run_emulated(const struct tg_atc_params *p,
+					     const struct tg_batch *b,
+					     const struct tg_atc_outputs *o)
 {
-	emul::tg_cuda_plan plan;
+	const struct tg_backend_ops *ops = &tg_backend_cuda_emul;
+	struct tg_backend_config cfg = {1, 0, NULL};
+	void *st;
 	struct tg_error err;
+	struct tg_backend_timing t;
 	tg_error_clear(&err);
-	if (emul::tg_cuda_plan_make(p, &plan, &err) < 0)
+	if (ops->open(&cfg, &st, &err) < 0)
 		fail_msg("%s", err.msg);
-	const int32_t S = b->n_symbols, stride = b->stride;
-	const size_t cells = (size_t)S * (size_t)stride;
-	std::vector<double> g(2 * (size_t)stride);
-	for (int32_t i = 0; i < stride; i++) {
-		g[(size_t)i] = tg_growth(i, p->lambda / 1000.0, 0);
-		g[(size_t)(stride + i)] = tg_growth(i, p->lambda / 1000.0, p->cutout);
-	}
-	int32_t off[TG_ATC_FAMILIES];
-	std::vector<double> w(emul::tg_cuda_weights(p, NULL, off));
-	emul::tg_cuda_weights(p, w.data(), off);
-	std::vector<int32_t> n_bars((size_t)S);
-	for (int32_t s = 0; s < S; s++)
-		n_bars[(size_t)s] = tg_batch_bars(b, s);
-	/* device memory is not cleared: a read of a cell nobody wrote shows */
-	std::vector<double> cq(TG_ATC_FAMILIES * cells, 1e300), q(TG_ATC_FAMILIES * cells, 1e300);
-	std::vector<double> scratch(TG_ATC_SLOTS * cells, 1e300);
-
-	emul::tg_cuda_chunk c;
-	memset(&c, 0, sizeof(c));
-	c.cs = S;
-	c.stride = stride;
-	c.n_bars = n_bars.data();
-	c.close = b->close;
-	c.g1 = g.data();
-	c.g2 = g.data() + stride;
-	c.cq = cq.data();
-	c.q = q.data();
-	c.scratch = scratch.data();
-	c.weights = w.data();
-	memcpy(c.weight_off, off, sizeof(off));
-	c.avg = o->average;
-	c.final_value = o->final_value;
-	c.final_signal = o->final_signal;
-	c.r = o->r;
-	c.ma = o->ma;
-	c.l1 = o->l1_signal;
-	c.l2 = o->l2_equity;
-	c.slot_ma = o->slot_ma;
-	c.slot_eq = o->slot_equity;
-	c.slot_sig = o->slot_signal;
-	const unsigned long before = tg_emul_launches;
-	for (int f = 0; f < TG_ATC_FAMILIES; f++)
-		assert_int_equal(emul::tg_cuda_launch_family(f, &plan, &c, NULL), cudaSuccess);
-	assert_int_equal(emul::tg_cuda_launch_finalize(&plan, &c, NULL), cudaSuccess);
-	/* six families and the finalize, plus three bar-parallel passes in approx mode */
-	assert_int_equal(tg_emul_launches - before, p->ma_mode == TG_MA_APPROX ? 10 : 7);
+	const int rc = ops->run(st, p, b, o, &t, &err);
+	ops->close(st);
+	if (rc < 0)
+		fail_msg("%s", err.msg);
+	return t;
 }
 
 static void test_kernels_match_engine(void **state)
@@ -124,28 +83,24 @@ static void test_kernels_match_engine(void **state)
 		p.lambda = cases[k].lambda;
 		setenv("TG_CUDA_WALK", cases[k].walk, 1);
 
-		emul::tg_cuda_plan plan;
-		struct tg_error err;
-		assert_int_equal(emul::tg_cuda_plan_make(&p, &plan, &err), 0);
-		char kernels[64];
-		emul::tg_cuda_plan_describe(&plan, kernels, sizeof(kernels));
-		assert_string_equal(kernels, cases[k].kernels);
-
 		struct tg_test_outputs want, got;
 		tg_test_outputs_alloc(&want, S, stride);
 		tg_test_outputs_alloc(&got, S, stride);
 		tg_test_run_cpu(&p, &b, &want.o);
-		emulate(&p, &b, &got.o);
+		const unsigned long before = tg_emul_launches;
+		const struct tg_backend_timing t = run_emulated(&p, &b, &got.o);
+		assert_string_equal(t.kernels, cases[k].kernels);
+		assert_int_equal(t.chunks, 1);
+		/* six families and the finalize, plus three bar-parallel passes in approx mode */
+		assert_int_equal(tg_emul_launches - before, p.ma_mode == TG_MA_APPROX ? 10 : 7);
 		char what[96];
-		snprintf(what, sizeof(what), "%s kernels (%s)", tg_ma_mode_name(p.ma_mode), kernels);
+		snprintf(what, sizeof(what), "%s kernels (%s)", tg_ma_mode_name(p.ma_mode), t.kernels);
 		tg_test_outputs_expect_same(what, &got, &want);
 		tg_test_outputs_free(&want);
 		tg_test_outputs_free(&got);
 	}
 	unsetenv("TG_CUDA_WALK");
 }
-
-extern "C" const struct tg_backend_ops tg_backend_cuda_emul;
 
 /* The backend on a small emulated device: it cuts the batch into chunks by
  * itself, answers as the C engine does, reports page-locked buffers, and
@@ -267,18 +222,31 @@ static void test_emulator_semantics(void **state)
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 }
 
-static void test_plan_rejects_bad_walk(void **state)
+/* A bad TG_CUDA_WALK fails the run with a message naming it. */
+static void test_run_rejects_bad_walk(void **state)
 {
 	(void)state;
+	const struct tg_backend_ops *ops = &tg_backend_cuda_emul;
 	struct tg_atc_params p;
 	tg_atc_params_default(&p);
-	emul::tg_cuda_plan plan;
+	double close[100], avg[100];
+	for (int i = 0; i < 100; i++)
+		close[i] = 100.0 + i % 7;
+	const struct tg_batch b = {close, NULL, 1, 100};
+	struct tg_atc_outputs o;
+	memset(&o, 0, sizeof(o));
+	o.average = avg;
+	struct tg_backend_config cfg = {1, 0, NULL};
+	void *st;
 	struct tg_error err;
+	struct tg_backend_timing t;
+	assert_int_equal(ops->open(&cfg, &st, &err), 0);
 	tg_error_clear(&err);
 	setenv("TG_CUDA_WALK", "ema,sma", 1);
-	assert_int_equal(emul::tg_cuda_plan_make(&p, &plan, &err), TG_E_INVAL);
+	assert_int_equal(ops->run(st, &p, &b, &o, &t, &err), TG_E_INVAL);
 	assert_non_null(strstr(err.msg, "TG_CUDA_WALK 'ema,sma': 'sma' is not a family"));
 	unsetenv("TG_CUDA_WALK");
+	ops->close(st);
 }
 
 int main(void)
@@ -287,7 +255,7 @@ int main(void)
 		cmocka_unit_test(test_kernels_match_engine),
 		cmocka_unit_test(test_emulator_semantics),
 		cmocka_unit_test(test_backend_memory),
-		cmocka_unit_test(test_plan_rejects_bad_walk),
+		cmocka_unit_test(test_run_rejects_bad_walk),
 	};
 	return cmocka_run_group_tests_name("cuda_emul", tests, NULL, NULL);
 }
