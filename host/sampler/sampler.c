@@ -421,7 +421,7 @@ TG_RAW_READ static int scan_recover(const struct thread_rec *r, const struct cod
 		}
 		/* the caller's frame pointer: still in %rbp, or saved by the code
 		 * between a and the return slot */
-		for (uintptr_t at = slot; at + 8 >= a + 8 && at >= a; at -= 8) {
+		for (uintptr_t at = slot; at >= a; at -= 8) {
 			const uintptr_t v = at == slot ? rbp_reg : *(const uintptr_t *)at;
 			if (v <= slot || v > hi - 16 || (v & 7))
 				continue;
@@ -433,8 +433,6 @@ TG_RAW_READ static int scan_recover(const struct thread_rec *r, const struct cod
 				*flags |= f;
 				return got;
 			}
-			if (at == a)
-				break;
 		}
 		a = slot + 8;
 	}
@@ -604,22 +602,30 @@ static int seg_cmp(const void *a, const void *b)
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* A map of the objects loaded now; NULL when out of memory. */
-static struct code_map *code_map_take(void)
+static void code_map_free_all(struct code_map *m)
 {
-	struct code_map *m = calloc(1, sizeof(*m));
-	if (!m)
-		return NULL;
-	unsigned long long v[2] = {0, 0};
-	dl_iterate_phdr(count_loads, v);
-	m->adds = v[0];
-	m->subs = v[1];
-	struct map_build b = {m, 0, 0, 0, 0};
-	if (dl_iterate_phdr(collect_segments, &b) != 0) {
+	while (m) {
+		struct code_map *o = m->older;
 		free(m->code);
 		free(m->data);
 		free(m->fdes);
 		free(m);
+		m = o;
+	}
+}
+
+/* A map of the objects loaded now, the loader's counts being `counts`;
+ * NULL when out of memory. */
+static struct code_map *code_map_take(const unsigned long long counts[2])
+{
+	struct code_map *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->adds = counts[0];
+	m->subs = counts[1];
+	struct map_build b = {m, 0, 0, 0, 0};
+	if (dl_iterate_phdr(collect_segments, &b) != 0) {
+		code_map_free_all(m);
 		return NULL;
 	}
 	qsort(m->code, (size_t)m->n_code, sizeof(*m->code), seg_cmp);
@@ -632,30 +638,17 @@ static struct code_map *code_map_take(void)
 static void refresh_map(struct tg_sampler *s)
 {
 	struct code_map *old = atomic_load(&s->map);
-	if (old) {
-		unsigned long long v[2] = {0, 0};
-		dl_iterate_phdr(count_loads, v);
-		if (v[0] == old->adds && v[1] == old->subs)
-			return;
-	}
-	struct code_map *m = code_map_take();
+	unsigned long long v[2] = {0, 0};
+	dl_iterate_phdr(count_loads, v);
+	if (old && v[0] == old->adds && v[1] == old->subs)
+		return;
+	struct code_map *m = code_map_take(v);
 	if (!m)
 		return; /* the old map (or plain frame pointers) goes on */
 	m->older = old;
 	atomic_store_explicit(&s->map, m, memory_order_release);
 }
 
-static void code_map_free_all(struct code_map *m)
-{
-	while (m) {
-		struct code_map *o = m->older;
-		free(m->code);
-		free(m->data);
-		free(m->fdes);
-		free(m);
-		m = o;
-	}
-}
 
 #if TG_HAVE_LIBUNWIND
 /* The fast path: unw_backtrace from the handler itself uses libunwind's
