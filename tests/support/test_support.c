@@ -236,18 +236,19 @@ void tg_test_outputs_expect_same(const char *what, const struct tg_test_outputs 
 				 want->bytes[i]);
 }
 
-void tg_test_run_cpu(const struct tg_atc_params *p, const struct tg_batch *b,
-		     const struct tg_atc_outputs *o)
+struct tg_backend_timing tg_test_run(const struct tg_backend_ops *ops, const struct tg_atc_params *p,
+				     const struct tg_batch *b, const struct tg_atc_outputs *o)
 {
 	struct tg_backend_config cfg = {.threads = 1};
 	void *st;
 	struct tg_backend_timing t;
 	struct tg_error err;
 	tg_error_clear(&err);
-	if (tg_backend_cpu.open(&cfg, &st, &err) < 0)
-		fail_msg("%s", err.msg);
-	const int rc = tg_backend_cpu.run(st, p, b, o, &t, &err);
-	tg_backend_cpu.close(st);
+	if (ops->open(&cfg, &st, &err) < 0)
+		fail_msg("%s: %s", ops->name, err.msg);
+	const int rc = ops->run(st, p, b, o, &t, &err);
+	ops->close(st);
 	if (rc < 0)
-		fail_msg("%s", err.msg);
+		fail_msg("%s: %s", ops->name, err.msg);
+	return t;
 }

@@ -82,9 +82,10 @@ void tg_test_outputs_free(struct tg_test_outputs *a);
 void tg_test_outputs_expect_same(const char *what, const struct tg_test_outputs *got,
 				 const struct tg_test_outputs *want);
 
-/* Runs the C engine (one thread) over a batch; fails the test on an error. */
-void tg_test_run_cpu(const struct tg_atc_params *p, const struct tg_batch *b,
-		     const struct tg_atc_outputs *o);
+/* Opens a backend with one thread, runs it once over a batch, closes it;
+ * fails the test on an error. Returns the run's timing. */
+struct tg_backend_timing tg_test_run(const struct tg_backend_ops *ops, const struct tg_atc_params *p,
+				     const struct tg_batch *b, const struct tg_atc_outputs *o);
 
 /* The backend the test program was asked for, or NULL after printing why it
  * is skipped (not built into this binary, or probe says unavailable); the

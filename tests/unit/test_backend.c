@@ -214,12 +214,7 @@ static void test_agrees_with_cpu(void **state)
 		struct tg_atc_outputs oa = {.average = a, .l2_equity = la};
 		struct tg_atc_outputs oc = {.average = c, .l2_equity = lc};
 		run_batch(2, &p, &b, &oa);
-		void *cs;
-		struct tg_backend_config cfg = {.threads = 1};
-		struct tg_backend_timing t;
-		assert_int_equal(tg_backend_cpu.open(&cfg, &cs, NULL), 0);
-		assert_int_equal(tg_backend_cpu.run(cs, &p, &b, &oc, &t, NULL), 0);
-		tg_backend_cpu.close(cs);
+		tg_test_run(&tg_backend_cpu, &p, &b, &oc);
 		/* the same bits: every backend runs the same arithmetic */
 		assert_int_equal(tg_test_compare("Average_Signal", a, c, S * n, TG_TOL_EQUAL, 0), 0);
 		assert_int_equal(tg_test_compare("Layer 2", la, lc, 6 * S * n, TG_TOL_EQUAL, 0), 0);

@@ -27,26 +27,6 @@ extern "C" const struct tg_backend_ops tg_backend_cuda_emul;
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
-/* Runs the emulated backend over a batch (one chunk); returns its timing. */
-static struct tg_backend_timing run_emulated(const struct tg_atc_params *p,
-					     const struct tg_batch *b,
-					     const struct tg_atc_outputs *o)
-{
-	const struct tg_backend_ops *ops = &tg_backend_cuda_emul;
-	struct tg_backend_config cfg = {1, 0, NULL};
-	void *st;
-	struct tg_error err;
-	struct tg_backend_timing t;
-	tg_error_clear(&err);
-	if (ops->open(&cfg, &st, &err) < 0)
-		fail_msg("%s", err.msg);
-	const int rc = ops->run(st, p, b, o, &t, &err);
-	ops->close(st);
-	if (rc < 0)
-		fail_msg("%s", err.msg);
-	return t;
-}
-
 static void test_kernels_match_engine(void **state)
 {
 	(void)state;
@@ -86,9 +66,9 @@ static void test_kernels_match_engine(void **state)
 		struct tg_test_outputs want, got;
 		tg_test_outputs_alloc(&want, S, stride);
 		tg_test_outputs_alloc(&got, S, stride);
-		tg_test_run_cpu(&p, &b, &want.o);
+		tg_test_run(&tg_backend_cpu, &p, &b, &want.o);
 		const unsigned long before = tg_emul_launches;
-		const struct tg_backend_timing t = run_emulated(&p, &b, &got.o);
+		const struct tg_backend_timing t = tg_test_run(&tg_backend_cuda_emul, &p, &b, &got.o);
 		assert_string_equal(t.kernels, cases[k].kernels);
 		assert_int_equal(t.chunks, 1);
 		/* six families and the finalize, plus three bar-parallel passes in approx mode */
@@ -132,7 +112,7 @@ static void test_backend_memory(void **state)
 	struct tg_atc_outputs wo;
 	memset(&wo, 0, sizeof(wo));
 	wo.average = want.data();
-	tg_test_run_cpu(&p, &b, &wo);
+	tg_test_run(&tg_backend_cpu, &p, &b, &wo);
 
 	/* a symbol needs ~92 KB per pipeline here: a 1 MB device holds four */
 	setenv("TG_EMUL_DEVICE_BYTES", "1000000", 1);
