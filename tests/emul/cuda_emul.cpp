@@ -8,10 +8,10 @@
  * A coroutine starts with setcontext; later switches use _setjmp and
  * _longjmp, which skip swapcontext's signal-mask system call (a test's few
  * million switches took 3.5 s of system time); under AddressSanitizer
- * (whose longjmp handling costs more still) or with TG_EMUL_SWAP_ALWAYS
- * every switch is a swapcontext. Stacks are small
- * (AddressSanitizer clears a stack's shadow at every switch) and sit above
- * a guard page, so an overflow faults instead of corrupting a neighbour. */
+ * (whose longjmp interceptor makes a sigaltstack system call each time)
+ * or with TG_EMUL_SWAP_ALWAYS every switch is a swapcontext. Stacks are
+ * 48 KiB above a guard page, so an overflow faults instead of corrupting a
+ * neighbour. */
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,7 +98,7 @@ void suspend()
 		swapcontext(&t.ctx, &B.scheduler);
 	else if (!_setjmp(t.jb))
 		_longjmp(B.scheduler_jb, 1);
-	threadIdx = t.tid;
+	/* resumed: resume() has set threadIdx */
 }
 
 /* Runs thread i until it suspends or ends. */
@@ -130,7 +130,6 @@ void arrive(barrier &b, unsigned need)
 		memcpy(b.published, b.slot, sizeof(b.slot));
 		b.arrived = 0;
 		b.generation++;
-		B.progress = true;
 		return;
 	}
 	while (b.generation == gen)
