@@ -98,7 +98,7 @@ if want bench; then
 	bench run-5000x1500 5000 1500 $((reps / 2 > 2 ? reps / 2 : 3))
 fi
 
-want sweep && {
+if want sweep; then
 step "small-batch sweep: where cuda (end-to-end) overtakes cpu, exact, 1500 bars"
 mkdir -p "$out/sweep"
 echo "symbols cpu_median_ns cuda_median_ns cuda_kernel_ns" >"$out/sweep.txt"
@@ -117,15 +117,15 @@ PY
 	fi >>"$out/sweep.txt"
 done
 cat "$out/sweep.txt"
-}
+fi
 
-want variants && {
+if want variants; then
 step "exact-mode kernels: lanes (default) vs walk (TG_CUDA_WALK=all)"
 TG_BENCH_ROUNDS=$([ -n "${TG_QUICK:-}" ] && echo 1 || echo 3) \
 	scripts/bench-cuda-variants.sh "$build" "$out/variants" || status=1
-}
+fi
 
-want profile && {
+if want profile; then
 step "profile both: cpu, rust, cuda under CUPTI + sampler + NVTX"
 P="$out/profile-both"
 "$tg" run --backends cpu,rust,cuda --symbols 500 --bars 2000 --reps 5 --warmup 1 --profile both \
@@ -133,9 +133,9 @@ P="$out/profile-both"
 "$build/tests/tg_tracecheck" "$P/trace.json" || status=1
 sed -n '/^## Profile/,$p' "$P/summary.md"
 head -5 "$P/gpu.folded" 2>/dev/null | cut -c1-300
-}
+fi
 
-want overhead && {
+if want overhead; then
 step "CUPTI tracing overhead on run --backends cuda (goal <= 5%)"
 # alternating runs without and with --profile gpu; medians of the cuda state
 echo "workload mode run median_ns kernel_ns" >"$out/overhead.txt"
@@ -153,22 +153,22 @@ for w in "5000 1500" "500 10000" "20 1500"; do
 	done
 done
 cat "$out/overhead.txt"
-}
+fi
 
-want record && {
+if want record; then
 step "record -- the benchmark (CUDA_INJECTION64_PATH, NVTX_INJECTION64_PATH, LD_PRELOAD)"
 "$tg" record -o "$out/record" -- "$tg" run --backends cuda --symbols 256 --bars 1500 --reps 3 \
 	--warmup 1 --quiet --out "$out/record-run" || status=1
 "$build/tests/tg_tracecheck" "$out/record/trace.json" || status=1
 sed -n '/^## Profile/,$p' "$out/record/summary.md"
-}
+fi
 
-want sampler && {
+if want sampler; then
 step "host sampler overhead at 997 Hz (goal <= 2%): the tick's floor, then run --backends cpu,rust"
 "$build/tests/tg_bench_sigfloor" "$(nproc)" 997 3 || status=1
 TG_BENCH_SECTIONS="1" TG_BENCH_PAIRS=3 TG_BENCH_UNWINDERS="hybrid libunwind" \
 	scripts/bench-profiler.sh "$build" "$out/bench-profiler" || status=1
-}
+fi
 
 step "done: status $status, outputs in $out"
 exit $status
