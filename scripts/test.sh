@@ -3,7 +3,9 @@
 #   1. installs missing Debian packages (scripts/bootstrap.sh),
 #   2. a Release build with every feature found, all ctest labels
 #      (GPU tests skip with exit 77 where there is no device),
-#   3. an AddressSanitizer + UndefinedBehaviorSanitizer build of the CPU code,
+#   3. a CPU-only build (CMake told not to find the CUDA toolkit, no Rust):
+#      unit, golden and cli labels,
+#   4. an AddressSanitizer + UndefinedBehaviorSanitizer build of the CPU code,
 #      running the unit, golden and cli labels.
 # BUILD_ROOT (default build/) holds both trees.
 set -euo pipefail
@@ -17,6 +19,12 @@ echo "== release build"
 cmake -S . -B "$root/release" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$root/release" -j "$jobs"
 (cd "$root/release" && ctest --output-on-failure -j "$jobs")
+
+echo "== CPU-only build (no CUDA toolkit, no Rust: what the README promises)"
+cmake -S . -B "$root/cpu-only" -DCMAKE_BUILD_TYPE=Release -DTG_WITH_CUDA=OFF -DTG_WITH_RUST=OFF \
+	-DCMAKE_DISABLE_FIND_PACKAGE_CUDAToolkit=ON
+cmake --build "$root/cpu-only" -j "$jobs"
+(cd "$root/cpu-only" && ctest --output-on-failure -j "$jobs" -L "unit|golden|cli")
 
 echo "== sanitizer build (ASan + UBSan)"
 cmake -S . -B "$root/asan" -DCMAKE_BUILD_TYPE=Debug -DTG_SANITIZE=ON -DTG_WITH_CUDA=OFF

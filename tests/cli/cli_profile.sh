@@ -25,15 +25,21 @@ expect_in "$R/top.txt" "tg_cpu_atc_symbol"
 expect_in "$R/summary.md" "### CPU samples"
 # the timeline: valid, nested, with the benchmark's NVTX ranges and samples
 "$TG_TRACECHECK" "$R/trace.json" >"$TG_WORK/check" 2>&1 || { cat "$TG_WORK/check"; fail "trace.json invalid"; }
-expect_in "$R/trace.json" '"name":"cpu exact rep 1"'
-expect_in "$R/trace.json" '"name":"cpu: atc exact"'
-expect_in "$R/trace.json" '"name":"cpu: EMA MAs"'
 expect_in "$R/trace.json" '"cat":"sample","name":"tg_cpu_atc_symbol"'
-expect_in "$R/trace.json" '"nvtx":"NVTX static injection"'
-expect_in "$R/trace.json" '"nvtx.unmatched_pops":0'
 expect_json "$R/results.json" .profile.sampled true
 n=$("$TG_JQ" "$R/results.json" .profile.nvtx_ranges)
-[ "$n" -gt 100 ] || fail "only $n NVTX ranges"
+if has_nvtx; then
+	expect_in "$R/trace.json" '"name":"cpu exact rep 1"'
+	expect_in "$R/trace.json" '"name":"cpu: atc exact"'
+	expect_in "$R/trace.json" '"name":"cpu: EMA MAs"'
+	expect_in "$R/trace.json" '"nvtx":"NVTX static injection"'
+	expect_in "$R/trace.json" '"nvtx.unmatched_pops":0'
+	[ "$n" -gt 100 ] || fail "only $n NVTX ranges"
+else
+	# a build without the NVTX headers says so and records no ranges
+	expect_in "$R/trace.json" '"nvtx":"built without the NVTX headers'
+	[ "$n" = 0 ] || fail "$n NVTX ranges in a build without NVTX"
+fi
 
 # report re-renders the same outputs from the raw capture
 cp "$R/cpu.folded" "$TG_WORK/cpu.folded.orig"
@@ -45,7 +51,8 @@ expect_in "$ERR" "is not a directory"
 mkdir -p "$TG_WORK/bad-capture" && cp "$R/maps" "$TG_WORK/bad-capture/"
 head -c 200 "$R/capture.bin" >"$TG_WORK/bad-capture/capture.bin"
 expect_exit 1 "$TG_BIN" report "$TG_WORK/bad-capture"
-expect_in "$ERR" "bad-capture/capture.bin': byte"
+expect_in "$ERR" "bad-capture/capture.bin'"
+expect_in "$ERR" "byte"
 [ ! -e "$TG_WORK/bad-capture/trace.json" ] || fail "report wrote outputs from a bad capture"
 
 # gpu and both without a usable GPU: one line says why, NVTX ranges and host
@@ -57,7 +64,7 @@ if ! "$TG_BIN" info | grep -q "^  cuda   available"; then
 		n=$(grep -c "GPU activity not traced" "$ERR")
 		[ "$n" = 1 ] || fail "--profile $mode: expected one line about the GPU, got $n"
 		"$TG_TRACECHECK" "$G/trace.json" >/dev/null 2>&1 || fail "--profile $mode: trace.json invalid"
-		expect_in "$G/trace.json" '"name":"cpu exact rep 1"'
+		! has_nvtx || expect_in "$G/trace.json" '"name":"cpu exact rep 1"'
 		expect_in "$G/trace.json" '"cat":"sample"'
 		expect_json "$G/results.json" .profile.gpu.traced false
 		expect_json "$G/results.json" .profile.mode $mode

@@ -40,3 +40,9 @@ expect_json() {
 	got=$("$TG_JQ" "$1" "$2") || fail "$1: no value at $2"
 	[ "$got" = "$3" ] || fail "$1: $2 is '$got', expected '$3'"
 }
+
+# has_nvtx: the binary was built with the NVTX headers (its ranges are in
+# every timeline); a build without the CUDA toolkit has none.
+has_nvtx() {
+	"$TG_BIN" info | grep -q "^  nvtx .*injection"
+}
