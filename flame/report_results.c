@@ -1,4 +1,4 @@
-/* results.json, summary.md and the terminal table. */
+/* summary.md, the terminal table and the figures derived from results. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,18 +21,18 @@ void tg_format_rate(double v, char *buf, size_t cap)
 	snprintf(buf, cap, "%.3g%s", v, pre[i]);
 }
 
-static double throughput(const struct tg_state_result *st)
+double tg_report_throughput(const struct tg_state_result *st)
 {
 	return st->wall.median > 0 ? st->bar_mas / (st->wall.median * 1e-9) : NAN;
 }
 
-static double ns_per_bar_ma(const struct tg_state_result *st)
+double tg_report_ns_per_bar_ma(const struct tg_state_result *st)
 {
 	return st->bar_mas > 0 ? st->wall.median / st->bar_mas : NAN;
 }
 
-static double speedup(const struct tg_run_results *r, const char *backend, double *exact_ns,
-		      double *approx_ns)
+double tg_report_speedup(const struct tg_run_results *r, const char *backend, double *exact_ns,
+			 double *approx_ns)
 {
 	const struct tg_state_result *e = tg_results_find_state(r, backend, "exact");
 	const struct tg_state_result *a = tg_results_find_state(r, backend, "approx");
@@ -41,8 +41,7 @@ static double speedup(const struct tg_run_results *r, const char *backend, doubl
 	return *exact_ns / *approx_ns;
 }
 
-/* Backends with both an exact and an approx state, in state order. */
-static int speedup_backends(const struct tg_run_results *r, const char **out, int cap)
+int tg_report_speedup_backends(const struct tg_run_results *r, const char **out, int cap)
 {
 	int n = 0;
 	for (int i = 0; i < r->n_states && n < cap; i++) {
@@ -58,299 +57,9 @@ static int speedup_backends(const struct tg_run_results *r, const char **out, in
 	return n;
 }
 
-static const char *family_name(const struct tg_run_results *r, int f)
+const char *tg_report_family_name(const struct tg_run_results *r, int f)
 {
 	return r->family_names[f] ? r->family_names[f] : "?";
-}
-
-/* ---- results.json -------------------------------------------------------- */
-
-static void write_stats(struct tg_json *j, const struct tg_stats *s)
-{
-	tg_json_kv_int(j, "n", s->n);
-	tg_json_kv_double(j, "median", s->median);
-	tg_json_kv_double(j, "mean", s->mean);
-	tg_json_kv_double(j, "stddev", s->stddev);
-	tg_json_kv_double(j, "min", s->min);
-	tg_json_kv_double(j, "max", s->max);
-	tg_json_kv_double(j, "q1", s->q1);
-	tg_json_kv_double(j, "q3", s->q3);
-	tg_json_kv_double(j, "mad", s->mad);
-	tg_json_kv_double(j, "rel_stddev", s->rel_stddev);
-	tg_json_key(j, "median_ci95");
-	tg_json_begin_array(j);
-	tg_json_double(j, s->ci_lo);
-	tg_json_double(j, s->ci_hi);
-	tg_json_end_array(j);
-	tg_json_key(j, "outliers");
-	tg_json_begin_object(j);
-	tg_json_kv_int(j, "mild", s->outliers_mild);
-	tg_json_kv_int(j, "severe", s->outliers_severe);
-	tg_json_end_object(j);
-}
-
-/* Achieved bytes per second of `bytes` in `ns`, and its share of a roof. */
-static void write_roof(struct tg_json *j, const char *contract, double bytes, double ns,
-		       double roof, const char *roof_what)
-{
-	tg_json_begin_object(j);
-	tg_json_kv_string(j, "contract", contract);
-	tg_json_kv_double(j, "bytes", bytes);
-	double gbs = ns > 0 ? bytes / ns : NAN;
-	tg_json_kv_double(j, "achieved_gbs", gbs);
-	tg_json_kv_double(j, "roof_gbs", roof > 0 ? roof * 1e-9 : NAN);
-	tg_json_kv_string(j, "roof", roof > 0 ? roof_what : "not measured");
-	tg_json_kv_double(j, "percent_of_roof", roof > 0 ? 100.0 * gbs / (roof * 1e-9) : NAN);
-	tg_json_end_object(j);
-}
-
-static void write_state(struct tg_json *j, const struct tg_run_results *r,
-			const struct tg_state_result *st)
-{
-	tg_json_begin_object(j);
-	tg_json_kv_string(j, "backend", st->backend);
-	tg_json_kv_string(j, "ma", st->ma_mode);
-	tg_json_kv_bool(j, "available", st->available);
-	if (!st->available)
-		tg_json_kv_string(j, "error", st->error);
-	tg_json_kv_int(j, "threads", st->threads);
-	tg_json_kv_string(j, "placement", st->placement[0] ? st->placement : "unpinned");
-	tg_json_kv_int(j, "warmup", st->warmup);
-	tg_json_kv_double(j, "bar_mas_per_rep", st->bar_mas);
-	tg_json_key(j, "wall_ns");
-	tg_json_begin_object(j);
-	tg_json_kv_string(j, "contract", "wall, end-to-end, hot");
-	write_stats(j, &st->wall);
-	tg_json_key(j, "samples");
-	tg_json_begin_array(j);
-	for (int i = 0; i < st->n_samples; i++)
-		tg_json_double(j, st->samples_ns[i]);
-	tg_json_end_array(j);
-	tg_json_end_object(j);
-	if (st->stop_reason)
-		tg_json_kv_string(j, "stop_reason", st->stop_reason);
-	tg_json_kv_double(j, "state_seconds", st->state_seconds);
-	tg_json_key(j, "cold_ns");
-	tg_json_begin_object(j);
-	tg_json_kv_string(j, "contract", "wall, end-to-end, cold: the state's first run");
-	tg_json_kv_double(j, "value", st->first_run_ns);
-	tg_json_end_object(j);
-	tg_json_key(j, "throughput");
-	tg_json_begin_object(j);
-	tg_json_kv_double(j, "bar_mas_per_s", throughput(st));
-	tg_json_kv_double(j, "ns_per_bar_ma", ns_per_bar_ma(st));
-	tg_json_end_object(j);
-	tg_json_key(j, "roofline");
-	tg_json_begin_array(j);
-	write_roof(j, "wall, end-to-end, hot: compulsory bytes (prices in, signals out)",
-		   st->bytes_moved, st->wall.median, st->kernel.n > 0 ? 0 : r->host_bw,
-		   r->host_bw_what);
-	if (st->kernel.n > 0)
-		write_roof(j, "kernel-only, CUDA events, hot: modelled device-memory bytes",
-			   st->kernel_bytes, st->kernel.median, r->device_bw, r->device_bw_what);
-	tg_json_end_array(j);
-	if (st->device[0])
-		tg_json_kv_string(j, "device", st->device);
-	if (st->kernel.n > 0) {
-		tg_json_key(j, "kernel_ns");
-		tg_json_begin_object(j);
-		tg_json_kv_string(j, "contract", "kernel-only, CUDA events, hot");
-		write_stats(j, &st->kernel);
-		tg_json_key(j, "samples");
-		tg_json_begin_array(j);
-		for (int i = 0; i < st->n_samples; i++)
-			tg_json_double(j, st->kernel_samples_ns[i]);
-		tg_json_end_array(j);
-		tg_json_end_object(j);
-		tg_json_key(j, "device_split_ns");
-		tg_json_begin_object(j);
-		tg_json_kv_double(j, "h2d", st->h2d_ns);
-		tg_json_kv_double(j, "kernels", st->kernel_ns);
-		tg_json_kv_double(j, "d2h", st->d2h_ns);
-		tg_json_kv_double(j, "device_total", st->device_total.median);
-		tg_json_end_object(j);
-		tg_json_key(j, "bandwidth_gbs");
-		tg_json_begin_object(j);
-		tg_json_kv_double(j, "kernels", st->kernel_bytes / st->kernel_ns);
-		tg_json_kv_double(j, "h2d", st->h2d_ns > 0 ? st->h2d_bytes / st->h2d_ns : NAN);
-		tg_json_kv_double(j, "d2h", st->d2h_ns > 0 ? st->d2h_bytes / st->d2h_ns : NAN);
-		tg_json_end_object(j);
-		tg_json_kv_double(j, "kernel_bytes_per_rep", st->kernel_bytes);
-		tg_json_kv_double(j, "h2d_bytes_per_rep", st->h2d_bytes);
-		tg_json_kv_double(j, "d2h_bytes_per_rep", st->d2h_bytes);
-		tg_json_kv_int(j, "chunks", st->chunks);
-		tg_json_kv_bool(j, "pinned_host_memory", st->pinned);
-	}
-	if (st->kernels[0])
-		tg_json_kv_string(j, "kernels", st->kernels);
-	tg_json_end_object(j);
-}
-
-int tg_report_results_json(const struct tg_run_results *r, struct tg_sink *s,
-			   struct tg_error *err)
-{
-	struct tg_json j;
-	tg_json_init(&j, s, true);
-	tg_json_begin_object(&j);
-	tg_json_kv_string(&j, "schema", TG_RESULTS_SCHEMA);
-	tg_json_kv_int(&j, "schema_version", TG_RESULTS_SCHEMA_VERSION);
-	tg_json_key(&j, "tool");
-	tg_json_begin_object(&j);
-	tg_json_kv_string(&j, "name", "trendgpu-bench");
-	tg_json_kv_string(&j, "version", r->build ? r->build->version : "unknown");
-	tg_json_end_object(&j);
-	tg_json_kv_string(&j, "created_utc", r->created_utc);
-	tg_json_kv_string(&j, "kind", r->kind[0] ? r->kind : "run");
-	tg_json_kv_string(&j, "command", r->command);
-	tg_json_kv_string(&j, "run_dir", r->run_dir);
-	tg_json_kv_bool(&j, "complete", r->complete);
-	if (!r->complete)
-		tg_json_kv_string(&j, "incomplete_reason", r->incomplete_reason);
-	tg_json_kv_string(&j, "timing_contract", TG_TIMING_CONTRACT);
-	tg_json_key(&j, "machine");
-	tg_machine_write_json(&j, &r->machine);
-	if (r->build) {
-		tg_json_key(&j, "build");
-		tg_build_write_json(&j, r->build);
-	}
-	tg_json_key(&j, "bandwidth");
-	tg_json_begin_object(&j);
-	tg_json_kv_double(&j, "host_gbs", r->host_bw > 0 ? r->host_bw * 1e-9 : NAN);
-	tg_json_kv_string(&j, "host", r->host_bw > 0 ? r->host_bw_what : "not measured");
-	tg_json_kv_double(&j, "device_gbs", r->device_bw > 0 ? r->device_bw * 1e-9 : NAN);
-	tg_json_kv_string(&j, "device", r->device_bw > 0 ? r->device_bw_what : "not measured");
-	tg_json_end_object(&j);
-	tg_json_key(&j, "params");
-	tg_json_begin_object(&j);
-	for (int i = 0; i < r->n_params; i++) {
-		const struct tg_param *p = &r->params[i];
-		if (p->is_number)
-			tg_json_kv_double(&j, p->key, p->number);
-		else
-			tg_json_kv_string(&j, p->key, p->text);
-	}
-	tg_json_end_object(&j);
-
-	tg_json_key(&j, "states");
-	tg_json_begin_array(&j);
-	for (int i = 0; i < r->n_states; i++)
-		write_state(&j, r, &r->states[i]);
-	tg_json_end_array(&j);
-
-	const char *sb[16];
-	int nsb = speedup_backends(r, sb, 16);
-	tg_json_key(&j, "speedup_approx_vs_exact");
-	tg_json_begin_array(&j);
-	for (int i = 0; i < nsb; i++) {
-		double e, a, x = speedup(r, sb[i], &e, &a);
-		tg_json_begin_object(&j);
-		tg_json_kv_string(&j, "backend", sb[i]);
-		tg_json_kv_double(&j, "exact_median_ns", e);
-		tg_json_kv_double(&j, "approx_median_ns", a);
-		tg_json_kv_double(&j, "speedup", x);
-		tg_json_end_object(&j);
-	}
-	tg_json_end_array(&j);
-
-	tg_json_key(&j, "accuracy");
-	tg_json_begin_array(&j);
-	for (int i = 0; i < r->n_accuracy; i++) {
-		const struct tg_accuracy *a = &r->accuracy[i];
-		tg_json_begin_object(&j);
-		tg_json_kv_string(&j, "backend", a->backend);
-		tg_json_kv_int(&j, "bars", a->bars);
-		tg_json_key(&j, "families");
-		tg_json_begin_object(&j);
-		for (int f = 0; f < TG_RESULTS_FAMILIES; f++) {
-			tg_json_key(&j, family_name(r, f));
-			tg_json_begin_object(&j);
-			tg_json_kv_double(&j, "mean_rel_err", a->family[f].mean_rel_err);
-			tg_json_kv_double(&j, "max_rel_err", a->family[f].max_rel_err);
-			tg_json_kv_double(&j, "frac_within_5pct", a->family[f].frac_within_5pct);
-			tg_json_kv_double(&j, "l1_signal_sign_agreement",
-					  a->family[f].l1_sign_agreement);
-			tg_json_end_object(&j);
-		}
-		tg_json_end_object(&j);
-		tg_json_key(&j, "average_signal");
-		tg_json_begin_object(&j);
-		tg_json_kv_double(&j, "sign_agreement", a->avg_sign_agreement);
-		tg_json_kv_double(&j, "max_abs_diff", a->avg_max_abs_diff);
-		tg_json_kv_double(&j, "frac_abs_diff_below_1e6", a->avg_frac_below_1e6);
-		tg_json_end_object(&j);
-		tg_json_end_object(&j);
-	}
-	tg_json_end_array(&j);
-
-	if (r->profile.enabled) {
-		const struct tg_profile_info *p = &r->profile;
-		tg_json_key(&j, "profile");
-		tg_json_begin_object(&j);
-		tg_json_kv_string(&j, "mode", p->mode);
-		tg_json_kv_bool(&j, "sampled", p->sampled);
-		if (p->sampled) {
-			tg_json_kv_int(&j, "requested_hz", p->requested_hz);
-			tg_json_kv_double(&j, "achieved_hz", p->achieved_hz);
-			tg_json_kv_string(&j, "clock", p->clock);
-			tg_json_kv_string(&j, "unwind", p->unwind);
-			tg_json_kv_uint(&j, "samples", p->samples);
-			tg_json_kv_uint(&j, "dropped", p->dropped);
-			tg_json_kv_uint(&j, "unwind_failures", p->unwind_failures);
-			tg_json_kv_uint(&j, "truncated", p->truncated);
-			tg_json_kv_uint(&j, "idle_skipped", p->idle_skipped);
-			tg_json_kv_int(&j, "threads", p->threads);
-			tg_json_kv_uint(&j, "unwind_fallbacks", p->fallbacks);
-			tg_json_kv_double(&j, "handler_us_per_sample", p->handler_us);
-			tg_json_kv_double(&j, "handler_share", p->handler_share);
-			tg_json_key(&j, "hottest_self");
-			tg_json_begin_array(&j);
-			for (int i = 0; i < p->n_hottest; i++)
-				tg_json_string(&j, p->hottest[i]);
-			tg_json_end_array(&j);
-		}
-		tg_json_kv_string(&j, "symbolizer", p->symbolizer);
-		tg_json_key(&j, "gpu");
-		tg_json_begin_object(&j);
-		tg_json_kv_bool(&j, "traced", p->gpu_traced);
-		tg_json_kv_string(&j, "status", p->gpu);
-		tg_json_kv_uint(&j, "kernels", p->kernels);
-		tg_json_kv_uint(&j, "memcpys", p->memcpys);
-		tg_json_kv_uint(&j, "memsets", p->memsets);
-		tg_json_kv_uint(&j, "api_calls", p->api_calls);
-		tg_json_kv_uint(&j, "launches", p->launches);
-		tg_json_kv_uint(&j, "kernel_ns", p->kernel_ns);
-		tg_json_kv_uint(&j, "memcpy_ns", p->memcpy_ns);
-		tg_json_kv_uint(&j, "dropped_records", p->gpu_dropped);
-		tg_json_key(&j, "hottest");
-		tg_json_begin_array(&j);
-		for (int i = 0; i < p->n_hottest_gpu; i++)
-			tg_json_string(&j, p->hottest_gpu[i]);
-		tg_json_end_array(&j);
-		tg_json_end_object(&j);
-		tg_json_kv_string(&j, "nvtx", p->nvtx);
-		tg_json_kv_uint(&j, "nvtx_ranges", p->nvtx_ranges);
-		tg_json_kv_uint(&j, "trace_events", p->trace_events);
-		tg_json_kv_uint(&j, "unmatched_correlations", p->unmatched_correlations);
-		tg_json_kv_string(&j, "files", p->files);
-		tg_json_end_object(&j);
-	}
-
-	tg_json_key(&j, "agreement");
-	tg_json_begin_array(&j);
-	for (int i = 0; i < r->n_agreement; i++) {
-		const struct tg_agreement *g = &r->agreement[i];
-		tg_json_begin_object(&j);
-		tg_json_kv_string(&j, "reference", g->reference);
-		tg_json_kv_string(&j, "backend", g->backend);
-		tg_json_kv_string(&j, "ma", g->ma_mode);
-		tg_json_kv_double(&j, "max_abs_diff", g->max_abs_diff);
-		tg_json_kv_double(&j, "sign_agreement", g->sign_agreement);
-		tg_json_kv_int(&j, "bars", g->bars);
-		tg_json_end_object(&j);
-	}
-	tg_json_end_array(&j);
-	tg_json_end_object(&j);
-	return tg_json_finish(&j, err);
 }
 
 /* ---- shared table rows ----------------------------------------------------- */
@@ -372,8 +81,8 @@ static void timing_row(struct tg_sink *s, const struct tg_state_result *st, int 
 	tg_format_duration(st->wall.min, mn, sizeof(mn));
 	tg_format_duration(st->wall.max, mx, sizeof(mx));
 	tg_format_duration(st->wall.stddev, sd, sizeof(sd));
-	tg_format_rate(throughput(st), tp, sizeof(tp));
-	snprintf(npb, sizeof(npb), "%.3g", ns_per_bar_ma(st));
+	tg_format_rate(tg_report_throughput(st), tp, sizeof(tp));
+	snprintf(npb, sizeof(npb), "%.3g", tg_report_ns_per_bar_ma(st));
 	if (md)
 		tg_sink_printf(s, "| %s | %s | %d | %s | %s | %s | %s | %s | %s |\n", st->backend,
 			       st->ma_mode, st->threads, med, mn, mx, sd, tp, npb);
@@ -390,6 +99,18 @@ static void pct(char *buf, size_t cap, double v)
 		snprintf(buf, cap, "-");
 }
 
+/* " at SYMBOL bar B" where two backends differ most, "" when they agree. */
+static void worst_cell(const struct tg_agreement *g, char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	if (g->max_abs_diff > 0 && g->worst_symbol >= 0) {
+		if (g->worst_name[0])
+			snprintf(buf, cap, " at %s bar %d", g->worst_name, g->worst_bar);
+		else
+			snprintf(buf, cap, " at symbol %d bar %d", g->worst_symbol, g->worst_bar);
+	}
+}
+
 static void accuracy_rows(struct tg_sink *s, const struct tg_run_results *r,
 			  const struct tg_accuracy *a, int md)
 {
@@ -401,10 +122,10 @@ static void accuracy_rows(struct tg_sink *s, const struct tg_run_results *r,
 		pct(w5, sizeof(w5), fa->frac_within_5pct);
 		pct(l1, sizeof(l1), fa->l1_sign_agreement);
 		if (md)
-			tg_sink_printf(s, "| %s | %s | %s | %s | %s |\n", family_name(r, f), mean, max,
+			tg_sink_printf(s, "| %s | %s | %s | %s | %s |\n", tg_report_family_name(r, f), mean, max,
 				       w5, l1);
 		else
-			tg_sink_printf(s, "  %-5s %12s %12s %12s %14s\n", family_name(r, f), mean,
+			tg_sink_printf(s, "  %-5s %12s %12s %12s %14s\n", tg_report_family_name(r, f), mean,
 				       max, w5, l1);
 	}
 }
@@ -558,12 +279,12 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 	write_roofline_md(r, s);
 
 	const char *sb[16];
-	int nsb = speedup_backends(r, sb, 16);
+	int nsb = tg_report_speedup_backends(r, sb, 16);
 	if (nsb > 0) {
 		tg_sink_puts(s, "\n## Speed-up of approximate over exact MAs\n\n"
 				"| backend | exact median | approx median | speed-up |\n|---|---|---|---|\n");
 		for (int i = 0; i < nsb; i++) {
-			double e, a, x = speedup(r, sb[i], &e, &a);
+			double e, a, x = tg_report_speedup(r, sb[i], &e, &a);
 			char es[32], as[32];
 			tg_format_duration(e, es, sizeof(es));
 			tg_format_duration(a, as, sizeof(as));
@@ -595,8 +316,10 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 			const struct tg_agreement *g = &r->agreement[i];
 			char sa[32];
 			pct(sa, sizeof(sa), g->sign_agreement);
-			tg_sink_printf(s, "| %s | %s | %s | %.3g | %s | %lld |\n", g->reference,
-				       g->backend, g->ma_mode, g->max_abs_diff, sa, (long long)g->bars);
+			char at[128];
+			worst_cell(g, at, sizeof(at));
+			tg_sink_printf(s, "| %s | %s | %s | %.3g%s | %s | %lld |\n", g->reference,
+				       g->backend, g->ma_mode, g->max_abs_diff, at, sa, (long long)g->bars);
 		}
 	}
 	if (r->profile.enabled) {
@@ -678,9 +401,9 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 			       st->kernels[0] ? ", kernels: " : "", st->kernels);
 	}
 	const char *sb[16];
-	int nsb = speedup_backends(r, sb, 16);
+	int nsb = tg_report_speedup_backends(r, sb, 16);
 	for (int i = 0; i < nsb; i++) {
-		double e, a, x = speedup(r, sb[i], &e, &a);
+		double e, a, x = tg_report_speedup(r, sb[i], &e, &a);
 		tg_sink_printf(s, "\nspeed-up approx vs exact (%s): %.2fx\n", sb[i], x);
 	}
 	for (int i = 0; i < r->n_accuracy; i++) {
@@ -695,10 +418,11 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 	}
 	for (int i = 0; i < r->n_agreement; i++) {
 		const struct tg_agreement *g = &r->agreement[i];
-		char sa[32];
+		char sa[32], at[128];
 		pct(sa, sizeof(sa), g->sign_agreement);
-		tg_sink_printf(s, "\nagreement %s vs %s (%s): max |delta| %.3g, sign agreement %s\n",
-			       g->backend, g->reference, g->ma_mode, g->max_abs_diff, sa);
+		worst_cell(g, at, sizeof(at));
+		tg_sink_printf(s, "\nagreement %s vs %s (%s): max |delta| %.3g%s, sign agreement %s\n",
+			       g->backend, g->reference, g->ma_mode, g->max_abs_diff, at, sa);
 	}
 	if (r->profile.enabled) {
 		const struct tg_profile_info *p = &r->profile;

@@ -1,6 +1,6 @@
-/* Renderers of benchmark results: results.json (schema-versioned, the
- * machine-readable record), summary.md and the terminal table. Pure
- * functions of struct tg_run_results into a sink.
+/* Renderers of benchmark results for people: summary.md, the terminal
+ * table, report.html (results.json, the machine-readable record, is
+ * host/run's). Pure functions of struct tg_run_results into a sink.
  */
 #ifndef TG_REPORT_H
 #define TG_REPORT_H
@@ -18,8 +18,18 @@ extern "C" {
 	"wall: host CLOCK_MONOTONIC around one backend run over the whole batch "           \
 	"(end-to-end: uploads, compute and downloads included; hot: after warm-up runs)"
 
-int tg_report_results_json(const struct tg_run_results *r, struct tg_sink *s,
-			   struct tg_error *err);
+/* Figures derived from a state (NaN when it was not measured): bar x MA
+ * updates per second, ns per bar x MA. */
+double tg_report_throughput(const struct tg_state_result *st);
+double tg_report_ns_per_bar_ma(const struct tg_state_result *st);
+/* Backends with both an exact and an approx state measured, in state
+ * order; and one's speed-up of approx over exact (medians). */
+int tg_report_speedup_backends(const struct tg_run_results *r, const char **out, int cap);
+double tg_report_speedup(const struct tg_run_results *r, const char *backend, double *exact_ns,
+			 double *approx_ns);
+/* "EMA", ...; "?" when unnamed */
+const char *tg_report_family_name(const struct tg_run_results *r, int f);
+
 int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, struct tg_error *err);
 /* The table `run` prints: one line per state, then speed-ups, accuracy and
  * agreement. */

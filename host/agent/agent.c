@@ -1,7 +1,8 @@
 /* The recording agent, libtgrecord.so: `trendgpu-bench record -- CMD`
  * preloads it into CMD (LD_PRELOAD), names it as the NVTX tool
  * (NVTX_INJECTION64_PATH) and as the CUDA injection
- * (CUDA_INJECTION64_PATH). Inside the program it
+ * (CUDA_INJECTION64_PATH). Inside the program a profiling session (host/run,
+ * the same as `run --profile`'s)
  *   - records NVTX ranges of every module (our injection handlers),
  *   - samples the host stacks of the main thread and of every thread the
  *     program creates (pthread_create is wrapped; threads of the CUDA
@@ -10,11 +11,9 @@
  *     (InitializeInjection), with launch stacks,
  * and at exit writes capture-<pid>.bin, maps-<pid> and maps-<pid>.buildid
  * into $TG_RECORD_DIR, which the record command renders. Without
- * TG_RECORD_DIR the agent stays inert.
- *
- * Settings (set by the record command): TG_RECORD_MODE cpu|gpu|both,
- * TG_RECORD_HZ, TG_RECORD_UNWIND auto|hybrid|fp|libunwind, TG_RECORD_CLOCK
- * wall|cpu, TG_RECORD_DRIVER_API 1.
+ * TG_RECORD_DIR the agent stays inert. The other settings come from the
+ * environment record sets (tg_profile_opts_from_env); a bad one is refused
+ * and the program runs unprofiled.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -25,10 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tg_capture.h"
-#include "tg_clock.h"
-#include "tg_cupti.h"
-#include "tg_sampler.h"
+#include "tg_run.h"
 
 /* exported (see agent.map) */
 int InitializeInjection(void);
@@ -36,12 +32,8 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(vo
 
 static struct {
 	int active;
-	int sample, gpu;
 	char dir[1024];
-	uint64_t start_ns;
-	struct tg_sampler *sampler;
-	struct tg_cupti *cupti;
-	char gpu_status[256];
+	struct tg_session *session;
 	pthread_key_t thread_key;
 	atomic_int internal; /* > 0 while the agent creates its own threads */
 	int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
@@ -54,19 +46,12 @@ static void note(const char *fmt, const char *arg)
 	fputc('\n', stderr);
 }
 
-static int env_int(const char *name, int def)
-{
-	const char *v = getenv(name);
-	return v && *v ? atoi(v) : def;
-}
-
 /* ---- threads ------------------------------------------------------------- */
 
 static void thread_gone(void *unused)
 {
 	(void)unused;
-	if (A.sampler)
-		tg_sampler_unregister_thread(A.sampler);
+	tg_session_thread_exit(A.session);
 }
 
 struct start {
@@ -74,12 +59,13 @@ struct start {
 	void *arg;
 };
 
+/* Registers the new thread, then runs the program's function. */
 static void *tg_record_thread_start(void *p)
 {
 	struct start s = *(struct start *)p;
 	free(p);
 	struct tg_error err;
-	if (A.sampler && tg_sampler_register_thread(A.sampler, 0, &err) == 0)
+	if (A.session && tg_session_thread_enter(A.session, 0, &err) == 0)
 		pthread_setspecific(A.thread_key, (void *)1); /* unregistered at thread exit */
 	return s.fn(s.arg);
 }
@@ -102,8 +88,8 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(vo
 		A.real_create = (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
 					 void *))dlsym(RTLD_NEXT, "pthread_create");
 	if (!A.real_create)
-		return 11; /* EAGAIN: cannot happen with a working libc */
-	if (!A.active || !A.sampler || atomic_load(&A.internal) ||
+		return EAGAIN; /* cannot happen with a working libc */
+	if (!A.active || !tg_session_samples(A.session) || atomic_load(&A.internal) ||
 	    foreign_caller(__builtin_return_address(0)))
 		return A.real_create(thread, attr, fn, arg);
 	struct start *s = malloc(sizeof(*s));
@@ -122,43 +108,18 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(vo
 static void flush_gpu(void)
 {
 	/* before the CUDA runtime tears its contexts down */
-	if (A.cupti) {
-		struct tg_error err;
-		if (tg_cupti_stop(A.cupti, &err) < 0)
-			note("%s", err.msg);
-	}
-}
-
-static int32_t no_tag(void)
-{
-	return 0;
+	tg_session_flush_gpu(A.session);
 }
 
 int InitializeInjection(void)
 {
-	if (!A.active || !A.gpu || A.cupti)
+	if (!A.active || !A.session)
 		return 1;
-	struct tg_cupti_opts co = {.driver_api = env_int("TG_RECORD_DRIVER_API", 0) != 0,
-				   .backtrace = tg_sampler_backtrace,
-				   .current_tag = no_tag};
-	struct tg_error err;
 	atomic_fetch_add(&A.internal, 1);
-	int rc = tg_cupti_new(&co, &A.cupti, &err);
-	if (rc == 0)
-		rc = tg_cupti_start(A.cupti, &err);
+	int rc = tg_session_start_gpu(A.session);
 	atomic_fetch_sub(&A.internal, 1);
-	if (rc < 0) {
-		tg_cupti_free(A.cupti);
-		A.cupti = NULL;
-		snprintf(A.gpu_status, sizeof(A.gpu_status), "not traced: %s", err.msg);
-		note("GPU activity %s", A.gpu_status);
-		return 1;
-	}
-	struct tg_cupti_stats st;
-	tg_cupti_get_stats(A.cupti, &st);
-	snprintf(A.gpu_status, sizeof(A.gpu_status), "traced with CUPTI %u (%s; %s clock)",
-		 st.version, st.kinds, st.clock);
-	atexit(flush_gpu);
+	if (rc == 0)
+		atexit(flush_gpu);
 	return 1;
 }
 
@@ -166,37 +127,11 @@ int InitializeInjection(void)
 
 static int finish(struct tg_error *err)
 {
-	const uint64_t end_ns = tg_clock_ns();
-	tg_nvtx_capture_stop();
-	flush_gpu();
-	if (A.sampler) {
-		tg_sampler_unregister_thread(A.sampler);
-		TG_TRY(tg_sampler_stop(A.sampler, err));
-	}
-	struct tg_capture *c = tg_capture_new();
-	TG_FAIL_IF(!c, err, TG_E_NOMEM, "record: out of memory");
-	c->pid = (uint32_t)getpid();
-	c->start_ns = A.start_ns;
-	c->end_ns = end_ns;
-	int rc = tg_capture_set_tag(c, 0, "program");
-	if (rc == 0)
-		rc = tg_capture_set_meta(c, "gpu", A.gpu_status);
-	if (rc == 0)
-		rc = tg_capture_set_meta(c, "process", program_invocation_name);
-	if (rc == 0)
-		rc = tg_capture_set_meta(c, "profile.mode", getenv("TG_RECORD_MODE"));
-	if (rc < 0)
-		rc = TG_ERR(err, TG_E_NOMEM, "record: out of memory");
-	if (rc == 0)
-		rc = tg_nvtx_capture_export(c, end_ns, err);
-	if (rc == 0 && A.cupti)
-		rc = tg_cupti_export(A.cupti, c, err);
-	if (rc == 0 && A.sampler)
-		rc = tg_sampler_export(A.sampler, c, err);
+	struct tg_capture *c = NULL;
+	TG_TRY(tg_session_end(A.session, &c, err));
 	char suffix[32];
 	snprintf(suffix, sizeof(suffix), "-%u", c->pid);
-	if (rc == 0)
-		rc = tg_sampler_write_raw(A.dir, suffix, c, NULL, err);
+	int rc = tg_rundir_write_capture(A.dir, suffix, c, NULL, err);
 	tg_capture_free(c);
 	return rc;
 }
@@ -210,8 +145,8 @@ static void at_exit(void)
 	tg_error_clear(&err);
 	if (finish(&err) < 0)
 		note("%s", err.msg);
-	tg_sampler_free(A.sampler);
-	A.sampler = NULL;
+	tg_session_free(A.session);
+	A.session = NULL;
 }
 
 __attribute__((constructor)) static void agent_start(void)
@@ -220,40 +155,23 @@ __attribute__((constructor)) static void agent_start(void)
 	if (!dir || !*dir)
 		return;
 	snprintf(A.dir, sizeof(A.dir), "%s", dir);
-	const char *mode = getenv("TG_RECORD_MODE");
-	mode = mode && *mode ? mode : "both";
-	A.sample = strcmp(mode, "gpu") != 0;
-	A.gpu = strcmp(mode, "cpu") != 0;
-	snprintf(A.gpu_status, sizeof(A.gpu_status), "%s",
-		 A.gpu ? "not traced: the program did not initialise CUDA" : "not traced (--profile cpu)");
-	A.start_ns = tg_clock_ns();
+	struct tg_error err;
+	tg_error_clear(&err);
+	struct tg_session_opts so = {.process = program_invocation_name, .defer_gpu = true};
+	static const char *const tags[] = {"program"};
+	so.tags = tags;
+	so.n_tags = 1;
+	if (tg_profile_opts_from_env(&so.profile, &err) < 0) {
+		note("not recording: %s", err.msg);
+		return;
+	}
 	pthread_key_create(&A.thread_key, thread_gone);
-	tg_nvtx_capture_start();
-	if (A.sample) {
-		const char *unwind = getenv("TG_RECORD_UNWIND");
-		const char *clock = getenv("TG_RECORD_CLOCK");
-		struct tg_sampler_opts so = {
-			.hz = env_int("TG_RECORD_HZ", 997),
-			.clock = clock && strcmp(clock, "cpu") == 0 ? TG_SAMPLE_CPU : TG_SAMPLE_WALL,
-			.unwind = !unwind || strcmp(unwind, "auto") == 0 ||
-					  strcmp(unwind, "hybrid") == 0
-					  ? TG_UNWIND_AUTO
-				  : strcmp(unwind, "fp") == 0 ? TG_UNWIND_FP
-							      : TG_UNWIND_LIBUNWIND,
-		};
-		struct tg_error err;
-		atomic_fetch_add(&A.internal, 1);
-		int rc = tg_sampler_new(&so, &A.sampler, &err);
-		if (rc == 0)
-			rc = tg_sampler_start(A.sampler, &err);
-		if (rc == 0)
-			rc = tg_sampler_register_thread(A.sampler, 0, &err);
-		atomic_fetch_sub(&A.internal, 1);
-		if (rc < 0) {
-			note("host stacks not sampled: %s", err.msg);
-			tg_sampler_free(A.sampler);
-			A.sampler = NULL;
-		}
+	atomic_fetch_add(&A.internal, 1);
+	int rc = tg_session_begin(&so, &A.session, &err);
+	atomic_fetch_sub(&A.internal, 1);
+	if (rc < 0) {
+		note("not recording: %s", err.msg);
+		return;
 	}
 	A.active = 1;
 	atexit(at_exit);

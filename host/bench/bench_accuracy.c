@@ -85,6 +85,7 @@ void tg_accuracy_acc_finish(const struct tg_accuracy_acc *a, struct tg_accuracy 
 void tg_agreement_acc_init(struct tg_agreement_acc *a)
 {
 	memset(a, 0, sizeof(*a));
+	a->worst_symbol = a->worst_bar = -1;
 }
 
 void tg_agreement_acc_add(struct tg_agreement_acc *a, const struct tg_batch *b, const double *ref,
@@ -95,8 +96,13 @@ void tg_agreement_acc_add(struct tg_agreement_acc *a, const struct tg_batch *b, 
 		const double *x = ref + (int64_t)s * b->stride, *y = other + (int64_t)s * b->stride;
 		for (int32_t i = 0; i < n; i++) {
 			double d = abs_diff(x[i], y[i]);
-			if (d > a->max_abs)
+			if (d > a->max_abs) {
 				a->max_abs = d;
+				a->worst_symbol = s;
+				a->worst_bar = i;
+				a->worst_ref = x[i];
+				a->worst_other = y[i];
+			}
 			a->n_sign += tg_sign_class(x[i]) == tg_sign_class(y[i]);
 		}
 		a->n_bars += n;
@@ -108,4 +114,8 @@ void tg_agreement_acc_finish(const struct tg_agreement_acc *a, struct tg_agreeme
 	out->max_abs_diff = a->n_bars ? a->max_abs : NAN;
 	out->sign_agreement = ratio(a->n_sign, a->n_bars);
 	out->bars = a->n_bars;
+	out->worst_symbol = a->worst_symbol;
+	out->worst_bar = a->worst_bar;
+	out->worst_reference = a->worst_symbol >= 0 ? a->worst_ref : NAN;
+	out->worst_value = a->worst_symbol >= 0 ? a->worst_other : NAN;
 }

@@ -1,8 +1,8 @@
 /* `compare`: two results.json files, state by state. */
 #include "tg_compare.h"
 
-#include <jansson.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,33 +65,7 @@ int tg_compare_samples(const double *base, int nb, const double *cur, int nc,
 	return 0;
 }
 
-/* ---- reading results.json --------------------------------------------------- */
-
-static json_t *load(const char *path, struct tg_error *err)
-{
-	json_error_t je;
-	json_t *root = json_load_file(path, 0, &je);
-	if (!root) {
-		TG_ERR(err, TG_E_PARSE, "compare: '%s': line %d: %s", path, je.line, je.text);
-		return NULL;
-	}
-	const char *schema = json_string_value(json_object_get(root, "schema"));
-	if (!schema || strcmp(schema, "trendgpu-bench/results") != 0) {
-		TG_ERR(err, TG_E_PARSE, "compare: '%s' is not a trendgpu-bench results file (schema %s)",
-		       path, schema ? schema : "missing");
-		json_decref(root);
-		return NULL;
-	}
-	return root;
-}
-
-static const char *str_at(json_t *obj, const char *a, const char *b)
-{
-	json_t *v = json_object_get(obj, a);
-	if (b)
-		v = json_object_get(v, b);
-	return json_is_string(v) ? json_string_value(v) : "";
-}
+/* ---- two runs ------------------------------------------------------------------- */
 
 static void flag(struct tg_compare *c, const char *fmt, const char *what, const char *x,
 		 const char *y)
@@ -100,31 +74,64 @@ static void flag(struct tg_compare *c, const char *fmt, const char *what, const 
 		snprintf(c->flags[c->n_flags++], sizeof(c->flags[0]), fmt, what, x, y);
 }
 
-/* Machine, build and workload: what makes two runs comparable. */
-static void check_context(struct tg_compare *c, json_t *a, json_t *b)
+static const struct tg_param *find_param(const struct tg_run_results *r, const char *key)
 {
-	static const char *const machine_keys[] = {"hostname", "cpu_model", "os"};
+	for (int i = 0; i < r->n_params; i++)
+		if (strcmp(r->params[i].key, key) == 0)
+			return &r->params[i];
+	return NULL;
+}
+
+static bool same_param(const struct tg_param *a, const struct tg_param *b)
+{
+	if (a->is_number != b->is_number)
+		return false;
+	return a->is_number ? a->number == b->number || (a->number != a->number && b->number != b->number)
+			    : strcmp(a->text, b->text) == 0;
+}
+
+/* As results.json has it: a number, or a string in quotes. */
+static void param_text(const struct tg_param *p, char *buf, size_t cap)
+{
+	if (p->is_number)
+		tg_format_double(buf, cap, p->number);
+	else
+		snprintf(buf, cap, "\"%s\"", p->text);
+}
+
+static const char *build_field(const struct tg_build_info *b, int k)
+{
+	if (!b)
+		return "";
+	const char *v[] = {b->version, b->build_type, b->c_compiler, b->c_flags, b->sanitizers};
+	return v[k] ? v[k] : "";
+}
+
+/* Machine, build and workload: what makes two runs comparable. */
+static void check_context(struct tg_compare *c, const struct tg_run_results *a,
+			  const struct tg_run_results *b)
+{
 	static const char *const build_keys[] = {"version", "build_type", "c_compiler", "c_flags",
 						 "sanitizers"};
 	bool same_machine = true, same_work = true;
-	for (size_t i = 0; i < sizeof(machine_keys) / sizeof(machine_keys[0]); i++) {
-		const char *x = str_at(a, "machine", machine_keys[i]), *y = str_at(b, "machine", machine_keys[i]);
-		if (strcmp(x, y) != 0) {
-			flag(c, "different machine: %s '%s' vs '%s'", machine_keys[i], x, y);
+	const char *ma[] = {a->machine.hostname, a->machine.cpu_model, a->machine.os};
+	const char *mb[] = {b->machine.hostname, b->machine.cpu_model, b->machine.os};
+	static const char *const machine_keys[] = {"hostname", "cpu_model", "os"};
+	for (size_t i = 0; i < 3; i++) {
+		if (strcmp(ma[i], mb[i]) != 0) {
+			flag(c, "different machine: %s '%s' vs '%s'", machine_keys[i], ma[i], mb[i]);
 			same_machine = false;
 		}
 	}
-	json_int_t ca = json_integer_value(json_object_get(json_object_get(a, "machine"), "logical_cpus"));
-	json_int_t cb = json_integer_value(json_object_get(json_object_get(b, "machine"), "logical_cpus"));
-	if (ca != cb) {
+	if (a->machine.logical_cpus != b->machine.logical_cpus) {
 		char x[32], y[32];
-		snprintf(x, sizeof(x), "%lld", (long long)ca);
-		snprintf(y, sizeof(y), "%lld", (long long)cb);
+		snprintf(x, sizeof(x), "%d", a->machine.logical_cpus);
+		snprintf(y, sizeof(y), "%d", b->machine.logical_cpus);
 		flag(c, "different machine: %s %s vs %s", "logical CPUs", x, y);
 		same_machine = false;
 	}
-	for (size_t i = 0; i < sizeof(build_keys) / sizeof(build_keys[0]); i++) {
-		const char *x = str_at(a, "build", build_keys[i]), *y = str_at(b, "build", build_keys[i]);
+	for (int i = 0; i < 5; i++) {
+		const char *x = build_field(a->build, i), *y = build_field(b->build, i);
 		if (strcmp(x, y) != 0)
 			flag(c, "different build: %s '%s' vs '%s'", build_keys[i], x, y);
 	}
@@ -132,65 +139,41 @@ static void check_context(struct tg_compare *c, json_t *a, json_t *b)
 	static const char *const timing_params[] = {"reps", "warmup", "min_reps", "max_reps",
 						    "min_time_s", "max_noise", "max_time_s",
 						    "stopping_rule", "backends", "ma", "pin"};
-	json_t *pa = json_object_get(a, "params"), *pb = json_object_get(b, "params");
-	const char *key;
-	json_t *va;
-	json_object_foreach(pa, key, va)
-	{
+	for (int i = 0; i < a->n_params; i++) {
+		const struct tg_param *pa = &a->params[i];
 		bool timing = false;
-		for (size_t i = 0; i < sizeof(timing_params) / sizeof(timing_params[0]); i++)
-			timing |= strcmp(key, timing_params[i]) == 0;
+		for (size_t k = 0; k < sizeof(timing_params) / sizeof(timing_params[0]); k++)
+			timing |= strcmp(pa->key, timing_params[k]) == 0;
 		if (timing)
 			continue;
-		json_t *vb = json_object_get(pb, key);
-		if (!vb || !json_equal(va, vb)) {
-			char *x = json_dumps(va, JSON_ENCODE_ANY), *y = vb ? json_dumps(vb, JSON_ENCODE_ANY)
-									  : NULL;
-			flag(c, "different workload: %s %s vs %s", key, x ? x : "?", y ? y : "(absent)");
-			free(x);
-			free(y);
+		const struct tg_param *pb = find_param(b, pa->key);
+		if (!pb || !same_param(pa, pb)) {
+			char x[192], y[192] = "(absent)";
+			param_text(pa, x, sizeof(x));
+			if (pb)
+				param_text(pb, y, sizeof(y));
+			flag(c, "different workload: %s %s vs %s", pa->key, x, y);
 			same_work = false;
 		}
 	}
 	c->comparable = (same_machine && same_work) || c->o.force;
 }
 
-static json_t *find_state(json_t *states, const char *backend, const char *ma)
-{
-	size_t i;
-	json_t *s;
-	json_array_foreach(states, i, s)
-	{
-		if (strcmp(str_at(s, "backend", NULL), backend) == 0 && strcmp(str_at(s, "ma", NULL), ma) == 0)
-			return s;
-	}
-	return NULL;
-}
-
-/* The samples of a state (wall or kernel), malloc'd; n = 0 when absent. */
-static double *samples_of(json_t *state, int kernel, int *n)
+/* The samples of a state (wall or kernel); n = 0 when absent. */
+static const double *samples_of(const struct tg_state_result *st, int kernel, int *n)
 {
 	*n = 0;
-	if (!state || !json_is_true(json_object_get(state, "available")))
+	if (!st || !st->available)
 		return NULL;
-	json_t *arr = json_object_get(json_object_get(state, kernel ? "kernel_ns" : "wall_ns"), "samples");
-	if (!json_is_array(arr) || json_array_size(arr) == 0)
-		return NULL;
-	double *v = malloc(json_array_size(arr) * sizeof(double));
-	if (!v)
-		return NULL;
-	size_t i;
-	json_t *x;
-	json_array_foreach(arr, i, x)
-	{
-		if (json_is_number(x))
-			v[(*n)++] = json_number_value(x);
-	}
+	const double *v = kernel ? st->kernel_samples_ns : st->samples_ns;
+	if (v)
+		*n = st->n_samples;
 	return v;
 }
 
-static int compare_state(struct tg_compare *c, json_t *sa, json_t *sb, const char *backend,
-			 const char *ma, struct tg_error *err)
+static int compare_state(struct tg_compare *c, const struct tg_state_result *sa,
+			 const struct tg_state_result *sb, const char *backend, const char *ma,
+			 struct tg_error *err)
 {
 	if (c->n_rows == TG_COMPARE_MAX_ROWS)
 		return 0;
@@ -199,7 +182,7 @@ static int compare_state(struct tg_compare *c, json_t *sa, json_t *sb, const cha
 	tg_strlcpy(row->backend, backend, sizeof(row->backend));
 	tg_strlcpy(row->ma, ma, sizeof(row->ma));
 	int na = 0, nb = 0;
-	double *a = samples_of(sa, c->o.kernel, &na), *b = samples_of(sb, c->o.kernel, &nb);
+	const double *a = samples_of(sa, c->o.kernel, &na), *b = samples_of(sb, c->o.kernel, &nb);
 	int rc = 0;
 	if (!na || !nb) {
 		row->verdict = TG_MISSING;
@@ -217,57 +200,35 @@ static int compare_state(struct tg_compare *c, json_t *sa, json_t *sb, const cha
 			c->noisy += row->verdict == TG_NOISY;
 		}
 	}
-	free(a);
-	free(b);
 	return rc;
 }
 
-int tg_compare_files(const char *base, const char *cur, const struct tg_compare_opts *o,
-		     struct tg_compare *out, struct tg_error *err)
+int tg_compare_runs(const struct tg_run_results *base, const struct tg_run_results *cur,
+		    const char *base_name, const char *cur_name, const struct tg_compare_opts *o,
+		    struct tg_compare *out, struct tg_error *err)
 {
 	memset(out, 0, sizeof(*out));
 	out->o = *o;
-	tg_strlcpy(out->base_path, base, sizeof(out->base_path));
-	tg_strlcpy(out->new_path, cur, sizeof(out->new_path));
-	json_t *a = load(base, err);
-	if (!a)
-		return err ? err->code : TG_E_PARSE;
-	json_t *b = load(cur, err);
-	if (!b) {
-		json_decref(a);
-		return err ? err->code : TG_E_PARSE;
-	}
-	check_context(out, a, b);
-	json_t *sa = json_object_get(a, "states"), *sb = json_object_get(b, "states");
-	int rc = 0;
-	size_t i;
-	json_t *s;
-	json_array_foreach(sa, i, s)
-	{
-		if (rc < 0)
-			break;
-		const char *backend = str_at(s, "backend", NULL), *ma = str_at(s, "ma", NULL);
-		json_t *t = find_state(sb, backend, ma);
+	tg_strlcpy(out->base_path, base_name, sizeof(out->base_path));
+	tg_strlcpy(out->new_path, cur_name, sizeof(out->new_path));
+	check_context(out, base, cur);
+	for (int i = 0; i < base->n_states; i++) {
+		const struct tg_state_result *s = &base->states[i];
+		const struct tg_state_result *t = tg_results_find_state(cur, s->backend, s->ma_mode);
 		/* another kernel variant (TG_CUDA_WALK) is another program */
-		const char *ka = str_at(s, "kernels", NULL), *kb = str_at(t, "kernels", NULL);
-		if (t && strcmp(ka, kb) != 0) {
+		if (t && strcmp(s->kernels, t->kernels) != 0) {
 			char what[80];
-			snprintf(what, sizeof(what), "%s %s", backend, ma);
-			flag(out, "different kernels: %s '%s' vs '%s'", what, ka, kb);
+			snprintf(what, sizeof(what), "%s %s", s->backend, s->ma_mode);
+			flag(out, "different kernels: %s '%s' vs '%s'", what, s->kernels, t->kernels);
 		}
-		rc = compare_state(out, s, t, backend, ma, err);
+		TG_TRY(compare_state(out, s, t, s->backend, s->ma_mode, err));
 	}
-	json_array_foreach(sb, i, s)
-	{
-		if (rc < 0)
-			break;
-		const char *backend = str_at(s, "backend", NULL), *ma = str_at(s, "ma", NULL);
-		if (!find_state(sa, backend, ma))
-			rc = compare_state(out, NULL, s, backend, ma, err);
+	for (int i = 0; i < cur->n_states; i++) {
+		const struct tg_state_result *s = &cur->states[i];
+		if (!tg_results_find_state(base, s->backend, s->ma_mode))
+			TG_TRY(compare_state(out, NULL, s, s->backend, s->ma_mode, err));
 	}
-	json_decref(a);
-	json_decref(b);
-	return rc;
+	return 0;
 }
 
 /* ---- writers ---------------------------------------------------------------------- */

@@ -32,6 +32,10 @@ void tg_accuracy_acc_finish(const struct tg_accuracy_acc *a, struct tg_accuracy 
 struct tg_agreement_acc {
 	double max_abs;
 	int64_t n_sign, n_bars;
+	/* the first cell holding max_abs (symbol of the batch, bar); -1 when
+	 * every cell agreed */
+	int32_t worst_symbol, worst_bar;
+	double worst_ref, worst_other;
 };
 
 void tg_agreement_acc_init(struct tg_agreement_acc *a);

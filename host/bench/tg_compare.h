@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "tg_error.h"
+#include "tg_results.h"
 #include "tg_sink.h"
 
 #ifdef __cplusplus
@@ -61,10 +62,11 @@ void tg_compare_opts_default(struct tg_compare_opts *o);
 int tg_compare_samples(const double *base, int nb, const double *cur, int nc,
 		       const struct tg_compare_opts *o, struct tg_compare_row *row,
 		       struct tg_error *err);
-/* Reads two results.json files (schema trendgpu-bench/results) and
- * compares every state present in either. */
-int tg_compare_files(const char *base, const char *cur, const struct tg_compare_opts *o,
-		     struct tg_compare *out, struct tg_error *err);
+/* Compares every state present in either run (read by tg_results_load,
+ * host/run); the names are what the report calls them. */
+int tg_compare_runs(const struct tg_run_results *base, const struct tg_run_results *cur,
+		    const char *base_name, const char *cur_name, const struct tg_compare_opts *o,
+		    struct tg_compare *out, struct tg_error *err);
 int tg_compare_write_md(const struct tg_compare *c, struct tg_sink *s, struct tg_error *err);
 int tg_compare_write_json(const struct tg_compare *c, struct tg_sink *s, struct tg_error *err);
 const char *tg_verdict_name(int verdict);

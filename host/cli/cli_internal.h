@@ -70,9 +70,6 @@ int tg_cli_parse_args(const struct tg_cli_spec *spec, int argc, char **argv, con
 /* The ATC parameter options shared by run and atc; returns how many were
  * written into opts (cap >= 24). */
 int tg_cli_param_options(struct tg_atc_params *p, struct tg_opt *opts, int cap);
-/* Splits "a,b,c" into at most cap items (pointers into buf, which is
- * modified); returns the count or TG_E_INVAL for an empty item. */
-int tg_cli_split_list(char *buf, const char **items, int cap);
 /* The full command line, shell-quoted where needed. */
 void tg_cli_command_line(int argc, char **argv, char *buf, size_t cap);
 
@@ -86,58 +83,20 @@ void tg_cli_command_line(int argc, char **argv, char *buf, size_t cap);
  * --help) and returns TG_EXIT_USAGE. */
 int tg_cli_usage_error(const char *command, const struct tg_error *err);
 
-/* ---- run directories (cli_rundir.c) ---- */
+/* ---- profiling (cli_profile.c) ---- */
 
-/* profiles/<command>-<UTC stamp>[-N] (TG_PROFILES_DIR replaces profiles/),
- * created; or out, created with its parents. */
-int tg_cli_make_run_dir(const char *command, const char *out, char *dir, size_t cap,
-			struct tg_error *err);
-struct tg_run_results;
-struct tg_report_trend;
-/* results.json, summary.md and report.html (with the trends, may be none)
- * into r->run_dir. */
-int tg_cli_write_results(const struct tg_run_results *r, const struct tg_report_trend *trends,
-			 int n_trends, struct tg_error *err);
+struct tg_profile_opts;
 struct tg_profile_info;
-/* Renders in_dir/capture.bin (+ maps) into out_dir: the profile outputs of
- * tg_render_profile; fills info (cmd_record.c). */
-int tg_cli_render_dir(const char *in_dir, const char *out_dir, const char *process,
-		      struct tg_profile_info *info, struct tg_error *err);
+/* The profiling options of run and record, one table: --profile (with
+ * mode_help, which says what each mode gives that command), --sample-hz,
+ * --sample-clock, --unwind, --include-idle, --trace-driver-api. Returns how
+ * many were written into opts (cap >= 6). */
+int tg_cli_profile_options(struct tg_profile_opts *p, const char *mode_help, struct tg_opt *opts,
+			   int cap);
 /* One line per main profile output that was written. */
 void tg_cli_print_profile_paths(const char *dir, const struct tg_profile_info *p);
 
 /* Commands return their exit code. */
-/* ---- run --profile (cli_profile.c) ---- */
-
-enum tg_profile_mode { TG_PROFILE_NONE = 0, TG_PROFILE_CPU = 1, TG_PROFILE_GPU = 2, TG_PROFILE_BOTH = 3 };
-
-struct tg_profile_opts {
-	int32_t mode;         /* enum tg_profile_mode */
-	int32_t hz;           /* --sample-hz */
-	int32_t clock;        /* enum tg_sample_clock */
-	int32_t unwind;       /* enum tg_unwind_method */
-	int32_t include_idle; /* --include-idle */
-	int32_t driver_api;   /* --trace-driver-api */
-};
-
-struct tg_profile;
-/* tags[t] names what tag t runs ("main", then one per backend). Starts NVTX
- * capture, CUPTI (gpu modes; when it cannot trace, the reason is kept and
- * host stacks are sampled instead) and the sampler (cpu modes), which
- * samples the calling thread as tag 0. */
-int tg_profile_begin(const struct tg_profile_opts *o, const char *const *tags, int n_tags,
-		     struct tg_profile **out, struct tg_error *err);
-/* Hooks that tag (and, when sampling, sample) a backend's worker threads. */
-const struct tg_thread_hooks *tg_profile_hooks(struct tg_profile *p, int tag);
-/* The calling (main) thread works for `tag` from now on; it is sampled
- * only while `busy` (a backend without worker threads runs on it). */
-void tg_profile_set_tag(struct tg_profile *p, int tag, bool busy);
-/* Stops, symbolizes and writes every profile output into dir; fills info. */
-struct tg_profile_info;
-int tg_profile_finish(struct tg_profile *p, const char *dir, struct tg_profile_info *info,
-		      struct tg_error *err);
-void tg_profile_free(struct tg_profile *p);
-
 int tg_cmd_run(int argc, char **argv);
 int tg_cmd_flame(int argc, char **argv);
 int tg_cmd_atc(int argc, char **argv);

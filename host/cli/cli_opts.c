@@ -249,23 +249,6 @@ void tg_cli_help(const struct tg_cli_spec *spec, FILE *f)
 		fprintf(f, "\n%s", spec->epilog);
 }
 
-int tg_cli_split_list(char *buf, const char **items, int cap)
-{
-	int n = 0;
-	char *save = NULL;
-	if (!*buf)
-		return TG_E_INVAL;
-	size_t len = strlen(buf);
-	if (buf[0] == ',' || buf[len - 1] == ',' || strstr(buf, ",,"))
-		return TG_E_INVAL;
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		if (n >= cap)
-			return TG_E_RANGE;
-		items[n++] = t;
-	}
-	return n;
-}
-
 void tg_cli_command_line(int argc, char **argv, char *buf, size_t cap)
 {
 	int used = snprintf(buf, cap, "trendgpu-bench");

@@ -6,6 +6,7 @@
 #include "cli_internal.h"
 #include "tg_compare.h"
 #include "tg_log.h"
+#include "tg_run.h"
 
 int tg_cmd_compare(int argc, char **argv)
 {
@@ -58,7 +59,18 @@ int tg_cmd_compare(int argc, char **argv)
 	tg_error_clear(&err);
 	co.threshold = threshold_pct / 100.0;
 	static struct tg_compare c;
-	if (tg_compare_files(pos[0], pos[1], &co, &c, &err) < 0) {
+	struct tg_run_results base, cur;
+	tg_results_init(&base);
+	tg_results_init(&cur);
+	rc = tg_results_load(pos[0], &base, &err);
+	if (rc == 0)
+		rc = tg_results_load(pos[1], &cur, &err);
+	if (rc == 0)
+		rc = tg_compare_runs(&base, &cur, pos[0], pos[1], &co, &c, &err);
+	tg_results_fini(&base);
+	tg_results_fini(&cur);
+	if (rc < 0) {
+		tg_error_prefix(&err, "compare: ");
 		tg_log_error(&err);
 		return TG_EXIT_FAILURE;
 	}

@@ -14,11 +14,9 @@
 #include <unistd.h>
 
 #include "cli_internal.h"
-#include "tg_capture.h"
 #include "tg_clock.h"
 #include "tg_log.h"
-#include "tg_render.h"
-#include "tg_results.h"
+#include "tg_run.h"
 #include "tg_str.h"
 
 #define AGENT_NAME "libtgrecord.so"
@@ -57,105 +55,6 @@ static void set_env(const char *name, const char *value)
 	setenv(name, value, 1);
 }
 
-/* Renames capture-<pid>.bin, maps-<pid>, maps-<pid>.buildid to the names
- * `report` reads. */
-static int adopt_capture(const char *dir, pid_t pid, struct tg_error *err)
-{
-	static const char *const names[][2] = {
-		{"maps-%d", "maps"}, {"maps-%d.buildid", "maps.buildid"}, {"capture-%d.bin", "capture.bin"}};
-	for (size_t i = 0; i < 3; i++) {
-		char from[1200], to[1200], leaf[64];
-		snprintf(leaf, sizeof(leaf), names[i][0], (int)pid);
-		snprintf(from, sizeof(from), "%s/%s", dir, leaf);
-		snprintf(to, sizeof(to), "%s/%s", dir, names[i][1]);
-		if (rename(from, to) != 0)
-			return TG_ERR(err, TG_E_IO,
-				      "record: the program wrote no '%s' (%s): it did not exit normally "
-				      "(killed, _exit, exec of a static binary) or the agent could not "
-				      "load",
-				      from, strerror(errno));
-	}
-	return 0;
-}
-
-static char *read_all(const char *path, size_t *len, struct tg_error *err)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		TG_ERR(err, TG_E_IO, "'%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap + 1);
-	size_t got;
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			char *nb = realloc(buf, (cap *= 2) + 1);
-			if (!nb)
-				free(buf);
-			buf = nb;
-		}
-	}
-	fclose(f);
-	if (!buf) {
-		TG_ERR(err, TG_E_NOMEM, "'%s': out of memory", path);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-int tg_cli_render_dir(const char *in_dir, const char *out_dir, const char *process,
-		      struct tg_profile_info *info, struct tg_error *err)
-{
-	char path[1200];
-	snprintf(path, sizeof(path), "%s/capture.bin", in_dir);
-	struct tg_capture *c = tg_capture_new();
-	TG_FAIL_IF(!c, err, TG_E_NOMEM, "out of memory");
-	int rc = tg_capture_load(c, path, err);
-	size_t len = 0;
-	char *maps = NULL;
-	if (rc == 0) {
-		snprintf(path, sizeof(path), "%s/maps", in_dir);
-		maps = read_all(path, &len, err);
-		if (!maps)
-			rc = err->code;
-	}
-	if (rc == 0) {
-		const char *mode = tg_capture_meta(c, "profile.mode");
-		tg_strlcpy(info->mode, mode ? mode : "both", sizeof(info->mode));
-		const char *gpu = tg_capture_meta(c, "gpu");
-		tg_strlcpy(info->gpu, gpu ? gpu : "", sizeof(info->gpu));
-		info->gpu_traced = tg_capture_meta(c, "cupti.version") != NULL;
-		info->sampled = c->n_samples > 0;
-		info->samples = c->n_samples;
-		info->dropped = tg_capture_counter(c, "sampler.dropped");
-		info->unwind_failures = tg_capture_counter(c, "sampler.unwind_failures");
-		const char *hz = tg_capture_meta(c, "sampler.hz");
-		info->requested_hz = hz ? atoi(hz) : 0;
-		const char *unwind = tg_capture_meta(c, "sampler.unwind");
-		tg_strlcpy(info->unwind, unwind ? unwind : "", sizeof(info->unwind));
-		info->threads = (int)tg_capture_counter(c, "sampler.threads");
-		const char *ach = tg_capture_meta(c, "sampler.achieved_hz");
-		info->achieved_hz = ach ? atof(ach) : 0.0;
-		info->fallbacks = tg_capture_counter(c, "sampler.fallbacks");
-		const char *hus = tg_capture_meta(c, "sampler.handler_us");
-		info->handler_us = hus ? atof(hus) : 0.0;
-		const char *hsh = tg_capture_meta(c, "sampler.handler_share");
-		info->handler_share = hsh ? atof(hsh) : 0.0;
-		const char *clock = tg_capture_meta(c, "sampler.clock");
-		tg_strlcpy(info->clock, clock ? clock : "", sizeof(info->clock));
-		info->enabled = true;
-		struct tg_render_opts ro = {out_dir, maps, process, info->mode};
-		rc = tg_render_profile(c, &ro, info, err);
-	}
-	free(maps);
-	tg_capture_free(c);
-	return rc;
-}
-
 static volatile sig_atomic_t child_pid;
 
 static void forward(int sig)
@@ -166,29 +65,23 @@ static void forward(int sig)
 
 int tg_cmd_record(int argc, char **argv)
 {
-	struct tg_profile_opts po = {.mode = TG_PROFILE_BOTH};
+	struct tg_profile_opts po;
+	tg_profile_opts_default(&po, TG_PROFILE_BOTH);
 	const char *out = NULL, *agent_opt = NULL;
-	static const char *const modes[] = {"none", "cpu", "gpu", "both", NULL};
-	static const char *const clocks[] = {"wall", "cpu", NULL};
-	static const char *const unwinders[] = {"auto", "fp", "libunwind", "hybrid", NULL};
-	const struct tg_opt opts[] = {
-		{"profile", TG_OPT_CHOICE, &po.mode, NULL,
-		 "cpu (host stack samples), gpu (CUPTI: kernels, copies, CUDA calls with their "
-		 "launch stacks) or both (default); NVTX ranges are recorded in every mode",
-		 0, 0, modes},
-		{"sample-hz", TG_OPT_INT, &po.hz, "N", "samples per second per thread (default 997)",
-		 1, 100000, NULL},
-		{"sample-clock", TG_OPT_CHOICE, &po.clock, NULL, "wall (default) or cpu", 0, 0, clocks},
-		{"unwind", TG_OPT_CHOICE, &po.unwind, NULL, "auto = hybrid (default), fp or libunwind", 0, 0,
-		 unwinders},
-		{"trace-driver-api", TG_OPT_FLAG, &po.driver_api, NULL, "also trace CUDA driver API calls",
-		 0, 0, NULL},
-		{"out", TG_OPT_STRING, &out, "DIR",
-		 "run directory (default: a new profiles/record-<UTC time>)", 0, 0, NULL, 'o'},
-		{"agent", TG_OPT_STRING, &agent_opt, "PATH",
-		 "the recording agent (default: " AGENT_NAME " next to this binary)", 0, 0, NULL},
-	};
-	const struct tg_opt_group groups[] = {{"Options", opts, (int)(sizeof(opts) / sizeof(opts[0]))}};
+	struct tg_opt opts[8];
+	int n_opts = tg_cli_profile_options(
+		&po,
+		"cpu (host stack samples), gpu (CUPTI: kernels, copies, CUDA calls with their "
+		"launch stacks) or both (default); NVTX ranges are recorded in every mode",
+		opts, 6);
+	opts[n_opts++] = (struct tg_opt){"out", TG_OPT_STRING, &out, "DIR",
+					 "run directory (default: a new profiles/record-<UTC time>)",
+					 0, 0, NULL, 'o'};
+	opts[n_opts++] = (struct tg_opt){"agent", TG_OPT_STRING, &agent_opt, "PATH",
+					 "the recording agent (default: " AGENT_NAME
+					 " next to this binary)",
+					 0, 0, NULL, 0};
+	const struct tg_opt_group groups[] = {{"Options", opts, n_opts}};
 	const struct tg_cli_spec spec = {
 		.command = "record",
 		.usage = "record [--profile cpu|gpu|both] [--out DIR] -- COMMAND [ARGS...]",
@@ -227,38 +120,28 @@ int tg_cmd_record(int argc, char **argv)
 		return tg_cli_usage_error("record", &err);
 	}
 	char agent[PATH_MAX];
+	char **cmd = argv + dash + 1;
+	/* the recorded command, without our own name in front */
+	char command[1024];
+	tg_cli_command_line(argc - dash - 1, cmd, command, sizeof(command));
+	const size_t skip = strlen("trendgpu-bench ");
 	struct tg_run_results res;
-	tg_results_init(&res);
+	tg_run_results_start(&res, "record",
+			     strncmp(command, "trendgpu-bench ", skip) == 0 ? command + skip : command,
+			     false);
 	if (find_agent(agent_opt, agent, sizeof(agent), &err) < 0 ||
-	    tg_cli_make_run_dir("record", out, res.run_dir, sizeof(res.run_dir), &err) < 0) {
+	    tg_rundir_make("record", out, res.run_dir, sizeof(res.run_dir), &err) < 0) {
 		tg_log_error(&err);
 		tg_results_fini(&res);
 		return TG_EXIT_FAILURE;
 	}
-	char **cmd = argv + dash + 1;
-	tg_strlcpy(res.kind, "record", sizeof(res.kind));
-	/* the recorded command, without our own name in front */
-	tg_cli_command_line(argc - dash - 1, cmd, res.command, sizeof(res.command));
-	size_t skip = strlen("trendgpu-bench ");
-	if (strncmp(res.command, "trendgpu-bench ", skip) == 0)
-		memmove(res.command, res.command + skip, strlen(res.command + skip) + 1);
-	tg_clock_format_utc(tg_clock_realtime_ns(), res.created_utc, sizeof(res.created_utc));
-	tg_machine_probe(&res.machine);
-	res.build = tg_build_info();
 
 	/* the child's environment */
-	static const char *const mode_names[] = {"none", "cpu", "gpu", "both"};
-	char buf[64];
 	char abs_dir[PATH_MAX];
 	if (!realpath(res.run_dir, abs_dir))
 		tg_strlcpy(abs_dir, res.run_dir, sizeof(abs_dir));
 	set_env("TG_RECORD_DIR", abs_dir);
-	set_env("TG_RECORD_MODE", mode_names[po.mode & 3]);
-	snprintf(buf, sizeof(buf), "%d", po.hz > 0 ? po.hz : 997);
-	set_env("TG_RECORD_HZ", buf);
-	set_env("TG_RECORD_UNWIND", unwinders[po.unwind]);
-	set_env("TG_RECORD_CLOCK", clocks[po.clock]);
-	set_env("TG_RECORD_DRIVER_API", po.driver_api ? "1" : "0");
+	tg_profile_opts_to_env(&po);
 	const char *pre = getenv("LD_PRELOAD");
 	char preload[PATH_MAX * 2];
 	snprintf(preload, sizeof(preload), "%s%s%s", agent, pre && *pre ? ":" : "", pre ? pre : "");
@@ -313,9 +196,9 @@ int tg_cmd_record(int argc, char **argv)
 	tg_results_param_number(&res, "exit_status", child_code);
 	tg_results_param_number(&res, "seconds", seconds);
 	int exit_code = child_code;
-	rc = adopt_capture(res.run_dir, pid, &err);
+	rc = tg_rundir_adopt(res.run_dir, (long)pid, &err);
 	if (rc == 0)
-		rc = tg_cli_render_dir(res.run_dir, res.run_dir, NULL, &res.profile, &err);
+		rc = tg_rundir_rerender(res.run_dir, res.run_dir, &res.profile, &err);
 	if (rc < 0) {
 		tg_log_error(&err);
 		res.complete = false;
@@ -323,7 +206,7 @@ int tg_cmd_record(int argc, char **argv)
 		if (exit_code == 0)
 			exit_code = TG_EXIT_FAILURE;
 	}
-	if (tg_cli_write_results(&res, NULL, 0, &err) < 0) {
+	if (tg_rundir_write_results(&res, NULL, 0, &err) < 0) {
 		tg_log_error(&err);
 		if (exit_code == 0)
 			exit_code = TG_EXIT_FAILURE;

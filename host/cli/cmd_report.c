@@ -8,7 +8,7 @@
 
 #include "cli_internal.h"
 #include "tg_log.h"
-#include "tg_results.h"
+#include "tg_run.h"
 
 int tg_cmd_report(int argc, char **argv)
 {
@@ -43,7 +43,7 @@ int tg_cmd_report(int argc, char **argv)
 	}
 	char out_dir[1024];
 	if (out) {
-		if (tg_cli_make_run_dir("report", out, out_dir, sizeof(out_dir), &err) < 0) {
+		if (tg_rundir_make("report", out, out_dir, sizeof(out_dir), &err) < 0) {
 			tg_log_error(&err);
 			return TG_EXIT_FAILURE;
 		}
@@ -52,7 +52,7 @@ int tg_cmd_report(int argc, char **argv)
 	}
 	struct tg_profile_info info;
 	memset(&info, 0, sizeof(info));
-	if (tg_cli_render_dir(dir, out_dir, NULL, &info, &err) < 0) {
+	if (tg_rundir_rerender(dir, out_dir, &info, &err) < 0) {
 		tg_error_prefix(&err, "report: ");
 		tg_log_error(&err);
 		return TG_EXIT_FAILURE;

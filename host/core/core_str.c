@@ -33,3 +33,11 @@ void tg_format_duration(double ns, char *buf, size_t cap)
 		snprintf(buf, cap, "%.3g ns", ns);
 }
 
+
+int tg_name_index(const char *const *names, const char *name)
+{
+	for (int i = 0; name && names[i]; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}

@@ -17,8 +17,6 @@
 extern "C" {
 #endif
 
-#define TG_RESULTS_SCHEMA "trendgpu-bench/results"
-#define TG_RESULTS_SCHEMA_VERSION 2
 #define TG_RESULTS_FAMILIES 6
 
 struct tg_param {
@@ -82,6 +80,11 @@ struct tg_agreement {
 	double max_abs_diff;
 	double sign_agreement;
 	int64_t bars;
+	/* the first cell with the largest difference (when max_abs_diff > 0):
+	 * symbol index in the batch, its name, bar, and both values */
+	int32_t worst_symbol, worst_bar;
+	char worst_name[64];
+	double worst_reference, worst_value;
 };
 
 /* What a profiled run recorded (run --profile, record). */
@@ -142,6 +145,10 @@ struct tg_run_results {
 	const char *family_names[TG_RESULTS_FAMILIES];
 
 	struct tg_profile_info profile;
+
+	/* a build read back from results.json: r->build points here */
+	struct tg_build_info loaded_build;
+	char loaded_build_text[6][512];
 
 	/* copy benchmarks measured in this run: the roofs of the roofline */
 	double host_bw;            /* bytes read + written per second, 0 = not measured */

@@ -2,7 +2,6 @@
  * handler that unwinds into per-thread SPSC rings, a drain thread. */
 #include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <link.h>
 #include <stddef.h>
 #include <pthread.h>
@@ -117,6 +116,9 @@ static uint64_t now_ns(clockid_t c)
 	clock_gettime(c, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+const char *const tg_sample_clock_names[] = {"wall", "cpu", NULL};
+const char *const tg_unwind_names[] = {"auto", "fp", "libunwind", "hybrid", NULL};
 
 bool tg_sampler_has_libunwind(void)
 {
@@ -898,7 +900,7 @@ int tg_sampler_new(const struct tg_sampler_opts *o, struct tg_sampler **out, str
 	TG_FAIL_IF(!s, err, TG_E_NOMEM, "sampler: out of memory");
 	s->o = *o;
 	if (s->o.hz <= 0)
-		s->o.hz = 997;
+		s->o.hz = TG_SAMPLER_DEFAULT_HZ;
 	if (s->o.max_depth <= 0)
 		s->o.max_depth = 128;
 	if (s->o.max_depth > TG_SAMPLE_MAX_DEPTH)
@@ -911,10 +913,17 @@ int tg_sampler_new(const struct tg_sampler_opts *o, struct tg_sampler **out, str
 	while (cap < s->o.ring_bytes)
 		cap *= 2;
 	s->o.ring_bytes = cap;
-	if (s->o.hz > 100000 || s->o.clock < 0 || s->o.clock > 1 || s->o.unwind < 0 || s->o.unwind > 3) {
+	if (s->o.hz > TG_SAMPLER_MAX_HZ) {
 		free(s);
 		return TG_ERR(err, TG_E_INVAL,
-			      "sampler: --sample-hz %d: expected 1..100000 samples per second", o->hz);
+			      "sampler: --sample-hz %d: expected 1..%d samples per second", o->hz,
+			      TG_SAMPLER_MAX_HZ);
+	}
+	if (s->o.clock < 0 || s->o.clock > TG_SAMPLE_CPU || s->o.unwind < 0 ||
+	    s->o.unwind > TG_UNWIND_HYBRID) {
+		free(s);
+		return TG_ERR(err, TG_E_INVAL, "sampler: clock %d or unwinder %d is not one of ours",
+			      o->clock, o->unwind);
 	}
 	if (s->o.unwind == TG_UNWIND_LIBUNWIND && !TG_HAVE_LIBUNWIND) {
 		free(s);
@@ -1302,6 +1311,8 @@ int tg_sampler_export(const struct tg_sampler *s, struct tg_capture *c, struct t
 	if (rc == 0)
 		rc = tg_capture_count(c, "sampler.truncated", st.truncated);
 	if (rc == 0)
+		rc = tg_capture_count(c, "sampler.idle_skipped", st.idle_skipped);
+	if (rc == 0)
 		rc = tg_capture_count(c, "sampler.fallbacks", st.fallbacks);
 	TG_FAIL_IF(rc < 0, err, TG_E_NOMEM, "sampler: out of memory");
 	return 0;
@@ -1347,132 +1358,4 @@ __attribute__((noinline)) int tg_sampler_backtrace(uint64_t *pcs, int max)
 	uint32_t flags = 0;
 	return walk_chain(fp, fp, &r, NULL, pcs, 0, max, &flags, NULL);
 #endif
-}
-
-/* ---- maps and build ids -------------------------------------------------------- */
-
-int tg_sampler_write_maps(struct tg_sink *sink, struct tg_error *err)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	TG_FAIL_IF(!f, err, TG_E_IO, "sampler: cannot read /proc/self/maps: %s", strerror(errno));
-	char buf[4096];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		tg_sink_write(sink, buf, n);
-	fclose(f);
-	return 0;
-}
-
-/* The NT_GNU_BUILD_ID of an ELF file, as hex; 0 when found. */
-static int build_id(const char *path, char *hex, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = -1;
-	Elf64_Ehdr eh;
-	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phnum == 0 || eh.e_phnum > 256)
-		goto out;
-	for (int i = 0; i < eh.e_phnum && rc != 0; i++) {
-		Elf64_Phdr ph;
-		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
-		    (ssize_t)sizeof(ph))
-			goto out;
-		if (ph.p_type != PT_NOTE || ph.p_filesz > 65536)
-			continue;
-		uint8_t notes[65536];
-		if (pread(fd, notes, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
-			goto out;
-		size_t off = 0;
-		while (off + sizeof(Elf64_Nhdr) <= ph.p_filesz) {
-			const Elf64_Nhdr *nh = (const Elf64_Nhdr *)(notes + off);
-			size_t name_off = off + sizeof(*nh), desc_off = name_off + ((nh->n_namesz + 3) & ~3u);
-			if (desc_off + nh->n_descsz > ph.p_filesz)
-				break;
-			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
-			    memcmp(notes + name_off, "GNU", 4) == 0) {
-				size_t k = 0;
-				for (uint32_t j = 0; j < nh->n_descsz && k + 3 <= cap; j++, k += 2)
-					snprintf(hex + k, 3, "%02x", notes[desc_off + j]);
-				rc = 0;
-				break;
-			}
-			off = desc_off + ((nh->n_descsz + 3) & ~3u);
-		}
-	}
-out:
-	close(fd);
-	return rc;
-}
-
-int tg_sampler_write_build_ids(struct tg_sink *sink, struct tg_error *err)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	TG_FAIL_IF(!f, err, TG_E_IO, "sampler: cannot read /proc/self/maps: %s", strerror(errno));
-	char line[4096], last[4096] = "";
-	while (fgets(line, sizeof(line), f)) {
-		char *path = strchr(line, '/');
-		if (!path)
-			continue;
-		path[strcspn(path, "\n")] = '\0';
-		if (strcmp(path, last) == 0)
-			continue;
-		snprintf(last, sizeof(last), "%s", path);
-		char hex[130];
-		if (build_id(path, hex, sizeof(hex)) == 0)
-			tg_sink_printf(sink, "build-id %s %s\n", hex, path);
-	}
-	fclose(f);
-	return 0;
-}
-
-typedef int (*text_fn)(struct tg_sink *sink, struct tg_error *err);
-
-static int write_capture_bin(struct tg_sink *sink, const struct tg_capture *c, struct tg_error *err)
-{
-	return tg_capture_write(c, sink, err);
-}
-
-/* Renders through fn into memory, then writes dir/name<suffix><ext>. */
-static int write_one(const char *dir, const char *name, const char *suffix, const char *ext,
-		     text_fn fn, const struct tg_capture *c, char **keep, struct tg_error *err)
-{
-	struct tg_sink *m = tg_sink_open_memory();
-	TG_FAIL_IF(!m, err, TG_E_NOMEM, "sampler: out of memory");
-	int rc = fn ? fn(m, err) : write_capture_bin(m, c, err);
-	size_t len = 0;
-	const char *data = tg_sink_memory_data(m, &len);
-	if (rc == 0) {
-		char path[1200];
-		snprintf(path, sizeof(path), "%s/%s%s%s", dir, name, suffix, ext);
-		struct tg_sink *f = tg_sink_open_file(path, err);
-		if (!f) {
-			rc = err ? err->code : TG_E_IO;
-		} else {
-			tg_sink_write(f, data, len);
-			rc = tg_sink_close(f, err);
-		}
-	}
-	if (rc == 0 && keep && !(*keep = strdup(data)))
-		rc = TG_ERR(err, TG_E_NOMEM, "sampler: out of memory");
-	tg_sink_close(m, NULL);
-	return rc;
-}
-
-int tg_sampler_write_raw(const char *dir, const char *suffix, const struct tg_capture *c,
-			 char **maps_text, struct tg_error *err)
-{
-	if (maps_text)
-		*maps_text = NULL;
-	int rc = write_one(dir, "maps", suffix, "", tg_sampler_write_maps, NULL, maps_text, err);
-	if (rc == 0)
-		rc = write_one(dir, "maps", suffix, ".buildid", tg_sampler_write_build_ids, NULL, NULL, err);
-	if (rc == 0)
-		rc = write_one(dir, "capture", suffix, ".bin", NULL, c, NULL, err);
-	if (rc < 0 && maps_text) {
-		free(*maps_text);
-		*maps_text = NULL;
-	}
-	return rc;
 }

@@ -18,7 +18,6 @@
 
 #include "tg_capture.h"
 #include "tg_error.h"
-#include "tg_sink.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,6 +41,16 @@ enum tg_unwind_method {
 				  * stacks); ~1 us per sample */
 };
 
+/* The names of the clocks and unwinders (index = enum value), as options
+ * and settings spell them; NULL-terminated. */
+extern const char *const tg_sample_clock_names[];
+extern const char *const tg_unwind_names[];
+
+/* Samples per second per thread when none is asked for: a prime, so the
+ * timer does not beat with periodic work. */
+#define TG_SAMPLER_DEFAULT_HZ 997
+#define TG_SAMPLER_MAX_HZ 100000
+
 #define TG_SAMPLE_MAX_DEPTH 256
 
 /* flags of a sample */
@@ -49,7 +58,7 @@ enum tg_unwind_method {
 #define TG_SAMPLE_UNWIND_FAILED 2u /* the unwinder stopped on an error */
 
 struct tg_sampler_opts {
-	int hz;              /* samples per second per thread; 0 -> 997 */
+	int hz;              /* samples per second per thread; 0 -> TG_SAMPLER_DEFAULT_HZ */
 	int clock;           /* enum tg_sample_clock */
 	int unwind;          /* enum tg_unwind_method */
 	bool include_idle;   /* wall clock: keep samples of threads that were waiting */
@@ -131,19 +140,6 @@ int tg_sampler_walk_frames(struct tg_sampler *s, const void *uc, uintptr_t stack
 
 /* Whether libunwind is built in. */
 bool tg_sampler_has_libunwind(void);
-
-/* The process's memory map (/proc/self/maps), for symbolizing the pcs
- * after the run or offline; and the GNU build ids of the mapped files,
- * "build-id <hex> <path>" per line. */
-int tg_sampler_write_maps(struct tg_sink *sink, struct tg_error *err);
-int tg_sampler_write_build_ids(struct tg_sink *sink, struct tg_error *err);
-
-/* The raw capture of this process into dir: maps<suffix>,
- * maps<suffix>.buildid and, last, capture<suffix>.bin (its presence says
- * the others are complete). *maps_text, when asked for, receives the map
- * (caller frees). */
-int tg_sampler_write_raw(const char *dir, const char *suffix, const struct tg_capture *c,
-			 char **maps_text, struct tg_error *err);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tg_results.h"
+
 const char *tg_test_golden_dir(void)
 {
 	const char *env = getenv("TG_TEST_GOLDEN_DIR");
@@ -252,3 +254,144 @@ struct tg_backend_timing tg_test_run(const struct tg_backend_ops *ops, const str
 		fail_msg("%s: %s", ops->name, err.msg);
 	return t;
 }
+
+/* ---- results and golden files ---- */
+
+static const struct tg_feature features[] = {{"cuda", false, "off for the test"}};
+static const struct tg_build_info build = {"9.9.9", "abcdef123456", "Release", "GNU 12", "-O3",
+					   "", features, 1};
+
+void tg_test_results_fixture(struct tg_run_results *r, bool complete)
+{
+	tg_results_init(r);
+	snprintf(r->command, sizeof(r->command), "trendgpu-bench run --symbols 2 --bars 100");
+	snprintf(r->created_utc, sizeof(r->created_utc), "2026-01-02T03:04:05Z");
+	snprintf(r->run_dir, sizeof(r->run_dir), "profiles/run-test");
+	snprintf(r->machine.hostname, sizeof(r->machine.hostname), "host");
+	r->host_bw = 20e9;
+	snprintf(r->host_bw_what, sizeof(r->host_bw_what), "host memcpy, test");
+	r->device_bw = 3e12;
+	snprintf(r->device_bw_what, sizeof(r->device_bw_what), "device copy, test");
+	snprintf(r->machine.cpu_model, sizeof(r->machine.cpu_model), "Test CPU");
+	snprintf(r->machine.kernel, sizeof(r->machine.kernel), "Linux 6");
+	snprintf(r->machine.arch, sizeof(r->machine.arch), "x86_64");
+	snprintf(r->machine.os, sizeof(r->machine.os), "Debian \"12\"");
+	r->machine.logical_cpus = 2;
+	r->machine.allowed_cpus = 2;
+	r->machine.memory_bytes = 24ull << 30;
+	r->build = &build;
+	static const char *const fam[6] = {"EMA", "HMA", "WMA", "DEMA", "LSMA", "KAMA"};
+	for (int f = 0; f < 6; f++)
+		r->family_names[f] = fam[f];
+	tg_results_param_text(r, "backends", "cpu,cuda");
+	tg_results_param_number(r, "symbols", 2);
+	tg_results_param_number(r, "lambda", 0.02);
+	for (int m = 0; m < 2; m++) {
+		struct tg_state_result *st = tg_results_add_state(r);
+		snprintf(st->backend, sizeof(st->backend), "cpu");
+		snprintf(st->ma_mode, sizeof(st->ma_mode), m ? "approx" : "exact");
+		st->available = true;
+		st->threads = 2;
+		st->warmup = 1;
+		st->n_samples = 3;
+		st->samples_ns = malloc(3 * sizeof(double));
+		for (int i = 0; i < 3; i++)
+			st->samples_ns[i] = (m ? 1e6 : 4e6) + 1000.0 * i;
+		tg_stats_compute(st->samples_ns, 3, &st->wall, NULL);
+		st->bar_mas = 200.0 * 54;
+		st->first_run_ns = m ? 2.5e6 : 9e6;
+		st->stop_reason = "count";
+		st->state_seconds = m ? 0.01 : 0.03;
+		st->bytes_moved = 3202;
+	}
+	struct tg_state_result *st = tg_results_add_state(r);
+	snprintf(st->backend, sizeof(st->backend), "cuda");
+	snprintf(st->ma_mode, sizeof(st->ma_mode), "approx");
+	st->available = true;
+	st->threads = 0;
+	st->n_samples = 2;
+	st->samples_ns = malloc(2 * sizeof(double));
+	st->kernel_samples_ns = malloc(2 * sizeof(double));
+	st->samples_ns[0] = 3e5;
+	st->samples_ns[1] = 5e5;
+	st->first_run_ns = 2.5e8;
+	st->stop_reason = "timeout";
+	st->state_seconds = 15.2;
+	st->bytes_moved = 3202;
+	st->kernel_samples_ns[0] = 1e5;
+	st->kernel_samples_ns[1] = 2e5;
+	tg_stats_compute(st->samples_ns, 2, &st->wall, NULL);
+	tg_stats_compute(st->kernel_samples_ns, 2, &st->kernel, NULL);
+	double tot[2] = {2.5e5, 3.5e5};
+	tg_stats_compute(tot, 2, &st->device_total, NULL);
+	st->kernel_ns = st->kernel.median;
+	st->h2d_ns = 5e4;
+	st->d2h_ns = 4e4;
+	st->kernel_bytes = 3e8;
+	st->h2d_bytes = 1.6e6;
+	st->d2h_bytes = 1.6e6;
+	st->chunks = 1;
+	st->pinned = true;
+	snprintf(st->kernels, sizeof(st->kernels), "walk");
+	st->bar_mas = 200.0 * 54;
+	snprintf(st->device, sizeof(st->device), "Test GPU (sm_90)");
+	st = tg_results_add_state(r);
+	snprintf(st->backend, sizeof(st->backend), "cuda");
+	snprintf(st->ma_mode, sizeof(st->ma_mode), "exact");
+	st->available = false;
+	snprintf(st->error, sizeof(st->error), "no CUDA driver (cudaErrorInsufficientDriver)");
+	struct tg_accuracy *a = tg_results_add_accuracy(r);
+	snprintf(a->backend, sizeof(a->backend), "cpu");
+	for (int f = 0; f < 6; f++) {
+		a->family[f].mean_rel_err = 0.001 * (f + 1);
+		a->family[f].max_rel_err = 0.01 * (f + 1);
+		a->family[f].frac_within_5pct = 1.0 - 0.1 * f;
+		a->family[f].l1_sign_agreement = 0.9 - 0.05 * f;
+	}
+	a->avg_sign_agreement = 0.875;
+	a->avg_max_abs_diff = 1.0;
+	a->avg_frac_below_1e6 = 0.25;
+	a->bars = 200;
+	struct tg_agreement *g = tg_results_add_agreement(r);
+	snprintf(g->reference, sizeof(g->reference), "cpu");
+	snprintf(g->backend, sizeof(g->backend), "rust");
+	snprintf(g->ma_mode, sizeof(g->ma_mode), "exact");
+	g->max_abs_diff = 0;
+	g->sign_agreement = 1;
+	g->bars = 200;
+	if (!complete) {
+		r->complete = false;
+		snprintf(r->incomplete_reason, sizeof(r->incomplete_reason), "interrupted by SIGINT");
+	}
+}
+
+void tg_test_golden(const char *dir, const char *name, const char *text)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/%s/%s", tg_test_golden_dir(), dir, name);
+	const char *upd = getenv("TG_UPDATE_GOLDEN");
+	if (upd && *upd == '1') {
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(text, f);
+		fclose(f);
+		print_message("updated %s\n", path);
+		return;
+	}
+	FILE *f = fopen(path, "r");
+	if (!f)
+		fail_msg("missing golden file %s (run with TG_UPDATE_GOLDEN=1)", path);
+	char *want = calloc(1, 1 << 20);
+	size_t n = fread(want, 1, (1 << 20) - 1, f);
+	fclose(f);
+	want[n] = '\0';
+	if (strcmp(want, text) != 0) {
+		size_t i = 0;
+		while (want[i] && want[i] == text[i])
+			i++;
+		fail_msg("%s differs from the golden file at byte %zu:\n--- want\n%.80s\n--- got\n%.80s",
+			 name, i, want + i, text + i);
+	}
+	free(want);
+}
+

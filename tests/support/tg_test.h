@@ -4,6 +4,7 @@
 #define TG_TEST_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -91,6 +92,16 @@ struct tg_backend_timing tg_test_run(const struct tg_backend_ops *ops, const str
  * is skipped (not built into this binary, or probe says unavailable); the
  * caller then returns 77 so ctest reports "Skipped". */
 const struct tg_backend_ops *tg_test_backend_or_skip(const char *name);
+
+/* A fixed, fully populated result (no clock, no machine probe): two cpu
+ * states, a cuda state with kernel times, an unavailable one, accuracy,
+ * agreement; interrupted when !complete. tg_results_fini frees it. */
+struct tg_run_results;
+void tg_test_results_fixture(struct tg_run_results *r, bool complete);
+
+/* Compares text with tests/golden/<dir>/<name>, or rewrites the file when
+ * TG_UPDATE_GOLDEN=1; fails the test at the first differing byte. */
+void tg_test_golden(const char *dir, const char *name, const char *text);
 
 #ifdef __cplusplus
 }

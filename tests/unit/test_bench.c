@@ -518,24 +518,28 @@ static void test_compare_verdicts(void **state)
 	assert_string_equal(tg_verdict_name(TG_SLOWER), "slower");
 }
 
-/* The kernel variant write_results gives its state ("" none). */
+/* The kernel variant make_results gives its state ("" none). */
 static const char *results_kernels = "";
 
-/* A results.json with one state whose samples are centre * (1 + noise). */
-static const char *write_results(const char *name, const char *host, int symbols, double centre,
-				 uint64_t *st)
+/* A run with one state whose samples are centre * (1 + noise), and an
+ * unavailable one. */
+static struct tg_run_results *make_results(const char *host, int symbols, double centre,
+					   uint64_t *st)
 {
-	struct tg_run_results r;
-	tg_results_init(&r);
-	snprintf(r.command, sizeof(r.command), "trendgpu-bench run");
-	snprintf(r.created_utc, sizeof(r.created_utc), "2026-11-24T00:00:00Z");
-	snprintf(r.machine.hostname, sizeof(r.machine.hostname), "%s", host);
-	snprintf(r.machine.cpu_model, sizeof(r.machine.cpu_model), "Test CPU");
-	r.machine.logical_cpus = 2;
-	r.build = tg_build_info();
-	tg_results_param_number(&r, "symbols", symbols);
-	tg_results_param_number(&r, "reps", 0);
-	struct tg_state_result *s = tg_results_add_state(&r);
+	static struct tg_run_results runs[8];
+	static int k;
+	struct tg_run_results *r = &runs[k++ % 8];
+	tg_results_fini(r);
+	tg_results_init(r);
+	snprintf(r->command, sizeof(r->command), "trendgpu-bench run");
+	snprintf(r->created_utc, sizeof(r->created_utc), "2026-11-24T00:00:00Z");
+	snprintf(r->machine.hostname, sizeof(r->machine.hostname), "%s", host);
+	snprintf(r->machine.cpu_model, sizeof(r->machine.cpu_model), "Test CPU");
+	r->machine.logical_cpus = 2;
+	r->build = tg_build_info();
+	tg_results_param_number(r, "symbols", symbols);
+	tg_results_param_number(r, "reps", 0);
+	struct tg_state_result *s = tg_results_add_state(r);
 	snprintf(s->backend, sizeof(s->backend), "cpu");
 	snprintf(s->ma_mode, sizeof(s->ma_mode), "exact");
 	s->available = true;
@@ -544,38 +548,35 @@ static const char *write_results(const char *name, const char *host, int symbols
 	fill(s->samples_ns, 25, centre, 0.01, st);
 	tg_stats_compute(s->samples_ns, 25, &s->wall, NULL);
 	snprintf(s->kernels, sizeof(s->kernels), "%s", results_kernels);
-	struct tg_state_result *u = tg_results_add_state(&r);
+	struct tg_state_result *u = tg_results_add_state(r);
 	snprintf(u->backend, sizeof(u->backend), "cuda");
 	snprintf(u->ma_mode, sizeof(u->ma_mode), "exact");
 	snprintf(u->error, sizeof(u->error), "no GPU");
-	static char path[8][512];
-	static int k;
-	char *out = path[k++ % 8];
-	snprintf(out, 512, "%s/%s", tmpdir, name);
-	struct tg_sink *sink = tg_sink_open_file(out, NULL);
-	assert_non_null(sink);
-	assert_int_equal(tg_report_results_json(&r, sink, NULL), 0);
-	assert_int_equal(tg_sink_close(sink, NULL), 0);
-	tg_results_fini(&r);
-	return out;
+	return r;
 }
 
-static void test_compare_files(void **state)
+static int compare(const struct tg_run_results *a, const struct tg_run_results *b,
+		   const struct tg_compare_opts *o, struct tg_compare *c)
+{
+	return tg_compare_runs(a, b, "base.json", "new.json", o, c, NULL);
+}
+
+static void test_compare_runs(void **state)
 {
 	(void)state;
 	uint64_t st = 5;
 	struct tg_compare_opts o;
 	tg_compare_opts_default(&o);
 	static struct tg_compare c;
-	const char *base = write_results("base.json", "hostA", 20, 1e6, &st);
-	const char *slow = write_results("slow.json", "hostA", 20, 1.2e6, &st);
-	struct tg_error err;
-	assert_int_equal(tg_compare_files(base, slow, &o, &c, &err), 0);
+	const struct tg_run_results *base = make_results("hostA", 20, 1e6, &st);
+	const struct tg_run_results *slow = make_results("hostA", 20, 1.2e6, &st);
+	assert_int_equal(compare(base, slow, &o, &c), 0);
 	assert_true(c.comparable);
 	assert_int_equal(c.n_rows, 2);
 	assert_int_equal(c.rows[0].verdict, TG_SLOWER);
 	assert_int_equal(c.rows[1].verdict, TG_MISSING); /* cuda unavailable in both */
 	assert_int_equal(c.regressions, 1);
+	assert_string_equal(c.base_path, "base.json");
 	struct tg_sink *m = tg_sink_open_memory();
 	assert_int_equal(tg_compare_write_md(&c, m, NULL), 0);
 	assert_non_null(strstr(tg_sink_memory_data(m, NULL), "| cpu | exact |"));
@@ -586,37 +587,31 @@ static void test_compare_files(void **state)
 	assert_non_null(strstr(tg_sink_memory_data(m, NULL), "\"verdict\": \"slower\""));
 	tg_sink_close(m, NULL);
 	/* another host: flagged, not judged */
-	const char *other = write_results("other.json", "hostB", 20, 1.2e6, &st);
-	assert_int_equal(tg_compare_files(base, other, &o, &c, &err), 0);
+	const struct tg_run_results *other = make_results("hostB", 20, 1.2e6, &st);
+	assert_int_equal(compare(base, other, &o, &c), 0);
 	assert_false(c.comparable);
 	assert_int_equal(c.regressions, 0);
 	assert_true(c.n_flags >= 1);
 	assert_non_null(strstr(c.flags[0], "different machine: hostname"));
 	/* forced, it counts */
 	o.force = 1;
-	assert_int_equal(tg_compare_files(base, other, &o, &c, &err), 0);
+	assert_int_equal(compare(base, other, &o, &c), 0);
 	assert_int_equal(c.regressions, 1);
-	/* another workload: flagged */
+	/* another workload: flagged, naming the values as results.json has them */
 	o.force = 0;
-	const char *work = write_results("work.json", "hostA", 40, 1.2e6, &st);
-	assert_int_equal(tg_compare_files(base, work, &o, &c, &err), 0);
+	const struct tg_run_results *work = make_results("hostA", 40, 1.2e6, &st);
+	assert_int_equal(compare(base, work, &o, &c), 0);
 	assert_false(c.comparable);
-	assert_non_null(strstr(c.flags[0], "different workload: symbols"));
+	assert_string_equal(c.flags[0], "different workload: symbols 20 vs 40");
 	/* another kernel variant: flagged, still judged */
 	results_kernels = "walk";
-	const char *walked = write_results("walk.json", "hostA", 20, 1.2e6, &st);
+	const struct tg_run_results *walked = make_results("hostA", 20, 1.2e6, &st);
 	results_kernels = "";
-	assert_int_equal(tg_compare_files(base, walked, &o, &c, &err), 0);
+	assert_int_equal(compare(base, walked, &o, &c), 0);
 	assert_true(c.comparable);
 	assert_int_equal(c.n_flags, 1);
 	assert_string_equal(c.flags[0], "different kernels: cpu exact '' vs 'walk'");
 	assert_int_equal(c.regressions, 1);
-	/* bad input */
-	assert_int_equal(tg_compare_files(base, write_file("bad.json", "{\"x\": 1}"), &o, &c, &err),
-			 TG_E_PARSE);
-	assert_non_null(strstr(err.msg, "not a trendgpu-bench results file"));
-	assert_int_equal(tg_compare_files(base, "/nonexistent.json", &o, &c, &err), TG_E_PARSE);
-	assert_non_null(strstr(err.msg, "/nonexistent.json"));
 }
 
 /* ---- history ----------------------------------------------------------------- */
@@ -717,7 +712,7 @@ int main(void)
 		cmocka_unit_test(test_accuracy_matches_cases_json),
 		cmocka_unit_test(test_harness_counts_and_stats),
 		cmocka_unit_test(test_compare_verdicts),
-		cmocka_unit_test(test_compare_files),
+		cmocka_unit_test(test_compare_runs),
 		cmocka_unit_test(test_history_round_trip),
 	};
 	return cmocka_run_group_tests_name("bench", tests, make_tmpdir, remove_tmpdir);

@@ -135,19 +135,9 @@ static void test_param_options_cover_spec(void **state)
 	assert_int_equal(p.strategy_mode, 1);
 }
 
-static void test_lists_and_command_line(void **state)
+static void test_command_line(void **state)
 {
 	(void)state;
-	char b1[] = "cpu,rust,cuda";
-	const char *items[4];
-	assert_int_equal(tg_cli_split_list(b1, items, 4), 3);
-	assert_string_equal(items[2], "cuda");
-	char b2[] = "cpu,,rust";
-	assert_true(tg_cli_split_list(b2, items, 4) < 0);
-	char b3[] = ",cpu";
-	assert_true(tg_cli_split_list(b3, items, 4) < 0);
-	char b4[] = "";
-	assert_true(tg_cli_split_list(b4, items, 4) < 0);
 	char *argv[] = {"run", "--data", "my prices/", "--ma=exact"};
 	char line[256];
 	tg_cli_command_line(4, argv, line, sizeof(line));
@@ -161,7 +151,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_help_lists_every_option),
 		cmocka_unit_test(test_param_options_cover_spec),
-		cmocka_unit_test(test_lists_and_command_line),
+		cmocka_unit_test(test_command_line),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -1,0 +1,602 @@
+/* The benchmark loop: for every backend x MA mode, warm-up and timed
+ * repetitions through the harness; then the agreement of every backend
+ * with the first that ran the mode, and the accuracy of the approximate
+ * MAs against the exact ones. */
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tg_accuracy.h"
+#include "tg_clock.h"
+#include "tg_harness.h"
+#include "tg_log.h"
+#include "tg_run.h"
+#include "tg_str.h"
+#include "tg_topo.h"
+
+/* ---- options ---------------------------------------------------------------------- */
+
+/* The backends a build can have, whether or not this one does: a name
+ * from here that is not built in is reported unavailable, not unknown. */
+static const char *const known_backends[] = {"cpu", "rust", "cuda", NULL};
+
+static void built_in_backends(char *buf, size_t cap, const char *sep)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	const struct tg_backend_ops *const *all = tg_backends();
+	for (int k = 0; all[k] && used < cap; k++)
+		used += (size_t)snprintf(buf + used, cap - used, "%s%s", k ? sep : "", all[k]->name);
+}
+
+/* Splits "a,b,c" into items (pointers into buf, which is modified); an
+ * empty item is an error. Returns the count, or -1. */
+static int split_list(char *buf, const char **items, int cap)
+{
+	int n = 0;
+	char *p = buf;
+	for (;;) {
+		char *comma = strchr(p, ',');
+		if (comma)
+			*comma = '\0';
+		if (!*p || n == cap)
+			return -1;
+		items[n++] = p;
+		if (!comma)
+			return n;
+		p = comma + 1;
+	}
+}
+
+int tg_run_parse_backends(const char *list, struct tg_run_backend *out, int cap, int *n,
+			  struct tg_error *err)
+{
+	*n = 0;
+	char buf[256];
+	if (strcmp(list, "all") == 0)
+		built_in_backends(buf, sizeof(buf), ",");
+	else
+		TG_FAIL_IF(tg_strlcpy(buf, list, sizeof(buf)) >= sizeof(buf), err, TG_E_INVAL,
+			   "--backends: the list is too long");
+	const char *names[TG_RUN_MAX_BACKENDS + 1];
+	int k = split_list(buf, names, cap < TG_RUN_MAX_BACKENDS ? cap : TG_RUN_MAX_BACKENDS);
+	TG_FAIL_IF(k < 0, err, TG_E_INVAL,
+		   "--backends '%s': expected a comma-separated list such as cpu,rust (at most %d)",
+		   list, TG_RUN_MAX_BACKENDS);
+	for (int i = 0; i < k; i++) {
+		for (int j = 0; j < i; j++)
+			TG_FAIL_IF(strcmp(names[j], names[i]) == 0, err, TG_E_INVAL,
+				   "--backends: '%s' is given twice", names[i]);
+		const struct tg_backend_ops *ops = tg_backend_find(names[i]);
+		if (!ops && tg_name_index(known_backends, names[i]) < 0) {
+			char known[128];
+			built_in_backends(known, sizeof(known), ", ");
+			return TG_ERR(err, TG_E_INVAL, "--backends: unknown backend '%s'; this build has: %s",
+				      names[i], known);
+		}
+		tg_strlcpy(out[i].name, names[i], sizeof(out[i].name));
+		out[i].ops = ops;
+	}
+	*n = k;
+	return 0;
+}
+
+int tg_run_parse_modes(const char *list, int32_t *modes, int *n, struct tg_error *err)
+{
+	*n = 0;
+	char buf[64];
+	TG_FAIL_IF(tg_strlcpy(buf, list, sizeof(buf)) >= sizeof(buf), err, TG_E_INVAL,
+		   "--ma '%s': expected exact, approx or exact,approx", list);
+	const char *names[TG_RUN_MAX_MODES + 8];
+	int k = split_list(buf, names, TG_RUN_MAX_MODES + 8);
+	TG_FAIL_IF(k < 0, err, TG_E_INVAL, "--ma '%s': expected exact, approx or exact,approx", list);
+	for (int i = 0; i < k; i++) {
+		int m = tg_ma_mode_parse(names[i]);
+		TG_FAIL_IF(m < 0, err, TG_E_INVAL, "--ma: '%s' is not a mode; expected exact and/or approx",
+			   names[i]);
+		for (int j = 0; j < i; j++)
+			TG_FAIL_IF(modes[j] == m, err, TG_E_INVAL,
+				   "--ma: '%s' is given twice; expected exact and/or approx", names[i]);
+		modes[i] = m; /* distinct modes: i < TG_RUN_MAX_MODES here */
+	}
+	*n = k;
+	return 0;
+}
+
+void tg_run_opts_default(struct tg_run_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	int n = 0;
+	tg_run_parse_backends("all", o->backends, TG_RUN_MAX_BACKENDS, &n, NULL);
+	o->n_backends = n;
+	o->modes[0] = TG_MA_EXACT;
+	o->modes[1] = TG_MA_APPROX;
+	o->n_modes = 2;
+	tg_atc_params_default(&o->params);
+	o->symbols = 20;
+	o->bars = 1500;
+	o->seed = 42;
+	o->warmup = 2;
+	tg_stop_rule_default(&o->rule);
+	o->accuracy = true;
+	o->roofs = true;
+}
+
+int tg_run_check_params(const struct tg_run_opts *o, int32_t min_bars, struct tg_error *err)
+{
+	for (int m = 0; m < o->n_modes; m++) {
+		struct tg_atc_params p = o->params;
+		p.ma_mode = o->modes[m];
+		TG_TRY(tg_atc_params_validate(&p, min_bars, err));
+	}
+	return 0;
+}
+
+int tg_run_load_data(const struct tg_run_opts *o, struct tg_dataset *ds, struct tg_error *err)
+{
+	if (o->data) {
+		struct tg_atc_params longest = o->params;
+		longest.ma_mode = TG_MA_EXACT;
+		struct tg_load_opts lo = {.allow_nan = false,
+					  .min_bars = tg_atc_max_length(&longest),
+					  .min_bars_reason = "the longest moving average"};
+		return tg_data_load(o->data, &lo, ds, err);
+	}
+	struct tg_synth_opts so = {.symbols = o->symbols, .bars = o->bars, .seed = o->seed};
+	return tg_data_synthetic(&so, ds, err);
+}
+
+int tg_run_tags(const struct tg_run_opts *o, const char **tags, int cap)
+{
+	int n = 0;
+	if (cap > 0)
+		tags[n++] = "main";
+	for (int b = 0; b < o->n_backends && n < cap; b++)
+		tags[n++] = o->backends[b].name;
+	return n;
+}
+
+void tg_run_results_start(struct tg_run_results *r, const char *kind, const char *command,
+			  bool topology)
+{
+	tg_results_init(r);
+	tg_strlcpy(r->kind, kind, sizeof(r->kind));
+	tg_strlcpy(r->command, command, sizeof(r->command));
+	tg_clock_format_utc(tg_clock_realtime_ns(), r->created_utc, sizeof(r->created_utc));
+	tg_machine_probe(&r->machine);
+	if (topology)
+		tg_topo_probe(&r->machine.topo, NULL);
+	r->build = tg_build_info();
+	for (int f = 0; f < TG_ATC_FAMILIES; f++)
+		r->family_names[f] = tg_family_name(f);
+}
+
+static void param_list(struct tg_run_results *r, const char *key, const char *const *items, int n)
+{
+	char buf[160];
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < n && used < sizeof(buf); i++)
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s", i ? "," : "", items[i]);
+	tg_results_param_text(r, key, buf);
+}
+
+void tg_run_record_params(struct tg_run_results *r, const struct tg_run_opts *o,
+			  const struct tg_dataset *ds)
+{
+	const char *items[TG_RUN_MAX_BACKENDS];
+	for (int i = 0; i < o->n_backends; i++)
+		items[i] = o->backends[i].name;
+	param_list(r, "backends", items, o->n_backends);
+	for (int i = 0; i < o->n_modes; i++)
+		items[i] = tg_ma_mode_name(o->modes[i]);
+	param_list(r, "ma", items, o->n_modes);
+	tg_results_param_text(r, "data", ds->source);
+	tg_results_param_number(r, "symbols", ds->n_symbols);
+	tg_results_param_number(r, "bars", ds->stride);
+	tg_results_param_number(r, "min_bars", tg_data_min_bars(ds));
+	if (!o->data)
+		tg_results_param_number(r, "seed", (double)o->seed);
+	tg_results_param_number(r, "threads_requested", o->threads);
+	tg_results_param_number(r, "warmup", o->warmup);
+	tg_results_param_number(r, "reps", o->reps);
+	tg_results_param_text(r, "stopping_rule",
+			      o->reps > 0 ? "count" : "median noise, settled noise or time budget");
+	tg_results_param_text(r, "pin", o->pin ? "on" : "off");
+	tg_results_param_number(r, "min_reps", o->rule.min_samples);
+	tg_results_param_number(r, "max_reps", o->rule.max_samples);
+	tg_results_param_number(r, "min_time_s", o->rule.min_time_s);
+	tg_results_param_number(r, "max_noise", o->rule.max_noise);
+	tg_results_param_number(r, "max_time_s", o->rule.timeout_s);
+	const struct tg_atc_params *p = &o->params;
+	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
+		char key[32];
+		snprintf(key, sizeof(key), "%s_len", tg_family_name(f));
+		tg_results_param_number(r, key, p->length[f]);
+	}
+	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
+		char key[32];
+		snprintf(key, sizeof(key), "%s_w", tg_family_name(f));
+		tg_results_param_number(r, key, p->weight[f]);
+	}
+	tg_results_param_number(r, "lambda", p->lambda);
+	tg_results_param_number(r, "decay", p->decay);
+	tg_results_param_number(r, "cutout", p->cutout);
+	tg_results_param_text(r, "robustness", tg_robustness_name(p->robustness));
+	tg_results_param_number(r, "long_threshold", p->long_threshold);
+	tg_results_param_number(r, "short_threshold", p->short_threshold);
+	tg_results_param_number(r, "min_signal", p->min_signal);
+	tg_results_param_text(r, "lsma_point", tg_lsma_point_name(p->lsma_point));
+	tg_results_param_number(r, "strategy_mode", p->strategy_mode);
+}
+
+/* ---- the loop ----------------------------------------------------------------------- */
+
+#define ACCURACY_CHUNK 16
+
+/* What the accuracy pass reads of each run: the MA and Layer-1 signal of
+ * every family and Average_Signal, one plane = symbols x stride doubles. */
+enum { ACC_MA = 0, ACC_L1 = TG_ATC_FAMILIES, ACC_AVG = 2 * TG_ATC_FAMILIES, ACC_PLANES };
+
+struct loop {
+	const struct tg_run_opts *o;
+	const struct tg_dataset *ds;
+	const struct tg_run_env *env;
+	struct tg_run_results *r;
+	struct tg_pinner *pinner;
+	size_t cells;
+	double *ref_avg;                        /* [mode][cells] of the reference */
+	const char *reference[TG_RUN_MAX_MODES]; /* per mode: its first backend */
+	int first_error;                         /* first state failure, 0 when none */
+	struct tg_error *err;
+};
+
+static bool stopped(const struct loop *l)
+{
+	return l->env && l->env->stop && *l->env->stop;
+}
+
+static void set_tag(const struct loop *l, int tag, bool busy)
+{
+	if (l->env)
+		tg_session_set_tag(l->env->session, tag, busy);
+}
+
+static void note_failure(struct loop *l, const struct tg_error *e)
+{
+	tg_log_error(e);
+	if (!l->first_error) {
+		l->first_error = e->code ? e->code : TG_E_INTERNAL;
+		if (l->err)
+			*l->err = *e;
+	}
+}
+
+static void mark_unavailable(struct loop *l, const char *backend, const char *why)
+{
+	for (int m = 0; m < l->o->n_modes; m++) {
+		struct tg_state_result *st = tg_results_add_state(l->r);
+		if (!st)
+			return;
+		tg_strlcpy(st->backend, backend, sizeof(st->backend));
+		tg_strlcpy(st->ma_mode, tg_ma_mode_name(l->o->modes[m]), sizeof(st->ma_mode));
+		st->available = false;
+		tg_strlcpy(st->error, why, sizeof(st->error));
+	}
+	tg_warn("run: backend %s skipped: %s", backend, why);
+}
+
+/* Host buffers a backend moves fastest (page-locked for GPUs). */
+static void *backend_alloc(const struct tg_backend_ops *ops, void *state, size_t bytes)
+{
+	return ops->host_alloc ? ops->host_alloc(state, bytes) : malloc(bytes);
+}
+
+static void backend_free(const struct tg_backend_ops *ops, void *state, void *p)
+{
+	if (ops->host_alloc)
+		ops->host_free(state, p);
+	else
+		free(p);
+}
+
+/* --pin: worker threads bound as they start, after the profiler's hook. */
+struct pin_hooks {
+	const struct tg_thread_hooks *inner;
+	struct tg_pinner *pinner;
+	struct tg_thread_hooks hooks;
+	_Atomic int failed;
+};
+
+static void pin_start(void *ctx, int worker)
+{
+	struct pin_hooks *h = ctx;
+	if (h->inner && h->inner->on_start)
+		h->inner->on_start(h->inner->ctx, worker);
+	char where[64];
+	struct tg_error err;
+	if (tg_pin_worker(h->pinner, worker, where, sizeof(where), &err) < 0 &&
+	    atomic_exchange(&h->failed, 1) == 0)
+		tg_warn("run: --pin: %s", err.msg);
+}
+
+static void pin_stop(void *ctx, int worker)
+{
+	struct pin_hooks *h = ctx;
+	if (h->inner && h->inner->on_stop)
+		h->inner->on_stop(h->inner->ctx, worker);
+}
+
+/* Where the backend's threads run, for the results ("" = unpinned). */
+static void place(struct loop *l, const struct tg_backend_ops *ops, void *state, char *buf,
+		  size_t cap)
+{
+	buf[0] = '\0';
+	if (!l->pinner)
+		return;
+	if (ops->threads(state) > 0) {
+		snprintf(buf, cap, "workers bound one per CPU, cores first (--pin)");
+	} else if (ops->pci_bus_id) {
+		/* the thread that drives the GPU runs next to it */
+		char pci[32];
+		struct tg_error e;
+		if (ops->pci_bus_id(0, pci, sizeof(pci)) == 0 &&
+		    tg_pin_near_pci(l->pinner, pci, buf, cap, &e) < 0) {
+			tg_warn("run: --pin: %s", e.msg);
+			buf[0] = '\0';
+		}
+	}
+}
+
+/* Exact vs approximate accuracy over all symbols, a chunk of symbols at a
+ * time (bounded memory whatever the data). */
+static int accuracy_pass(struct loop *l, const struct tg_backend_ops *ops, void *state,
+			 struct tg_accuracy *acc_out, struct tg_error *err)
+{
+	const struct tg_dataset *ds = l->ds;
+	const int32_t want = l->o->accuracy_chunk > 0 ? l->o->accuracy_chunk : ACCURACY_CHUNK;
+	const int32_t chunk = ds->n_symbols < want ? ds->n_symbols : want;
+	const size_t plane = (size_t)chunk * (size_t)ds->stride;
+	const size_t bytes = 2 * ACC_PLANES * plane * sizeof(double);
+	double *buf = malloc(bytes);
+	TG_FAIL_IF(!buf, err, TG_E_NOMEM, "run: out of memory for the accuracy pass (%zu MB)",
+		   bytes >> 20);
+	struct tg_atc_outputs o[2];
+	for (int m = 0; m < 2; m++) {
+		double *b = buf + (size_t)m * ACC_PLANES * plane;
+		memset(&o[m], 0, sizeof(o[m]));
+		o[m].ma = b + ACC_MA * plane;
+		o[m].l1_signal = b + ACC_L1 * plane;
+		o[m].average = b + ACC_AVG * plane;
+	}
+	struct tg_accuracy_acc acc;
+	tg_accuracy_acc_init(&acc);
+	int rc = 0;
+	for (int32_t first = 0; first < ds->n_symbols && rc == 0 && !stopped(l); first += chunk) {
+		int32_t count = ds->n_symbols - first < chunk ? ds->n_symbols - first : chunk;
+		struct tg_batch b = tg_data_sub_batch(ds, first, count);
+		for (int m = 0; m < 2 && rc == 0; m++) {
+			struct tg_atc_params p = l->o->params;
+			p.ma_mode = m == 0 ? TG_MA_EXACT : TG_MA_APPROX;
+			struct tg_backend_timing t;
+			rc = ops->run(state, &p, &b, &o[m], &t, err);
+		}
+		if (rc == 0)
+			tg_accuracy_acc_add(&acc, &b, &o[0], &o[1]);
+	}
+	free(buf);
+	if (rc == 0 && stopped(l))
+		rc = TG_ERR(err, TG_E_INTERRUPTED, "run: interrupted during the accuracy pass");
+	if (rc == 0) {
+		tg_accuracy_acc_finish(&acc, acc_out);
+		tg_strlcpy(acc_out->backend, ops->name, sizeof(acc_out->backend));
+	}
+	return rc;
+}
+
+/* Average_Signal of backend `name` in `mode` (cur) against the reference
+ * of that mode; the first backend to run a mode becomes its reference. */
+static void agree(struct loop *l, const char *name, int mode, const double *cur,
+		  const struct tg_batch *batch)
+{
+	double *ref = l->ref_avg + (size_t)mode * l->cells;
+	if (!l->reference[mode]) {
+		memcpy(ref, cur, l->cells * sizeof(double));
+		l->reference[mode] = name;
+		return;
+	}
+	struct tg_agreement_acc acc;
+	tg_agreement_acc_init(&acc);
+	tg_agreement_acc_add(&acc, batch, ref, cur);
+	struct tg_agreement *g = tg_results_add_agreement(l->r);
+	if (!g)
+		return;
+	tg_agreement_acc_finish(&acc, g);
+	tg_strlcpy(g->reference, l->reference[mode], sizeof(g->reference));
+	tg_strlcpy(g->backend, name, sizeof(g->backend));
+	tg_strlcpy(g->ma_mode, tg_ma_mode_name(mode), sizeof(g->ma_mode));
+	if (g->worst_symbol >= 0 && l->ds->names && l->ds->names[g->worst_symbol])
+		tg_strlcpy(g->worst_name, l->ds->names[g->worst_symbol], sizeof(g->worst_name));
+}
+
+/* One state: backend b (open) in mode m. Returns whether it measured to
+ * its end. */
+static bool measure(struct loop *l, const struct tg_backend_ops *ops, void *state,
+		    const struct tg_batch *batch, double *avg, int8_t *final_sig, const char *device,
+		    const char *placement, int mode)
+{
+	struct tg_state_result *st = tg_results_add_state(l->r);
+	if (!st) {
+		struct tg_error e;
+		TG_ERR(&e, TG_E_NOMEM, "run: out of memory");
+		note_failure(l, &e);
+		return false;
+	}
+	tg_strlcpy(st->backend, ops->name, sizeof(st->backend));
+	tg_strlcpy(st->ma_mode, tg_ma_mode_name(mode), sizeof(st->ma_mode));
+	tg_strlcpy(st->device, device, sizeof(st->device));
+	tg_strlcpy(st->placement, placement[0] ? placement : "unpinned", sizeof(st->placement));
+	struct tg_atc_params p = l->o->params;
+	p.ma_mode = mode;
+	struct tg_atc_outputs out;
+	memset(&out, 0, sizeof(out));
+	out.average = avg;
+	out.final_signal = final_sig;
+	char label[48];
+	snprintf(label, sizeof(label), "%s %s", ops->name, tg_ma_mode_name(mode));
+	struct tg_harness_opts ho = {
+		.warmup = l->o->warmup,
+		.rule = l->o->rule,
+		.stop = l->env ? l->env->stop : NULL,
+		.progress = l->env ? l->env->progress : NULL,
+		.progress_ctx = l->env ? l->env->progress_ctx : NULL,
+		.label = label,
+	};
+	ho.rule.fixed = l->o->reps;
+	/* compulsory traffic: the prices in, Average_Signal and the final signal out */
+	st->bytes_moved = 2.0 * (double)l->cells * sizeof(double) + (double)l->ds->n_symbols;
+	struct tg_error e;
+	tg_error_clear(&e);
+	int rc = tg_harness_measure(ops, state, &p, batch, &out, &ho, st, &e);
+	st->available = rc == 0 || (rc == TG_E_INTERRUPTED && st->n_samples > 0);
+	if (rc < 0 && rc != TG_E_INTERRUPTED) {
+		tg_strlcpy(st->error, e.msg, sizeof(st->error));
+		note_failure(l, &e);
+	}
+	return rc == 0;
+}
+
+/* Backend b: open, every mode, agreement, accuracy, close. */
+static void run_backend(struct loop *l, int b)
+{
+	const struct tg_run_backend *rb = &l->o->backends[b];
+	const struct tg_backend_ops *ops = rb->ops;
+	set_tag(l, 0, true);
+	char why[256];
+	if (!ops) {
+		snprintf(why, sizeof(why), "not built into this binary (configure with TG_WITH_%s=ON)",
+			 strcmp(rb->name, "cuda") == 0 ? "CUDA" : "RUST");
+		mark_unavailable(l, rb->name, why);
+		return;
+	}
+	if (ops->probe(why, sizeof(why)) < 0) {
+		mark_unavailable(l, rb->name, why);
+		return;
+	}
+	const struct tg_thread_hooks *profile_hooks =
+		l->env ? tg_session_hooks(l->env->session, 1 + b) : NULL;
+	struct tg_backend_config cfg = {.threads = l->o->threads, .device = 0, .hooks = profile_hooks};
+	struct pin_hooks pin = {.inner = profile_hooks, .pinner = l->pinner};
+	if (l->pinner) {
+		pin.hooks = (struct tg_thread_hooks){pin_start, pin_stop, &pin};
+		cfg.hooks = &pin.hooks;
+	}
+	set_tag(l, 1 + b, true);
+	void *state = NULL;
+	struct tg_error e;
+	tg_error_clear(&e);
+	if (ops->open(&cfg, &state, &e) < 0) {
+		mark_unavailable(l, rb->name, e.msg);
+		set_tag(l, 0, true);
+		return;
+	}
+	/* the main thread only waits while a backend's own workers compute */
+	set_tag(l, 1 + b, ops->threads(state) == 0);
+	char placement[128];
+	place(l, ops, state, placement, sizeof(placement));
+	char device[160] = "";
+	if (ops->describe)
+		ops->describe(device, sizeof(device));
+	struct tg_run_results *r = l->r;
+	if (l->o->roofs && ops->copy_bandwidth && r->device_bw == 0 &&
+	    ops->copy_bandwidth(state, &r->device_bw, r->device_bw_what, sizeof(r->device_bw_what),
+				&e) < 0)
+		tg_warn("run: %s copy benchmark failed: %s", ops->name, e.msg);
+	/* this backend's copy of the prices and its outputs, in the memory it
+	 * moves fastest (outside the timed region) */
+	const size_t cells = l->cells;
+	double *close = backend_alloc(ops, state, cells * sizeof(double));
+	double *avg = backend_alloc(ops, state, TG_RUN_MAX_MODES * cells * sizeof(double));
+	int8_t *final_sig = backend_alloc(ops, state, (size_t)l->ds->n_symbols);
+	bool ran[TG_RUN_MAX_MODES] = {false, false};
+	struct tg_batch batch = tg_data_batch(l->ds);
+	if (!close || !avg || !final_sig) {
+		snprintf(why, sizeof(why), "out of host memory for %d x %d bars", l->ds->n_symbols,
+			 l->ds->stride);
+		struct tg_error nomem;
+		TG_ERR(&nomem, TG_E_NOMEM, "run: backend %s: %s", ops->name, why);
+		mark_unavailable(l, rb->name, why);
+		note_failure(l, &nomem);
+	} else {
+		memcpy(close, l->ds->close, cells * sizeof(double));
+		batch.close = close;
+		for (int m = 0; m < l->o->n_modes && !stopped(l); m++) {
+			const int mode = l->o->modes[m];
+			ran[mode] = measure(l, ops, state, &batch, avg + (size_t)mode * cells, final_sig,
+					    device, placement, mode);
+		}
+	}
+	if (l->env && l->env->progress)
+		l->env->progress(l->env->progress_ctx, NULL, 0, 0);
+	for (int m = 0; m < l->o->n_modes && !stopped(l); m++) {
+		const int mode = l->o->modes[m];
+		if (ran[mode])
+			agree(l, ops->name, mode, avg + (size_t)mode * cells, &batch);
+	}
+	if (ran[TG_MA_EXACT] && ran[TG_MA_APPROX] && l->o->accuracy && !stopped(l)) {
+		struct tg_accuracy *a = tg_results_add_accuracy(r);
+		tg_error_clear(&e);
+		if (a && accuracy_pass(l, ops, state, a, &e) < 0) {
+			r->n_accuracy--;
+			if (e.code != TG_E_INTERRUPTED)
+				note_failure(l, &e);
+		}
+	}
+	backend_free(ops, state, close);
+	backend_free(ops, state, avg);
+	backend_free(ops, state, final_sig);
+	ops->close(state);
+	if (l->pinner)
+		tg_pin_restore(l->pinner);
+	set_tag(l, 0, true);
+}
+
+int tg_run_bench(const struct tg_run_opts *o, const struct tg_dataset *ds,
+		 const struct tg_run_env *env, struct tg_run_results *r, struct tg_error *err)
+{
+	struct loop l = {.o = o, .ds = ds, .env = env, .r = r, .err = err};
+	TG_FAIL_IF(o->n_modes < 1 || o->n_modes > TG_RUN_MAX_MODES || o->n_backends < 0 ||
+			   o->n_backends > TG_RUN_MAX_BACKENDS,
+		   err, TG_E_INVAL, "run: %d backends, %d modes: expected 0..%d and 1..%d",
+		   o->n_backends, o->n_modes, TG_RUN_MAX_BACKENDS, TG_RUN_MAX_MODES);
+	l.cells = (size_t)ds->n_symbols * (size_t)ds->stride;
+	l.ref_avg = malloc(TG_RUN_MAX_MODES * l.cells * sizeof(double));
+	TG_FAIL_IF(!l.ref_avg, err, TG_E_NOMEM, "run: out of memory for outputs of %d x %d bars",
+		   ds->n_symbols, ds->stride);
+	if (o->pin && tg_pinner_new(&l.pinner, err) < 0) {
+		free(l.ref_avg);
+		return err ? err->code : TG_E_INVAL;
+	}
+	/* the host's copy bandwidth: the roof of the CPU backends' traffic */
+	if (o->roofs) {
+		const int bw_threads = o->threads > 0 ? o->threads : tg_machine_cpu_count();
+		struct tg_error bw_err;
+		if (tg_host_copy_bandwidth(bw_threads, (size_t)256 << 20, &r->host_bw, r->host_bw_what,
+					   sizeof(r->host_bw_what), &bw_err) < 0)
+			tg_warn("run: host copy benchmark failed: %s", bw_err.msg);
+	}
+	for (int b = 0; b < o->n_backends && !stopped(&l); b++)
+		run_backend(&l, b);
+	free(l.ref_avg);
+	tg_pinner_free(l.pinner);
+	if (stopped(&l)) {
+		const int sig = (int)*env->stop;
+		r->complete = false;
+		snprintf(r->incomplete_reason, sizeof(r->incomplete_reason), "interrupted by %s",
+			 sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "SIGINT");
+		return TG_ERR(err, TG_E_INTERRUPTED, "run: interrupted; writing partial results");
+	}
+	return l.first_error;
+}

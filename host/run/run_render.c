@@ -1,0 +1,73 @@
+/* What a run directory shows: the profile outputs rendered from a capture
+ * (flame/), and the reports of the results. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tg_render.h"
+#include "tg_run.h"
+#include "tg_str.h"
+
+int tg_rundir_render(struct tg_capture *c, const char *maps_text, const char *dir,
+		     const char *process, struct tg_profile_info *info, struct tg_error *err)
+{
+	memset(info, 0, sizeof(*info));
+	tg_profile_info_from_capture(c, info);
+	tg_strlcpy(info->files, "maps,maps.buildid,capture.bin", sizeof(info->files));
+	struct tg_render_opts ro = {dir, maps_text, process, info->mode};
+	return tg_render_profile(c, &ro, info, err);
+}
+
+int tg_rundir_rerender(const char *in_dir, const char *out_dir, struct tg_profile_info *info,
+		       struct tg_error *err)
+{
+	struct tg_capture *c = NULL;
+	char *maps = NULL;
+	int rc = tg_rundir_read_capture(in_dir, &c, &maps, err);
+	if (rc == 0)
+		rc = tg_rundir_render(c, maps, out_dir, NULL, info, err);
+	free(maps);
+	tg_capture_free(c);
+	return rc;
+}
+
+typedef int (*report_fn)(const struct tg_run_results *r, const struct tg_report_trend *t, int n,
+			 struct tg_sink *s, struct tg_error *err);
+
+static int json_fn(const struct tg_run_results *r, const struct tg_report_trend *t, int n,
+		   struct tg_sink *s, struct tg_error *err)
+{
+	(void)t;
+	(void)n;
+	return tg_results_write_json(r, s, err);
+}
+
+static int md_fn(const struct tg_run_results *r, const struct tg_report_trend *t, int n,
+		 struct tg_sink *s, struct tg_error *err)
+{
+	(void)t;
+	(void)n;
+	return tg_report_summary_md(r, s, err);
+}
+
+int tg_rundir_write_results(const struct tg_run_results *r, const struct tg_report_trend *trends,
+			    int n_trends, struct tg_error *err)
+{
+	static const struct {
+		const char *name;
+		report_fn fn;
+	} files[] = {{"results.json", json_fn}, {"summary.md", md_fn}, {"report.html", tg_report_html}};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", r->run_dir, files[i].name);
+		struct tg_sink *s = tg_sink_open_file(path, err);
+		if (!s)
+			return err ? err->code : TG_E_IO;
+		if (files[i].fn(r, trends, n_trends, s, err) < 0) {
+			tg_sink_abort(s);
+			return err ? err->code : TG_E_IO;
+		}
+		TG_TRY(tg_sink_close(s, err));
+	}
+	return 0;
+}

@@ -1,0 +1,278 @@
+/* The run as a library (design §3): what `run`, `record` and `report` do,
+ * below the command line and the recording agent, in three parts.
+ *
+ *  - The benchmark loop: every backend x MA mode warmed up and measured by
+ *    the harness, the agreement of every backend with the first, the
+ *    accuracy of the approximate MAs; driven by struct tg_run_opts, results
+ *    into struct tg_run_results (tg_results.h). Backends are ops tables, so
+ *    tests drive the loop with fakes.
+ *  - The profiling session: NVTX capture, CUPTI and the host sampler around
+ *    whatever runs (a benchmark, or a program the agent is injected into),
+ *    exported into one capture (tg_capture.h). One table of profile modes;
+ *    the sampler's clocks, unwinders and default rate come from
+ *    tg_sampler.h; one mapping from a capture to the profile summary.
+ *  - The run directory: created, the raw capture and the process map
+ *    written and read back, profiles rendered from them, results.json
+ *    written and read with one schema, summary.md and report.html.
+ */
+#ifndef TG_RUN_H
+#define TG_RUN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tg_capture.h"
+#include "tg_data.h"
+#include "tg_error.h"
+#include "tg_history.h"
+#include "tg_kernels.h"
+#include "tg_report.h"
+#include "tg_results.h"
+#include "tg_sink.h"
+#include "tg_stats.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ==== the profiling session ============================================== */
+
+enum tg_profile_mode {
+	TG_PROFILE_NONE = 0,
+	TG_PROFILE_CPU = 1,  /* host stack samples */
+	TG_PROFILE_GPU = 2,  /* CUPTI: kernels, copies, CUDA calls with launch stacks */
+	TG_PROFILE_BOTH = 3,
+};
+
+/* "none", "cpu", "gpu", "both" (index = mode), NULL-terminated. */
+extern const char *const tg_profile_mode_names[];
+
+struct tg_profile_opts {
+	int32_t mode;         /* enum tg_profile_mode */
+	int32_t hz;           /* samples per second per thread */
+	int32_t clock;        /* enum tg_sample_clock */
+	int32_t unwind;       /* enum tg_unwind_method */
+	int32_t include_idle; /* keep wall-clock samples of waiting threads */
+	int32_t driver_api;   /* also trace CUDA driver API calls */
+};
+
+/* mode as given, TG_SAMPLER_DEFAULT_HZ, wall clock, the hybrid unwinder. */
+void tg_profile_opts_default(struct tg_profile_opts *o, int mode);
+
+/* The settings `record` hands the agent through the environment
+ * (TG_RECORD_MODE, _HZ, _CLOCK, _UNWIND, _IDLE, _DRIVER_API): written by
+ * the one, read by the other. Reading refuses a value it does not know,
+ * naming the variable, the value and what was expected; unset variables
+ * keep the defaults. */
+void tg_profile_opts_to_env(const struct tg_profile_opts *o);
+int tg_profile_opts_from_env(struct tg_profile_opts *o, struct tg_error *err);
+
+struct tg_session_opts {
+	struct tg_profile_opts profile;
+	const char *const *tags; /* tag t names what runs as t ("main", a backend) */
+	int n_tags;
+	const char *process;     /* what runs, for the capture ("trendgpu-bench run") */
+	/* false: the gpu modes start CUPTI in tg_session_begin; true: only when
+	 * tg_session_start_gpu is called (the agent: when the driver initialises
+	 * CUDA). What was not traced says why in the capture. */
+	bool defer_gpu;
+};
+
+struct tg_session;
+
+/* Starts NVTX capture, CUPTI (gpu modes; when it cannot trace, the reason
+ * is kept and, for --profile gpu, host stacks are sampled instead) and the
+ * sampler (cpu modes), which samples the calling thread as tag 0. */
+int tg_session_begin(const struct tg_session_opts *o, struct tg_session **out,
+		     struct tg_error *err);
+/* CUPTI now (gpu modes, once); 0 when GPU activity is traced. */
+int tg_session_start_gpu(struct tg_session *s);
+/* Stops CUPTI and flushes its records now (the agent: before the CUDA
+ * runtime tears its contexts down at exit); tg_session_end does it too. */
+void tg_session_flush_gpu(struct tg_session *s);
+/* Hooks that tag (and, when sampling, sample) a backend's worker threads. */
+const struct tg_thread_hooks *tg_session_hooks(struct tg_session *s, int tag);
+/* The calling thread works for `tag` from now on; when sampled, it is
+ * sampled only while `busy` (a thread that waits for its workers is not). */
+void tg_session_set_tag(struct tg_session *s, int tag, bool busy);
+/* A thread that starts / ends being sampled (the agent's threads). */
+int tg_session_thread_enter(struct tg_session *s, int tag, struct tg_error *err);
+void tg_session_thread_exit(struct tg_session *s);
+/* Whether the session samples host stacks. */
+bool tg_session_samples(const struct tg_session *s);
+/* Stops every collector and exports what they recorded into a new capture
+ * (the caller frees it): tags, profile mode, GPU status, NVTX ranges, CUPTI
+ * activity, samples and the sampler's counters. */
+int tg_session_end(struct tg_session *s, struct tg_capture **out, struct tg_error *err);
+void tg_session_free(struct tg_session *s);
+
+/* The profile summary of a capture: mode, the sampler's rate, counters and
+ * settings, whether GPU activity was traced. The one mapping, for a capture
+ * just taken and one read back by `report`. Renderers add the rest. */
+void tg_profile_info_from_capture(const struct tg_capture *c, struct tg_profile_info *info);
+
+/* ==== the run directory ================================================== */
+
+/* profiles/<command>-<UTC stamp>[-N] (TG_PROFILES_DIR replaces profiles/),
+ * created; or out, created with its parents. */
+int tg_rundir_make(const char *command, const char *out, char *dir, size_t cap,
+		   struct tg_error *err);
+/* The raw capture of this process into dir: maps<suffix>,
+ * maps<suffix>.buildid and, last, capture<suffix>.bin (its presence says
+ * the others are complete). *maps_text, when asked for, receives the map
+ * (the caller frees it). */
+int tg_rundir_write_capture(const char *dir, const char *suffix, const struct tg_capture *c,
+			    char **maps_text, struct tg_error *err);
+/* The process's memory map (/proc/self/maps), for symbolizing after the
+ * run or offline, and the GNU build ids of the mapped files, one
+ * "build-id <hex> <path>" line each. */
+int tg_rundir_write_maps(struct tg_sink *sink, struct tg_error *err);
+int tg_rundir_write_build_ids(struct tg_sink *sink, struct tg_error *err);
+/* record: gives the agent's capture-<pid>.bin, maps-<pid> and
+ * maps-<pid>.buildid the names `report` reads. */
+int tg_rundir_adopt(const char *dir, long pid, struct tg_error *err);
+/* dir/capture.bin and dir/maps, validated; the caller frees both. */
+int tg_rundir_read_capture(const char *dir, struct tg_capture **c, char **maps_text,
+			   struct tg_error *err);
+/* The profile outputs (trace.json, flame graphs, top.txt, speedscope) of a
+ * capture into dir; maps_text is the profiled process's map (NULL: this
+ * process's), process names it (NULL: the capture's). Fills info. */
+int tg_rundir_render(struct tg_capture *c, const char *maps_text, const char *dir,
+		     const char *process, struct tg_profile_info *info, struct tg_error *err);
+/* tg_rundir_read_capture of in_dir, then tg_rundir_render into out_dir. */
+int tg_rundir_rerender(const char *in_dir, const char *out_dir, struct tg_profile_info *info,
+		       struct tg_error *err);
+/* results.json, summary.md and report.html (with the trends, may be none)
+ * into r->run_dir, each written whole or not at all. */
+int tg_rundir_write_results(const struct tg_run_results *r, const struct tg_report_trend *trends,
+			    int n_trends, struct tg_error *err);
+
+/* ---- results.json: one schema ---------------------------------------------- */
+
+#define TG_RESULTS_SCHEMA "trendgpu-bench/results"
+#define TG_RESULTS_SCHEMA_VERSION 2
+/* the oldest version this build reads */
+#define TG_RESULTS_SCHEMA_OLDEST 1
+
+int tg_results_write_json(const struct tg_run_results *r, struct tg_sink *s,
+			  struct tg_error *err);
+/* Reads what tg_results_write_json wrote into r (initialised here; the
+ * caller finishes it with tg_results_fini): identity, machine, build,
+ * params, states with their raw samples (statistics recomputed from them),
+ * agreement. Refuses another schema, a newer (or older than readable)
+ * schema_version naming both versions, and any member of the wrong type,
+ * naming its path ("states[2].wall_ns.samples[7]"). */
+int tg_results_read_json(const char *text, size_t len, const char *source,
+			 struct tg_run_results *r, struct tg_error *err);
+int tg_results_load(const char *path, struct tg_run_results *r, struct tg_error *err);
+
+/* ==== the benchmark loop ================================================= */
+
+#define TG_RUN_MAX_BACKENDS 8
+#define TG_RUN_MAX_MODES 2
+
+struct tg_run_backend {
+	char name[16];                    /* as asked for */
+	const struct tg_backend_ops *ops; /* NULL: a backend this binary was built without */
+};
+
+/* "cpu,rust" or "all" (every backend built in) into out; an unknown name
+ * or one given twice is an error naming it and what this build has. */
+int tg_run_parse_backends(const char *list, struct tg_run_backend *out, int cap, int *n,
+			  struct tg_error *err);
+/* "exact", "approx", "exact,approx": distinct modes, at most
+ * TG_RUN_MAX_MODES. */
+int tg_run_parse_modes(const char *list, int32_t *modes, int *n, struct tg_error *err);
+
+struct tg_run_opts {
+	struct tg_run_backend backends[TG_RUN_MAX_BACKENDS];
+	int n_backends;
+	int32_t modes[TG_RUN_MAX_MODES]; /* enum tg_ma_mode, distinct */
+	int n_modes;
+	struct tg_atc_params params;     /* ma_mode is set per state */
+	/* the data: a CSV file or directory, else synthetic */
+	const char *data;
+	int32_t symbols, bars;
+	uint64_t seed;
+	/* measurement */
+	int32_t threads;                 /* CPU backends' workers; 0: one per CPU */
+	int32_t warmup;
+	int32_t reps;                    /* > 0: exactly this many, else the rule */
+	struct tg_stop_rule rule;
+	bool accuracy;                   /* the approx-vs-exact pass */
+	int32_t accuracy_chunk;          /* symbols per accuracy batch; 0: 16 */
+	bool pin;                        /* --pin */
+	bool roofs;                      /* measure the copy bandwidths (the roofline) */
+	int32_t profile_mode;            /* recorded in params */
+};
+
+/* The defaults of `run`: every backend built in, exact and approx, 20 x
+ * 1500 synthetic bars of seed 42, the stopping rule, 2 warm-up runs,
+ * accuracy and roofs on. */
+void tg_run_opts_default(struct tg_run_opts *o);
+/* The parameters fit every mode, and series of min_bars bars (0: only the
+ * parameters themselves). Messages name the option. */
+int tg_run_check_params(const struct tg_run_opts *o, int32_t min_bars, struct tg_error *err);
+/* The data the options name: the CSV file or directory (at least the
+ * longest MA's bars), else the synthetic walks. */
+int tg_run_load_data(const struct tg_run_opts *o, struct tg_dataset *ds, struct tg_error *err);
+/* The names of the profiling tags: 0 "main" (the loop itself), 1 + b
+ * backend b. Returns the count. */
+int tg_run_tags(const struct tg_run_opts *o, const char **tags, int cap);
+
+/* Identity of a new result: kind ("run", "record"), command line, time,
+ * machine (with the topology when `topology`), build, family names. */
+void tg_run_results_start(struct tg_run_results *r, const char *kind, const char *command,
+			  bool topology);
+/* Every option that defines the run, as params. */
+void tg_run_record_params(struct tg_run_results *r, const struct tg_run_opts *o,
+			  const struct tg_dataset *ds);
+
+/* What surrounds the loop. */
+struct tg_run_env {
+	struct tg_session *session;          /* NULL: not profiled */
+	/* non-zero: stop after the run in flight; the value is the signal
+	 * that asked (SIGINT, SIGTERM, SIGHUP), for the results */
+	const volatile sig_atomic_t *stop;
+	/* before each run of a state: its label ("cpu exact"), repetitions
+	 * done, and the total when fixed (else 0); label NULL: a backend is
+	 * done (a progress line can be cleared) */
+	void (*progress)(void *ctx, const char *label, int done, int total);
+	void *progress_ctx;
+};
+
+/* Runs every backend x mode on ds into r: states in backend-then-mode
+ * order (a backend not built in, unusable here or failing to open gets
+ * unavailable states and a warning; the others go on), then per backend
+ * its agreement with the first backend that ran each mode, and its
+ * accuracy pass when it ran both modes. Returns 0; TG_E_INTERRUPTED when
+ * env->stop stopped it (r marked incomplete); or the first error of a
+ * state that failed (in err; r holds everything else). */
+int tg_run_bench(const struct tg_run_opts *o, const struct tg_dataset *ds,
+		 const struct tg_run_env *env, struct tg_run_results *r, struct tg_error *err);
+
+/* ---- history ----------------------------------------------------------------- */
+
+/* The trends of a run's workload read back from a history, for the report. */
+struct tg_run_trends {
+	struct tg_report_trend v[32];
+	int n;
+	double *values;
+	struct tg_history_series *series;
+	int n_series;
+};
+
+/* Appends r to the SQLite history at path (status "recorded" or
+ * "incomplete") and reads back the last 30 points of its workload's series
+ * into t (tg_run_trends_free frees them). */
+int tg_run_history(const struct tg_run_results *r, const char *path, int64_t *run_id,
+		   struct tg_run_trends *t, struct tg_error *err);
+void tg_run_trends_free(struct tg_run_trends *t);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
