@@ -351,6 +351,12 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 				       100.0 * p->handler_share);
 			for (int i = 0; i < p->n_hottest; i++)
 				tg_sink_printf(s, "%d. `%s`\n", i + 1, p->hottest[i]);
+			if (p->samples == 0)
+				tg_sink_printf(s, "No samples: %s (--include-idle keeps the samples of "
+						  "waiting threads).\n",
+					       p->idle_skipped ? "every tick found the program's threads "
+								 "waiting"
+							       : "no tick reached a sampled thread");
 		}
 		tg_sink_printf(s, "\n### GPU activity\n\nGPU activity %s.\n", p->gpu);
 		if (p->gpu_traced) {

@@ -170,6 +170,8 @@ int tg_cmd_record(int argc, char **argv)
 		return TG_EXIT_FAILURE;
 	}
 	if (pid == 0) {
+		/* the program gets the SIGPIPE disposition it would have had */
+		signal(SIGPIPE, SIG_DFL);
 		execvp(cmd[0], cmd);
 		fprintf(stderr, "trendgpu-bench record: cannot run '%s': %s\n", cmd[0], strerror(errno));
 		_exit(127);

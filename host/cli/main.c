@@ -1,4 +1,6 @@
 /* trendgpu-bench: one binary, one command per file. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,7 +40,28 @@ static void usage(FILE *f)
 		   "'trendgpu-bench --version' prints the version.\n");
 }
 
+/* What went to standard output reached it: a full disk, a closed pipe or
+ * any write error is a failure (exit 1), said on stderr. */
+static int close_stdout(int rc)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout) && fclose(stdout) == 0)
+		return rc;
+	fprintf(stderr, "trendgpu-bench: error: writing to standard output: %s\n",
+		strerror(errno ? errno : EIO));
+	return rc == TG_EXIT_OK ? TG_EXIT_FAILURE : rc;
+}
+
+static int dispatch(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+	/* a closed pipe is an error to report, not a silent death */
+	signal(SIGPIPE, SIG_IGN);
+	return close_stdout(dispatch(argc, argv));
+}
+
+static int dispatch(int argc, char **argv)
 {
 	struct tg_error err;
 	tg_error_clear(&err);

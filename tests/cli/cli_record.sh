@@ -33,6 +33,22 @@ expect_json "$R/results.json" .profile.gpu.traced false
 expect_in "$R/summary.md" "# trendgpu-bench record"
 expect_in "$R/summary.md" "the program did not initialise CUDA"
 
+# a program that only waits: sampled, every tick idle, and said so
+expect_exit 0 "$TG_BIN" record --profile cpu -o "$TG_WORK/sleep" -- sleep 0.5
+expect_json "$TG_WORK/sleep/results.json" .profile.sampled true
+idle=$("$TG_JQ" "$TG_WORK/sleep/results.json" .profile.idle_skipped)
+[ "$idle" -gt 100 ] || fail "sleep 0.5 at 997 Hz: only $idle idle ticks counted"
+expect_json "$TG_WORK/sleep/results.json" .profile.truncated 0
+expect_in "$TG_WORK/sleep/summary.md" "### CPU samples"
+expect_in "$TG_WORK/sleep/summary.md" "every tick found the program's threads waiting"
+
+# the agent refuses a setting it does not know instead of guessing
+agent="$(dirname "$TG_BIN")/libtgrecord.so"
+mkdir -p "$TG_WORK/bad-env"
+TG_RECORD_DIR="$TG_WORK/bad-env" TG_RECORD_UNWIND=dwarf LD_PRELOAD="$agent" sleep 0 2>"$ERR" || fail "the program failed"
+expect_in "$ERR" "not recording: TG_RECORD_UNWIND='dwarf': expected one of auto, fp, libunwind, hybrid"
+[ -z "$(ls "$TG_WORK/bad-env")" ] || fail "the agent wrote a capture with a bad setting"
+
 # the program's exit status is record's
 expect_exit 5 "$TG_BIN" record --profile cpu -o "$TG_WORK/rec5" -- "$TG_NVTX_APP" 5
 expect_in "$OUT" "(exit status 5"

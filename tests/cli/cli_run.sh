@@ -60,6 +60,15 @@ for b in cuda rust; do
 done
 expect_json "$TG_WORK/r3/results.json" '.states[0].available' true
 
+# a full disk or a closed pipe on stdout is an error, not a silent success
+expect_stdout_checked "$TG_BIN" run --backends cpu --symbols 2 --bars 200 --reps 1 --warmup 0 --out "$TG_WORK/full"
+expect_stdout_checked "$TG_BIN" info
+expect_stdout_checked "$TG_BIN" run --help
+
+# --ma with a mode given twice, as the third item (it wrote past the modes)
+expect_exit 2 "$TG_BIN" run --ma exact,approx,exact
+expect_in "$ERR" "'exact' is given twice"
+
 # bad options and data
 expect_exit 2 "$TG_BIN" run --backends cpu,gpu
 expect_in "$ERR" "unknown backend 'gpu'"

@@ -46,3 +46,24 @@ expect_json() {
 has_nvtx() {
 	"$TG_BIN" info | grep -q "^  nvtx .*injection"
 }
+
+# expect_stdout_checked CMD...: CMD fails (exit 1, a message) when its
+# standard output is a full disk, and when it is a pipe nobody reads.
+expect_stdout_checked() {
+	"$@" >/dev/full 2>"$ERR"
+	local rc=$?
+	[ "$rc" = 1 ] || fail "'$*' >/dev/full exited $rc, expected 1"
+	expect_in "$ERR" "writing to standard output: No space left on device"
+	python3 - "$@" 2>"$ERR" <<'PY'
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE)
+sys.stderr.write(p.stderr.decode())
+sys.exit(p.returncode)
+PY
+	rc=$?
+	[ "$rc" = 1 ] || fail "'$*' into a closed pipe exited $rc, expected 1"
+	expect_in "$ERR" "writing to standard output: Broken pipe"
+	echo "ok: stdout checked: $*"
+}
