@@ -54,10 +54,11 @@ int tg_cmd_info(int argc, char **argv)
 	} else {
 		snprintf(cupti, sizeof(cupti), "%s", cerr.msg);
 	}
-	const char *unwind = tg_sampler_has_libunwind()
-				     ? "hybrid (checked frame pointers, libunwind where they break), "
-				       "fp or libunwind"
-				     : "hybrid (checked frame pointers), fp; built without libunwind";
+	char unwind[256];
+	snprintf(unwind, sizeof(unwind), "%s; %s", tg_sampler_arch(),
+		 tg_sampler_has_libunwind() ? "libunwind where the chain breaks, or for every "
+					      "sample (--unwind libunwind)"
+					    : "built without libunwind");
 	const struct tg_build_info *b = tg_build_info();
 	const struct tg_backend_ops *const *all = tg_backends();
 

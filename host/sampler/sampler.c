@@ -232,97 +232,19 @@ static uintptr_t fn_start(const struct code_map *m, uintptr_t ip)
 	return lo == 0 ? 0 : t->hdr + (uintptr_t)(intptr_t)t->table[2 * (lo - 1)];
 }
 
-/* Where a PLT stub at t jumps (its GOT slot), else t. */
-static uintptr_t through_plt(const struct code_map *m, uintptr_t t)
-{
-	const struct seg *g = in_code(m, t, 11);
-	if (!g)
-		return t;
-	const uint8_t *b = (const uint8_t *)t;
-	if (b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa)
-		b += 4; /* endbr64 (.plt.sec) */
-	if (b[0] == 0xf2)
-		b++; /* bnd */
-	if (b[0] != 0xff || b[1] != 0x25)
-		return t;
-	int32_t disp;
-	memcpy(&disp, b + 2, 4);
-	uintptr_t dest;
-	if (!read_slot(m, (uintptr_t)(b + 6) + (uintptr_t)(intptr_t)disp, g->object, &dest))
-		return t;
-	return dest;
-}
+#include "sampler_arch.h"
 
-/* The function a call ending at w called: call rel32 (through a PLT stub
- * when it is one) or call *disp32(%rip) (-fno-plt). 0 when w does not
- * follow such a call. */
-static uintptr_t call_target(const struct code_map *m, uintptr_t w)
+const char *tg_sampler_arch(void)
 {
-	const struct seg *g = in_code(m, w - 6, 6);
-	if (!g)
-		return 0;
-	const uint8_t *b = (const uint8_t *)w;
-	if (b[-5] == 0xe8) {
-		int32_t rel;
-		memcpy(&rel, b - 4, 4);
-		return through_plt(m, w + (uintptr_t)(intptr_t)rel);
-	}
-	if (b[-6] == 0xff && b[-5] == 0x15) {
-		int32_t disp;
-		memcpy(&disp, b - 4, 4);
-		uintptr_t target;
-		return read_slot(m, w + (uintptr_t)(intptr_t)disp, g->object, &target) ? target : 0;
-	}
-	return 0;
-}
-
-/* Whether the code at t jumps to fn within its first 64 bytes (jmp rel32
- * or rel8): a wrapper that tail-calls fn, like glibc's
- * __futex_abstimed_wait_cancelable64 into __futex_abstimed_wait_common.
- * Only an exact destination counts. */
-static int tail_jumps_to(const struct code_map *m, uintptr_t t, uintptr_t fn)
-{
-	const struct seg *g = in_code(m, t, 1);
-	if (!g)
-		return 0;
-	const uintptr_t end = t + 64 < g->hi ? t + 64 : g->hi;
-	for (uintptr_t at = t; at + 2 <= end; at++) {
-		const uint8_t *b = (const uint8_t *)at;
-		if (b[0] == 0xeb && at + 2 + (uintptr_t)(intptr_t)(int8_t)b[1] == fn)
-			return 1;
-		if (b[0] == 0xe9 && at + 5 <= end) {
-			int32_t rel;
-			memcpy(&rel, b + 1, 4);
-			if (at + 5 + (uintptr_t)(intptr_t)rel == fn)
-				return 1;
-		}
-	}
-	return 0;
+	return TG_ARCH_NAME ": " TG_ARCH_HYBRID_NOTE;
 }
 
 /* Whether w returns after a call of fn, directly or through a wrapper
  * that tail-jumps to it. */
 static int returns_from(const struct code_map *m, uintptr_t w, uintptr_t fn)
 {
-	const uintptr_t t = call_target(m, w);
-	return t != 0 && (t == fn || tail_jumps_to(m, t, fn));
-}
-
-/* Whether a call instruction ends at w: call rel32, or an indirect call
- * (ff /2) of 2 to 7 bytes, with or without a REX prefix. */
-static int after_call(const struct code_map *m, uintptr_t w)
-{
-	if (!in_code(m, w - 7, 7))
-		return 0;
-	const uint8_t *b = (const uint8_t *)w;
-	if (b[-5] == 0xe8)
-		return 1;
-	for (int len = 2; len <= 7; len++) {
-		const uint8_t op = b[-len], modrm = b[1 - len];
-		if (op == 0xff && (modrm & 0x38) == 0x10)
-			return 1;
-	}
-	return 0;
+	const uintptr_t t = arch_call_target(m, w);
+	return t != 0 && (t == fn || arch_tail_jumps_to(m, t, fn));
 }
 
 /* Follows the frame-pointer chain from rbp, appending return addresses to
@@ -348,10 +270,10 @@ TG_RAW_READ static int walk_chain(uintptr_t rbp, uintptr_t sp, const struct thre
 			return n;
 		}
 		const uintptr_t *fp = (const uintptr_t *)rbp;
-		const uintptr_t next = fp[0], ret = fp[1];
+		const uintptr_t next = fp[0], ret = arch_return_address(fp[1]);
 		if (ret == 0)
 			return n;
-		if (m && !after_call(m, ret)) {
+		if (m && !arch_after_call(m, ret)) {
 			*flags |= TG_SAMPLE_UNWIND_FAILED;
 			return n;
 		}
@@ -376,12 +298,11 @@ TG_RAW_READ static int walk_chain(uintptr_t rbp, uintptr_t sp, const struct thre
 }
 
 /* The raw frame-pointer chain. */
-TG_RAW_READ static int unwind_fp(const ucontext_t *uc, const struct thread_rec *r, uint64_t *pcs, int max,
-		     uint32_t *flags)
+TG_RAW_READ static int unwind_fp(const struct tg_sampler_regs *g, const struct thread_rec *r,
+				 uint64_t *pcs, int max, uint32_t *flags)
 {
-	pcs[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-	return walk_chain((uintptr_t)uc->uc_mcontext.gregs[REG_RBP],
-			  (uintptr_t)uc->uc_mcontext.gregs[REG_RSP], r, NULL, pcs, 1, max, flags, NULL);
+	pcs[0] = g->ip;
+	return walk_chain((uintptr_t)g->fp, (uintptr_t)g->sp, r, NULL, pcs, 1, max, flags, NULL);
 }
 
 /* Past code without frame pointers (glibc's futex waits, say): from stack
@@ -410,13 +331,13 @@ TG_RAW_READ static int scan_recover(const struct thread_rec *r, const struct cod
 			return 0;
 		uintptr_t slot = 0;
 		for (uintptr_t at = a; at <= hi - 8 && at - a < SCAN_BYTES && words > 0; at += 8, words--)
-			if (returns_from(m, *(const uintptr_t *)at, fn)) {
+			if (returns_from(m, arch_return_address(*(const uintptr_t *)at), fn)) {
 				slot = at;
 				break;
 			}
 		if (slot == 0)
 			return 0;
-		pcs[n++] = *(const uintptr_t *)slot;
+		pcs[n++] = arch_return_address(*(const uintptr_t *)slot);
 		if (n >= max) {
 			*flags |= TG_SAMPLE_TRUNCATED;
 			return n;
@@ -441,13 +362,11 @@ TG_RAW_READ static int scan_recover(const struct thread_rec *r, const struct cod
 	return 0;
 }
 
-TG_RAW_READ static int unwind_hybrid(const ucontext_t *uc, const struct thread_rec *r,
+TG_RAW_READ static int unwind_hybrid(const struct tg_sampler_regs *g, const struct thread_rec *r,
 				     const struct code_map *m, uint64_t *pcs, int max,
 				     uint32_t *flags)
 {
-	const uintptr_t ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-	const uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-	const uintptr_t rbp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+	const uintptr_t ip = (uintptr_t)g->ip, sp = (uintptr_t)g->sp, rbp = (uintptr_t)g->fp;
 	int n = 0;
 	pcs[n++] = ip;
 	if (r->stack_hi < r->stack_lo + 16 || sp < r->stack_lo || sp > r->stack_hi - 16 || (sp & 7)) {
@@ -455,32 +374,35 @@ TG_RAW_READ static int unwind_hybrid(const ucontext_t *uc, const struct thread_r
 		return n;
 	}
 	/* The interrupted function's caller, when it has no frame yet (or any
-	 * more): a word at the stack pointer that returns after a call of the
-	 * function holding ip (its start from .eh_frame_hdr). Without that
+	 * more): a return address where the architecture keeps it for a
+	 * frameless function (arch_leaf_returns) that returns after a call of
+	 * the function holding ip (its start from .eh_frame_hdr). Without that
 	 * table: of a function starting at most 256 KiB below ip, refused when
 	 * the frame's own return address names a call of a function at least
 	 * as close below ip (the frame explains ip; a stale return address in
 	 * an uninitialised local would pass the loose test). */
 	const uintptr_t fn = fn_start(m, ip), max_fn = (uintptr_t)256 << 10;
 	const int rbp_ok = rbp >= sp && rbp <= r->stack_hi - 16 && !(rbp & 7);
-	const uintptr_t framed_ret = rbp_ok ? ((const uintptr_t *)rbp)[1] : 0;
+	const uintptr_t framed_ret = rbp_ok ? arch_return_address(((const uintptr_t *)rbp)[1]) : 0;
 	uintptr_t resume = sp;
-	for (int k = 0; k < 2; k++) {
-		const uintptr_t w = ((const uintptr_t *)sp)[k];
+	uintptr_t cand[2], above[2];
+	const int n_cand = arch_leaf_returns(g, cand, above, 2);
+	for (int k = 0; k < n_cand; k++) {
+		const uintptr_t w = cand[k];
 		if (w == framed_ret)
 			break; /* the chain has it */
-		const uintptr_t target = call_target(m, w);
+		const uintptr_t target = arch_call_target(m, w);
 		if (target == 0)
 			continue;
 		if (fn != 0 ? !returns_from(m, w, fn) : target > ip || ip - target >= max_fn)
 			continue;
 		if (fn == 0 && framed_ret) {
-			const uintptr_t framed_fn = call_target(m, framed_ret);
+			const uintptr_t framed_fn = arch_call_target(m, framed_ret);
 			if (framed_fn != 0 && framed_fn <= ip && framed_fn >= target)
 				break;
 		}
 		pcs[n++] = w;
-		resume = sp + 8 * (uintptr_t)(k + 1);
+		resume = above[k];
 		break;
 	}
 	uint32_t f = 0;
@@ -657,10 +579,9 @@ static void refresh_map(struct tg_sampler *s)
  * cached frame traces (~1 us against ~6 us for stepping a cursor), then the
  * frames of the handler and the signal trampoline above the interrupted
  * instruction are dropped. 0 when the interrupted frame was not found. */
-static int unwind_fast(const ucontext_t *uc, uint64_t *pcs, int max, uint32_t *flags)
+static int unwind_fast(uint64_t rip, uint64_t *pcs, int max, uint32_t *flags)
 {
 	void *buf[TG_SAMPLE_MAX_DEPTH + 8];
-	const uint64_t rip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
 	int want = max + 8 < TG_SAMPLE_MAX_DEPTH + 8 ? max + 8 : TG_SAMPLE_MAX_DEPTH + 8;
 	int n = unw_backtrace(buf, want);
 	int k = 0;
@@ -676,25 +597,25 @@ static int unwind_fast(const ucontext_t *uc, uint64_t *pcs, int max, uint32_t *f
 	return out;
 }
 
-static int unwind_libunwind(ucontext_t *uc, uint64_t *pcs, int max, uint32_t *flags)
+static int unwind_libunwind(ucontext_t *uc, uint64_t ip, uint64_t *pcs, int max, uint32_t *flags)
 {
-	int fast = unwind_fast(uc, pcs, max, flags);
+	int fast = unwind_fast(ip, pcs, max, flags);
 	if (fast > 0)
 		return fast;
 	unw_cursor_t cursor;
 	int n = 0;
 	if (unw_init_local2(&cursor, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0) {
-		pcs[n++] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+		pcs[n++] = ip;
 		*flags |= TG_SAMPLE_UNWIND_FAILED;
 		return n;
 	}
 	int step;
 	do {
-		unw_word_t ip = 0;
-		unw_get_reg(&cursor, UNW_REG_IP, &ip);
-		if (ip == 0)
+		unw_word_t pc = 0;
+		unw_get_reg(&cursor, UNW_REG_IP, &pc);
+		if (pc == 0)
 			break;
-		pcs[n++] = (uint64_t)ip;
+		pcs[n++] = (uint64_t)pc;
 		step = unw_step(&cursor);
 	} while (n < max && step > 0);
 	if (n == max)
@@ -735,27 +656,12 @@ static void ring_push(struct thread_rec *r, uint64_t t_ns, uint32_t flags, const
 	atomic_store_explicit(&r->head, nh + need, memory_order_release);
 }
 
-/* Whether the tick interrupted a thread waiting in a system call (a futex,
- * a sleep, a read that blocks): the kernel has rewound the instruction
- * pointer onto the `syscall` instruction to restart it, or the call returns
- * -EINTR just after it. A thread that computes, or waits only for a CPU, is
- * not idle. Reading the instruction bytes costs nothing, where asking the
- * kernel for the thread's CPU time costs a system call per tick (1.4 us,
- * 3.5-6 us from the handler in the 2-vCPU VM). */
-static int in_blocked_syscall(const ucontext_t *uc)
-{
-	const uintptr_t ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-	const long long ax = (long long)uc->uc_mcontext.gregs[REG_RAX];
-	const uintptr_t in_page = ip & 0xfff;
-	const uint8_t *b = (const uint8_t *)ip;
-	/* the code page holding ip is mapped; never read across its ends */
-	if (in_page <= 0xffe && b[0] == 0x0f && b[1] == 0x05)
-		return 1;
-	if (in_page >= 2 && b[-2] == 0x0f && b[-1] == 0x05 && ax == -EINTR)
-		return 1;
-	return 0;
-}
-
+/* A tick that finds its thread waiting in a system call (a futex, a sleep,
+ * a read that blocks; arch_blocked_syscall reads it from the interrupted
+ * instruction) is idle; a thread that computes, or waits only for a CPU, is
+ * not. Reading the instruction costs nothing, where asking the kernel for
+ * the thread's CPU time costs a system call per tick (1.4 us, 3.5-6 us from
+ * the handler in the 2-vCPU VM). */
 static void on_sigprof(int sig, siginfo_t *si, void *ctx)
 {
 	(void)sig;
@@ -767,23 +673,25 @@ static void on_sigprof(int sig, siginfo_t *si, void *ctx)
 	atomic_fetch_add_explicit(&r->signals, 1, memory_order_relaxed);
 	const struct tg_sampler *s = r->s;
 	const uint64_t t = now_ns(CLOCK_MONOTONIC);
-	if (s->o.clock == TG_SAMPLE_WALL && !s->o.include_idle &&
-	    in_blocked_syscall((const ucontext_t *)ctx)) {
+	const ucontext_t *uc = ctx;
+	if (s->o.clock == TG_SAMPLE_WALL && !s->o.include_idle && arch_blocked_syscall(uc)) {
 		atomic_fetch_add_explicit(&r->idle, 1, memory_order_relaxed);
 		goto out;
 	}
 	uint64_t pcs[TG_SAMPLE_MAX_DEPTH];
 	uint32_t flags = 0;
 	int depth;
+	struct tg_sampler_regs g;
+	arch_regs(uc, &g);
 	if (s->hybrid) {
 		const struct code_map *m = atomic_load_explicit(&s->map, memory_order_acquire);
-		depth = m ? unwind_hybrid((const ucontext_t *)ctx, r, m, pcs, s->o.max_depth, &flags)
-			  : unwind_fp((const ucontext_t *)ctx, r, pcs, s->o.max_depth, &flags);
+		depth = m ? unwind_hybrid(&g, r, m, pcs, s->o.max_depth, &flags)
+			  : unwind_fp(&g, r, pcs, s->o.max_depth, &flags);
 #if TG_HAVE_LIBUNWIND
 		/* a library without frame pointers broke the chain: DWARF */
 		if (flags & TG_SAMPLE_UNWIND_FAILED) {
 			flags = 0;
-			depth = unwind_libunwind((ucontext_t *)ctx, pcs, s->o.max_depth, &flags);
+			depth = unwind_libunwind((ucontext_t *)ctx, g.ip, pcs, s->o.max_depth, &flags);
 			if (!(flags & TG_SAMPLE_UNWIND_FAILED))
 				atomic_fetch_add_explicit(&r->fallbacks, 1, memory_order_relaxed);
 		}
@@ -791,10 +699,10 @@ static void on_sigprof(int sig, siginfo_t *si, void *ctx)
 	}
 #if TG_HAVE_LIBUNWIND
 	else if (s->use_libunwind)
-		depth = unwind_libunwind((ucontext_t *)ctx, pcs, s->o.max_depth, &flags);
+		depth = unwind_libunwind((ucontext_t *)ctx, g.ip, pcs, s->o.max_depth, &flags);
 #endif
 	else
-		depth = unwind_fp((const ucontext_t *)ctx, r, pcs, s->o.max_depth, &flags);
+		depth = unwind_fp(&g, r, pcs, s->o.max_depth, &flags);
 	if (flags & TG_SAMPLE_UNWIND_FAILED)
 		atomic_fetch_add_explicit(&r->failed, 1, memory_order_relaxed);
 	if (flags & TG_SAMPLE_TRUNCATED)
@@ -930,6 +838,18 @@ int tg_sampler_new(const struct tg_sampler_opts *o, struct tg_sampler **out, str
 		return TG_ERR(err, TG_E_UNSUPPORTED,
 			      "sampler: libunwind is not built in (install libunwind-dev and "
 			      "reconfigure); use frame-pointer unwinding");
+	}
+	if (!TG_ARCH_FP && s->o.unwind != TG_UNWIND_LIBUNWIND) {
+		/* no frame-pointer walk here: the hybrid is libunwind alone */
+		if (s->o.unwind == TG_UNWIND_FP || !TG_HAVE_LIBUNWIND) {
+			free(s);
+			return TG_ERR(err, TG_E_UNSUPPORTED,
+				      "sampler: no frame-pointer unwinder for " TG_ARCH_NAME
+				      "%s",
+				      TG_HAVE_LIBUNWIND ? "; use --unwind libunwind"
+							: " and no libunwind in this build");
+		}
+		s->o.unwind = TG_UNWIND_LIBUNWIND;
 	}
 	s->hybrid = s->o.unwind == TG_UNWIND_AUTO || s->o.unwind == TG_UNWIND_HYBRID;
 	s->use_libunwind = TG_HAVE_LIBUNWIND && s->o.unwind == TG_UNWIND_LIBUNWIND;
@@ -1318,8 +1238,9 @@ int tg_sampler_export(const struct tg_sampler *s, struct tg_capture *c, struct t
 	return 0;
 }
 
-int tg_sampler_walk_frames(struct tg_sampler *s, const void *uc, uintptr_t stack_lo,
-			   uintptr_t stack_hi, uint64_t *pcs, int max, uint32_t *flags)
+int tg_sampler_walk_frames(struct tg_sampler *s, const struct tg_sampler_regs *regs,
+			   uintptr_t stack_lo, uintptr_t stack_hi, uint64_t *pcs, int max,
+			   uint32_t *flags)
 {
 	pthread_mutex_lock(&s->mu);
 	refresh_map(s);
@@ -1333,8 +1254,7 @@ int tg_sampler_walk_frames(struct tg_sampler *s, const void *uc, uintptr_t stack
 	*flags = 0;
 	if (max > TG_SAMPLE_MAX_DEPTH)
 		max = TG_SAMPLE_MAX_DEPTH;
-	return m ? unwind_hybrid((const ucontext_t *)uc, &r, m, pcs, max, flags)
-		 : unwind_fp((const ucontext_t *)uc, &r, pcs, max, flags);
+	return m ? unwind_hybrid(regs, &r, m, pcs, max, flags) : unwind_fp(regs, &r, pcs, max, flags);
 }
 
 __attribute__((noinline)) int tg_sampler_backtrace(uint64_t *pcs, int max)

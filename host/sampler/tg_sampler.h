@@ -131,12 +131,24 @@ int tg_sampler_export(const struct tg_sampler *s, struct tg_capture *c, struct t
  * Returns the depth. */
 int tg_sampler_backtrace(uint64_t *pcs, int max);
 
-/* The hybrid unwinder's frame walk (no libunwind fallback) over a signal
- * context `uc` (a ucontext_t) whose stack lies in [stack_lo, stack_hi),
- * with the objects loaded now: what the handler does, callable on a
- * hand-built context. Returns the depth; flags as in a sample. */
-int tg_sampler_walk_frames(struct tg_sampler *s, const void *uc, uintptr_t stack_lo,
-			   uintptr_t stack_hi, uint64_t *pcs, int max, uint32_t *flags);
+/* The registers of an interrupted context the unwinders read. */
+struct tg_sampler_regs {
+	uint64_t ip, sp;
+	uint64_t fp; /* frame pointer: %rbp, x29 */
+	uint64_t lr; /* link register (x30 on aarch64); 0 where calls push the return address */
+};
+
+/* The hybrid unwinder's frame walk (no libunwind fallback) from registers
+ * whose stack lies in [stack_lo, stack_hi), with the objects loaded now:
+ * what the handler does, callable on a hand-built context. Returns the
+ * depth; flags as in a sample. */
+int tg_sampler_walk_frames(struct tg_sampler *s, const struct tg_sampler_regs *regs,
+			   uintptr_t stack_lo, uintptr_t stack_hi, uint64_t *pcs, int max,
+			   uint32_t *flags);
+
+/* What this architecture's sampler can do ("x86-64: checked frame pointers
+ * (...)"), for `info`. */
+const char *tg_sampler_arch(void);
 
 /* Whether libunwind is built in. */
 bool tg_sampler_has_libunwind(void);

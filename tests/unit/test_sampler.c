@@ -418,19 +418,24 @@ __attribute__((noinline)) static void outer(void)
  * address `frame_ret` */
 static uintptr_t stack[32];
 
-/* the hybrid walk of a context interrupted at ip with %rsp = stack */
-static int walk_stack(struct tg_sampler *s, uintptr_t ip, uintptr_t rbp, uint64_t *pcs,
-		      uint32_t *flags)
+/* the hybrid walk of a context interrupted at ip with the stack pointer at
+ * stack, the frame pointer rbp and (aarch64) the link register lr */
+static int walk_regs(struct tg_sampler *s, uintptr_t ip, uintptr_t rbp, uintptr_t lr,
+		     uint64_t *pcs, uint32_t *flags)
 {
-	ucontext_t uc;
-	memset(&uc, 0, sizeof(uc));
-	uc.uc_mcontext.gregs[REG_RIP] = (greg_t)ip;
-	uc.uc_mcontext.gregs[REG_RSP] = (greg_t)(uintptr_t)&stack[0];
-	uc.uc_mcontext.gregs[REG_RBP] = (greg_t)rbp;
-	return tg_sampler_walk_frames(s, &uc, (uintptr_t)&stack[0], (uintptr_t)&stack[32], pcs, 64,
+	const struct tg_sampler_regs g = {ip, (uintptr_t)&stack[0], rbp, lr};
+	return tg_sampler_walk_frames(s, &g, (uintptr_t)&stack[0], (uintptr_t)&stack[32], pcs, 64,
 				      flags);
 }
 
+static int walk_stack(struct tg_sampler *s, uintptr_t ip, uintptr_t rbp, uint64_t *pcs,
+		      uint32_t *flags)
+{
+	return walk_regs(s, ip, rbp, 0, pcs, flags);
+}
+
+#if defined(__x86_64__)
+/* x86-64: words w0, w1 at the stack pointer (a leaf's return address) */
 static int walk(struct tg_sampler *s, uintptr_t ip, uintptr_t w0, uintptr_t w1,
 		uintptr_t frame_ret, int rbp_zero, uint64_t *pcs, uint32_t *flags)
 {
@@ -441,10 +446,14 @@ static int walk(struct tg_sampler *s, uintptr_t ip, uintptr_t w0, uintptr_t w1,
 	stack[9] = frame_ret;
 	return walk_stack(s, ip, rbp_zero ? 0 : (uintptr_t)&stack[8], pcs, flags);
 }
+#endif
 
 static void test_hybrid_walk(void **state)
 {
 	(void)state;
+#if !defined(__x86_64__) && !defined(__aarch64__)
+	skip(); /* no frame-pointer walk on this architecture */
+#endif
 	outer();
 	assert_true(ret_into_caller != 0 && ret_into_outer != 0);
 	struct tg_sampler *s;
@@ -455,6 +464,7 @@ static void test_hybrid_walk(void **state)
 	const uintptr_t in_leaf = (uintptr_t)callee_reports + 1;
 	const uintptr_t in_middle = (uintptr_t)caller_of_callee + 1;
 
+#if defined(__x86_64__)
 	/* a frameless leaf: its caller comes from the word at sp */
 	int n = walk(s, in_leaf, ret_into_caller, 0, ret_into_outer, 0, pcs, &flags);
 	assert_int_equal(flags, 0);
@@ -481,6 +491,26 @@ static void test_hybrid_walk(void **state)
 	n = walk(s, in_leaf, ret_into_caller, 0, 0, 1, pcs, &flags);
 	assert_true(flags & TG_SAMPLE_UNWIND_FAILED);
 	assert_int_equal(n, 2);
+#elif defined(__aarch64__)
+	/* a frameless leaf: its caller comes from the link register */
+	memset(stack, 0, sizeof(stack));
+	stack[8] = 0;
+	stack[9] = ret_into_outer;
+	int n = walk_regs(s, in_leaf, (uintptr_t)&stack[8], ret_into_caller, pcs, &flags);
+	assert_int_equal(flags, 0);
+	assert_int_equal(n, 3);
+	assert_true(pcs[0] == in_leaf && pcs[1] == ret_into_caller && pcs[2] == ret_into_outer);
+	/* a framed function whose link register returns into itself (from its
+	 * last call): refused, its frame explains ip */
+	n = walk_regs(s, in_middle, (uintptr_t)&stack[8], ret_into_caller, pcs, &flags);
+	assert_int_equal(n, 2);
+	assert_true(pcs[1] == ret_into_outer);
+	/* a frame whose return address follows no call: the chain is broken */
+	stack[9] = (uintptr_t)caller_of_callee + 4;
+	n = walk_regs(s, in_leaf, (uintptr_t)&stack[8], 0, pcs, &flags);
+	assert_true(flags & TG_SAMPLE_UNWIND_FAILED);
+	assert_int_equal(n, 1);
+#endif
 
 	/* a function without frame pointers that saved its caller's %rbp and
 	 * used the register: the scan finds the return into the caller (a
