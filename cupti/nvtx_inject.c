@@ -21,6 +21,7 @@
 
 #include "tg_clock.h"
 #include "tg_config.h"
+#include "tg_mem.h"
 #include "tg_str.h"
 
 #if TG_HAVE_NVTX
@@ -518,14 +519,10 @@ struct pending {
 
 static int pending_push(struct pending *p, const struct open_range *r)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		struct open_range *nv = realloc(p->v, cap * sizeof(*nv));
-		if (!nv)
-			return -1;
-		p->v = nv;
-		p->cap = cap;
-	}
+	struct open_range *nv = tg_grow_block(p->v, &p->cap, p->n + 1, sizeof(*nv), 64);
+	if (!nv)
+		return -1;
+	p->v = nv;
 	p->v[p->n++] = *r;
 	return 0;
 }
@@ -625,27 +622,20 @@ static int export_rec(struct export_ctx *x, struct tbuf *b, struct stacks *stack
 	case R_MARK:
 		return emit(x, TG_EV_MARK, &o, r->t_ns, 0, 0);
 	case R_START:
-		if (x->n_starts == x->cap_starts) {
-			size_t cap = x->cap_starts ? x->cap_starts * 2 : 64;
-			struct start_rec *ns = realloc(x->starts, cap * sizeof(*ns));
-			if (!ns)
-				return TG_E_NOMEM;
-			x->starts = ns;
-			x->cap_starts = cap;
-		}
+		struct start_rec *ns =
+			tg_grow_block(x->starts, &x->cap_starts, x->n_starts + 1, sizeof(*ns), 64);
+		if (!ns)
+			return TG_E_NOMEM;
+		x->starts = ns;
 		o.category = 0;
 		x->starts[x->n_starts++] = (struct start_rec){r->id, o};
 		return 0;
 	case R_END:
 		/* paired after every thread is read: ends may come from any thread */
-		if (x->n_ends == x->cap_ends) {
-			size_t cap = x->cap_ends ? x->cap_ends * 2 : 64;
-			struct end_rec *ne = realloc(x->ends, cap * sizeof(*ne));
-			if (!ne)
-				return TG_E_NOMEM;
-			x->ends = ne;
-			x->cap_ends = cap;
-		}
+		struct end_rec *ne = tg_grow_block(x->ends, &x->cap_ends, x->n_ends + 1, sizeof(*ne), 64);
+		if (!ne)
+			return TG_E_NOMEM;
+		x->ends = ne;
 		x->ends[x->n_ends++] = (struct end_rec){r->id, r->t_ns};
 		return 0;
 	case R_NAME_THREAD: {

@@ -19,11 +19,13 @@ struct flame_node {
 
 struct tg_flame {
 	char **names;
-	uint32_t n_names, cap_names;
+	uint32_t n_names;
+	size_t cap_names;
 	uint32_t *name_slots; /* open addressing: name id + 1, 0 = empty */
 	uint32_t name_mask;
 	struct flame_node *nodes; /* nodes[0] is the root */
-	uint32_t n_nodes, cap_nodes;
+	uint32_t n_nodes;
+	size_t cap_nodes;
 	uint32_t *child_slots; /* (parent, name) -> node id + 1 */
 	uint32_t child_mask;
 };

@@ -13,41 +13,6 @@
 #define TOP 60     /* title, subtitle, buttons */
 #define BOTTOM 30  /* details line */
 
-/* Length of the valid UTF-8 sequence at t, or 0. */
-static int utf8_len(const unsigned char *t)
-{
-	int n = t[0] < 0x80 ? 1 : (t[0] >> 5) == 6 ? 2 : (t[0] >> 4) == 14 ? 3 : (t[0] >> 3) == 30 ? 4 : 0;
-	for (int i = 1; i < n; i++)
-		if ((t[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
-/* Text for XML: markup escaped, control characters dropped, bytes that are
- * not UTF-8 replaced by '?' (a frame name can be anything). */
-static void xml_escape(struct tg_sink *s, const char *t)
-{
-	while (*t) {
-		switch (*t) {
-		case '&': tg_sink_puts(s, "&amp;"); break;
-		case '<': tg_sink_puts(s, "&lt;"); break;
-		case '>': tg_sink_puts(s, "&gt;"); break;
-		case '"': tg_sink_puts(s, "&quot;"); break;
-		case '\'': tg_sink_puts(s, "&apos;"); break;
-		default: {
-			int n = utf8_len((const unsigned char *)t);
-			if (n == 0) {
-				tg_sink_putc(s, '?');
-			} else if (n > 1 || (unsigned char)*t >= 0x20 || *t == '\t') {
-				tg_sink_write(s, t, (size_t)n);
-				t += n - 1;
-			}
-		}
-		}
-		t++;
-	}
-}
-
 static uint32_t fnv(const char *s)
 {
 	uint32_t h = 2166136261u;
@@ -194,10 +159,10 @@ static int emit(struct svg_ctx *c, uint32_t node, int depth, double x)
 	}
 	struct tg_sink *s = c->s;
 	tg_sink_puts(s, "<g data-n=\"");
-	xml_escape(s, name);
+	tg_sink_put_xml(s, name);
 	tg_sink_printf(s, "\" data-f=\"rgb(%d,%d,%d)\"><title>", r, g, b);
-	xml_escape(s, name);
-	xml_escape(s, info);
+	tg_sink_put_xml(s, name);
+	tg_sink_put_xml(s, info);
 	tg_sink_printf(s,
 		       "</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" "
 		       "fill=\"rgb(%d,%d,%d)\" rx=\"2\" ry=\"2\"/><text x=\"%.2f\" y=\"%.1f\">",
@@ -206,7 +171,7 @@ static int emit(struct svg_ctx *c, uint32_t node, int depth, double x)
 	if (fit >= 3) {
 		size_t len = strlen(name);
 		if (len <= fit) {
-			xml_escape(s, name);
+			tg_sink_put_xml(s, name);
 		} else {
 			char cut[512];
 			size_t k = fit - 2 < sizeof(cut) - 3 ? fit - 2 : sizeof(cut) - 3;
@@ -215,7 +180,7 @@ static int emit(struct svg_ctx *c, uint32_t node, int depth, double x)
 				k--;
 			memcpy(cut, name, k);
 			memcpy(cut + k, "..", 3);
-			xml_escape(s, cut);
+			tg_sink_put_xml(s, cut);
 		}
 	}
 	tg_sink_puts(s, "</text></g>\n");
@@ -257,11 +222,11 @@ static int write_svg(struct svg_ctx *c, struct tg_error *err)
 	tg_sink_printf(s, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#f8f8f4\"/>\n", width,
 		       c->height);
 	tg_sink_printf(s, "<text id=\"title\" x=\"%d\" y=\"24\">", width / 2);
-	xml_escape(s, o->title);
+	tg_sink_put_xml(s, o->title);
 	tg_sink_puts(s, "</text>\n");
 	if (o->subtitle) {
 		tg_sink_printf(s, "<text id=\"subtitle\" x=\"%d\" y=\"42\">", width / 2);
-		xml_escape(s, o->subtitle);
+		tg_sink_put_xml(s, o->subtitle);
 		tg_sink_puts(s, "</text>\n");
 	}
 	tg_sink_printf(s,

@@ -9,6 +9,7 @@
 
 #include "tg_config.h"
 #include "tg_symbolize.h"
+#include "tg_mem.h"
 
 #if TG_HAVE_LIBDW
 #include <elfutils/libdwfl.h>
@@ -96,16 +97,12 @@ static const char *keep(struct tg_symbolizer *s, char *owned)
 {
 	if (!owned)
 		return NULL;
-	if (s->n_strings == s->cap_strings) {
-		size_t cap = s->cap_strings ? s->cap_strings * 2 : 256;
-		char **ns = realloc(s->strings, cap * sizeof(char *));
-		if (!ns) {
-			free(owned);
-			return NULL;
-		}
-		s->strings = ns;
-		s->cap_strings = cap;
+	char **ns = tg_grow_block(s->strings, &s->cap_strings, s->n_strings + 1, sizeof(*ns), 256);
+	if (!ns) {
+		free(owned);
+		return NULL;
 	}
+	s->strings = ns;
 	s->strings[s->n_strings++] = owned;
 	return owned;
 }

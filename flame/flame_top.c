@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "flame_internal.h"
+#include "tg_mem.h"
 #include "tg_json.h"
 
 struct fn_stat {
@@ -141,14 +142,10 @@ static int ss_walk(struct ss_ctx *c, uint32_t node)
 {
 	const struct flame_node *n = &c->f->nodes[node];
 	if (node != 0) {
-		if (c->depth == c->cap) {
-			size_t cap = c->cap * 2;
-			uint32_t *np = realloc(c->path, cap * sizeof(uint32_t));
-			if (!np)
-				return TG_E_NOMEM;
-			c->path = np;
-			c->cap = cap;
-		}
+		uint32_t *np = tg_grow_block(c->path, &c->cap, c->depth + 1, sizeof(*np), 64);
+		if (!np)
+			return TG_E_NOMEM;
+		c->path = np;
 		c->path[c->depth++] = c->frame_of_name[n->name];
 		if (n->self) {
 			if (c->pass == 0) {

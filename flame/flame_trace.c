@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "tg_config.h"
+#include "tg_json.h"
+#include "tg_mem.h"
 
 #define CLAMP_NS 2000u
 #define LANE_TID_BASE 0x20000000u
@@ -91,51 +93,20 @@ static void ts(struct out *o, uint64_t t)
 	us(o, t > o->base ? t - o->base : 0);
 }
 
-/* A JSON string: escapes, and invalid UTF-8 bytes replaced by '?'. Runs
- * of plain ASCII are copied whole. */
+/* A JSON string (tg_json_escape_buf: any bytes give valid JSON). */
 static void str(struct out *o, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-	reserve(o, 1);
-	o->buf[o->n++] = '"';
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		const unsigned char *q = p;
-		while (*q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\')
-			q++;
-		if (q > p) {
-			raw(o, (const char *)p, (size_t)(q - p));
-			p = q;
-			continue;
-		}
-		reserve(o, 8);
-		unsigned char ch = *p;
-		if (ch == '"' || ch == '\\') {
-			o->buf[o->n++] = '\\';
-			o->buf[o->n++] = (char)ch;
-			p++;
-		} else if (ch < 0x20) {
-			memcpy(o->buf + o->n, "\\u00", 4);
-			o->n += 4;
-			o->buf[o->n++] = hex[ch >> 4];
-			o->buf[o->n++] = hex[ch & 15];
-			p++;
-		} else {
-			int len = ch >= 0xF0 && ch < 0xF5 ? 4 : ch >= 0xE0 ? 3 : ch >= 0xC2 ? 2 : 0;
-			int ok = len > 0;
-			for (int k = 1; ok && k < len; k++)
-				ok = (p[k] & 0xC0) == 0x80;
-			if (!ok) {
-				o->buf[o->n++] = '?';
-				p++;
-				continue;
-			}
-			memcpy(o->buf + o->n, p, (size_t)len);
-			o->n += (size_t)len;
-			p += len;
-		}
+	const size_t len = strlen(s);
+	if (6 * len + 2 > sizeof(o->buf)) {
+		flush(o);
+		tg_sink_putc(o->s, '"');
+		tg_json_escape(o->s, s, len);
+		tg_sink_putc(o->s, '"');
+		return;
 	}
-	reserve(o, 1);
+	reserve(o, 6 * len + 2);
+	o->buf[o->n++] = '"';
+	o->n += tg_json_escape_buf(o->buf + o->n, s, len);
 	o->buf[o->n++] = '"';
 }
 
@@ -190,7 +161,8 @@ struct track {
 	int group;
 	uint32_t device;
 	struct lane *lanes;
-	int n_lanes, cap_lanes;
+	int n_lanes;
+	size_t cap_lanes;
 };
 
 struct tracks {
@@ -236,14 +208,10 @@ static struct track *track_get(struct tracks *t, uint32_t pid, uint32_t key, int
 			return tr;
 		k = (k + 1) & t->mask;
 	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 32;
-		struct track *nv = realloc(t->v, cap * sizeof(*nv));
-		if (!nv)
-			return NULL;
-		t->v = nv;
-		t->cap = cap;
-	}
+	struct track *nv = tg_grow_block(t->v, &t->cap, t->n + 1, sizeof(*nv), 32);
+	if (!nv)
+		return NULL;
+	t->v = nv;
 	struct track *tr = &t->v[t->n];
 	memset(tr, 0, sizeof(*tr));
 	tr->pid = pid;
@@ -255,14 +223,10 @@ static struct track *track_get(struct tracks *t, uint32_t pid, uint32_t key, int
 
 static int lane_push(struct lane *l, uint64_t end)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		uint64_t *ne = realloc(l->ends, cap * sizeof(*ne));
-		if (!ne)
-			return TG_E_NOMEM;
-		l->ends = ne;
-		l->cap = cap;
-	}
+	uint64_t *ne = tg_grow_block(l->ends, &l->cap, l->n + 1, sizeof(*ne), 16);
+	if (!ne)
+		return TG_E_NOMEM;
+	l->ends = ne;
 	l->ends[l->n++] = end;
 	return 0;
 }
@@ -285,14 +249,11 @@ static int place(struct tracks *t, struct track *tr, uint32_t base_tid, uint64_t
 		*out_tid = l->tid;
 		return lane_push(l, *end);
 	}
-	if (tr->n_lanes == tr->cap_lanes) {
-		int cap = tr->cap_lanes ? tr->cap_lanes * 2 : 2;
-		struct lane *nl = realloc(tr->lanes, (size_t)cap * sizeof(*nl));
-		if (!nl)
-			return TG_E_NOMEM;
-		tr->lanes = nl;
-		tr->cap_lanes = cap;
-	}
+	struct lane *nl = tg_grow_block(tr->lanes, &tr->cap_lanes, (size_t)tr->n_lanes + 1,
+					sizeof(*nl), 2);
+	if (!nl)
+		return TG_E_NOMEM;
+	tr->lanes = nl;
 	struct lane *l = &tr->lanes[tr->n_lanes];
 	memset(l, 0, sizeof(*l));
 	l->tid = tr->n_lanes == 0 ? base_tid : t->next_lane_tid++;
@@ -491,8 +452,9 @@ static const char *event_name(struct writer *w, const struct tg_event *e)
 			if (!*d)
 				*d = strdup("");
 		}
-		if (*d && **d)
-			return *d;
+		const char *dm = *d;
+		if (dm && *dm)
+			return dm;
 	}
 	return *name ? name : "(unnamed)";
 }
@@ -821,7 +783,8 @@ static void write_metadata(struct writer *w)
 		switch (tr->group) {
 		case G_STREAM:
 			snprintf(base, sizeof(base), "stream %u", tr->key);
-			sort = (int)tr->key;
+			/* ids beyond 2^20 (none real) share sort indices; sort * 4 stays an int */
+			sort = (int)(tr->key & 0xFFFFF);
 			break;
 		case G_GPU_OVERHEAD:
 			snprintf(base, sizeof(base), "CUPTI / driver overhead");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "flame_internal.h"
+#include "tg_mem.h"
 
 static uint64_t hash_str(const char *s, size_t n)
 {
@@ -107,14 +108,10 @@ uint32_t flame_intern(struct tg_flame *f, const char *s, size_t n)
 			return FLAME_NONE;
 		return flame_intern(f, s, n);
 	}
-	if (f->n_names == f->cap_names) {
-		uint32_t cap = f->cap_names ? f->cap_names * 2 : 256;
-		char **nn = realloc(f->names, cap * sizeof(char *));
-		if (!nn)
-			return FLAME_NONE;
-		f->names = nn;
-		f->cap_names = cap;
-	}
+	char **nn = tg_grow_block(f->names, &f->cap_names, (size_t)f->n_names + 1, sizeof(*nn), 256);
+	if (!nn)
+		return FLAME_NONE;
+	f->names = nn;
 	char *copy = malloc(n + 1);
 	if (!copy)
 		return FLAME_NONE;
@@ -159,14 +156,11 @@ static uint32_t child(struct tg_flame *f, uint32_t parent, uint32_t name, int cr
 			return FLAME_NONE;
 		return child(f, parent, name, create);
 	}
-	if (f->n_nodes == f->cap_nodes) {
-		uint32_t cap = f->cap_nodes * 2;
-		struct flame_node *nn = realloc(f->nodes, cap * sizeof(*nn));
-		if (!nn)
-			return FLAME_NONE;
-		f->nodes = nn;
-		f->cap_nodes = cap;
-	}
+	struct flame_node *nn =
+		tg_grow_block(f->nodes, &f->cap_nodes, (size_t)f->n_nodes + 1, sizeof(*nn), 1024);
+	if (!nn)
+		return FLAME_NONE;
+	f->nodes = nn;
 	uint32_t id = f->n_nodes++;
 	f->nodes[id] = (struct flame_node){name, parent, FLAME_NONE, f->nodes[parent].first_child, 0, 0};
 	f->nodes[parent].first_child = id;
@@ -204,6 +198,9 @@ static size_t sanitize(const char *in, char *out, size_t cap)
 static int add_ids(struct tg_flame *f, const uint32_t *ids, size_t n, uint64_t count,
 		   struct tg_error *err)
 {
+	/* every node's total is at most the root's */
+	TG_FAIL_IF(f->nodes[0].total > UINT64_MAX - count, err, TG_E_RANGE,
+		   "flame: the counts sum past 2^64 samples");
 	uint32_t node = 0;
 	f->nodes[0].total += count;
 	for (size_t i = 0; i < n; i++) {
@@ -265,15 +262,22 @@ int tg_flame_parse_folded(struct tg_flame *f, const char *text, size_t len, cons
 				    source, line);
 			break;
 		}
+		if (memchr(ls, '\0', (size_t)(le - ls))) {
+			rc = TG_ERR(err, TG_E_PARSE,
+				    "flame: %s:%ld: a NUL byte; expected text ('frame;frame;... count')",
+				    source, line);
+			break;
+		}
 		uint64_t count = 0;
 		for (const char *c = sp; c < le; c++) {
-			if (*c < '0' || *c > '9' || count > UINT64_MAX / 10) {
+			const uint64_t digit = (uint64_t)(*c - '0');
+			if (*c < '0' || *c > '9' || count > (UINT64_MAX - digit) / 10) {
 				rc = TG_ERR(err, TG_E_PARSE,
-					    "flame: %s:%ld: count '%.*s' is not a non-negative integer",
-					    source, line, (int)(le - sp), sp);
+					    "flame: %s:%ld: count '%.*s' is not an integer 0..2^64-1",
+					    source, line, (int)(le - sp > 40 ? 40 : le - sp), sp);
 				break;
 			}
-			count = count * 10 + (uint64_t)(*c - '0');
+			count = count * 10 + digit;
 		}
 		if (rc)
 			break;
@@ -290,15 +294,19 @@ int tg_flame_parse_folded(struct tg_flame *f, const char *text, size_t len, cons
 		while (fs <= stack_end && rc == 0) {
 			const char *semi = memchr(fs, ';', (size_t)(stack_end - fs));
 			const char *fe = semi ? semi : stack_end;
-			if (n == cap) {
-				cap *= 2;
-				uint32_t *ni = realloc(ids, cap * sizeof(uint32_t));
-				if (!ni) {
-					rc = TG_ERR(err, TG_E_NOMEM, "flame: out of memory");
-					break;
-				}
-				ids = ni;
+			if (fe == fs) {
+				rc = TG_ERR(err, TG_E_PARSE,
+					    "flame: %s:%ld: an empty frame name (frame %zu); expected "
+					    "names separated by single ';'",
+					    source, line, n + 1);
+				break;
 			}
+			uint32_t *ni = tg_grow_block(ids, &cap, n + 1, sizeof(*ni), 512);
+			if (!ni) {
+				rc = TG_ERR(err, TG_E_NOMEM, "flame: out of memory");
+				break;
+			}
+			ids = ni;
 			ids[n] = flame_intern(f, fs, (size_t)(fe - fs));
 			if (ids[n++] == FLAME_NONE)
 				rc = TG_ERR(err, TG_E_NOMEM, "flame: out of memory");
@@ -313,32 +321,10 @@ int tg_flame_parse_folded(struct tg_flame *f, const char *text, size_t len, cons
 
 int tg_flame_load_folded(struct tg_flame *f, const char *path, struct tg_error *err)
 {
-	FILE *in = fopen(path, "rb");
-	TG_FAIL_IF(!in, err, TG_E_IO, "flame: '%s': cannot open: %s", path, strerror(errno));
-	size_t cap = 1 << 20, len = 0;
-	char *buf = malloc(cap);
-	int rc = 0;
-	while (buf) {
-		size_t got = fread(buf + len, 1, cap - len, in);
-		len += got;
-		if (len < cap)
-			break;
-		cap *= 2;
-		char *nb = realloc(buf, cap);
-		if (!nb) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf = nb;
-		}
-	}
-	if (!buf)
-		rc = TG_ERR(err, TG_E_NOMEM, "flame: '%s': out of memory", path);
-	else if (ferror(in))
-		rc = TG_ERR(err, TG_E_IO, "flame: '%s': read error", path);
-	fclose(in);
-	if (rc == 0)
-		rc = tg_flame_parse_folded(f, buf, len, path, err);
+	char *buf = NULL;
+	size_t len = 0;
+	TG_TRY(tg_read_file(path, "flame", &buf, &len, err));
+	int rc = tg_flame_parse_folded(f, buf, len, path, err);
 	free(buf);
 	return rc;
 }
@@ -376,14 +362,10 @@ static int write_folded_node(const struct tg_flame *f, uint32_t node, char **pat
 	if (node != 0) {
 		const char *name = flame_name(f, node);
 		size_t nl = strlen(name);
-		if (*plen + nl + 2 > *pcap) {
-			size_t cap = (*pcap + nl + 2) * 2;
-			char *np = realloc(*path, cap);
-			if (!np)
-				return TG_E_NOMEM;
-			*path = np;
-			*pcap = cap;
-		}
+		char *np = tg_grow_block(*path, pcap, *plen + nl + 2, 1, 256);
+		if (!np)
+			return TG_E_NOMEM;
+		*path = np;
 		if (*plen)
 			(*path)[(*plen)++] = ';';
 		memcpy(*path + *plen, name, nl);

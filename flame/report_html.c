@@ -8,28 +8,6 @@
 
 #include "tg_report.h"
 
-static void esc(struct tg_sink *s, const char *t)
-{
-	for (const char *p = t ? t : ""; *p; p++) {
-		switch (*p) {
-		case '<':
-			tg_sink_puts(s, "&lt;");
-			break;
-		case '>':
-			tg_sink_puts(s, "&gt;");
-			break;
-		case '&':
-			tg_sink_puts(s, "&amp;");
-			break;
-		case '"':
-			tg_sink_puts(s, "&quot;");
-			break;
-		default:
-			tg_sink_putc(s, *p);
-		}
-	}
-}
-
 static void base64(struct tg_sink *s, const unsigned char *d, size_t n)
 {
 	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -105,7 +83,7 @@ static void bar_chart(const struct tg_run_results *r, struct tg_sink *s)
 		char med[32];
 		tg_format_duration(st->wall.median, med, sizeof(med));
 		tg_sink_printf(s, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", left - 6, y + 15);
-		esc(s, st->backend);
+		tg_sink_put_xml(s, st->backend);
 		tg_sink_printf(s, " %s</text><rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>",
 			       st->ma_mode, left, y, bw > 1 ? bw : 1, bar, colour);
 		if (st->wall.ci_lo == st->wall.ci_lo)
@@ -152,7 +130,7 @@ static void split_chart(const struct tg_run_results *r, struct tg_sink *s)
 		const double parts[3] = {st->h2d_ns, st->kernel_ns, st->d2h_ns};
 		const char *colours[3] = {"#e39b3b", "#3a78b5", "#6aa84f"};
 		tg_sink_printf(s, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", left - 6, y + 15);
-		esc(s, st->backend);
+		tg_sink_put_xml(s, st->backend);
 		tg_sink_printf(s, " %s</text>", st->ma_mode);
 		double x = left;
 		for (int k = 0; k < 3; k++) {
@@ -196,7 +174,7 @@ static void trend_chart(const struct tg_report_trend *t, struct tg_sink *s)
 	tg_sink_printf(s, "\"/><text x=\"2\" y=\"%d\">%s</text><text x=\"2\" y=\"14\">%s</text>"
 			  "</svg><figcaption>",
 		       h - pad, a, b);
-	esc(s, t->backend);
+	tg_sink_put_xml(s, t->backend);
 	tg_sink_printf(s, " %s: median over the last %d runs (oldest left)</figcaption></figure>\n",
 		       t->ma, t->n);
 }
@@ -209,11 +187,11 @@ static void timing_table(const struct tg_run_results *r, struct tg_sink *s)
 	for (int i = 0; i < r->n_states; i++) {
 		const struct tg_state_result *st = &r->states[i];
 		tg_sink_puts(s, "<tr><td class=l>");
-		esc(s, st->backend);
+		tg_sink_put_xml(s, st->backend);
 		tg_sink_printf(s, "</td><td class=l>%s</td>", st->ma_mode);
 		if (!st->available) {
 			tg_sink_puts(s, "<td colspan=9 class=\"l bad\">unavailable: ");
-			esc(s, st->error);
+			tg_sink_put_xml(s, st->error);
 			tg_sink_puts(s, "</td></tr>\n");
 			continue;
 		}
@@ -241,7 +219,7 @@ static void accuracy_tables(const struct tg_run_results *r, struct tg_sink *s)
 	for (int i = 0; i < r->n_accuracy; i++) {
 		const struct tg_accuracy *a = &r->accuracy[i];
 		tg_sink_puts(s, "<h3>approx vs exact: ");
-		esc(s, a->backend);
+		tg_sink_put_xml(s, a->backend);
 		tg_sink_puts(s, "</h3><table><tr><th class=l>MA</th><th>mean rel err</th><th>max rel "
 				"err</th><th>within 5%</th><th>L1 sign agreement</th></tr>\n");
 		for (int f = 0; f < TG_RESULTS_FAMILIES; f++)
@@ -303,7 +281,7 @@ static void flames(const struct tg_run_results *r, struct tg_sink *s)
 		const struct tg_profile_info *p = &r->profile;
 		tg_sink_printf(s, "<p class=meta>Profile %s: %llu samples, GPU activity ", p->mode,
 			       (unsigned long long)p->samples);
-		esc(s, p->gpu);
+		tg_sink_put_xml(s, p->gpu);
 		tg_sink_printf(s, "; %llu trace events.</p>\n", (unsigned long long)p->trace_events);
 	}
 }
@@ -318,17 +296,17 @@ int tg_report_html(const struct tg_run_results *r, const struct tg_report_trend 
 		       r->kind[0] ? r->kind : "run", r->created_utc, css);
 	tg_sink_printf(s, "<h1>trendgpu-bench %s %s</h1>\n<p class=meta><code>", r->kind[0] ? r->kind : "run",
 		       r->created_utc);
-	esc(s, r->command);
+	tg_sink_put_xml(s, r->command);
 	tg_sink_puts(s, "</code><br>");
-	esc(s, r->machine.cpu_model);
+	tg_sink_put_xml(s, r->machine.cpu_model);
 	tg_sink_printf(s, ", %d CPUs, %.1f GiB, ", r->machine.logical_cpus,
 		       (double)r->machine.memory_bytes / (1024.0 * 1024.0 * 1024.0));
-	esc(s, r->machine.os);
+	tg_sink_put_xml(s, r->machine.os);
 	if (r->machine.topo.source[0]) {
 		char topo[1024];
 		tg_topology_describe(&r->machine.topo, topo, sizeof(topo));
 		tg_sink_puts(s, "<br>topology: ");
-		esc(s, topo);
+		tg_sink_put_xml(s, topo);
 	}
 	if (r->build)
 		tg_sink_printf(s, "<br>build %s (%s), %s, %s", r->build->version, r->build->git_commit,
@@ -336,7 +314,7 @@ int tg_report_html(const struct tg_run_results *r, const struct tg_report_trend 
 	tg_sink_puts(s, "</p>\n");
 	if (!r->complete) {
 		tg_sink_puts(s, "<p class=bad><b>Incomplete run:</b> ");
-		esc(s, r->incomplete_reason);
+		tg_sink_put_xml(s, r->incomplete_reason);
 		tg_sink_puts(s, "</p>\n");
 	}
 	if (r->n_states) {

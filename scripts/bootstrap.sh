@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages trendgpu-bench needs to build and test.
-# Idempotent: packages already present are skipped, and when everything is
-# there it touches nothing (no apt-get update, no network).
+# Installs the Debian packages trendgpu-bench needs. Idempotent: packages
+# already present are skipped, and when everything is there it touches
+# nothing (no apt-get update, no network).
 #
-#   scripts/bootstrap.sh            # build + test dependencies
-#   TG_BOOTSTRAP_DRY_RUN=1 scripts/bootstrap.sh   # only print what is missing
+#   scripts/bootstrap.sh          # to build and run (the README's main job)
+#   scripts/bootstrap.sh --test   # and to test as CI does (scripts/test.sh): the
+#                                 # headless browser, clang + libFuzzer, cppcheck,
+#                                 # the aarch64 cross toolchain, its -dev:arm64
+#                                 # libraries and qemu-user to run its tests
+#   TG_BOOTSTRAP_DRY_RUN=1 scripts/bootstrap.sh --test   # only print what is missing
 set -euo pipefail
 
 packages=(
@@ -17,11 +21,30 @@ packages=(
   libsqlite3-dev       # benchmark history
   libjansson-dev       # reading results.json (compare, tests)
   python3              # small checks in the CLI tests
-  chromium             # report.html checked in a headless browser (tests)
+)
+test_packages=(
+  chromium                                # report.html checked in a headless browser
+  clang libclang-rt-14-dev                # libFuzzer (scripts/fuzz.sh)
+  cppcheck                                # static analysis
+  gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user  # the aarch64 build and its tests
+)
+# the aarch64 build's libraries (Debian multiarch)
+arm64_packages=(
+  libc6-dev:arm64 libstdc++6:arm64 libcmocka-dev:arm64 libhwloc-dev:arm64 libdw-dev:arm64
+  libelf-dev:arm64 libiberty-dev:arm64 libunwind-dev:arm64 libsqlite3-dev:arm64
+  libjansson-dev:arm64
 )
 
+want=("${packages[@]}")
+if [ "${1:-}" = "--test" ]; then
+  want+=("${test_packages[@]}" "${arm64_packages[@]}")
+elif [ -n "${1:-}" ]; then
+  echo "bootstrap: unknown option '$1'; expected --test or nothing" >&2
+  exit 2
+fi
+
 missing=()
-for p in "${packages[@]}"; do
+for p in "${want[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$p")
   fi
@@ -50,6 +73,9 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 export DEBIAN_FRONTEND=noninteractive
+case " ${missing[*]}" in *:arm64*)
+  dpkg --print-foreign-architectures | grep -qx arm64 || $SUDO dpkg --add-architecture arm64 ;;
+esac
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 echo "bootstrap: done"

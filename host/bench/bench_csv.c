@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "tg_data.h"
+#include "tg_mem.h"
 
 struct csv_line {
 	const char *start;
@@ -110,59 +111,32 @@ void tg_csv_free(struct tg_csv *c)
 	free(c);
 }
 
-static int read_file(const char *path, char **text, size_t *len, struct tg_error *err)
-{
-	FILE *f = fopen(path, "rb");
-	TG_FAIL_IF(!f, err, TG_E_IO, "data: '%s': cannot open: %s", path, strerror(errno));
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap + 1);
-	if (!buf) {
-		fclose(f);
-		return TG_ERR(err, TG_E_NOMEM, "data: '%s': out of memory", path);
-	}
-	for (;;) {
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (n < cap) {
-			if (ferror(f)) {
-				int e = errno;
-				fclose(f);
-				free(buf);
-				return TG_ERR(err, TG_E_IO, "data: '%s': read error: %s", path,
-					      strerror(e));
-			}
-			break;
-		}
-		cap *= 2;
-		char *nb = realloc(buf, cap + 1);
-		if (!nb) {
-			fclose(f);
-			free(buf);
-			return TG_ERR(err, TG_E_NOMEM, "data: '%s': out of memory", path);
-		}
-		buf = nb;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	return 0;
-}
-
 int tg_csv_open(const char *path, struct tg_csv **out, struct tg_error *err)
 {
 	*out = NULL;
-	struct tg_csv *c = calloc(1, sizeof(*c));
-	TG_FAIL_IF(!c, err, TG_E_NOMEM, "data: '%s': out of memory", path);
-	struct csv_line *lines = NULL;
+	char *text = NULL;
 	size_t len = 0;
+	TG_TRY(tg_read_file(path, "data", &text, &len, err));
+	return tg_csv_parse(text, len, path, out, err);
+}
+
+int tg_csv_parse(char *text_in, size_t len, const char *path, struct tg_csv **out,
+		 struct tg_error *err)
+{
+	*out = NULL;
+	struct tg_csv *c = calloc(1, sizeof(*c));
+	if (!c) {
+		free(text_in);
+		return TG_ERR(err, TG_E_NOMEM, "data: '%s': out of memory", path);
+	}
+	c->text = text_in;
+	struct csv_line *lines = NULL;
 	int rc;
 	c->path = strdup(path);
 	if (!c->path) {
 		rc = TG_ERR(err, TG_E_NOMEM, "data: out of memory");
 		goto fail;
 	}
-	TG_TRY_GOTO(rc, read_file(path, &c->text, &len, err), fail);
 	const char *text = c->text;
 	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
 		text += 3, len -= 3;

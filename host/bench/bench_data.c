@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "tg_data.h"
+#include "tg_mem.h"
 #include "tg_log.h"
 #include "tg_str.h"
 
@@ -136,11 +137,11 @@ struct series {
 	int32_t n;
 };
 
-static int load_series(const char *path, const struct tg_load_opts *o, struct series *out,
-		       struct tg_error *err)
+/* The close column of a parsed file (freed here) as a series named after
+ * path: the file name without directory and extension. */
+static int series_from_csv(struct tg_csv *c, const char *path, const struct tg_load_opts *o,
+			   struct series *out, struct tg_error *err)
 {
-	struct tg_csv *c;
-	TG_TRY(tg_csv_open(path, &c, err));
 	int col = tg_csv_find(c, "close");
 	if (col < 0) {
 		char cols[256] = "";
@@ -197,6 +198,39 @@ static int load_series(const char *path, const struct tg_load_opts *o, struct se
 	return 0;
 }
 
+static int load_series(const char *path, const struct tg_load_opts *o, struct series *out,
+		       struct tg_error *err)
+{
+	struct tg_csv *c;
+	TG_TRY(tg_csv_open(path, &c, err));
+	return series_from_csv(c, path, o, out, err);
+}
+
+int tg_data_parse_csv(const char *text, size_t len, const char *name,
+		      const struct tg_load_opts *o, struct tg_dataset *ds, struct tg_error *err)
+{
+	memset(ds, 0, sizeof(*ds));
+	char *copy = malloc(len + 1);
+	TG_FAIL_IF(!copy, err, TG_E_NOMEM, "data: '%s': out of memory", name);
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	struct tg_csv *c;
+	TG_TRY(tg_csv_parse(copy, len, name, &c, err));
+	struct series ser = {0};
+	TG_TRY(series_from_csv(c, name, o, &ser, err));
+	int rc = dataset_alloc(ds, 1, ser.n, err);
+	if (rc == 0) {
+		tg_strlcpy(ds->source, name, sizeof(ds->source));
+		memcpy(ds->close, ser.close, (size_t)ser.n * sizeof(double));
+		ds->n_bars[0] = ser.n;
+		ds->names[0] = ser.name;
+		ser.name = NULL;
+	}
+	free(ser.name);
+	free(ser.close);
+	return rc;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -214,7 +248,8 @@ static int list_dir(const char *dir, char ***files, int *n_files, struct tg_erro
 	DIR *d = opendir(dir);
 	TG_FAIL_IF(!d, err, TG_E_IO, "data: '%s': cannot open directory: %s", dir, strerror(errno));
 	char **v = NULL;
-	int n = 0, cap = 0, skipped = 0;
+	int n = 0, skipped = 0;
+	size_t cap = 0;
 	struct dirent *e;
 	int rc = 0;
 	while ((e = readdir(d))) {
@@ -225,15 +260,12 @@ static int list_dir(const char *dir, char ***files, int *n_files, struct tg_erro
 			skipped++;
 			continue;
 		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			char **nv = realloc(v, (size_t)cap * sizeof(char *));
-			if (!nv) {
-				rc = TG_ERR(err, TG_E_NOMEM, "data: out of memory");
-				break;
-			}
-			v = nv;
+		char **nv = tg_grow_block(v, &cap, (size_t)n + 1, sizeof(*nv), 64);
+		if (!nv) {
+			rc = TG_ERR(err, TG_E_NOMEM, "data: out of memory");
+			break;
 		}
+		v = nv;
 		size_t len = strlen(dir) + strlen(e->d_name) + 2;
 		v[n] = malloc(len);
 		if (!v[n]) {

@@ -4,25 +4,23 @@
 #include "tg_clock.h"
 #include "tg_harness.h"
 #include "tg_log.h"
+#include "tg_mem.h"
 #include "tg_nvtx.h"
 #include "tg_str.h"
 
 /* Per-repetition series, grown as the stopping rule asks for more. */
 struct series {
 	double *wall, *kernel, *h2d, *d2h, *total;
-	int cap;
+	size_t cap; /* of each */
 };
 
 static int series_grow(struct series *s, int need)
 {
-	if (need <= s->cap)
-		return 0;
-	int cap = s->cap ? s->cap * 2 : 64;
-	while (cap < need)
-		cap *= 2;
 	double **arr[] = {&s->wall, &s->kernel, &s->h2d, &s->d2h, &s->total};
+	size_t cap = s->cap;
 	for (size_t i = 0; i < sizeof(arr) / sizeof(arr[0]); i++) {
-		double *p = realloc(*arr[i], (size_t)cap * sizeof(double));
+		cap = s->cap;
+		double *p = tg_grow_block(*arr[i], &cap, (size_t)need, sizeof(double), 64);
 		if (!p)
 			return TG_E_NOMEM;
 		*arr[i] = p;

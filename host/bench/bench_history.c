@@ -2,11 +2,13 @@
 #include "tg_history.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tg_mem.h"
 #include "tg_str.h"
 
 struct tg_history {
@@ -35,48 +37,90 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS states_run ON states(run_id);"
 	"CREATE INDEX IF NOT EXISTS runs_workload ON runs(workload, hostname);";
 
-int tg_history_open(const char *path, struct tg_history **out, struct tg_error *err)
+/* The number of rows of a one-number query, or -1 when it fails. */
+static int64_t count_of(struct tg_history *h, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* A database with tables is ours when its meta table names our schema
+ * version; one without any is new. */
+static int check_or_create(struct tg_history *h, bool create, struct tg_error *err)
+{
+	const int64_t tables = count_of(h, "SELECT count(*) FROM sqlite_master");
+	if (tables < 0)
+		return TG_ERR(err, TG_E_PARSE, "history '%s': not an SQLite database (%s)", h->path,
+			      sqlite3_errmsg(h->db));
+	if (tables == 0) {
+		TG_FAIL_IF(!create, err, TG_E_PARSE,
+			   "history '%s': an empty database, not a trendgpu-bench history (run "
+			   "--history FILE.db creates one)",
+			   h->path);
+		char *msg = NULL;
+		if (sqlite3_exec(h->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+			int rc = TG_ERR(err, TG_E_IO, "history '%s': cannot create the tables: %s",
+					h->path, msg ? msg : "?");
+			sqlite3_free(msg);
+			return rc;
+		}
+		char sql[128];
+		snprintf(sql, sizeof(sql), "INSERT INTO meta(key, value) VALUES ('schema_version', '%d')",
+			 TG_HISTORY_SCHEMA_VERSION);
+		if (sqlite3_exec(h->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			return db_fail(h, err, "writing the schema version");
+		return 0;
+	}
+	sqlite3_stmt *st = NULL;
+	int version = -1;
+	if (sqlite3_prepare_v2(h->db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		version = atoi((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	TG_FAIL_IF(version < 0, err, TG_E_PARSE,
+		   "history '%s': an SQLite database but not a trendgpu-bench history (no schema "
+		   "version in a meta table)",
+		   h->path);
+	TG_FAIL_IF(version != TG_HISTORY_SCHEMA_VERSION, err, TG_E_UNSUPPORTED,
+		   "history '%s': schema version %d, this build reads version %d", h->path, version,
+		   TG_HISTORY_SCHEMA_VERSION);
+	static const char *const tables_needed[] = {"runs", "states"};
+	for (size_t i = 0; i < 2; i++) {
+		char sql[128];
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'",
+			 tables_needed[i]);
+		TG_FAIL_IF(count_of(h, sql) != 1, err, TG_E_PARSE,
+			   "history '%s': no '%s' table; not a trendgpu-bench history", h->path,
+			   tables_needed[i]);
+	}
+	return 0;
+}
+
+int tg_history_open(const char *path, bool create, struct tg_history **out, struct tg_error *err)
 {
 	*out = NULL;
 	struct tg_history *h = calloc(1, sizeof(*h));
 	TG_FAIL_IF(!h, err, TG_E_NOMEM, "history: out of memory");
 	tg_strlcpy(h->path, path, sizeof(h->path));
-	int rc = sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	const int flags = create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READWRITE;
+	int rc = sqlite3_open_v2(path, &h->db, flags, NULL);
 	if (rc != SQLITE_OK) {
-		rc = TG_ERR_SUB(err, TG_E_IO, rc, "history '%s': cannot open: %s", path,
-				h->db ? sqlite3_errmsg(h->db) : sqlite3_errstr(rc));
+		rc = TG_ERR_SUB(err, TG_E_IO, rc, "history '%s': cannot open: %s%s", path,
+				h->db ? sqlite3_errmsg(h->db) : sqlite3_errstr(rc),
+				create ? "" : " (run --history FILE.db creates a history)");
 		tg_history_close(h);
 		return rc;
 	}
 	sqlite3_busy_timeout(h->db, 5000);
-	char *msg = NULL;
-	if (sqlite3_exec(h->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-		rc = TG_ERR(err, TG_E_IO, "history '%s': not a usable SQLite database: %s", path,
-			    msg ? msg : "?");
-		sqlite3_free(msg);
-		tg_history_close(h);
-		return rc;
-	}
-	sqlite3_stmt *st = NULL;
-	sqlite3_prepare_v2(h->db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st, NULL);
-	int version = -1;
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		version = atoi((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	if (version < 0) {
-		char sql[128];
-		snprintf(sql, sizeof(sql),
-			 "INSERT INTO meta(key, value) VALUES ('schema_version', '%d')",
-			 TG_HISTORY_SCHEMA_VERSION);
-		if (sqlite3_exec(h->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-			rc = db_fail(h, err, "writing the schema version");
-			tg_history_close(h);
-			return rc;
-		}
-	} else if (version != TG_HISTORY_SCHEMA_VERSION) {
-		rc = TG_ERR(err, TG_E_UNSUPPORTED,
-			    "history '%s': schema version %d, this build reads version %d", path,
-			    version, TG_HISTORY_SCHEMA_VERSION);
+	rc = check_or_create(h, create, err);
+	if (rc < 0) {
 		tg_history_close(h);
 		return rc;
 	}
@@ -258,22 +302,21 @@ int tg_history_load(struct tg_history *h, const char *workload, const char *host
 	if (hostname)
 		bind_text(st, 2, hostname);
 	struct tg_history_series *v = NULL;
-	int nv = 0, cap = 0, rc = 0, step;
+	int nv = 0, rc = 0, step;
+	size_t cap = 0;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *b = col_text(st, 0), *m = col_text(st, 1), *w = col_text(st, 2),
 			   *host = col_text(st, 3);
 		struct tg_history_series *s = nv ? &v[nv - 1] : NULL;
 		if (!s || strcmp(s->backend, b) || strcmp(s->ma, m) || strcmp(s->workload, w) ||
 		    strcmp(s->hostname, host)) {
-			if (nv == cap) {
-				cap = cap ? cap * 2 : 8;
-				struct tg_history_series *nv2 = realloc(v, (size_t)cap * sizeof(*v));
-				if (!nv2) {
-					rc = TG_ERR(err, TG_E_NOMEM, "history: out of memory");
-					break;
-				}
-				v = nv2;
+			struct tg_history_series *nv2 =
+				tg_grow_block(v, &cap, (size_t)nv + 1, sizeof(*nv2), 8);
+			if (!nv2) {
+				rc = TG_ERR(err, TG_E_NOMEM, "history: out of memory");
+				break;
 			}
+			v = nv2;
 			s = &v[nv++];
 			memset(s, 0, sizeof(*s));
 			tg_strlcpy(s->backend, b, sizeof(s->backend));
@@ -281,7 +324,8 @@ int tg_history_load(struct tg_history *h, const char *workload, const char *host
 			tg_strlcpy(s->workload, w, sizeof(s->workload));
 			tg_strlcpy(s->hostname, host, sizeof(s->hostname));
 		}
-		struct tg_history_point *np = realloc(s->points, (size_t)(s->n_points + 1) * sizeof(*np));
+		struct tg_history_point *np = tg_grow_block(s->points, &s->cap_points,
+							    (size_t)s->n_points + 1, sizeof(*np), 16);
 		if (!np) {
 			rc = TG_ERR(err, TG_E_NOMEM, "history: out of memory");
 			break;

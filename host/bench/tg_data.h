@@ -46,6 +46,10 @@ struct tg_load_opts {
 int tg_data_load(const char *path, const struct tg_load_opts *o, struct tg_dataset *ds,
 		 struct tg_error *err);
 
+/* One symbol from CSV text (not modified), as a file of that name would
+ * load: what tg_data_load does with each file. */
+int tg_data_parse_csv(const char *text, size_t len, const char *name,
+		      const struct tg_load_opts *o, struct tg_dataset *ds, struct tg_error *err);
 void tg_data_free(struct tg_dataset *ds);
 
 /* A view of the whole dataset, or of symbols [first, first + count). */
@@ -64,6 +68,10 @@ enum tg_csv_policy {
 };
 
 int tg_csv_open(const char *path, struct tg_csv **out, struct tg_error *err);
+/* The same from text (malloc'd, NUL-terminated at len, owned by the table
+ * from now on, also on error); path names it in errors. */
+int tg_csv_parse(char *text, size_t len, const char *path, struct tg_csv **out,
+		 struct tg_error *err);
 void tg_csv_free(struct tg_csv *c);
 int tg_csv_columns(const struct tg_csv *c);
 const char *tg_csv_column_name(const struct tg_csv *c, int col);

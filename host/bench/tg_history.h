@@ -6,6 +6,7 @@
 #ifndef TG_HISTORY_H
 #define TG_HISTORY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "tg_error.h"
@@ -19,9 +20,11 @@ extern "C" {
 
 struct tg_history;
 
-/* Opens (creating the schema if needed) or fails with a message naming the
- * file; a database of another schema version is refused. */
-int tg_history_open(const char *path, struct tg_history **out, struct tg_error *err);
+/* Opens a history, or creates one when `create` and the file is new (or
+ * an empty database); fails with a message naming the file for a file that
+ * is not SQLite, a database that is not a history (it is never written to)
+ * and a history of another schema version. */
+int tg_history_open(const char *path, bool create, struct tg_history **out, struct tg_error *err);
 void tg_history_close(struct tg_history *h);
 
 /* The workload key of a run: every parameter that changes the work (not
@@ -51,6 +54,7 @@ struct tg_history_series {
 	char hostname[128];
 	struct tg_history_point *points; /* oldest first */
 	int n_points;
+	size_t cap_points;
 };
 
 /* Every series (optionally only those of workload/host, NULL = any), each

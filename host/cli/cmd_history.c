@@ -179,7 +179,7 @@ int tg_cmd_history(int argc, char **argv)
 		return tg_cli_usage_error("history", &err);
 	}
 	struct tg_history *h;
-	if (tg_history_open(pos[0], &h, &err) < 0) {
+	if (tg_history_open(pos[0], false, &h, &err) < 0) {
 		tg_log_error(&err);
 		return TG_EXIT_FAILURE;
 	}

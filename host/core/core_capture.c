@@ -1,4 +1,5 @@
 #include "tg_capture.h"
+#include "tg_mem.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -6,24 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Grows *arr (elements of size sz) to hold at least need. */
-static int grow(void **arr, size_t *cap, size_t need, size_t sz)
+/* The block p grown to hold need elements, or p itself when out of memory
+ * (its capacity then stays below need). */
+static void *grown(void *p, size_t *cap, size_t need, size_t sz)
 {
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap : 64;
-	while (n < need)
-		n *= 2;
-	void *p = realloc(*arr, n * sz);
-	if (!p)
-		return TG_E_NOMEM;
-	*arr = p;
-	*cap = n;
-	return 0;
+	void *np = tg_grow_block(p, cap, need, sz, 64);
+	return np ? np : p;
 }
 
-#define GROW(c, field, need) \
-	grow((void **)&(c)->field, &(c)->cap_##field, (need), sizeof(*(c)->field))
+/* Room for need elements in c->field (capacity c->cap): 0, or TG_E_NOMEM
+ * with the array unchanged. */
+#define GROW_CAP(c, field, cap, need)                                                    \
+	((c)->field = grown((c)->field, &(c)->cap, (need), sizeof(*(c)->field)),          \
+	 (c)->cap >= (size_t)(need) ? 0 : TG_E_NOMEM)
+#define GROW(c, field, need) GROW_CAP(c, field, cap_##field, need)
 
 static uint64_t hash_bytes(const void *p, size_t n)
 {
@@ -42,8 +39,8 @@ struct tg_capture *tg_capture_new(void)
 	if (!c)
 		return NULL;
 	/* string 0 is "" and stack 0 is the empty stack */
-	if (grow((void **)&c->text, &c->text_cap, 1, 1) < 0 || grow((void **)&c->str_off, &c->cap_strings, 1, sizeof(uint64_t)) < 0 ||
-	    grow((void **)&c->stack_off, &c->cap_stacks, 1, sizeof(uint64_t)) < 0) {
+	if (GROW_CAP(c, text, text_cap, 1) < 0 || GROW_CAP(c, str_off, cap_strings, 1) < 0 ||
+	    GROW_CAP(c, stack_off, cap_stacks, 1) < 0) {
 		tg_capture_free(c);
 		return NULL;
 	}
@@ -119,8 +116,8 @@ uint32_t tg_capture_intern_n(struct tg_capture *c, const char *s, size_t len)
 			return c->str_hash[k];
 		k = (k + 1) & mask;
 	}
-	if (c->n_strings >= UINT32_MAX - 1 || grow((void **)&c->str_off, &c->cap_strings, c->n_strings + 1, sizeof(uint64_t)) < 0 ||
-	    grow((void **)&c->text, &c->text_cap, c->text_len + len + 1, 1) < 0)
+	if (c->n_strings >= UINT32_MAX - 1 || GROW_CAP(c, str_off, cap_strings, c->n_strings + 1) < 0 ||
+	    GROW_CAP(c, text, text_cap, c->text_len + len + 1) < 0)
 		return UINT32_MAX;
 	uint32_t id = (uint32_t)c->n_strings++;
 	c->str_off[id] = c->text_len;
@@ -186,10 +183,13 @@ uint32_t tg_capture_add_stack(struct tg_capture *c, const uint64_t *pcs, uint32_
 	if (c->n_stacks >= UINT32_MAX - 1 || GROW(c, pcs, c->n_pcs + depth) < 0)
 		return UINT32_MAX;
 	if (c->n_stacks + 1 > c->cap_stacks) {
-		size_t cap = c->cap_stacks;
-		if (grow((void **)&c->stack_off, &cap, c->n_stacks + 1, sizeof(uint64_t)) < 0)
+		/* two arrays, one capacity */
+		size_t cap = c->cap_stacks, cap_depth = c->cap_stacks;
+		uint64_t *off = tg_grow_block(c->stack_off, &cap, c->n_stacks + 1, sizeof(*off), 64);
+		if (!off)
 			return UINT32_MAX;
-		uint32_t *d = realloc(c->stack_depth, cap * sizeof(*d));
+		c->stack_off = off;
+		uint32_t *d = tg_grow_block(c->stack_depth, &cap_depth, cap, sizeof(*d), 64);
 		if (!d)
 			return UINT32_MAX;
 		c->stack_depth = d;
@@ -650,6 +650,12 @@ static int read_body(struct tg_capture *c, struct reader *r)
 	TG_TRY(get64(r, &c->start_ns));
 	TG_TRY(get64(r, &c->end_ns));
 	TG_TRY(get(r, &c->sample_period_ns, 8));
+	/* an hour per sample is no sampler's: anything beyond is a broken file */
+	if (!(c->sample_period_ns >= 0 && c->sample_period_ns <= 3.6e12))
+		return TG_ERR(err, TG_E_PARSE,
+			      "capture '%s': byte %zu: sample period %g ns; expected 0 (no samples) "
+			      "up to an hour",
+			      r->source, r->off - 8, c->sample_period_ns);
 
 	uint64_t n = 0;
 	TG_TRY(expect_section(r, "STRS", &n, 4));
@@ -660,6 +666,9 @@ static int read_body(struct tg_capture *c, struct reader *r)
 			return len ? truncated(r)
 				   : TG_ERR(err, TG_E_PARSE, "capture '%s': byte %zu: empty string",
 					    r->source, r->off);
+		TG_FAIL_IF(memchr(r->p + r->off, '\0', len), err, TG_E_PARSE,
+			   "capture '%s': byte %zu: string %llu holds a NUL byte", r->source, r->off,
+			   (unsigned long long)i + 1);
 		uint32_t id = tg_capture_intern_n(c, (const char *)r->p + r->off, len);
 		TG_FAIL_IF(id == UINT32_MAX, err, TG_E_NOMEM, "capture: out of memory");
 		TG_FAIL_IF(id != i + 1, err, TG_E_PARSE,
@@ -815,33 +824,9 @@ int tg_capture_read(struct tg_capture *c, const void *data, size_t len, const ch
 
 int tg_capture_load(struct tg_capture *c, const char *path, struct tg_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	TG_FAIL_IF(!f, err, TG_E_IO, "capture '%s': failed to open: %s", path, strerror(errno));
 	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 1 << 20;
-			char *nb = realloc(buf, ncap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return TG_ERR(err, TG_E_NOMEM, "capture '%s': out of memory", path);
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		size_t got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0)
-			break;
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		free(buf);
-		return TG_ERR(err, TG_E_IO, "capture '%s': read error", path);
-	}
+	size_t len = 0;
+	TG_TRY(tg_read_file(path, "capture", &buf, &len, err));
 	int rc = tg_capture_read(c, buf, len, path, err);
 	free(buf);
 	return rc;

@@ -1,5 +1,7 @@
 #include "tg_json.h"
 
+#include "tg_str.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -91,43 +93,57 @@ void tg_json_end_array(struct tg_json *j)
 	close_level(j, '[');
 }
 
-void tg_json_escape(struct tg_sink *sink, const char *s, size_t len)
+size_t tg_json_escape_buf(char *out, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t start = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *rep = NULL;
-		char u[7];
-		switch (c) {
-		case '"': rep = "\\\""; break;
-		case '\\': rep = "\\\\"; break;
-		case '\n': rep = "\\n"; break;
-		case '\r': rep = "\\r"; break;
-		case '\t': rep = "\\t"; break;
-		case '\b': rep = "\\b"; break;
-		case '\f': rep = "\\f"; break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				u[0] = '\\';
-				u[1] = 'u';
-				u[2] = '0';
-				u[3] = '0';
-				u[4] = hex[c >> 4];
-				u[5] = hex[c & 15];
-				u[6] = '\0';
-				rep = u;
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	char *o = out;
+	while (p < end) {
+		const unsigned char c = *p;
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			*o++ = (char)*p++;
+			continue;
+		}
+		const char *rep = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
+				: c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+		if (rep) {
+			*o++ = rep[0];
+			*o++ = rep[1];
+			p++;
+		} else if (c < 0x20 || c == 0x7f) {
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 15];
+			o += 6;
+			p++;
+		} else {
+			const int n = tg_utf8_len(p, (size_t)(end - p));
+			if (n == 0) {
+				*o++ = '?';
+				p++;
+			} else {
+				memcpy(o, p, (size_t)n);
+				o += n;
+				p += n;
 			}
 		}
-		if (rep) {
-			if (i > start)
-				tg_sink_write(sink, s + start, i - start);
-			tg_sink_puts(sink, rep);
-			start = i + 1;
-		}
 	}
-	if (len > start)
-		tg_sink_write(sink, s + start, len - start);
+	return (size_t)(o - out);
+}
+
+void tg_json_escape(struct tg_sink *sink, const char *s, size_t len)
+{
+	char buf[6 * 512];
+	while (len > 0) {
+		/* chunks end between UTF-8 sequences (a longer run of continuation
+		 * bytes is not UTF-8: '?' on either side) */
+		size_t n = len < 512 ? len : 512;
+		for (int k = 0; k < 3 && n < len && ((unsigned char)s[n] & 0xc0) == 0x80; k++)
+			n--;
+		tg_sink_write(sink, buf, tg_json_escape_buf(buf, s, n));
+		s += n;
+		len -= n;
+	}
 }
 
 void tg_json_key(struct tg_json *j, const char *key)

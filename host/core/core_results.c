@@ -1,4 +1,5 @@
 #include "tg_results.h"
+#include "tg_mem.h"
 #include "tg_str.h"
 
 #include <math.h>
@@ -28,14 +29,12 @@ void tg_results_fini(struct tg_run_results *r)
 /* Grows *arr (of elem bytes) to hold one more element; returns it zeroed. */
 static void *append(void **arr, int *n, int *cap, size_t elem)
 {
-	if (*n == *cap) {
-		int nc = *cap ? *cap * 2 : 8;
-		void *na = realloc(*arr, (size_t)nc * elem);
-		if (!na)
-			return NULL;
-		*arr = na;
-		*cap = nc;
-	}
+	size_t c = (size_t)*cap;
+	void *na = tg_grow_block(*arr, &c, (size_t)*n + 1, elem, 8);
+	if (!na || c > INT32_MAX)
+		return NULL;
+	*arr = na;
+	*cap = (int)c;
 	void *slot = (char *)*arr + (size_t)(*n) * elem;
 	memset(slot, 0, elem);
 	(*n)++;

@@ -1,4 +1,6 @@
 #include "tg_sink.h"
+#include "tg_mem.h"
+#include "tg_str.h"
 
 #include <errno.h>
 #include <math.h>
@@ -95,18 +97,12 @@ static int sink_flush(struct tg_sink *s)
 int tg_sink_write(struct tg_sink *s, const void *data, size_t len)
 {
 	if (s->kind == SINK_MEMORY) {
-		if (s->len + len + 1 > s->cap) {
-			size_t cap = s->cap;
-			while (s->len + len + 1 > cap)
-				cap *= 2;
-			char *nb = realloc(s->buf, cap);
-			if (!nb) {
-				s->failed_errno = ENOMEM;
-				return TG_E_NOMEM;
-			}
-			s->buf = nb;
-			s->cap = cap;
+		char *nb = tg_grow_block(s->buf, &s->cap, s->len + len + 1, 1, SINK_BUF);
+		if (!nb) {
+			s->failed_errno = ENOMEM;
+			return TG_E_NOMEM;
 		}
+		s->buf = nb;
 		memcpy(s->buf + s->len, data, len);
 		s->len += len;
 		s->buf[s->len] = '\0';
@@ -185,6 +181,39 @@ int tg_sink_put_double(struct tg_sink *s, double v, const char *nan_text)
 	char buf[40];
 	int n = tg_format_double(buf, sizeof(buf), v);
 	return tg_sink_write(s, buf, (size_t)n);
+}
+
+int tg_sink_put_xml(struct tg_sink *s, const char *text)
+{
+	if (!text)
+		return 0;
+	const unsigned char *t = (const unsigned char *)text;
+	size_t left = strlen(text);
+	while (left > 0) {
+		const unsigned char *run = t;
+		while (left > 0 && *t >= 0x20 && *t < 0x80 && !strchr("&<>\"'", *t)) {
+			t++;
+			left--;
+		}
+		if (t > run)
+			tg_sink_write(s, run, (size_t)(t - run));
+		if (left == 0)
+			break;
+		const char *ent = *t == '&' ? "&amp;" : *t == '<' ? "&lt;" : *t == '>' ? "&gt;"
+				: *t == '"' ? "&quot;" : *t == '\'' ? "&apos;" : NULL;
+		int n = 1;
+		if (ent)
+			tg_sink_puts(s, ent);
+		else if (*t == '\t')
+			tg_sink_putc(s, '\t');
+		else if (*t >= 0x80 && (n = tg_utf8_len(t, left)) > 0)
+			tg_sink_write(s, t, (size_t)n);
+		else if (*t >= 0x80)
+			tg_sink_putc(s, '?'), n = 1;
+		t += n;
+		left -= (size_t)n;
+	}
+	return s->failed_errno ? TG_E_IO : 0;
 }
 
 const char *tg_sink_name(const struct tg_sink *s)

@@ -41,3 +41,18 @@ int tg_name_index(const char *const *names, const char *name)
 			return i;
 	return -1;
 }
+
+int tg_utf8_len(const unsigned char *s, size_t avail)
+{
+	if (avail == 0)
+		return 0;
+	const unsigned char c = s[0];
+	const int n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+		    : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+	if ((size_t)n > avail)
+		return 0;
+	for (int i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}

@@ -54,7 +54,11 @@ void tg_json_kv_uint(struct tg_json *j, const char *key, uint64_t v);
 void tg_json_kv_double(struct tg_json *j, const char *key, double v);
 void tg_json_kv_bool(struct tg_json *j, const char *key, bool v);
 
-/* Writes the escaped body of s (no quotes) to the sink. */
+/* The body of a JSON string (no quotes) for s: '"' and '\\' escaped,
+ * control characters as \n, \r, \t or \u00XX, bytes that are not UTF-8
+ * replaced by '?' (so any bytes give valid JSON). Into out, which holds at
+ * least 6 * len bytes (returns the bytes written), or to a sink. */
+size_t tg_json_escape_buf(char *out, const char *s, size_t len);
 void tg_json_escape(struct tg_sink *sink, const char *s, size_t len);
 
 /* 0 when the document is complete and balanced, TG_E_INTERNAL otherwise. */

@@ -34,6 +34,11 @@ int tg_sink_printf(struct tg_sink *s, const char *fmt, ...) __attribute__((forma
  * NaN is written as nan_text. */
 int tg_sink_put_double(struct tg_sink *s, double v, const char *nan_text);
 
+/* Text for XML and HTML: & < > " ' as entities, control characters but
+ * tab dropped, bytes that are not UTF-8 replaced by '?' (a frame name, a
+ * command line can be anything). NULL writes nothing. */
+int tg_sink_put_xml(struct tg_sink *s, const char *text);
+
 const char *tg_sink_name(const struct tg_sink *s);
 /* Memory sinks: the bytes written so far, NUL-terminated. */
 const char *tg_sink_memory_data(struct tg_sink *s, size_t *len);

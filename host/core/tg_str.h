@@ -16,6 +16,11 @@ size_t tg_strlcpy(char *dst, const char *src, size_t cap);
 #define TG_STRINGIFY_(x) #x
 #define TG_STRINGIFY(x) TG_STRINGIFY_(x)
 
+/* The length of the valid UTF-8 sequence at s, of at most avail bytes: 1
+ * for ASCII, 2 to 4, or 0 where the bytes are not UTF-8 (a stray
+ * continuation byte, an overlong or out-of-range lead, a cut sequence). */
+int tg_utf8_len(const unsigned char *s, size_t avail);
+
 /* The index of name in a NULL-terminated table of names, or -1. */
 int tg_name_index(const char *const *names, const char *name);
 

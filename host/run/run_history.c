@@ -16,7 +16,7 @@ int tg_run_history(const struct tg_run_results *r, const char *path, int64_t *ru
 	struct tg_history *h = NULL;
 	char workload[4096];
 	tg_history_workload(r, workload, sizeof(workload));
-	int rc = tg_history_open(path, &h, err);
+	int rc = tg_history_open(path, true, &h, err);
 	if (rc == 0)
 		rc = tg_history_append(h, r, r->complete ? "recorded" : "incomplete", run_id, err);
 	if (rc == 0)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tg_config.h"
+#include "tg_mem.h"
 #include "tg_sampler.h"
 
 #if TG_HAVE_LIBUNWIND
@@ -425,19 +426,16 @@ TG_RAW_READ static int unwind_hybrid(const struct tg_sampler_regs *g, const stru
 
 struct map_build {
 	struct code_map *m;
-	int object, cap_code, cap_data, cap_objects;
+	int object;
+	size_t cap_code, cap_data, cap_objects;
 };
 
-static int add_seg(struct seg **v, int *n, int *cap, struct seg g)
+static int add_seg(struct seg **v, int *n, size_t *cap, struct seg g)
 {
-	if (*n == *cap) {
-		int nc = *cap ? *cap * 2 : 64;
-		struct seg *nv = realloc(*v, (size_t)nc * sizeof(*nv));
-		if (!nv)
-			return -1;
-		*v = nv;
-		*cap = nc;
-	}
+	struct seg *nv = tg_grow_block(*v, cap, (size_t)*n + 1, sizeof(*nv), 64);
+	if (!nv)
+		return -1;
+	*v = nv;
 	(*v)[(*n)++] = g;
 	return 0;
 }
@@ -484,14 +482,11 @@ static int collect_segments(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	(void)size;
 	struct map_build *b = arg;
-	if (b->object == b->cap_objects) {
-		int nc = b->cap_objects ? b->cap_objects * 2 : 64;
-		struct fde_table *nv = realloc(b->m->fdes, (size_t)nc * sizeof(*nv));
-		if (!nv)
-			return 1;
-		b->m->fdes = nv;
-		b->cap_objects = nc;
-	}
+	struct fde_table *nv =
+		tg_grow_block(b->m->fdes, &b->cap_objects, (size_t)b->object + 1, sizeof(*nv), 64);
+	if (!nv)
+		return 1;
+	b->m->fdes = nv;
 	b->m->fdes[b->object] = read_fde_table(info);
 	b->m->n_objects = b->object + 1;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
@@ -725,24 +720,14 @@ struct stored {
 static int store_append(struct tg_sampler *s, const struct thread_rec *r, const struct ring_rec *rec)
 {
 	const size_t bytes = sizeof(struct stored) + rec->depth * sizeof(uint64_t);
-	if (s->store_len + bytes > s->store_cap) {
-		size_t cap = s->store_cap ? s->store_cap * 2 : (1u << 20);
-		while (cap < s->store_len + bytes)
-			cap *= 2;
-		uint8_t *nb = realloc(s->store, cap);
-		if (!nb)
-			return -1;
-		s->store = nb;
-		s->store_cap = cap;
-	}
-	if (s->n_samples == s->cap_samples) {
-		size_t cap = s->cap_samples ? s->cap_samples * 2 : 4096;
-		size_t *no = realloc(s->offsets, cap * sizeof(size_t));
-		if (!no)
-			return -1;
-		s->offsets = no;
-		s->cap_samples = cap;
-	}
+	uint8_t *nb = tg_grow_block(s->store, &s->store_cap, s->store_len + bytes, 1, 1u << 20);
+	if (!nb)
+		return -1;
+	s->store = nb;
+	size_t *no = tg_grow_block(s->offsets, &s->cap_samples, s->n_samples + 1, sizeof(*no), 4096);
+	if (!no)
+		return -1;
+	s->offsets = no;
 	struct stored *st = (struct stored *)(s->store + s->store_len);
 	st->t_ns = rec->t_ns;
 	st->tid = r->tid;
@@ -1079,15 +1064,10 @@ void tg_sampler_unregister_thread(struct tg_sampler *s)
 		snprintf(name, sizeof(name), "%s", r->name);
 	pthread_mutex_lock(&s->mu);
 	retire(r);
-	if (s->n_names == s->cap_names) {
-		size_t cap = s->cap_names ? s->cap_names * 2 : 16;
-		struct thread_name *nn = realloc(s->names, cap * sizeof(*nn));
-		if (nn) {
-			s->names = nn;
-			s->cap_names = cap;
-		}
-	}
-	if (s->n_names < s->cap_names) {
+	struct thread_name *nn =
+		tg_grow_block(s->names, &s->cap_names, s->n_names + 1, sizeof(*nn), 16);
+	if (nn) {
+		s->names = nn;
 		s->names[s->n_names].tid = r->tid;
 		memcpy(s->names[s->n_names++].name, name, sizeof(name));
 	}

@@ -50,7 +50,23 @@ expect_exit 3 "$TG_BIN" compare "$A_Q" "$TG_WORK/elsewhere.json" --force
 expect_exit 2 "$TG_BIN" compare "$A/results.json"
 expect_in "$ERR" "expected two results.json files"
 expect_exit 1 "$TG_BIN" compare "$A/results.json" "$TG_WORK/missing.json"
-expect_in "$ERR" "missing.json"
+expect_in "$ERR" "missing.json': cannot open: No such file or directory"
+expect_not_in "$ERR" "line -1"
+# a newer schema version, or members of the wrong type: refused, named
+python3 - "$A/results.json" "$TG_WORK" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+w = sys.argv[2]
+json.dump(dict(r, schema_version=99), open(w + "/v99.json", "w"))
+json.dump({"schema": r["schema"]}, open(w + "/only-schema.json", "w"))
+json.dump(dict(r, states={"cpu": 1}), open(w + "/states-object.json", "w"))
+PY
+expect_exit 1 "$TG_BIN" compare "$A/results.json" "$TG_WORK/v99.json"
+expect_in "$ERR" "schema_version 99 is newer than this build reads (2)"
+expect_exit 1 "$TG_BIN" compare "$A/results.json" "$TG_WORK/only-schema.json"
+expect_in "$ERR" "only-schema.json': schema_version: expected an integer"
+expect_exit 1 "$TG_BIN" compare "$TG_WORK/states-object.json" "$A/results.json"
+expect_in "$ERR" "states: expected an array"
 expect_exit 1 "$TG_BIN" compare "$A/results.json" "$A/summary.md"
 expect_in "$ERR" "summary.md"
 
@@ -71,6 +87,10 @@ expect_in "$ERR" "no run 99"
 printf 'not a database at all, really not\n' >"$TG_WORK/junk.db"
 expect_exit 1 "$TG_BIN" history "$TG_WORK/junk.db"
 expect_in "$ERR" "junk.db"
+# a history that is not there is an error, and nothing is created
+expect_exit 1 "$TG_BIN" history "$TG_WORK/nope.db"
+expect_in "$ERR" "nope.db"
+[ ! -e "$TG_WORK/nope.db" ] || fail "history created $TG_WORK/nope.db"
 
 # report.html: self-contained (no script, nothing fetched), with the trend
 R="$B/report.html"

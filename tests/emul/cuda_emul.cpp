@@ -39,7 +39,7 @@ constexpr bool SWAP_ALWAYS = false;
 
 struct coroutine {
 	ucontext_t ctx;
-	jmp_buf jb;
+	jmp_buf jb{};
 	bool started = false, done = false;
 	dim3 tid;
 	char *map = nullptr; /* guard page, then the stack */

@@ -103,7 +103,7 @@ static int check_exact_file(const struct tg_test_csv *g, const struct run_out *o
 
 static int check_set_file(const struct tg_test_csv *g, const struct run_out *o, int family)
 {
-	int32_t len[TG_ATC_SLOTS];
+	int32_t len[TG_ATC_SLOTS] = {0};
 	int bad = 0;
 	char col[80];
 	for (int k = 0; k < TG_ATC_SLOTS; k++) {
@@ -115,6 +115,8 @@ static int check_set_file(const struct tg_test_csv *g, const struct run_out *o, 
 				break;
 			}
 		}
+		if (len[k] == 0)
+			fail_msg("%s: no %s_%s_L<n> column", g->path, fam_names[family], tg_slot_name(k));
 		size_t plane = (size_t)(family * TG_ATC_SLOTS + k) * o->n;
 		snprintf(col, sizeof(col), "%s_%s_L%d", fam_names[family], tg_slot_name(k), len[k]);
 		bad += check(g, col, o->slot_ma + plane, TG_TOL_REL, 1e-12);

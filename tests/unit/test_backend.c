@@ -82,7 +82,7 @@ static void test_batch_matches_single_symbols(void **state)
 		double *avg4 = malloc((size_t)S * stride * sizeof(double));
 		double *l1 = malloc(6 * (size_t)S * stride * sizeof(double));
 		int8_t fin[7];
-		double fv[7];
+		double fv[7] = {0};
 		struct tg_batch b = {.close = close, .n_bars = bars, .n_symbols = S, .stride = stride};
 		struct tg_atc_outputs o1 = {.average = avg1, .final_signal = fin, .final_value = fv,
 					    .l1_signal = l1};
@@ -140,7 +140,7 @@ static void test_batch_errors_and_empty(void **state)
 	assert_int_equal(ops->run(st, &p, &b, &o, &t, &err), 0);
 	/* a symbol without bars: NaN rows, no final signal */
 	int32_t zero[2] = {0, 100};
-	double avg[200];
+	double avg[200] = {0};
 	int8_t fin[2] = {5, 5};
 	struct tg_atc_outputs o2 = {.average = avg, .final_signal = fin};
 	struct tg_batch b2 = {.close = close, .n_bars = zero, .n_symbols = 2, .stride = 100};

@@ -644,7 +644,11 @@ static void test_history_round_trip(void **state)
 	snprintf(path, sizeof(path), "%s/history.db", tmpdir);
 	struct tg_history *h;
 	struct tg_error err;
-	assert_int_equal(tg_history_open(path, &h, &err), 0);
+	/* reading a history that is not there creates nothing */
+	assert_true(tg_history_open(path, false, &h, &err) < 0);
+	assert_non_null(strstr(err.msg, "history.db"));
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(tg_history_open(path, true, &h, &err), 0);
 	uint64_t st = 11;
 	int64_t ids[6];
 	for (int i = 0; i < 6; i++) {
@@ -665,7 +669,7 @@ static void test_history_round_trip(void **state)
 	assert_int_equal(tg_history_set_status(h, 9999, "good", &err), TG_E_RANGE);
 	tg_history_close(h);
 	/* read back in a new connection */
-	assert_int_equal(tg_history_open(path, &h, &err), 0);
+	assert_int_equal(tg_history_open(path, false, &h, &err), 0);
 	struct tg_history_series *v;
 	int n;
 	assert_int_equal(tg_history_load(h, NULL, NULL, 0, &v, &n, &err), 0);
@@ -696,8 +700,28 @@ static void test_history_round_trip(void **state)
 	tg_history_close(h);
 	/* not a database */
 	const char *junk = write_file("junk.db", "this is not sqlite, not at all, not even close....\n");
-	assert_true(tg_history_open(junk, &h, &err) < 0);
+	assert_true(tg_history_open(junk, true, &h, &err) < 0);
 	assert_non_null(strstr(err.msg, "junk.db"));
+	assert_non_null(strstr(err.msg, "not an SQLite database"));
+	/* an SQLite database of another program: refused, never written to */
+	char other_db[512];
+	snprintf(other_db, sizeof(other_db), "%s/other.db", tmpdir);
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "python3 -c \"import sqlite3; c = sqlite3.connect('%s'); "
+				   "c.execute('create table t(x)'); c.commit()\"", other_db);
+	assert_int_equal(system(cmd), 0);
+	struct stat before, after;
+	assert_int_equal(stat(other_db, &before), 0);
+	assert_true(tg_history_open(other_db, true, &h, &err) < 0);
+	assert_non_null(strstr(err.msg, "not a trendgpu-bench history"));
+	assert_int_equal(stat(other_db, &after), 0);
+	assert_true(before.st_size == after.st_size && before.st_mtime == after.st_mtime);
+	/* an empty database is a history only when asked to create one */
+	const char *empty = write_file("empty.db", "");
+	assert_true(tg_history_open(empty, false, &h, &err) < 0);
+	assert_non_null(strstr(err.msg, "not a trendgpu-bench history"));
+	assert_int_equal(tg_history_open(empty, true, &h, &err), 0);
+	tg_history_close(h);
 }
 
 int main(void)

@@ -189,7 +189,8 @@ static void test_emulator_semantics(void **state)
 	const pid_t child = fork();
 	assert_true(child >= 0);
 	if (child == 0) {
-		freopen("/dev/null", "w", stderr);
+		if (!freopen("/dev/null", "w", stderr))
+			_exit(2);
 		tg_emul_run(dim3(1), dim3(32), []() {
 			if (threadIdx.x == 5)
 				return;

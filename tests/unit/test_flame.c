@@ -144,6 +144,17 @@ static void test_folded_round_trip(void **state)
 	tg_flame_free(g);
 }
 
+static void expect_parse_error_n(const char *text, size_t len, int code, const char *needle)
+{
+	struct tg_flame *f = tg_flame_new();
+	struct tg_error err;
+	tg_error_clear(&err);
+	assert_int_equal(tg_flame_parse_folded(f, text, len, "in.folded", &err), code);
+	if (!strstr(err.msg, needle))
+		fail_msg("'%s' lacks '%s'", err.msg, needle);
+	tg_flame_free(f);
+}
+
 static void expect_parse_error(const char *text, const char *needle)
 {
 	struct tg_flame *f = tg_flame_new();
@@ -162,6 +173,21 @@ static void test_folded_errors_and_names(void **state)
 	expect_parse_error("a;b 1\n\na;b 12x\n", "in.folded:3: count '12x'");
 	expect_parse_error("a;b -3\n", "count '-3'");
 	expect_parse_error("   7\n", "in.folded:1: empty stack");
+	/* a NUL byte inside a frame name (it read past the name's block) */
+	static const char nul[] = "a;b 1\nu;start_thread;start_thread\0\0\0\0;w 1\n";
+	expect_parse_error_n(nul, sizeof(nul) - 1, TG_E_PARSE, "in.folded:2: a NUL byte");
+	/* counts past 2^64: one count, and a sum (it wrapped to "1 samples") */
+	expect_parse_error("main;foo 18446744073709551616\n", "count '18446744073709551616'");
+	expect_parse_error("main;foo 99999999999999999999\n", "is not an integer 0..2^64-1");
+	expect_parse_error_n("main;foo 18446744073709551615\nmain;bar 2\n", 41, TG_E_RANGE,
+			     "the counts sum past 2^64");
+	struct tg_flame *big = parse("main;foo 18446744073709551615\n");
+	assert_true(tg_flame_total(big) == UINT64_MAX);
+	tg_flame_free(big);
+	/* empty frame names do not make a stack that cannot be read back */
+	expect_parse_error(";;; 5\n", "in.folded:1: an empty frame name (frame 1)");
+	expect_parse_error("a;;b 5\n", "an empty frame name (frame 2)");
+	expect_parse_error("a;b; 5\n", "an empty frame name (frame 3)");
 	/* perf's stackcollapse names keep their spaces and annotations */
 	struct tg_flame *f = parse("perf-1234;[unknown];do_syscall_64_[k] 3\nfoo bar (inlined);baz 2\n");
 	char *out = render_flame(tg_flame_write_folded, f);
