@@ -332,50 +332,84 @@ static void member_path(char *out, size_t cap, const char *where, const char *ke
 	snprintf(out, cap, "%s%s%s", where, where[0] ? "." : "", key);
 }
 
+static int is_string(const json_t *v)
+{
+	return json_is_string(v);
+}
+
+static int is_number_or_null(const json_t *v)
+{
+	return json_is_number(v) || json_is_null(v); /* null: NaN, as it is written */
+}
+
+static int is_bool(const json_t *v)
+{
+	return json_is_boolean(v);
+}
+
+static int is_object(const json_t *v)
+{
+	return json_is_object(v);
+}
+
+static int is_array(const json_t *v)
+{
+	return json_is_array(v);
+}
+
+/* obj's member `key` (at where.key) into *out when it has the right type;
+ * absent: *out NULL, an error when required. */
+static int lookup(const struct reader *rd, json_t *obj, const char *where, const char *key,
+		  bool required, int (*type_ok)(const json_t *), const char *expected, json_t **out)
+{
+	char path[160], what[128];
+	member_path(path, sizeof(path), where, key);
+	*out = json_object_get(obj, key);
+	if (!*out) {
+		snprintf(what, sizeof(what), "%s (it is missing)", expected);
+		return required ? bad(rd, path, what) : 0;
+	}
+	if (!type_ok(*out)) {
+		*out = NULL;
+		return bad(rd, path, expected);
+	}
+	return 0;
+}
+
 /* A string member into out (absent: left as it is unless required). */
 static int get_text(const struct reader *rd, json_t *obj, const char *where, const char *key,
 		    bool required, char *out, size_t cap)
 {
-	json_t *v = json_object_get(obj, key);
-	char path[160];
-	member_path(path, sizeof(path), where, key);
-	if (!v)
-		return required ? bad(rd, path, "a string (it is missing)") : 0;
-	if (!json_is_string(v))
-		return bad(rd, path, "a string");
-	tg_strlcpy(out, json_string_value(v), cap);
+	json_t *v;
+	TG_TRY(lookup(rd, obj, where, key, required, is_string, "a string", &v));
+	if (v)
+		tg_strlcpy(out, json_string_value(v), cap);
 	return 0;
 }
 
-/* A number (null: NaN, as NaN is written) into out. */
 static int get_number(const struct reader *rd, json_t *obj, const char *where, const char *key,
 		      bool required, double *out)
 {
-	json_t *v = json_object_get(obj, key);
-	char path[160];
-	member_path(path, sizeof(path), where, key);
-	if (!v)
-		return required ? bad(rd, path, "a number (it is missing)") : 0;
-	if (json_is_null(v))
-		*out = NAN;
-	else if (json_is_number(v))
-		*out = json_number_value(v);
-	else
-		return bad(rd, path, "a number");
+	json_t *v;
+	TG_TRY(lookup(rd, obj, where, key, required, is_number_or_null, "a number", &v));
+	if (v)
+		*out = json_is_null(v) ? NAN : json_number_value(v);
 	return 0;
 }
 
 static int get_int(const struct reader *rd, json_t *obj, const char *where, const char *key,
 		   bool required, int64_t lo, int64_t hi, int64_t *out)
 {
-	json_t *v = json_object_get(obj, key);
-	char path[160], what[96];
-	member_path(path, sizeof(path), where, key);
+	char what[96];
 	snprintf(what, sizeof(what), "an integer %lld..%lld", (long long)lo, (long long)hi);
-	if (!v)
-		return required ? bad(rd, path, what) : 0;
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+	json_t *v = json_object_get(obj, key);
+	if (!v && !required)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+		char path[160];
+		member_path(path, sizeof(path), where, key);
 		return bad(rd, path, what);
+	}
 	*out = json_integer_value(v);
 	return 0;
 }
@@ -383,46 +417,24 @@ static int get_int(const struct reader *rd, json_t *obj, const char *where, cons
 static int get_bool(const struct reader *rd, json_t *obj, const char *where, const char *key,
 		    bool required, bool *out)
 {
-	json_t *v = json_object_get(obj, key);
-	char path[160];
-	member_path(path, sizeof(path), where, key);
-	if (!v)
-		return required ? bad(rd, path, "true or false (it is missing)") : 0;
-	if (!json_is_boolean(v))
-		return bad(rd, path, "true or false");
-	*out = json_is_true(v);
+	json_t *v;
+	TG_TRY(lookup(rd, obj, where, key, required, is_bool, "true or false", &v));
+	if (v)
+		*out = json_is_true(v);
 	return 0;
 }
 
-/* An object member; absent gives NULL unless required. */
+/* An object or array member; absent gives NULL unless required. */
 static int get_object(const struct reader *rd, json_t *obj, const char *where, const char *key,
 		      bool required, json_t **out)
 {
-	json_t *v = json_object_get(obj, key);
-	char path[160];
-	member_path(path, sizeof(path), where, key);
-	*out = NULL;
-	if (!v)
-		return required ? bad(rd, path, "an object (it is missing)") : 0;
-	if (!json_is_object(v))
-		return bad(rd, path, "an object");
-	*out = v;
-	return 0;
+	return lookup(rd, obj, where, key, required, is_object, "an object", out);
 }
 
 static int get_array(const struct reader *rd, json_t *obj, const char *where, const char *key,
 		     bool required, json_t **out)
 {
-	json_t *v = json_object_get(obj, key);
-	char path[160];
-	member_path(path, sizeof(path), where, key);
-	*out = NULL;
-	if (!v)
-		return required ? bad(rd, path, "an array (it is missing)") : 0;
-	if (!json_is_array(v))
-		return bad(rd, path, "an array");
-	*out = v;
-	return 0;
+	return lookup(rd, obj, where, key, required, is_array, "an array", out);
 }
 
 /* arr: an array of finite, non-negative numbers (durations in ns), malloc'd. */

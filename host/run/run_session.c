@@ -179,6 +179,8 @@ int tg_session_start_gpu(struct tg_session *s)
 	tg_cupti_free(s->cupti);
 	s->cupti = NULL;
 	snprintf(s->gpu_status, sizeof(s->gpu_status), "not traced: %s", err.msg);
+	if (s->o.defer_gpu) /* tg_session_begin says it otherwise */
+		tg_warn("profile: GPU activity %s", s->gpu_status);
 	return TG_E_UNSUPPORTED;
 }
 

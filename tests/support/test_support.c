@@ -395,3 +395,24 @@ void tg_test_golden(const char *dir, const char *name, const char *text)
 	free(want);
 }
 
+
+static char tmp_root[256];
+
+static void remove_tmp_root(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_root);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmp_root);
+}
+
+const char *tg_test_tmpdir(const char *prefix)
+{
+	snprintf(tmp_root, sizeof(tmp_root), "/tmp/%s_XXXXXX", prefix);
+	if (!mkdtemp(tmp_root)) {
+		perror(tmp_root);
+		abort();
+	}
+	atexit(remove_tmp_root);
+	return tmp_root;
+}

@@ -99,6 +99,10 @@ const struct tg_backend_ops *tg_test_backend_or_skip(const char *name);
 struct tg_run_results;
 void tg_test_results_fixture(struct tg_run_results *r, bool complete);
 
+/* A fresh directory /tmp/<prefix>_XXXXXX (fails the test when it cannot be
+ * made), removed with what it holds when the program exits. */
+const char *tg_test_tmpdir(const char *prefix);
+
 /* Compares text with tests/golden/<dir>/<name>, or rewrites the file when
  * TG_UPDATE_GOLDEN=1; fails the test at the first differing byte. */
 void tg_test_golden(const char *dir, const char *name, const char *text);

@@ -17,21 +17,13 @@
 #include "tg_log.h"
 #include "tg_test.h"
 
-static char tmpdir[256];
+static const char *tmpdir;
 
 static int make_tmpdir(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tg_test_bench_XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int remove_tmpdir(void **state)
-{
-	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	tmpdir = tg_test_tmpdir("tg_test_bench");
+	return 0;
 }
 
 static const char *write_file(const char *name, const char *content)
@@ -739,5 +731,5 @@ int main(void)
 		cmocka_unit_test(test_compare_runs),
 		cmocka_unit_test(test_history_round_trip),
 	};
-	return cmocka_run_group_tests_name("bench", tests, make_tmpdir, remove_tmpdir);
+	return cmocka_run_group_tests_name("bench", tests, make_tmpdir, NULL);
 }

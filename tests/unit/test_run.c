@@ -17,22 +17,7 @@
 #include "tg_sampler.h"
 #include "tg_test.h"
 
-static char tmpdir[256];
-
-static int make_tmpdir(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tg_test_run_XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int remove_tmpdir(void **state)
-{
-	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
+static const char *tmpdir;
 
 /* ---- fake backends ------------------------------------------------------------ */
 
@@ -841,10 +826,10 @@ int main(void)
 		cmocka_unit_test(test_session_idle_program),
 		cmocka_unit_test(test_rundir_capture),
 	};
-	if (make_tmpdir(NULL) < 0 || setup_data(NULL) < 0)
+	tmpdir = tg_test_tmpdir("tg_test_run");
+	if (setup_data(NULL) < 0)
 		return 1;
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	free_data(NULL);
-	remove_tmpdir(NULL);
 	return failed;
 }
