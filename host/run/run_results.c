@@ -137,6 +137,120 @@ static void write_state(struct tg_json *j, const struct tg_run_results *r,
 	tg_json_end_object(j);
 }
 
+static void write_accuracy(struct tg_json *j, const struct tg_run_results *r)
+{
+	tg_json_key(j, "accuracy");
+	tg_json_begin_array(j);
+	for (int i = 0; i < r->n_accuracy; i++) {
+		const struct tg_accuracy *a = &r->accuracy[i];
+		tg_json_begin_object(j);
+		tg_json_kv_string(j, "backend", a->backend);
+		tg_json_kv_int(j, "bars", a->bars);
+		tg_json_key(j, "families");
+		tg_json_begin_object(j);
+		for (int f = 0; f < TG_RESULTS_FAMILIES; f++) {
+			tg_json_key(j, tg_report_family_name(r, f));
+			tg_json_begin_object(j);
+			tg_json_kv_double(j, "mean_rel_err", a->family[f].mean_rel_err);
+			tg_json_kv_double(j, "max_rel_err", a->family[f].max_rel_err);
+			tg_json_kv_double(j, "frac_within_5pct", a->family[f].frac_within_5pct);
+			tg_json_kv_double(j, "l1_signal_sign_agreement",
+					  a->family[f].l1_sign_agreement);
+			tg_json_end_object(j);
+		}
+		tg_json_end_object(j);
+		tg_json_key(j, "average_signal");
+		tg_json_begin_object(j);
+		tg_json_kv_double(j, "sign_agreement", a->avg_sign_agreement);
+		tg_json_kv_double(j, "max_abs_diff", a->avg_max_abs_diff);
+		tg_json_kv_double(j, "frac_abs_diff_below_1e6", a->avg_frac_below_1e6);
+		tg_json_end_object(j);
+		tg_json_end_object(j);
+	}
+	tg_json_end_array(j);
+}
+
+static void write_profile(struct tg_json *j, const struct tg_profile_info *p)
+{
+	tg_json_key(j, "profile");
+	tg_json_begin_object(j);
+	tg_json_kv_string(j, "mode", p->mode);
+	tg_json_kv_bool(j, "sampled", p->sampled);
+	if (p->sampled) {
+		tg_json_kv_int(j, "requested_hz", p->requested_hz);
+		tg_json_kv_double(j, "achieved_hz", p->achieved_hz);
+		tg_json_kv_string(j, "clock", p->clock);
+		tg_json_kv_string(j, "unwind", p->unwind);
+		tg_json_kv_uint(j, "samples", p->samples);
+		tg_json_kv_uint(j, "dropped", p->dropped);
+		tg_json_kv_uint(j, "unwind_failures", p->unwind_failures);
+		tg_json_kv_uint(j, "truncated", p->truncated);
+		tg_json_kv_uint(j, "idle_skipped", p->idle_skipped);
+		tg_json_kv_int(j, "threads", p->threads);
+		tg_json_kv_uint(j, "unwind_fallbacks", p->fallbacks);
+		tg_json_kv_double(j, "handler_us_per_sample", p->handler_us);
+		tg_json_kv_double(j, "handler_share", p->handler_share);
+		tg_json_key(j, "hottest_self");
+		tg_json_begin_array(j);
+		for (int i = 0; i < p->n_hottest; i++)
+			tg_json_string(j, p->hottest[i]);
+		tg_json_end_array(j);
+	}
+	tg_json_kv_string(j, "symbolizer", p->symbolizer);
+	tg_json_key(j, "gpu");
+	tg_json_begin_object(j);
+	tg_json_kv_bool(j, "traced", p->gpu_traced);
+	tg_json_kv_string(j, "status", p->gpu);
+	tg_json_kv_uint(j, "kernels", p->kernels);
+	tg_json_kv_uint(j, "memcpys", p->memcpys);
+	tg_json_kv_uint(j, "memsets", p->memsets);
+	tg_json_kv_uint(j, "api_calls", p->api_calls);
+	tg_json_kv_uint(j, "launches", p->launches);
+	tg_json_kv_uint(j, "kernel_ns", p->kernel_ns);
+	tg_json_kv_uint(j, "memcpy_ns", p->memcpy_ns);
+	tg_json_kv_uint(j, "dropped_records", p->gpu_dropped);
+	tg_json_key(j, "hottest");
+	tg_json_begin_array(j);
+	for (int i = 0; i < p->n_hottest_gpu; i++)
+		tg_json_string(j, p->hottest_gpu[i]);
+	tg_json_end_array(j);
+	tg_json_end_object(j);
+	tg_json_kv_string(j, "nvtx", p->nvtx);
+	tg_json_kv_uint(j, "nvtx_ranges", p->nvtx_ranges);
+	tg_json_kv_uint(j, "trace_events", p->trace_events);
+	tg_json_kv_uint(j, "unmatched_correlations", p->unmatched_correlations);
+	tg_json_kv_string(j, "files", p->files);
+	tg_json_end_object(j);
+}
+
+static void write_agreement(struct tg_json *j, const struct tg_run_results *r)
+{
+	tg_json_key(j, "agreement");
+	tg_json_begin_array(j);
+	for (int i = 0; i < r->n_agreement; i++) {
+		const struct tg_agreement *g = &r->agreement[i];
+		tg_json_begin_object(j);
+		tg_json_kv_string(j, "reference", g->reference);
+		tg_json_kv_string(j, "backend", g->backend);
+		tg_json_kv_string(j, "ma", g->ma_mode);
+		tg_json_kv_double(j, "max_abs_diff", g->max_abs_diff);
+		tg_json_kv_double(j, "sign_agreement", g->sign_agreement);
+		tg_json_kv_int(j, "bars", g->bars);
+		if (g->max_abs_diff > 0 && g->worst_symbol >= 0) {
+			tg_json_key(j, "worst");
+			tg_json_begin_object(j);
+			tg_json_kv_int(j, "symbol", g->worst_symbol);
+			tg_json_kv_string(j, "name", g->worst_name);
+			tg_json_kv_int(j, "bar", g->worst_bar);
+			tg_json_kv_double(j, "reference", g->worst_reference);
+			tg_json_kv_double(j, "value", g->worst_value);
+			tg_json_end_object(j);
+		}
+		tg_json_end_object(j);
+	}
+	tg_json_end_array(j);
+}
+
 int tg_results_write_json(const struct tg_run_results *r, struct tg_sink *s,
 			  struct tg_error *err)
 {
@@ -203,113 +317,10 @@ int tg_results_write_json(const struct tg_run_results *r, struct tg_sink *s,
 	}
 	tg_json_end_array(&j);
 
-	tg_json_key(&j, "accuracy");
-	tg_json_begin_array(&j);
-	for (int i = 0; i < r->n_accuracy; i++) {
-		const struct tg_accuracy *a = &r->accuracy[i];
-		tg_json_begin_object(&j);
-		tg_json_kv_string(&j, "backend", a->backend);
-		tg_json_kv_int(&j, "bars", a->bars);
-		tg_json_key(&j, "families");
-		tg_json_begin_object(&j);
-		for (int f = 0; f < TG_RESULTS_FAMILIES; f++) {
-			tg_json_key(&j, tg_report_family_name(r, f));
-			tg_json_begin_object(&j);
-			tg_json_kv_double(&j, "mean_rel_err", a->family[f].mean_rel_err);
-			tg_json_kv_double(&j, "max_rel_err", a->family[f].max_rel_err);
-			tg_json_kv_double(&j, "frac_within_5pct", a->family[f].frac_within_5pct);
-			tg_json_kv_double(&j, "l1_signal_sign_agreement",
-					  a->family[f].l1_sign_agreement);
-			tg_json_end_object(&j);
-		}
-		tg_json_end_object(&j);
-		tg_json_key(&j, "average_signal");
-		tg_json_begin_object(&j);
-		tg_json_kv_double(&j, "sign_agreement", a->avg_sign_agreement);
-		tg_json_kv_double(&j, "max_abs_diff", a->avg_max_abs_diff);
-		tg_json_kv_double(&j, "frac_abs_diff_below_1e6", a->avg_frac_below_1e6);
-		tg_json_end_object(&j);
-		tg_json_end_object(&j);
-	}
-	tg_json_end_array(&j);
-
-	if (r->profile.enabled) {
-		const struct tg_profile_info *p = &r->profile;
-		tg_json_key(&j, "profile");
-		tg_json_begin_object(&j);
-		tg_json_kv_string(&j, "mode", p->mode);
-		tg_json_kv_bool(&j, "sampled", p->sampled);
-		if (p->sampled) {
-			tg_json_kv_int(&j, "requested_hz", p->requested_hz);
-			tg_json_kv_double(&j, "achieved_hz", p->achieved_hz);
-			tg_json_kv_string(&j, "clock", p->clock);
-			tg_json_kv_string(&j, "unwind", p->unwind);
-			tg_json_kv_uint(&j, "samples", p->samples);
-			tg_json_kv_uint(&j, "dropped", p->dropped);
-			tg_json_kv_uint(&j, "unwind_failures", p->unwind_failures);
-			tg_json_kv_uint(&j, "truncated", p->truncated);
-			tg_json_kv_uint(&j, "idle_skipped", p->idle_skipped);
-			tg_json_kv_int(&j, "threads", p->threads);
-			tg_json_kv_uint(&j, "unwind_fallbacks", p->fallbacks);
-			tg_json_kv_double(&j, "handler_us_per_sample", p->handler_us);
-			tg_json_kv_double(&j, "handler_share", p->handler_share);
-			tg_json_key(&j, "hottest_self");
-			tg_json_begin_array(&j);
-			for (int i = 0; i < p->n_hottest; i++)
-				tg_json_string(&j, p->hottest[i]);
-			tg_json_end_array(&j);
-		}
-		tg_json_kv_string(&j, "symbolizer", p->symbolizer);
-		tg_json_key(&j, "gpu");
-		tg_json_begin_object(&j);
-		tg_json_kv_bool(&j, "traced", p->gpu_traced);
-		tg_json_kv_string(&j, "status", p->gpu);
-		tg_json_kv_uint(&j, "kernels", p->kernels);
-		tg_json_kv_uint(&j, "memcpys", p->memcpys);
-		tg_json_kv_uint(&j, "memsets", p->memsets);
-		tg_json_kv_uint(&j, "api_calls", p->api_calls);
-		tg_json_kv_uint(&j, "launches", p->launches);
-		tg_json_kv_uint(&j, "kernel_ns", p->kernel_ns);
-		tg_json_kv_uint(&j, "memcpy_ns", p->memcpy_ns);
-		tg_json_kv_uint(&j, "dropped_records", p->gpu_dropped);
-		tg_json_key(&j, "hottest");
-		tg_json_begin_array(&j);
-		for (int i = 0; i < p->n_hottest_gpu; i++)
-			tg_json_string(&j, p->hottest_gpu[i]);
-		tg_json_end_array(&j);
-		tg_json_end_object(&j);
-		tg_json_kv_string(&j, "nvtx", p->nvtx);
-		tg_json_kv_uint(&j, "nvtx_ranges", p->nvtx_ranges);
-		tg_json_kv_uint(&j, "trace_events", p->trace_events);
-		tg_json_kv_uint(&j, "unmatched_correlations", p->unmatched_correlations);
-		tg_json_kv_string(&j, "files", p->files);
-		tg_json_end_object(&j);
-	}
-
-	tg_json_key(&j, "agreement");
-	tg_json_begin_array(&j);
-	for (int i = 0; i < r->n_agreement; i++) {
-		const struct tg_agreement *g = &r->agreement[i];
-		tg_json_begin_object(&j);
-		tg_json_kv_string(&j, "reference", g->reference);
-		tg_json_kv_string(&j, "backend", g->backend);
-		tg_json_kv_string(&j, "ma", g->ma_mode);
-		tg_json_kv_double(&j, "max_abs_diff", g->max_abs_diff);
-		tg_json_kv_double(&j, "sign_agreement", g->sign_agreement);
-		tg_json_kv_int(&j, "bars", g->bars);
-		if (g->max_abs_diff > 0 && g->worst_symbol >= 0) {
-			tg_json_key(&j, "worst");
-			tg_json_begin_object(&j);
-			tg_json_kv_int(&j, "symbol", g->worst_symbol);
-			tg_json_kv_string(&j, "name", g->worst_name);
-			tg_json_kv_int(&j, "bar", g->worst_bar);
-			tg_json_kv_double(&j, "reference", g->worst_reference);
-			tg_json_kv_double(&j, "value", g->worst_value);
-			tg_json_end_object(&j);
-		}
-		tg_json_end_object(&j);
-	}
-	tg_json_end_array(&j);
+	write_accuracy(&j, r);
+	if (r->profile.enabled)
+		write_profile(&j, &r->profile);
+	write_agreement(&j, r);
 	tg_json_end_object(&j);
 	return tg_json_finish(&j, err);
 }

@@ -62,6 +62,16 @@ static void test_summary_and_table(void **state)
 	md = render(tg_report_summary_md, &r);
 	assert_non_null(strstr(md, "**Incomplete run**: interrupted by SIGINT"));
 	free(md);
+	/* a profile whose threads only waited: sampled, no samples, and why */
+	r.profile.enabled = true;
+	r.profile.sampled = true;
+	r.profile.idle_skipped = 498;
+	snprintf(r.profile.mode, sizeof(r.profile.mode), "cpu");
+	md = render(tg_report_summary_md, &r);
+	assert_non_null(strstr(md, "### CPU samples\n\n0 samples"));
+	assert_non_null(strstr(md, "idle skipped 498,"));
+	assert_non_null(strstr(md, "No samples: every tick found the program's threads waiting"));
+	free(md);
 	tg_results_fini(&r);
 }
 
