@@ -162,7 +162,7 @@ TG_RAW_READ static inline int arch_leaf_returns(const struct tg_sampler_regs *r,
 #define TG_ARCH_NAME "aarch64"
 #define TG_ARCH_HYBRID_NOTE                                                                  \
 	"hybrid = checked frame pointers (BL/BLR, PLT stubs; a leaf's caller from the link "  \
-	"register)"
+	"register; a call through a GOT slot, -fno-plt, is not matched to its callee)"
 
 static inline void arch_regs(const ucontext_t *uc, struct tg_sampler_regs *r)
 {
