@@ -330,6 +330,12 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 			       "(%s).\n",
 			       p->mode, (unsigned long long)p->trace_events,
 			       (unsigned long long)p->nvtx_ranges, p->nvtx);
+		if (!p->rendered)
+			tg_sink_printf(s, "\n**The profile's outputs are not rendered yet** (these results "
+					  "were written when measuring ended; if this stays, the run was "
+					  "stopped while rendering): `trendgpu-bench report %s` renders them "
+					  "from the raw capture.\n",
+				       r->run_dir);
 		if (p->sampled) {
 			tg_sink_printf(s,
 				       "\n### CPU samples\n\n%llu samples from %d threads at %d Hz "

@@ -11,13 +11,23 @@
  *     (InitializeInjection), with launch stacks,
  * and at exit writes capture-<pid>.bin, maps-<pid> and maps-<pid>.buildid
  * into $TG_RECORD_DIR, which the record command renders. Without
- * TG_RECORD_DIR the agent stays inert. The other settings come from the
+ * TG_RECORD_DIR the agent stays inert.
+ *
+ * SIGINT, SIGTERM and SIGHUP would end the program without its exit
+ * handlers, so without the capture: where the program leaves them at their
+ * default action, the agent's handler wakes a thread of its own that writes
+ * the capture, then gives the signal its default action again and sends it
+ * once more, so the program still ends by that signal. A second signal
+ * before that ends it at once. A program that installs its own handlers
+ * replaces the agent's (its choice wins). The other settings come from the
  * environment record sets (tg_profile_opts_from_env); a bad one is refused
  * and the program runs unprofiled.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +47,14 @@ static struct {
 	pthread_key_t thread_key;
 	atomic_int internal; /* > 0 while the agent creates its own threads */
 	int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	/* stop signals: the pipe that wakes the finisher, the signal seen,
+	 * which signals carry our handler */
+	int stop_pipe[2];
+	atomic_int stop_sig;
+	int caught[3];
 } A;
+
+static const int stop_signals[3] = {SIGINT, SIGTERM, SIGHUP};
 
 static void note(const char *fmt, const char *arg)
 {
@@ -136,6 +153,99 @@ static int finish(struct tg_error *err)
 	return rc;
 }
 
+/* ---- stop signals ---------------------------------------------------------- */
+
+static void default_action(int sig)
+{
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(sig, &dfl, NULL);
+}
+
+/* async-signal-safe: a byte down the pipe, or, the second time, the end */
+static void on_stop_signal(int sig)
+{
+	const int saved = errno;
+	int none = 0;
+	if (atomic_compare_exchange_strong(&A.stop_sig, &none, sig)) {
+		const char c = (char)sig;
+		if (write(A.stop_pipe[1], &c, 1) == 1) {
+			errno = saved;
+			return;
+		}
+	}
+	default_action(sig);
+	kill(getpid(), sig);
+	errno = saved;
+}
+
+static int finish(struct tg_error *err);
+
+/* The finisher: waits for a stop signal, writes the capture, lets the
+ * signal end the program. */
+static void *tg_record_finisher(void *unused)
+{
+	(void)unused;
+	sigset_t block;
+	sigemptyset(&block);
+	for (int i = 0; i < 3; i++)
+		sigaddset(&block, stop_signals[i]);
+	pthread_sigmask(SIG_BLOCK, &block, NULL); /* the handler runs on the program's threads */
+	char c = 0;
+	ssize_t n;
+	while ((n = read(A.stop_pipe[0], &c, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1)
+		return NULL;
+	const int sig = (unsigned char)c;
+	if (A.active) {
+		A.active = 0;
+		struct tg_error err;
+		tg_error_clear(&err);
+		if (finish(&err) < 0)
+			note("%s", err.msg);
+	}
+	default_action(sig);
+	kill(getpid(), sig);
+	return NULL;
+}
+
+/* A forked child has no finisher: its signals act as they would have. */
+static void forked_child(void)
+{
+	for (int i = 0; i < 3; i++)
+		if (A.caught[i])
+			default_action(stop_signals[i]);
+}
+
+static void catch_stop_signals(void)
+{
+	if (pipe2(A.stop_pipe, O_CLOEXEC) != 0)
+		return;
+	pthread_t t;
+	atomic_fetch_add(&A.internal, 1);
+	int rc = pthread_create(&t, NULL, tg_record_finisher, NULL);
+	atomic_fetch_sub(&A.internal, 1);
+	if (rc != 0)
+		return;
+	pthread_detach(t);
+	pthread_setname_np(t, "tg-record-stop");
+	pthread_atfork(NULL, NULL, forked_child);
+	for (int i = 0; i < 3; i++) {
+		struct sigaction old;
+		if (sigaction(stop_signals[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
+		    (old.sa_flags & SA_SIGINFO))
+			continue;
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_stop_signal;
+		sigemptyset(&sa.sa_mask);
+		A.caught[i] = sigaction(stop_signals[i], &sa, NULL) == 0;
+	}
+}
+
 static void at_exit(void)
 {
 	if (!A.active)
@@ -175,4 +285,5 @@ __attribute__((constructor)) static void agent_start(void)
 	}
 	A.active = 1;
 	atexit(at_exit);
+	catch_stop_signals();
 }

@@ -119,3 +119,23 @@ void tg_agreement_acc_finish(const struct tg_agreement_acc *a, struct tg_agreeme
 	out->worst_reference = a->worst_symbol >= 0 ? a->worst_ref : NAN;
 	out->worst_value = a->worst_symbol >= 0 ? a->worst_other : NAN;
 }
+
+int64_t tg_nonfinite_average(const struct tg_batch *b, const double *average, int32_t *symbol,
+			     int32_t *bar)
+{
+	int64_t count = 0;
+	*symbol = *bar = -1;
+	for (int32_t s = 0; s < b->n_symbols; s++) {
+		const int32_t n = tg_batch_bars(b, s);
+		const double *x = b->close + (int64_t)s * b->stride, *y = average + (int64_t)s * b->stride;
+		for (int32_t i = 0; i < n; i++) {
+			if (isfinite(x[i]) && !isfinite(y[i])) {
+				if (count++ == 0) {
+					*symbol = s;
+					*bar = i;
+				}
+			}
+		}
+	}
+	return count;
+}

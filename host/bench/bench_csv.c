@@ -1,4 +1,4 @@
-/* A strict CSV reader: header + rows, RFC 4180 quoting, CRLF tolerated,
+/* A strict CSV reader: header + rows, RFC 4180 quoting, LF, CRLF or CR line ends,
  * every error with file:line and the column name. Nothing is skipped:
  * a blank line between rows, a short row or a bad number is an error.
  */
@@ -146,11 +146,11 @@ int tg_csv_parse(char *text_in, size_t len, const char *path, struct tg_csv **ou
 		goto fail;
 	}
 
-	/* Split into lines; count them first. */
-	int32_t n_lines = 0;
+	/* Split into lines ending in LF, CRLF or a lone CR (old Mac exports);
+	 * count them first. */
+	int32_t n_lines = 1;
 	for (size_t i = 0; i < len; i++)
-		n_lines += text[i] == '\n';
-	n_lines += len > 0 && text[len - 1] != '\n';
+		n_lines += text[i] == '\n' || (text[i] == '\r' && (i + 1 == len || text[i + 1] != '\n'));
 	lines = calloc((size_t)n_lines + 1, sizeof(*lines));
 	if (!lines) {
 		rc = TG_ERR(err, TG_E_NOMEM, "data: '%s': out of memory", path);
@@ -159,16 +159,14 @@ int tg_csv_parse(char *text_in, size_t len, const char *path, struct tg_csv **ou
 	int32_t k = 0;
 	const char *p = text, *end = text + len;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end;
-		size_t l = (size_t)(e - p);
-		if (l > 0 && p[l - 1] == '\r')
-			l--;
+		const char *e = p;
+		while (e < end && *e != '\n' && *e != '\r')
+			e++;
 		lines[k].start = p;
-		lines[k].len = l;
+		lines[k].len = (size_t)(e - p);
 		lines[k].lineno = k + 1;
 		k++;
-		p = nl ? nl + 1 : end;
+		p = e < end && *e == '\r' && e + 1 < end && e[1] == '\n' ? e + 2 : e + 1;
 	}
 	/* Trailing blank lines are the end of the file, not data. */
 	while (k > 0 && lines[k - 1].len == 0)
@@ -252,6 +250,20 @@ const char *tg_csv_column_name(const struct tg_csv *c, int col)
 	return col >= 0 && col < c->n_cols ? c->names[col] : NULL;
 }
 
+int tg_csv_find_unique(const struct tg_csv *c, const char *name, int *col, struct tg_error *err)
+{
+	*col = tg_csv_find(c, name);
+	if (*col < 0)
+		return 0;
+	for (int i = 0; i < c->n_cols; i++)
+		TG_FAIL_IF(i != *col && strcasecmp(c->names[i], name) == 0, err, TG_E_PARSE,
+			   "data: %s:1: columns %d ('%s') and %d ('%s') both name the %s; expected "
+			   "one '%s' column",
+			   c->path, (i < *col ? i : *col) + 1, c->names[i < *col ? i : *col],
+			   (i < *col ? *col : i) + 1, c->names[i < *col ? *col : i], name, name);
+	return 0;
+}
+
 int tg_csv_find(const struct tg_csv *c, const char *name)
 {
 	for (int i = 0; i < c->n_cols; i++)
@@ -327,6 +339,12 @@ int tg_csv_column(const struct tg_csv *c, int col, enum tg_csv_policy policy, do
 				TG_FAIL_IF(v <= 0.0, err, TG_E_RANGE,
 					   "data: %s:%d: column '%s' is %.*s; prices must be > 0",
 					   c->path, ln->lineno, name, (int)fl, fs);
+				TG_FAIL_IF(v < TG_PRICE_MIN || v > TG_PRICE_MAX, err, TG_E_RANGE,
+					   "data: %s:%d: column '%s' is %.*s; prices must lie between "
+					   "%g and %g (the MAs' weighted sums of such prices stay "
+					   "finite)",
+					   c->path, ln->lineno, name, (int)fl, fs, TG_PRICE_MIN,
+					   TG_PRICE_MAX);
 			}
 		}
 		out[r] = v;

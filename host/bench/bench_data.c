@@ -142,7 +142,11 @@ struct series {
 static int series_from_csv(struct tg_csv *c, const char *path, const struct tg_load_opts *o,
 			   struct series *out, struct tg_error *err)
 {
-	int col = tg_csv_find(c, "close");
+	int col = -1;
+	if (tg_csv_find_unique(c, "close", &col, err) < 0) {
+		tg_csv_free(c);
+		return err ? err->code : TG_E_PARSE;
+	}
 	if (col < 0) {
 		char cols[256] = "";
 		size_t used = 0;
@@ -178,6 +182,15 @@ static int series_from_csv(struct tg_csv *c, const char *path, const struct tg_l
 		return rc;
 	}
 	out->n = n;
+	int32_t finite = 0;
+	for (int32_t i = 0; i < n; i++)
+		finite += out->close[i] == out->close[i];
+	if (finite == 0) {
+		free(out->close);
+		out->close = NULL;
+		return TG_ERR(err, TG_E_PARSE,
+			      "data: '%s': every close of its %d rows is NaN; expected prices", path, n);
+	}
 	if (o->min_bars > 0 && n < o->min_bars) {
 		free(out->close);
 		out->close = NULL;

@@ -44,6 +44,12 @@ void tg_agreement_acc_add(struct tg_agreement_acc *a, const struct tg_batch *b, 
 			  const double *other);
 void tg_agreement_acc_finish(const struct tg_agreement_acc *a, struct tg_agreement *out);
 
+/* Bars where the close is finite but Average_Signal is not: what prices
+ * the pipeline cannot hold give (none ever should). Returns their count,
+ * the first one's symbol and bar in *symbol, *bar (-1 when none). */
+int64_t tg_nonfinite_average(const struct tg_batch *b, const double *average, int32_t *symbol,
+			     int32_t *bar);
+
 /* sign in {-1, 0, 1}, NaN -> 2 (agrees only with NaN) */
 int tg_sign_class(double v);
 

@@ -61,10 +61,15 @@ int32_t tg_data_min_bars(const struct tg_dataset *ds);
 
 struct tg_csv;
 
+/* What a price may be: within 30 decades of 1 either way, so that every
+ * moving average's weighted sums stay finite (1e307 overflows them). */
+#define TG_PRICE_MIN 1e-30
+#define TG_PRICE_MAX 1e30
+
 enum tg_csv_policy {
 	TG_CSV_ANY = 0,         /* any number, nan allowed (golden columns) */
-	TG_CSV_PRICE = 1,       /* finite and > 0 */
-	TG_CSV_PRICE_OR_NAN = 2 /* finite and > 0, or nan */
+	TG_CSV_PRICE = 1,       /* finite, in [TG_PRICE_MIN, TG_PRICE_MAX] */
+	TG_CSV_PRICE_OR_NAN = 2 /* the same, or nan */
 };
 
 int tg_csv_open(const char *path, struct tg_csv **out, struct tg_error *err);
@@ -78,6 +83,9 @@ const char *tg_csv_column_name(const struct tg_csv *c, int col);
 /* Column index by exact name, or case-insensitively when no exact match;
  * -1 when absent. */
 int tg_csv_find(const struct tg_csv *c, const char *name);
+/* tg_csv_find, refusing a name that more than one column has (case
+ * ignored: 'Close' and 'close'); *col is -1 when none has it. */
+int tg_csv_find_unique(const struct tg_csv *c, const char *name, int *col, struct tg_error *err);
 int32_t tg_csv_rows(const struct tg_csv *c);
 /* Parses column col of every row into out[rows]. */
 int tg_csv_column(const struct tg_csv *c, int col, enum tg_csv_policy policy, double *out,

@@ -4,6 +4,7 @@
 #ifndef TG_CLI_INTERNAL_H
 #define TG_CLI_INTERNAL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -95,6 +96,24 @@ int tg_cli_profile_options(struct tg_profile_opts *p, const char *mode_help, str
 			   int cap);
 /* One line per main profile output that was written. */
 void tg_cli_print_profile_paths(const char *dir, const struct tg_profile_info *p);
+
+/* ---- stopping (cli_signals.c) ---- */
+
+/* SIGINT, SIGTERM, SIGHUP: each asks a command to stop, writing what it has. */
+#define TG_CLI_STOP_SIGNALS 3
+extern const int tg_cli_stop_signals[TG_CLI_STOP_SIGNALS];
+/* handler for all three (each blocked while it runs); the old actions go
+ * to old, for tg_cli_restore_stop_signals. */
+void tg_cli_catch_stop_signals(void (*handler)(int, siginfo_t *, void *),
+			       struct sigaction old[TG_CLI_STOP_SIGNALS]);
+void tg_cli_restore_stop_signals(const struct sigaction old[TG_CLI_STOP_SIGNALS]);
+/* The default action again for all three, so that a second signal stops at
+ * once; async-signal-safe (handlers call it). */
+void tg_cli_default_stop_signals(void);
+/* "SIGINT", "SIGTERM", "SIGHUP" */
+const char *tg_cli_signal_name(int sig);
+/* The exit status of a command a signal stopped: 128 + its number. */
+#define TG_EXIT_SIGNAL(sig) (128 + (sig))
 
 /* Commands return their exit code. */
 int tg_cmd_run(int argc, char **argv);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli_internal.h"
+#include "tg_accuracy.h"
 #include "tg_data.h"
 #include "tg_log.h"
 #include "tg_sink.h"
@@ -219,6 +220,16 @@ int tg_cmd_atc(int argc, char **argv)
 	if (ops->open(&cfg, &state, &err) < 0 ||
 	    ops->run(state, &params, &batch, &out, &timing, &err) < 0) {
 		tg_log_error(&err);
+		goto out;
+	}
+	int32_t bad_symbol, bad_bar;
+	const int64_t bad = tg_nonfinite_average(&batch, b.avg, &bad_symbol, &bad_bar);
+	if (bad > 0) {
+		tg_log(TG_LOG_ERROR,
+		       "atc: '%s': Average_Signal is not a number at %lld bars with a price, the "
+		       "first at bar %d (row %d): these prices overflow the pipeline; expected the "
+		       "closes of one instrument",
+		       input, (long long)bad, bad_bar, bad_bar + 2);
 		goto out;
 	}
 	sink = strcmp(output, "-") == 0 ? tg_sink_open_stream(stdout, "<stdout>")

@@ -57,9 +57,17 @@ static void set_env(const char *name, const char *value)
 
 static volatile sig_atomic_t child_pid;
 
-static void forward(int sig)
+static volatile sig_atomic_t forwarded;
+
+/* A stop signal goes to the program, whose agent writes what it recorded
+ * and then stops as the signal asks; record waits for it. One the terminal
+ * sent (Ctrl-C, a hang-up) reached the program too: it is not sent again,
+ * which the agent would take for a second one (stop at once). */
+static void forward(int sig, siginfo_t *si, void *ctx)
 {
-	if (child_pid > 0)
+	(void)ctx;
+	forwarded = sig;
+	if (child_pid > 0 && si->si_code <= 0) /* SI_USER, SI_QUEUE, ...: sent to us */
 		kill((pid_t)child_pid, sig);
 }
 
@@ -177,16 +185,13 @@ int tg_cmd_record(int argc, char **argv)
 		_exit(127);
 	}
 	child_pid = pid;
-	struct sigaction sa, old_int, old_term;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = forward;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	forwarded = 0;
+	struct sigaction old_sa[TG_CLI_STOP_SIGNALS];
+	tg_cli_catch_stop_signals(forward, old_sa);
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	tg_cli_restore_stop_signals(old_sa);
 	const double seconds = (double)(tg_clock_ns() - t0) * 1e-9;
 	int child_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (WIFSIGNALED(status))
@@ -198,9 +203,26 @@ int tg_cmd_record(int argc, char **argv)
 	tg_results_param_number(&res, "exit_status", child_code);
 	tg_results_param_number(&res, "seconds", seconds);
 	int exit_code = child_code;
+	if (forwarded) {
+		res.complete = false;
+		snprintf(res.incomplete_reason, sizeof(res.incomplete_reason),
+			 "interrupted by %s (passed on to the program, which stopped)",
+			 tg_cli_signal_name((int)forwarded));
+	}
+	/* the results before rendering, then again with the profile's summary */
+	struct tg_capture *cap = NULL;
+	char *maps = NULL;
 	rc = tg_rundir_adopt(res.run_dir, (long)pid, &err);
 	if (rc == 0)
-		rc = tg_rundir_rerender(res.run_dir, res.run_dir, &res.profile, &err);
+		rc = tg_rundir_read_capture(res.run_dir, &cap, &maps, &err);
+	if (rc == 0) {
+		tg_profile_info_from_capture(cap, &res.profile);
+		if (tg_rundir_write_results(&res, NULL, 0, &err) < 0)
+			tg_log_error(&err);
+		rc = tg_rundir_render(cap, maps, res.run_dir, NULL, &res.profile, &err);
+	}
+	free(maps);
+	tg_capture_free(cap);
 	if (rc < 0) {
 		tg_log_error(&err);
 		res.complete = false;

@@ -50,6 +50,16 @@ int tg_cmd_report(int argc, char **argv)
 	} else {
 		snprintf(out_dir, sizeof(out_dir), "%s", dir);
 	}
+	/* what a run killed while writing left behind */
+	for (int k = 0; k < 2; k++) {
+		const char *d = k ? out_dir : dir;
+		if (k && strcmp(out_dir, dir) == 0)
+			break;
+		int removed = tg_rundir_clean_temps(d, &err);
+		if (removed > 0)
+			tg_warn("report: removed %d temporary file%s a killed run left in '%s'", removed,
+				removed == 1 ? "" : "s", d);
+	}
 	struct tg_profile_info info;
 	memset(&info, 0, sizeof(info));
 	if (tg_rundir_rerender(dir, out_dir, &info, &err) < 0) {

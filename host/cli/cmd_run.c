@@ -15,9 +15,14 @@
 
 static volatile sig_atomic_t interrupted;
 
-static void on_signal(int sig)
+/* SIGINT, SIGTERM, SIGHUP: the run in flight finishes, what was measured
+ * is written; a second signal stops at once. */
+static void on_signal(int sig, siginfo_t *si, void *ctx)
 {
+	(void)si;
+	(void)ctx;
 	interrupted = sig;
+	tg_cli_default_stop_signals();
 }
 
 struct run_cli {
@@ -198,18 +203,28 @@ static int begin_profile(const struct run_cli *c, const char **tags, struct tg_s
 	return tg_session_begin(&so, s, err);
 }
 
-/* The session's capture: written raw into the run directory, rendered. */
-static int end_profile(struct tg_session *s, struct tg_run_results *res, struct tg_error *err)
+/* The session stopped and its capture taken: the profile summary of the
+ * results written before rendering. */
+static int end_profile(struct tg_session *s, struct tg_run_results *res, struct tg_capture **cap,
+		       struct tg_error *err)
 {
-	struct tg_capture *cap = NULL;
+	TG_TRY(tg_session_end(s, cap, err));
+	memset(&res->profile, 0, sizeof(res->profile));
+	tg_profile_info_from_capture(*cap, &res->profile);
+	return 0;
+}
+
+/* The capture written raw into the run directory, then rendered. */
+static int render_profile(struct tg_capture *cap, struct tg_run_results *res,
+			  struct tg_error *err)
+{
 	char *maps = NULL;
-	int rc = tg_session_end(s, &cap, err);
-	if (rc == 0)
-		rc = tg_rundir_write_capture(res->run_dir, "", cap, &maps, err);
-	if (rc == 0)
+	int rc = tg_rundir_write_capture(res->run_dir, "", cap, &maps, err);
+	if (rc == 0) {
+		tg_info("run: rendering the profile");
 		rc = tg_rundir_render(cap, maps, res->run_dir, NULL, &res->profile, err);
+	}
 	free(maps);
-	tg_capture_free(cap);
 	return rc;
 }
 
@@ -223,15 +238,23 @@ int tg_cmd_run(int argc, char **argv)
 	if (rc != TG_CLI_CONTINUE)
 		return rc;
 
+	/* a stop signal from here on: what the run has done so far finishes,
+	 * what was measured is written (and rendered); before the run
+	 * directory exists nothing is lost by stopping at once */
+	struct sigaction old_sa[TG_CLI_STOP_SIGNALS];
+	interrupted = 0;
+	tg_cli_catch_stop_signals(on_signal, old_sa);
 	struct tg_error err;
 	tg_error_clear(&err);
 	struct tg_dataset ds;
 	if (tg_run_load_data(&c.o, &ds, &err) < 0) {
 		tg_log_error(&err);
-		return TG_EXIT_FAILURE;
+		tg_cli_restore_stop_signals(old_sa);
+		return interrupted ? TG_EXIT_SIGNAL(interrupted) : TG_EXIT_FAILURE;
 	}
 	if (tg_run_check_params(&c.o, tg_data_min_bars(&ds), &err) < 0) {
 		tg_data_free(&ds);
+		tg_cli_restore_stop_signals(old_sa);
 		return tg_cli_usage_error("run", &err);
 	}
 	char command[1024];
@@ -246,16 +269,9 @@ int tg_cmd_run(int argc, char **argv)
 		tg_log_error(&err);
 		tg_results_fini(&res);
 		tg_data_free(&ds);
+		tg_cli_restore_stop_signals(old_sa);
 		return TG_EXIT_FAILURE;
 	}
-
-	/* Ctrl-C from here on: finish the run in flight, write what was measured */
-	struct sigaction sa, old_sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_sa);
-	interrupted = 0;
 	const struct tg_run_env env = {.session = session, .stop = &interrupted,
 				       .progress = isatty(2) && !c.quiet ? progress : NULL};
 	int exit_code = TG_EXIT_OK;
@@ -268,14 +284,27 @@ int tg_cmd_run(int argc, char **argv)
 		}
 		exit_code = TG_EXIT_FAILURE;
 	}
-	sigaction(SIGINT, &old_sa, NULL);
-	if (session) {
-		if (end_profile(session, &res, &err) < 0) {
-			tg_log_error(&err);
-			exit_code = TG_EXIT_FAILURE;
-		}
-		tg_session_free(session);
+	/* the results as soon as measuring ends, before any rendering: a kill
+	 * while rendering loses no measurement */
+	const int stopped_measuring = (int)interrupted;
+	struct tg_capture *cap = NULL;
+	if (session && end_profile(session, &res, &cap, &err) < 0) {
+		tg_log_error(&err);
+		exit_code = TG_EXIT_FAILURE;
 	}
+	if ((session || c.history) && tg_rundir_write_results(&res, NULL, 0, &err) < 0) {
+		tg_log_error(&err);
+		exit_code = TG_EXIT_FAILURE;
+	}
+	if (cap && render_profile(cap, &res, &err) < 0) {
+		tg_log_error(&err);
+		exit_code = TG_EXIT_FAILURE;
+	}
+	tg_capture_free(cap);
+	tg_session_free(session);
+	if (interrupted && !stopped_measuring)
+		tg_warn("run: %s after measuring: the results are complete; stopping",
+			tg_cli_signal_name((int)interrupted));
 	struct tg_run_trends trends = {0};
 	if (c.history) {
 		int64_t run_id = 0;
@@ -300,5 +329,7 @@ int tg_cmd_run(int argc, char **argv)
 	tg_run_trends_free(&trends);
 	tg_results_fini(&res);
 	tg_data_free(&ds);
-	return exit_code;
+	tg_cli_restore_stop_signals(old_sa);
+	/* stopped by a signal: the exit status says which */
+	return interrupted ? TG_EXIT_SIGNAL(interrupted) : exit_code;
 }

@@ -316,12 +316,35 @@ static uint64_t next_rand(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static double resampled_median(const double *x, int n, double *buf, uint64_t *seed)
+/* The median of n draws with replacement from sorted[0..n): how often each
+ * order statistic is drawn (counts, n zeroed ints), then the middle of the
+ * cumulative counts; O(n) a resample where sorting the draws costs
+ * O(n log n). */
+static double resampled_median(const double *sorted, int n, int *counts, uint64_t *seed)
 {
-	for (int i = 0; i < n; i++)
-		buf[i] = x[next_rand(seed) % (uint64_t)n];
-	qsort(buf, (size_t)n, sizeof(double), cmp_double);
-	return n % 2 ? buf[n / 2] : 0.5 * (buf[n / 2 - 1] + buf[n / 2]);
+	memset(counts, 0, (size_t)n * sizeof(int));
+	for (int i = 0; i < n; i++) /* an index in [0, n): the high half of r * n */
+		counts[(uint64_t)(((unsigned __int128)next_rand(seed) * (uint64_t)n) >> 64)]++;
+	/* the draws' order statistics lo = n/2 - 1 + n%2 and hi = n/2 (0-based) */
+	const int lo = (n - 1) / 2, hi = n / 2;
+	double v_lo = sorted[n - 1], v_hi = sorted[n - 1];
+	int seen = 0, k = 0;
+	for (; k < n; k++) {
+		seen += counts[k];
+		if (seen > lo) {
+			v_lo = sorted[k];
+			break;
+		}
+	}
+	for (; k < n; k++) {
+		if (seen > hi) {
+			v_hi = sorted[k];
+			break;
+		}
+		if (k + 1 < n)
+			seen += counts[k + 1];
+	}
+	return 0.5 * (v_lo + v_hi);
 }
 
 int tg_bootstrap_ratio_ci(const double *a, int na, const double *b, int nb, double level,
@@ -330,23 +353,32 @@ int tg_bootstrap_ratio_ci(const double *a, int na, const double *b, int nb, doub
 	TG_FAIL_IF(na < 1 || nb < 1 || iters < 10, err, TG_E_INVAL,
 		   "bootstrap: needs samples on both sides and at least 10 resamples");
 	double *ratios = malloc((size_t)iters * sizeof(double));
-	double *buf = malloc((size_t)(na > nb ? na : nb) * sizeof(double));
-	if (!ratios || !buf) {
+	double *sa = malloc((size_t)na * sizeof(double)), *sb = malloc((size_t)nb * sizeof(double));
+	int *counts = malloc((size_t)(na > nb ? na : nb) * sizeof(int));
+	if (!ratios || !sa || !sb || !counts) {
 		free(ratios);
-		free(buf);
+		free(sa);
+		free(sb);
+		free(counts);
 		return TG_ERR(err, TG_E_NOMEM, "bootstrap: out of memory");
 	}
+	memcpy(sa, a, (size_t)na * sizeof(double));
+	memcpy(sb, b, (size_t)nb * sizeof(double));
+	qsort(sa, (size_t)na, sizeof(double), cmp_double);
+	qsort(sb, (size_t)nb, sizeof(double), cmp_double);
 	for (int i = 0; i < iters; i++) {
-		double ma = resampled_median(a, na, buf, &seed);
-		double mb = resampled_median(b, nb, buf, &seed);
+		double ma = resampled_median(sa, na, counts, &seed);
+		double mb = resampled_median(sb, nb, counts, &seed);
 		ratios[i] = ma > 0 ? mb / ma : NAN;
 	}
+	free(sa);
+	free(sb);
+	free(counts);
 	qsort(ratios, (size_t)iters, sizeof(double), cmp_double);
 	const double tail = (1.0 - level) / 2.0;
 	*lo = quantile(ratios, iters, tail);
 	*hi = quantile(ratios, iters, 1.0 - tail);
 	free(ratios);
-	free(buf);
 	return 0;
 }
 

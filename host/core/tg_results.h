@@ -91,6 +91,10 @@ struct tg_agreement {
 struct tg_profile_info {
 	bool enabled;
 	char mode[8];           /* "cpu", "gpu", "both" */
+	/* the outputs below were rendered; false in the results written as
+	 * soon as measuring ends, before rendering (a kill then leaves results
+	 * that say so, and `report` can render the raw capture) */
+	bool rendered;
 	/* host sampling */
 	bool sampled;
 	int requested_hz;

@@ -405,6 +405,13 @@ static void agree(struct loop *l, const char *name, int mode, const double *cur,
 	if (!l->reference[mode]) {
 		memcpy(ref, cur, l->cells * sizeof(double));
 		l->reference[mode] = name;
+		int32_t s, bar;
+		const int64_t bad = tg_nonfinite_average(batch, cur, &s, &bar);
+		if (bad > 0)
+			tg_warn("run: %s %s: Average_Signal is not a number at %lld bars with a price "
+				"(the first: %s bar %d): those prices overflow the pipeline",
+				name, tg_ma_mode_name(mode), (long long)bad,
+				l->ds->names && l->ds->names[s] ? l->ds->names[s] : "?", bar);
 		return;
 	}
 	struct tg_agreement_acc acc;

@@ -1,8 +1,10 @@
 /* The run directory: where every command writes, and the raw capture a
  * profiled run leaves there (capture.bin, maps, maps.buildid) so that
  * `report` can render it again, here or on another machine. */
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,6 +240,38 @@ int tg_rundir_adopt(const char *dir, long pid, struct tg_error *err)
 				      from, strerror(errno));
 	}
 	return 0;
+}
+
+/* The pid of a sink's temporary "<name>.tmp.<pid>", or 0. */
+static long temp_pid(const char *name)
+{
+	const char *t = strstr(name, ".tmp.");
+	if (!t || t == name)
+		return 0;
+	while (strstr(t + 1, ".tmp."))
+		t = strstr(t + 1, ".tmp.");
+	char *end;
+	const long pid = strtol(t + 5, &end, 10);
+	return *end == '\0' && pid > 0 ? pid : 0;
+}
+
+int tg_rundir_clean_temps(const char *dir, struct tg_error *err)
+{
+	DIR *d = opendir(dir);
+	TG_FAIL_IF(!d, err, TG_E_IO, "run directory '%s': cannot read: %s", dir, strerror(errno));
+	int removed = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const long pid = temp_pid(e->d_name);
+		if (pid == 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char path[1200];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (unlink(path) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
 }
 
 int tg_rundir_read_capture(const char *dir, struct tg_capture **out, char **maps_text,

@@ -15,7 +15,9 @@ int tg_rundir_render(struct tg_capture *c, const char *maps_text, const char *di
 	tg_profile_info_from_capture(c, info);
 	tg_strlcpy(info->files, "maps,maps.buildid,capture.bin", sizeof(info->files));
 	struct tg_render_opts ro = {dir, maps_text, process, info->mode};
-	return tg_render_profile(c, &ro, info, err);
+	TG_TRY(tg_render_profile(c, &ro, info, err));
+	info->rendered = true;
+	return 0;
 }
 
 int tg_rundir_rerender(const char *in_dir, const char *out_dir, struct tg_profile_info *info,

@@ -175,6 +175,7 @@ static void write_profile(struct tg_json *j, const struct tg_profile_info *p)
 	tg_json_key(j, "profile");
 	tg_json_begin_object(j);
 	tg_json_kv_string(j, "mode", p->mode);
+	tg_json_kv_bool(j, "rendered", p->rendered);
 	tg_json_kv_bool(j, "sampled", p->sampled);
 	if (p->sampled) {
 		tg_json_kv_int(j, "requested_hz", p->requested_hz);

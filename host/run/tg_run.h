@@ -133,6 +133,10 @@ int tg_rundir_write_build_ids(struct tg_sink *sink, struct tg_error *err);
 /* record: gives the agent's capture-<pid>.bin, maps-<pid> and
  * maps-<pid>.buildid the names `report` reads. */
 int tg_rundir_adopt(const char *dir, long pid, struct tg_error *err);
+/* Removes what a killed process left in dir: files "<name>.tmp.<pid>" (the
+ * sinks' temporaries) whose process is gone. Returns how many, or a
+ * negative status when dir cannot be read. */
+int tg_rundir_clean_temps(const char *dir, struct tg_error *err);
 /* dir/capture.bin and dir/maps, validated; the caller frees both. */
 int tg_rundir_read_capture(const char *dir, struct tg_capture **c, char **maps_text,
 			   struct tg_error *err);

@@ -135,6 +135,25 @@ static void test_csv_bad_inputs(void **state)
 	snprintf(buf, sizeof(buf), "%s1,1,1,1,10,5\n2,1,1,1,11,5\n", hdr);
 	expect_load_error("few.csv", buf, 0, 34,
 			  "few.csv': 2 bars, fewer than the longest moving average (34 bars)");
+	/* two close columns: which one was meant is not ours to guess */
+	expect_load_error("twice.csv", "bar,close,close\n1,2,3\n", 0, 0,
+			  "twice.csv:1: columns 2 ('close') and 3 ('close') both name the close");
+	expect_load_error("cases.csv", "bar,Close,close\n1,2,3\n", 0, 0,
+			  "cases.csv:1: columns 2 ('Close') and 3 ('close') both name the close");
+	/* prices the pipeline cannot hold: its sums overflow (inf MAs, NaN
+	 * signals), so they are refused with the row */
+	expect_load_error("big.csv", "close\n100\n1e307\n", 0, 0,
+			  "big.csv:3: column 'close' is 1e307; prices must lie between 1e-30 and 1e+30");
+	expect_load_error("tiny.csv", "close\n1e-300\n1e300\n", 1, 0,
+			  "tiny.csv:2: column 'close' is 1e-300; prices must lie between");
+	/* a series without a single price */
+	expect_load_error("allnan.csv", "close\nnan\nNaN\nnan\n", 1, 0,
+			  "allnan.csv': every close of its 3 rows is NaN; expected prices");
+	/* lines ending in a lone CR (old Mac exports) are lines */
+	expect_load_error("cr.csv", "close\r100\r101\r102\r", 0, 34,
+			  "cr.csv': 3 bars, fewer than the longest moving average");
+	expect_load_error("crhdr.csv", "time,price\r1,2\r", 0, 0,
+			  "crhdr.csv:1: no 'close' column in the header 'time,price';");
 }
 
 static void test_csv_nul_and_missing(void **state)

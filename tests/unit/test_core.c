@@ -836,6 +836,21 @@ static void test_capture_bad_input(void **state)
 	assert_int_equal(tg_capture_read(r, bin2, len2, "time.bin", &err), TG_E_PARSE);
 	assert_non_null(strstr(err.msg, "end >= start"));
 	tg_capture_free(r);
+	/* a sample period that is not a time (it was cast to an integer when
+	 * drawing the samples: undefined behaviour); a string with a NUL byte
+	 * is tests/fuzz/corpus/capture/regression-nul-in-string.bin */
+	c2->events[0] = (struct tg_event){.start_ns = 1, .end_ns = 2, .kind = TG_EV_KERNEL};
+	const double periods[] = {INFINITY, -1.0, NAN, 1e300};
+	for (size_t i = 0; i < sizeof(periods) / sizeof(periods[0]); i++) {
+		c2->sample_period_ns = periods[i];
+		free(bin2);
+		bin2 = write_capture(c2, &len2);
+		r = tg_capture_new();
+		assert_int_equal(tg_capture_read(r, bin2, len2, "period.bin", &err), TG_E_PARSE);
+		if (!strstr(err.msg, "period.bin': byte 32: sample period"))
+			fail_msg("%s", err.msg);
+		tg_capture_free(r);
+	}
 	tg_capture_free(c2);
 	free(bin2);
 	/* a missing file */
