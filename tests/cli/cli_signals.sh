@@ -69,7 +69,7 @@ expect_json "$R/results.json" .complete false
 expect_json "$R/results.json" .incomplete_reason "interrupted by SIGTERM"
 expect_json "$R/results.json" '.states[0].available' true
 expect_json "$R/results.json" '.states[1].available' true
-[ "$(samples_of "$R" 0)" -ge 10 ] || fail "the first state's samples were lost"
+[ "$(samples_of "$R" 0)" -ge 1 ] || fail "the first state's samples were lost"
 [ "$(samples_of "$R" 1)" -ge 1 ] || fail "the interrupted state's samples were lost"
 expect_json "$R/results.json" .profile.rendered true
 "$TG_TRACECHECK" "$R/trace.json" >/dev/null 2>&1 || fail "the interrupted run's trace.json is invalid"
