@@ -3,11 +3,16 @@
  * contract: everything the caller waits for, copies included) until the
  * stopping rule is satisfied (tg_stats.h): a fixed count, or enough
  * samples and time with low noise, settled noise, or the time budget.
+ *
+ * Two ways: tg_harness_measure does one state start to end; struct
+ * tg_measure does it a repetition at a time, so that a caller can
+ * interleave the repetitions of several states (host/run does).
  */
 #ifndef TG_HARNESS_H
 #define TG_HARNESS_H
 
 #include <signal.h>
+#include <stdbool.h>
 
 #include "tg_kernels.h"
 #include "tg_results.h"
@@ -15,6 +20,50 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- one repetition at a time ---------------------------------------------- */
+
+struct tg_measure {
+	/* set by tg_measure_init */
+	const struct tg_backend_ops *ops;
+	void *backend;
+	struct tg_atc_params params;
+	struct tg_batch batch;
+	struct tg_atc_outputs out;
+	char label[48];
+	struct tg_state_result *st;
+	uint64_t (*clock_ns)(void); /* the wall clock (tests replace it) */
+	/* kept */
+	struct tg_stopper stop;
+	double *wall, *kernel, *h2d, *d2h, *total, *cpu, *start_s;
+	int32_t *round;
+	size_t cap;
+	uint64_t started_ns; /* first warm-up run */
+	int done;            /* timed repetitions */
+	int reason;          /* the stopping rule's verdict after the last one */
+};
+
+/* A state to measure: st (zeroed by the caller) receives the results. */
+int tg_measure_init(struct tg_measure *m, const struct tg_backend_ops *ops, void *backend,
+		    const struct tg_atc_params *params, const struct tg_batch *batch,
+		    const struct tg_atc_outputs *out, const struct tg_stop_rule *rule,
+		    const char *label, struct tg_state_result *st, struct tg_error *err);
+/* warmup untimed runs (the first one timed as the cold run); stop as in
+ * struct tg_harness_opts. */
+int tg_measure_warmup(struct tg_measure *m, int warmup, const volatile sig_atomic_t *stop,
+		      struct tg_error *err);
+/* One timed repetition, of round `round`, started `since_s` seconds after
+ * measuring began; the stopping rule's verdict goes to m->reason (judged
+ * on elapsed_s, the time the caller has spent on the state). */
+int tg_measure_rep(struct tg_measure *m, int round, double since_s, double elapsed_s,
+		   struct tg_error *err);
+/* The statistics into st (stop_reason as given: tg_stop_reason_name or
+ * "interrupted"); frees what m holds. */
+void tg_measure_finish(struct tg_measure *m, const char *stop_reason, double state_seconds);
+/* Frees what m holds without results (a state that failed before). */
+void tg_measure_abandon(struct tg_measure *m);
+
+/* ---- one state start to end -------------------------------------------------- */
 
 struct tg_harness_opts {
 	int warmup;   /* untimed runs first; the first one is timed as "cold" */

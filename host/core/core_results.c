@@ -18,6 +18,9 @@ void tg_results_fini(struct tg_run_results *r)
 	for (int i = 0; i < r->n_states; i++) {
 		free(r->states[i].samples_ns);
 		free(r->states[i].kernel_samples_ns);
+		free(r->states[i].sample_start_s);
+		free(r->states[i].sample_round);
+		free(r->states[i].cpu_samples_ns);
 	}
 	free(r->states);
 	free(r->params);

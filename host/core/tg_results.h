@@ -37,6 +37,14 @@ struct tg_state_result {
 	int n_samples;
 	double *samples_ns;   /* owned, wall time per repetition */
 	struct tg_stats wall; /* over samples_ns */
+	/* owned, per repetition as samples_ns (NULL when not recorded): its
+	 * start in seconds from the start of measuring, the round of the
+	 * interleaved order it ran in, the process's CPU time (user + system,
+	 * every thread) it took */
+	double *sample_start_s;
+	int32_t *sample_round;
+	double *cpu_samples_ns;
+	struct tg_stats cpu;  /* over cpu_samples_ns */
 	double first_run_ns;  /* the state's first run (cold: allocations, first touch) */
 	const char *stop_reason; /* why sampling stopped (tg_stop_reason_name), static */
 	double state_seconds; /* wall time the state took, warm-up included */
@@ -145,6 +153,10 @@ struct tg_run_results {
 
 	struct tg_agreement *agreement;
 	int n_agreement, cap_agreement;
+
+	/* rounds of the interleaved measurement (one repetition of every
+	 * state each, in rotated order); 0 when states were measured apart */
+	int rounds;
 
 	const char *family_names[TG_RESULTS_FAMILIES];
 

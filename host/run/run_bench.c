@@ -2,6 +2,7 @@
  * repetitions through the harness; then the agreement of every backend
  * with the first that ran the mode, and the accuracy of the approximate
  * MAs against the exact ones. */
+#include <math.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -240,13 +241,51 @@ void tg_run_record_params(struct tg_run_results *r, const struct tg_run_opts *o,
  * every family and Average_Signal, one plane = symbols x stride doubles. */
 enum { ACC_MA = 0, ACC_L1 = TG_ATC_FAMILIES, ACC_AVG = 2 * TG_ATC_FAMILIES, ACC_PLANES };
 
+/* --pin: worker threads bound as they start, after the profiler's hook. */
+struct pin_hooks {
+	const struct tg_thread_hooks *inner;
+	struct tg_pinner *pinner;
+	struct tg_thread_hooks hooks;
+	_Atomic int failed;
+};
+
+/* A backend opened for the run: its copy of the prices, its outputs. */
+struct opened {
+	int index; /* in o->backends; its profiling tag is 1 + index */
+	const struct tg_backend_ops *ops;
+	void *state;
+	struct pin_hooks pin;
+	double *close, *avg; /* avg: [mode][cells] */
+	int8_t *final_sig;
+	struct tg_batch batch;
+	char device[160], placement[128];
+	int slot[TG_RUN_MAX_MODES]; /* its states, -1 where none */
+};
+
+/* A state being measured. */
+struct slot {
+	struct opened *b;
+	int mode;
+	int state; /* index into r->states */
+	struct tg_measure m;
+	bool active;  /* measuring */
+	bool failed;  /* stopped by an error */
+	double spent_s; /* its share of the time: warm-up plus its repetitions */
+};
+
 struct loop {
 	const struct tg_run_opts *o;
 	const struct tg_dataset *ds;
 	const struct tg_run_env *env;
 	struct tg_run_results *r;
 	struct tg_pinner *pinner;
+	uint64_t (*clock_ns)(void);
 	size_t cells;
+	struct opened b[TG_RUN_MAX_BACKENDS];
+	int n_b;
+	struct slot s[TG_RUN_MAX_BACKENDS * TG_RUN_MAX_MODES];
+	int n_s;
+	int rounds;
 	double *ref_avg;                        /* [mode][cells] of the reference */
 	const char *reference[TG_RUN_MAX_MODES]; /* per mode: its first backend */
 	int first_error;                         /* first state failure, 0 when none */
@@ -301,14 +340,6 @@ static void backend_free(const struct tg_backend_ops *ops, void *state, void *p)
 	else
 		free(p);
 }
-
-/* --pin: worker threads bound as they start, after the profiler's hook. */
-struct pin_hooks {
-	const struct tg_thread_hooks *inner;
-	struct tg_pinner *pinner;
-	struct tg_thread_hooks hooks;
-	_Atomic int failed;
-};
 
 static void pin_start(void *ctx, int worker)
 {
@@ -428,57 +459,14 @@ static void agree(struct loop *l, const char *name, int mode, const double *cur,
 		tg_strlcpy(g->worst_name, l->ds->names[g->worst_symbol], sizeof(g->worst_name));
 }
 
-/* One state: backend b (open) in mode m. Returns whether it measured to
- * its end. */
-static bool measure(struct loop *l, const struct tg_backend_ops *ops, void *state,
-		    const struct tg_batch *batch, double *avg, int8_t *final_sig, const char *device,
-		    const char *placement, int mode)
-{
-	struct tg_state_result *st = tg_results_add_state(l->r);
-	if (!st) {
-		struct tg_error e;
-		TG_ERR(&e, TG_E_NOMEM, "run: out of memory");
-		note_failure(l, &e);
-		return false;
-	}
-	tg_strlcpy(st->backend, ops->name, sizeof(st->backend));
-	tg_strlcpy(st->ma_mode, tg_ma_mode_name(mode), sizeof(st->ma_mode));
-	tg_strlcpy(st->device, device, sizeof(st->device));
-	tg_strlcpy(st->placement, placement[0] ? placement : "unpinned", sizeof(st->placement));
-	struct tg_atc_params p = l->o->params;
-	p.ma_mode = mode;
-	struct tg_atc_outputs out;
-	memset(&out, 0, sizeof(out));
-	out.average = avg;
-	out.final_signal = final_sig;
-	char label[48];
-	snprintf(label, sizeof(label), "%s %s", ops->name, tg_ma_mode_name(mode));
-	struct tg_harness_opts ho = {
-		.warmup = l->o->warmup,
-		.rule = l->o->rule,
-		.stop = l->env ? l->env->stop : NULL,
-		.progress = l->env ? l->env->progress : NULL,
-		.progress_ctx = l->env ? l->env->progress_ctx : NULL,
-		.label = label,
-	};
-	ho.rule.fixed = l->o->reps;
-	/* compulsory traffic: the prices in, Average_Signal and the final signal out */
-	st->bytes_moved = 2.0 * (double)l->cells * sizeof(double) + (double)l->ds->n_symbols;
-	struct tg_error e;
-	tg_error_clear(&e);
-	int rc = tg_harness_measure(ops, state, &p, batch, &out, &ho, st, &e);
-	st->available = rc == 0 || (rc == TG_E_INTERRUPTED && st->n_samples > 0);
-	if (rc < 0 && rc != TG_E_INTERRUPTED) {
-		tg_strlcpy(st->error, e.msg, sizeof(st->error));
-		note_failure(l, &e);
-	}
-	return rc == 0;
-}
+/* ---- opening ---------------------------------------------------------------- */
 
-/* Backend b: open, every mode, agreement, accuracy, close. */
-static void run_backend(struct loop *l, int b)
+/* Backend index: probe, open, buffers, its states added; or unavailable
+ * states. Every state is added here, before any is measured (the results
+ * array does not move after). */
+static void open_backend(struct loop *l, int index)
 {
-	const struct tg_run_backend *rb = &l->o->backends[b];
+	const struct tg_run_backend *rb = &l->o->backends[index];
 	const struct tg_backend_ops *ops = rb->ops;
 	set_tag(l, 0, true);
 	char why[256];
@@ -492,118 +480,362 @@ static void run_backend(struct loop *l, int b)
 		mark_unavailable(l, rb->name, why);
 		return;
 	}
+	struct opened *b = &l->b[l->n_b];
+	memset(b, 0, sizeof(*b));
+	b->index = index;
+	b->ops = ops;
 	const struct tg_thread_hooks *profile_hooks =
-		l->env ? tg_session_hooks(l->env->session, 1 + b) : NULL;
+		l->env ? tg_session_hooks(l->env->session, 1 + index) : NULL;
 	struct tg_backend_config cfg = {.threads = l->o->threads, .device = 0, .hooks = profile_hooks};
-	struct pin_hooks pin = {.inner = profile_hooks, .pinner = l->pinner};
+	b->pin = (struct pin_hooks){.inner = profile_hooks, .pinner = l->pinner};
 	if (l->pinner) {
-		pin.hooks = (struct tg_thread_hooks){pin_start, pin_stop, &pin};
-		cfg.hooks = &pin.hooks;
+		b->pin.hooks = (struct tg_thread_hooks){pin_start, pin_stop, &b->pin};
+		cfg.hooks = &b->pin.hooks;
 	}
-	set_tag(l, 1 + b, true);
-	void *state = NULL;
+	set_tag(l, 1 + index, true);
 	struct tg_error e;
 	tg_error_clear(&e);
-	if (ops->open(&cfg, &state, &e) < 0) {
+	if (ops->open(&cfg, &b->state, &e) < 0) {
 		mark_unavailable(l, rb->name, e.msg);
 		set_tag(l, 0, true);
 		return;
 	}
-	/* the main thread only waits while a backend's own workers compute */
-	set_tag(l, 1 + b, ops->threads(state) == 0);
-	char placement[128];
-	place(l, ops, state, placement, sizeof(placement));
-	char device[160] = "";
+	place(l, ops, b->state, b->placement, sizeof(b->placement));
 	if (ops->describe)
-		ops->describe(device, sizeof(device));
+		ops->describe(b->device, sizeof(b->device));
 	struct tg_run_results *r = l->r;
 	if (l->o->roofs && ops->copy_bandwidth && r->device_bw == 0 &&
-	    ops->copy_bandwidth(state, &r->device_bw, r->device_bw_what, sizeof(r->device_bw_what),
-				&e) < 0)
+	    ops->copy_bandwidth(b->state, &r->device_bw, r->device_bw_what,
+				sizeof(r->device_bw_what), &e) < 0)
 		tg_warn("run: %s copy benchmark failed: %s", ops->name, e.msg);
 	/* this backend's copy of the prices and its outputs, in the memory it
 	 * moves fastest (outside the timed region) */
-	const size_t cells = l->cells;
-	double *close = backend_alloc(ops, state, cells * sizeof(double));
-	double *avg = backend_alloc(ops, state, TG_RUN_MAX_MODES * cells * sizeof(double));
-	int8_t *final_sig = backend_alloc(ops, state, (size_t)l->ds->n_symbols);
-	bool ran[TG_RUN_MAX_MODES] = {false, false};
-	struct tg_batch batch = tg_data_batch(l->ds);
-	if (!close || !avg || !final_sig) {
+	b->close = backend_alloc(ops, b->state, l->cells * sizeof(double));
+	b->avg = backend_alloc(ops, b->state, TG_RUN_MAX_MODES * l->cells * sizeof(double));
+	b->final_sig = backend_alloc(ops, b->state, (size_t)l->ds->n_symbols);
+	if (!b->close || !b->avg || !b->final_sig) {
 		snprintf(why, sizeof(why), "out of host memory for %d x %d bars", l->ds->n_symbols,
 			 l->ds->stride);
 		struct tg_error nomem;
 		TG_ERR(&nomem, TG_E_NOMEM, "run: backend %s: %s", ops->name, why);
+		backend_free(ops, b->state, b->close);
+		backend_free(ops, b->state, b->avg);
+		backend_free(ops, b->state, b->final_sig);
+		ops->close(b->state);
 		mark_unavailable(l, rb->name, why);
 		note_failure(l, &nomem);
-	} else {
-		memcpy(close, l->ds->close, cells * sizeof(double));
-		batch.close = close;
-		for (int m = 0; m < l->o->n_modes && !stopped(l); m++) {
-			const int mode = l->o->modes[m];
-			ran[mode] = measure(l, ops, state, &batch, avg + (size_t)mode * cells, final_sig,
-					    device, placement, mode);
+		set_tag(l, 0, true);
+		return;
+	}
+	memcpy(b->close, l->ds->close, l->cells * sizeof(double));
+	b->batch = tg_data_batch(l->ds);
+	b->batch.close = b->close;
+	for (int k = 0; k < TG_RUN_MAX_MODES; k++)
+		b->slot[k] = -1;
+	for (int k = 0; k < l->o->n_modes; k++) {
+		const int mode = l->o->modes[k];
+		struct tg_state_result *st = tg_results_add_state(r);
+		if (!st) {
+			struct tg_error nomem;
+			TG_ERR(&nomem, TG_E_NOMEM, "run: out of memory");
+			note_failure(l, &nomem);
+			break;
+		}
+		tg_strlcpy(st->backend, ops->name, sizeof(st->backend));
+		tg_strlcpy(st->ma_mode, tg_ma_mode_name(mode), sizeof(st->ma_mode));
+		tg_strlcpy(st->device, b->device, sizeof(st->device));
+		tg_strlcpy(st->placement, b->placement[0] ? b->placement : "unpinned",
+			   sizeof(st->placement));
+		/* compulsory traffic: the prices in, Average_Signal and the final signal out */
+		st->bytes_moved = 2.0 * (double)l->cells * sizeof(double) + (double)l->ds->n_symbols;
+		struct slot *sl = &l->s[l->n_s];
+		memset(sl, 0, sizeof(*sl));
+		sl->b = b;
+		sl->mode = mode;
+		sl->state = r->n_states - 1;
+		b->slot[mode] = l->n_s++;
+	}
+	l->n_b++;
+	set_tag(l, 0, true);
+}
+
+static void close_backend(struct loop *l, struct opened *b)
+{
+	backend_free(b->ops, b->state, b->close);
+	backend_free(b->ops, b->state, b->avg);
+	backend_free(b->ops, b->state, b->final_sig);
+	b->ops->close(b->state);
+	(void)l;
+}
+
+/* ---- measuring ------------------------------------------------------------------ */
+
+static struct tg_state_result *state_of(struct loop *l, const struct slot *sl)
+{
+	return &l->r->states[sl->state];
+}
+
+static void slot_failed(struct loop *l, struct slot *sl, const struct tg_error *e)
+{
+	struct tg_state_result *st = state_of(l, sl);
+	tg_strlcpy(st->error, e->msg, sizeof(st->error));
+	sl->failed = true;
+	sl->active = false;
+	if (e->code != TG_E_INTERRUPTED)
+		note_failure(l, e);
+}
+
+/* The tag a slot's runs are sampled under; the main thread is sampled only
+ * while it computes itself (a backend without worker threads). */
+static void tag_for(struct loop *l, const struct slot *sl)
+{
+	set_tag(l, 1 + sl->b->index, sl->b->ops->threads(sl->b->state) == 0);
+}
+
+/* Each state's warm-up, one state after the other. */
+static void warm_up(struct loop *l, struct slot *sl)
+{
+	struct tg_state_result *st = state_of(l, sl);
+	struct tg_atc_params p = l->o->params;
+	p.ma_mode = sl->mode;
+	struct tg_atc_outputs out;
+	memset(&out, 0, sizeof(out));
+	out.average = sl->b->avg + (size_t)sl->mode * l->cells;
+	out.final_signal = sl->b->final_sig;
+	char label[48];
+	snprintf(label, sizeof(label), "%s %s", sl->b->ops->name, tg_ma_mode_name(sl->mode));
+	struct tg_stop_rule rule = l->o->rule;
+	rule.fixed = l->o->reps;
+	struct tg_error e;
+	tg_error_clear(&e);
+	if (tg_measure_init(&sl->m, sl->b->ops, sl->b->state, &p, &sl->b->batch, &out, &rule, label,
+			    st, &e) < 0) {
+		slot_failed(l, sl, &e);
+		return;
+	}
+	sl->m.clock_ns = l->clock_ns;
+	tag_for(l, sl);
+	if (l->env && l->env->progress)
+		l->env->progress(l->env->progress_ctx, label, 0, l->o->reps);
+	const uint64_t t0 = l->clock_ns();
+	if (tg_measure_warmup(&sl->m, l->o->warmup, l->env ? l->env->stop : NULL, &e) < 0) {
+		if (e.code == TG_E_INTERRUPTED)
+			st->stop_reason = "interrupted";
+		slot_failed(l, sl, &e);
+		tg_measure_abandon(&sl->m);
+		set_tag(l, 0, true);
+		return;
+	}
+	sl->spent_s = (double)(l->clock_ns() - t0) * 1e-9;
+	sl->active = true;
+	set_tag(l, 0, true);
+}
+
+/* The robust noise of the paired log ratios of two states' repetitions
+ * (1.4826 MAD / sqrt n), over the rounds both ran; +inf when too few. */
+static double pair_noise(const struct tg_measure *a, const struct tg_measure *b)
+{
+	const int n = a->done < b->done ? a->done : b->done;
+	if (n < 4)
+		return INFINITY;
+	double *d = malloc((size_t)n * sizeof(double));
+	if (!d)
+		return INFINITY;
+	for (int i = 0; i < n; i++)
+		d[i] = log(a->wall[i] / b->wall[i]);
+	struct tg_stats st;
+	double noise = INFINITY;
+	if (tg_stats_compute(d, n, &st, NULL) == 0)
+		noise = 1.4826 * st.mad / sqrt((double)n);
+	free(d);
+	return noise;
+}
+
+/* The ratios the user reads have settled: approx against exact per
+ * backend, every backend against the first in each mode (the fastest is
+ * known only at the end; every pair with the first bounds them). */
+static bool ratios_settled(const struct loop *l)
+{
+	const double target = l->o->rule.max_noise;
+	for (int i = 0; i < l->n_s; i++) {
+		const struct slot *a = &l->s[i];
+		if (!a->active)
+			continue;
+		for (int j = 0; j < i; j++) {
+			const struct slot *b = &l->s[j];
+			const bool same_backend = a->b == b->b, same_mode = a->mode == b->mode;
+			if (b->active && (same_backend || same_mode) && pair_noise(&a->m, &b->m) > target)
+				return false;
 		}
 	}
-	if (l->env && l->env->progress)
-		l->env->progress(l->env->progress_ctx, NULL, 0, 0);
-	for (int m = 0; m < l->o->n_modes && !stopped(l); m++) {
-		const int mode = l->o->modes[m];
+	return true;
+}
+
+/* Whether every state is done by its rule (and, when the rule stopped on
+ * noise, the ratios too). */
+static bool all_done(const struct loop *l)
+{
+	bool on_noise = false;
+	for (int i = 0; i < l->n_s; i++) {
+		const struct slot *sl = &l->s[i];
+		if (!sl->active)
+			continue;
+		if (sl->m.reason == TG_STOP_CONTINUE)
+			return false;
+		if (sl->m.reason == TG_STOP_TIMEOUT || sl->m.reason == TG_STOP_MAX ||
+		    sl->m.reason == TG_STOP_COUNT)
+			return true; /* a budget or a count: no more for anyone */
+		on_noise = true;
+	}
+	return !on_noise || ratios_settled(l);
+}
+
+/* Rounds of one repetition of every state, in an order rotated each round
+ * (A B C, B C A, C A B, ...), so that the machine's drift lands on every
+ * state alike. */
+static void measure_rounds(struct loop *l)
+{
+	int order[TG_RUN_MAX_BACKENDS * TG_RUN_MAX_MODES], n = 0;
+	for (int i = 0; i < l->n_s; i++)
+		if (l->s[i].active)
+			order[n++] = i;
+	if (n == 0)
+		return;
+	const uint64_t start = l->clock_ns();
+	for (int round = 0; !stopped(l) && !all_done(l); round++) {
+		bool any = false;
+		for (int k = 0; k < n && !stopped(l); k++) {
+			struct slot *sl = &l->s[order[(k + round) % n]];
+			if (!sl->active)
+				continue;
+			any = true;
+			tag_for(l, sl);
+			if (l->env && l->env->progress)
+				l->env->progress(l->env->progress_ctx, sl->m.label, sl->m.done, l->o->reps);
+			const uint64_t t0 = l->clock_ns();
+			struct tg_error e;
+			tg_error_clear(&e);
+			/* its share of the time: what it took, not what the others did */
+			const double since = (double)(t0 - start) * 1e-9;
+			if (tg_measure_rep(&sl->m, round, since, sl->spent_s, &e) < 0) {
+				slot_failed(l, sl, &e);
+				continue;
+			}
+			sl->spent_s += (double)(l->clock_ns() - t0) * 1e-9;
+		}
+		set_tag(l, 0, true);
+		l->rounds = round + 1;
+		if (!any)
+			break;
+	}
+}
+
+/* The statistics of every state; its stop reason. */
+static void finish_slots(struct loop *l)
+{
+	for (int i = 0; i < l->n_s; i++) {
+		struct slot *sl = &l->s[i];
+		struct tg_state_result *st = state_of(l, sl);
+		if (!sl->m.ops)
+			continue; /* failed before measuring */
+		const char *reason = sl->m.reason == TG_STOP_CONTINUE || stopped(l)
+					     ? (sl->failed ? "failed" : "interrupted")
+					     : tg_stop_reason_name(sl->m.reason);
+		tg_measure_finish(&sl->m, reason, sl->spent_s);
+		/* a state that failed is lost (its samples stay in the results) */
+		st->available = !sl->failed && st->n_samples > 0;
+	}
+}
+
+/* Agreement and accuracy of one backend, after measuring. */
+static void check_backend(struct loop *l, struct opened *b)
+{
+	bool ran[TG_RUN_MAX_MODES] = {false, false};
+	for (int k = 0; k < l->o->n_modes; k++) {
+		const int mode = l->o->modes[k];
+		const int i = b->slot[mode];
+		ran[mode] = i >= 0 && !l->s[i].failed && state_of(l, &l->s[i])->n_samples > 0 &&
+			    !stopped(l);
+	}
+	for (int k = 0; k < l->o->n_modes && !stopped(l); k++) {
+		const int mode = l->o->modes[k];
 		if (ran[mode])
-			agree(l, ops->name, mode, avg + (size_t)mode * cells, &batch);
+			agree(l, b->ops->name, mode, b->avg + (size_t)mode * l->cells, &b->batch);
 	}
 	if (ran[TG_MA_EXACT] && ran[TG_MA_APPROX] && l->o->accuracy && !stopped(l)) {
-		struct tg_accuracy *a = tg_results_add_accuracy(r);
+		struct tg_accuracy *a = tg_results_add_accuracy(l->r);
+		struct tg_error e;
 		tg_error_clear(&e);
-		if (a && accuracy_pass(l, ops, state, a, &e) < 0) {
-			r->n_accuracy--;
+		set_tag(l, 1 + b->index, b->ops->threads(b->state) == 0);
+		if (a && accuracy_pass(l, b->ops, b->state, a, &e) < 0) {
+			l->r->n_accuracy--;
 			if (e.code != TG_E_INTERRUPTED)
 				note_failure(l, &e);
 		}
+		set_tag(l, 0, true);
 	}
-	backend_free(ops, state, close);
-	backend_free(ops, state, avg);
-	backend_free(ops, state, final_sig);
-	ops->close(state);
-	if (l->pinner)
-		tg_pin_restore(l->pinner);
-	set_tag(l, 0, true);
 }
 
 int tg_run_bench(const struct tg_run_opts *o, const struct tg_dataset *ds,
 		 const struct tg_run_env *env, struct tg_run_results *r, struct tg_error *err)
 {
-	struct loop l = {.o = o, .ds = ds, .env = env, .r = r, .err = err};
-	TG_FAIL_IF(o->n_modes < 1 || o->n_modes > TG_RUN_MAX_MODES || o->n_backends < 0 ||
-			   o->n_backends > TG_RUN_MAX_BACKENDS,
-		   err, TG_E_INVAL, "run: %d backends, %d modes: expected 0..%d and 1..%d",
-		   o->n_backends, o->n_modes, TG_RUN_MAX_BACKENDS, TG_RUN_MAX_MODES);
-	l.cells = (size_t)ds->n_symbols * (size_t)ds->stride;
-	l.ref_avg = malloc(TG_RUN_MAX_MODES * l.cells * sizeof(double));
-	TG_FAIL_IF(!l.ref_avg, err, TG_E_NOMEM, "run: out of memory for outputs of %d x %d bars",
-		   ds->n_symbols, ds->stride);
-	if (o->pin && tg_pinner_new(&l.pinner, err) < 0) {
-		free(l.ref_avg);
-		return err ? err->code : TG_E_INVAL;
+	struct loop *l = calloc(1, sizeof(*l));
+	TG_FAIL_IF(!l, err, TG_E_NOMEM, "run: out of memory");
+	*l = (struct loop){.o = o, .ds = ds, .env = env, .r = r, .err = err,
+			   .clock_ns = env && env->clock_ns ? env->clock_ns : tg_clock_ns};
+	int rc = 0;
+	if (o->n_modes < 1 || o->n_modes > TG_RUN_MAX_MODES || o->n_backends < 0 ||
+	    o->n_backends > TG_RUN_MAX_BACKENDS) {
+		rc = TG_ERR(err, TG_E_INVAL, "run: %d backends, %d modes: expected 0..%d and 1..%d",
+			    o->n_backends, o->n_modes, TG_RUN_MAX_BACKENDS, TG_RUN_MAX_MODES);
+		free(l);
+		return rc;
+	}
+	l->cells = (size_t)ds->n_symbols * (size_t)ds->stride;
+	l->ref_avg = malloc(TG_RUN_MAX_MODES * l->cells * sizeof(double));
+	if (!l->ref_avg) {
+		rc = TG_ERR(err, TG_E_NOMEM, "run: out of memory for outputs of %d x %d bars",
+			    ds->n_symbols, ds->stride);
+		free(l);
+		return rc;
+	}
+	if (o->pin && tg_pinner_new(&l->pinner, err) < 0) {
+		rc = err ? err->code : TG_E_INVAL;
+		free(l->ref_avg);
+		free(l);
+		return rc;
 	}
 	/* the host's copy bandwidth: the roof of the CPU backends' traffic */
-	if (o->roofs) {
+	if (o->roofs && !stopped(l)) {
 		const int bw_threads = o->threads > 0 ? o->threads : tg_machine_cpu_count();
 		struct tg_error bw_err;
 		if (tg_host_copy_bandwidth(bw_threads, (size_t)256 << 20, &r->host_bw, r->host_bw_what,
 					   sizeof(r->host_bw_what), &bw_err) < 0)
 			tg_warn("run: host copy benchmark failed: %s", bw_err.msg);
 	}
-	for (int b = 0; b < o->n_backends && !stopped(&l); b++)
-		run_backend(&l, b);
-	free(l.ref_avg);
-	tg_pinner_free(l.pinner);
-	if (stopped(&l)) {
+	for (int b = 0; b < o->n_backends && !stopped(l); b++)
+		open_backend(l, b);
+	for (int i = 0; i < l->n_s && !stopped(l); i++)
+		warm_up(l, &l->s[i]);
+	measure_rounds(l);
+	finish_slots(l);
+	r->rounds = l->rounds;
+	for (int b = 0; b < l->n_b; b++)
+		check_backend(l, &l->b[b]);
+	for (int b = 0; b < l->n_b; b++)
+		close_backend(l, &l->b[b]);
+	if (l->pinner)
+		tg_pin_restore(l->pinner);
+	tg_pinner_free(l->pinner);
+	free(l->ref_avg);
+	rc = l->first_error;
+	if (stopped(l)) {
 		const int sig = (int)*env->stop;
 		r->complete = false;
 		snprintf(r->incomplete_reason, sizeof(r->incomplete_reason), "interrupted by %s",
 			 sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "SIGINT");
-		return TG_ERR(err, TG_E_INTERRUPTED, "run: interrupted; writing partial results");
+		rc = TG_ERR(err, TG_E_INTERRUPTED, "run: interrupted; writing partial results");
 	}
-	return l.first_error;
+	free(l);
+	return rc;
 }

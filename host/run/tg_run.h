@@ -245,6 +245,9 @@ struct tg_run_env {
 	 * done (a progress line can be cleared) */
 	void (*progress)(void *ctx, const char *label, int done, int total);
 	void *progress_ctx;
+	/* the wall clock the repetitions are timed with; NULL: tg_clock_ns
+	 * (tests give a clock of their own) */
+	uint64_t (*clock_ns)(void);
 };
 
 /* Runs every backend x mode on ds into r: states in backend-then-mode

@@ -251,19 +251,22 @@ static void test_backend_fails_midway(void **state)
 {
 	(void)state;
 	reset_fakes();
-	/* fake0's 2nd repetition of exact fails: that state is lost, approx and
-	 * fake1 still run; the run reports the failure */
-	fakes[0].fail_at = 2;
+	/* fake0's 5th run fails: in the rotated rounds (f0e f0a f1e f1a, then
+	 * f0a f1e f1a f0e, then f1e f1a f0e f0a) that is exact's 3rd
+	 * repetition. That state is lost, approx and fake1 still run; the run
+	 * reports the failure */
+	fakes[0].fail_at = 5;
 	struct tg_run_opts o;
 	const int which[] = {0, 1};
 	fake_opts(&o, which, 2);
 	struct tg_run_results r;
 	struct tg_error err;
 	assert_int_equal(bench(&o, &r, &err), TG_E_DEVICE);
-	assert_non_null(strstr(err.msg, "fake0: run 2 failed on purpose"));
+	assert_non_null(strstr(err.msg, "fake0: run 5 failed on purpose"));
 	assert_true(r.complete);
 	assert_int_equal(r.n_states, 4);
-	expect_state(&r, 0, "fake0", "exact", false, 1);
+	expect_state(&r, 0, "fake0", "exact", false, 2);
+	assert_string_equal(r.states[0].stop_reason, "failed");
 	assert_non_null(strstr(r.states[0].error, "failed on purpose"));
 	expect_state(&r, 1, "fake0", "approx", true, 3);
 	expect_state(&r, 2, "fake1", "exact", true, 3);
@@ -282,7 +285,7 @@ static void test_interrupted(void **state)
 {
 	(void)state;
 	reset_fakes();
-	/* the stop flag goes up during fake0's 5th run (approx, 2nd rep): that
+	/* the stop flag goes up during fake0's 5th run (round 2, exact): that
 	 * run finishes, the loop ends there */
 	fakes[0].stop_at = 5;
 	struct tg_run_opts o;
@@ -293,13 +296,18 @@ static void test_interrupted(void **state)
 	assert_int_equal(bench(&o, &r, &err), TG_E_INTERRUPTED);
 	assert_false(r.complete);
 	assert_string_equal(r.incomplete_reason, "interrupted by SIGINT");
-	assert_int_equal(r.n_states, 2);
+	assert_int_equal(r.n_states, 4);
 	expect_state(&r, 0, "fake0", "exact", true, 3);
 	expect_state(&r, 1, "fake0", "approx", true, 2);
-	assert_string_equal(r.states[1].stop_reason, "interrupted");
-	assert_int_equal(fakes[1].opened, 0);
+	expect_state(&r, 2, "fake1", "exact", true, 3);
+	expect_state(&r, 3, "fake1", "approx", true, 3);
+	for (int i = 0; i < 4; i++)
+		assert_string_equal(r.states[i].stop_reason, "interrupted");
+	assert_int_equal(r.rounds, 3);
+	assert_int_equal(fakes[1].closed, 1);
 	assert_int_equal(fakes[0].closed, 1);
 	assert_int_equal(r.n_accuracy, 0);
+	assert_int_equal(r.n_agreement, 0);
 	tg_results_fini(&r);
 	/* SIGTERM says so */
 	reset_fakes();
