@@ -321,6 +321,33 @@ int tg_report_html(const struct tg_run_results *r, const struct tg_report_trend 
 		tg_sink_printf(s, "<h2>Timing</h2><p class=meta>%s</p>\n", TG_TIMING_CONTRACT);
 		bar_chart(r, s);
 		timing_table(r, s);
+		for (int i = 0, noisy = 0; i < r->n_states; i++) {
+			char why[160];
+			if (!tg_report_noisy(&r->states[i], why, sizeof(why)))
+				continue;
+			if (noisy++ == 0)
+				tg_sink_puts(s, "<p class=bad><b>Noisy states</b> (their figures may not "
+						"repeat: more repetitions, --pin, or a quieter machine):</p><ul>\n");
+			tg_sink_puts(s, "<li>");
+			tg_sink_put_xml(s, why);
+			tg_sink_puts(s, "</li>\n");
+			if (i + 1 == r->n_states)
+				tg_sink_puts(s, "</ul>\n");
+		}
+		if (r->n_ratios > 0) {
+			tg_sink_printf(s, "<h2>Paired comparisons</h2><p class=meta>%d rounds of one "
+					  "repetition of every state, order rotated each round; median of "
+					  "the per-round ratios, 95%% bootstrap interval</p><ul>\n",
+				       r->rounds);
+			for (int i = 0; i < r->n_ratios; i++) {
+				char text[256];
+				tg_report_ratio_text(&r->ratios[i], text, sizeof(text));
+				tg_sink_puts(s, "<li>");
+				tg_sink_put_xml(s, text);
+				tg_sink_printf(s, " (%d pairs)</li>\n", r->ratios[i].pairs);
+			}
+			tg_sink_puts(s, "</ul>\n");
+		}
 		split_chart(r, s);
 		tg_sink_puts(s, "<h2>Roofline</h2><table><tr><th class=l>backend</th><th class=l>MA</th>"
 				"<th class=l>contract</th><th>bytes / run</th><th>GB/s</th><th>roof GB/s</th>"

@@ -83,12 +83,55 @@ static void timing_row(struct tg_sink *s, const struct tg_state_result *st, int 
 	tg_format_duration(st->wall.stddev, sd, sizeof(sd));
 	tg_format_rate(tg_report_throughput(st), tp, sizeof(tp));
 	snprintf(npb, sizeof(npb), "%.3g", tg_report_ns_per_bar_ma(st));
-	if (md)
+	if (md) {
 		tg_sink_printf(s, "| %s | %s | %d | %s | %s | %s | %s | %s | %s |\n", st->backend,
 			       st->ma_mode, st->threads, med, mn, mx, sd, tp, npb);
-	else
-		tg_sink_printf(s, "%-6s %-6s %7d %10s %10s %10s %10s %12s %10s\n", st->backend,
-			       st->ma_mode, st->threads, med, mn, mx, sd, tp, npb);
+		return;
+	}
+	/* the terminal: how sure (n, the median's interval, why it stopped) and
+	 * how parallel (CPU time over wall time) beside how fast */
+	char lo[32], hi[32], ci[48], eff[16] = "-";
+	tg_format_duration(st->wall.ci_lo, lo, sizeof(lo));
+	tg_format_duration(st->wall.ci_hi, hi, sizeof(hi));
+	snprintf(ci, sizeof(ci), "%s .. %s", lo, hi);
+	if (st->cpu.n > 0 && st->wall.median > 0)
+		snprintf(eff, sizeof(eff), "%.2f", st->cpu.median / st->wall.median);
+	tg_sink_printf(s, "%-6s %-6s %3d %6d %10s %22s %8s %-12s %10s %9s\n", st->backend,
+		       st->ma_mode, st->threads, st->n_samples, med, ci, eff,
+		       st->stop_reason ? st->stop_reason : "-", tp, npb);
+}
+
+int tg_report_noisy(const struct tg_state_result *st, char *why, size_t cap)
+{
+	if (!st->available || st->n_samples < 2 || !(st->wall.median > 0))
+		return 0;
+	const double half = 0.5 * (st->wall.ci_hi - st->wall.ci_lo) / st->wall.median;
+	if (st->wall.rel_stddev <= TG_REPORT_NOISY_STDDEV && half <= TG_REPORT_NOISY_CI)
+		return 0;
+	snprintf(why, cap, "%s %s: relative stddev %.1f%%, median known to +-%.1f%% (n %d)",
+		 st->backend, st->ma_mode, 100.0 * st->wall.rel_stddev, 100.0 * half,
+		 st->n_samples);
+	return 1;
+}
+
+void tg_report_ratio_text(const struct tg_ratio *x, char *buf, size_t cap)
+{
+	switch (tg_ratio_verdict(x)) {
+	case TG_RATIO_FASTER:
+		snprintf(buf, cap, "%s %s is %.2fx [%.2f, %.2f] faster than %s %s", x->a_backend,
+			 x->a_ma, x->speedup, x->ci_lo, x->ci_hi, x->b_backend, x->b_ma);
+		break;
+	case TG_RATIO_SLOWER:
+		snprintf(buf, cap, "%s %s is %.2fx [%.2f, %.2f] slower than %s %s", x->a_backend,
+			 x->a_ma, 1.0 / x->speedup, 1.0 / x->ci_hi, 1.0 / x->ci_lo, x->b_backend,
+			 x->b_ma);
+		break;
+	default:
+		snprintf(buf, cap,
+			 "%s %s and %s %s: no clear difference (%.2fx [%.2f, %.2f], the interval "
+			 "holds 1)",
+			 x->a_backend, x->a_ma, x->b_backend, x->b_ma, x->speedup, x->ci_lo, x->ci_hi);
+	}
 }
 
 static void pct(char *buf, size_t cap, double v)
@@ -156,6 +199,40 @@ static void write_statistics_md(const struct tg_run_results *r, struct tg_sink *
 			       st->stop_reason ? st->stop_reason : "-", med, lo, hi,
 			       100.0 * st->wall.rel_stddev, st->wall.outliers_mild,
 			       st->wall.outliers_severe, cold, st->state_seconds);
+	}
+}
+
+/* States whose figures may not repeat, and what to do. */
+static void write_noise_md(const struct tg_run_results *r, struct tg_sink *s)
+{
+	int noisy = 0;
+	for (int i = 0; i < r->n_states; i++) {
+		char why[160];
+		if (!tg_report_noisy(&r->states[i], why, sizeof(why)))
+			continue;
+		if (noisy++ == 0)
+			tg_sink_puts(s, "\n**Warning: noisy states** (their figures may not repeat; "
+					"more repetitions with `--min-time` / `--max-time`, `--pin`, or a "
+					"quieter machine):\n\n");
+		tg_sink_printf(s, "- %s\n", why);
+	}
+}
+
+/* The paired comparisons, one sentence each, then the figures. */
+static void write_ratios_md(const struct tg_run_results *r, struct tg_sink *s)
+{
+	if (r->n_ratios == 0)
+		return;
+	tg_sink_printf(s, "\n## Paired comparisons\n\nThe states were measured in %d rounds of one "
+			  "repetition each, in an order rotated every round; each ratio is the "
+			  "median over the rounds of one state's time over the other's, with a 95%% "
+			  "bootstrap interval over the rounds. *Faster* or *slower* only when the "
+			  "interval excludes 1.\n\n",
+		       r->rounds);
+	for (int i = 0; i < r->n_ratios; i++) {
+		char text[256];
+		tg_report_ratio_text(&r->ratios[i], text, sizeof(text));
+		tg_sink_printf(s, "- %s (%d pairs)\n", text, r->ratios[i].pairs);
 	}
 }
 
@@ -276,6 +353,8 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 			break;
 		}
 	write_statistics_md(r, s);
+	write_noise_md(r, s);
+	write_ratios_md(r, s);
 	write_roofline_md(r, s);
 
 	const char *sb[16];
@@ -392,10 +471,20 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 
 int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg_error *err)
 {
-	tg_sink_printf(s, "%-6s %-6s %7s %10s %10s %10s %10s %12s %10s\n", "backend", "MA",
-		       "threads", "median", "min", "max", "stddev", "bar*MA/s", "ns/bar*MA");
+	tg_sink_printf(s, "%-6s %-6s %3s %6s %10s %22s %8s %-12s %10s %9s\n", "backend", "MA", "thr",
+		       "n", "median", "95% CI of the median", "cpu/wall", "stopped by", "bar*MA/s",
+		       "ns/bar*MA");
 	for (int i = 0; i < r->n_states; i++)
 		timing_row(s, &r->states[i], 0);
+	int noisy = 0;
+	for (int i = 0; i < r->n_states; i++) {
+		char why[160];
+		if (tg_report_noisy(&r->states[i], why, sizeof(why)))
+			tg_sink_printf(s, "%s%s\n", noisy++ ? "         " : "\nwarning: noisy: ", why);
+	}
+	if (noisy)
+		tg_sink_puts(s, "         these may not repeat: more repetitions (--min-time, "
+				"--max-time), --pin, or a quieter machine\n");
 	for (int i = 0; i < r->n_states; i++) {
 		const struct tg_state_result *st = &r->states[i];
 		if (st->kernel.n <= 0)
@@ -412,11 +501,20 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 			       st->chunks, st->pinned ? "pinned" : "pageable",
 			       st->kernels[0] ? ", kernels: " : "", st->kernels);
 	}
-	const char *sb[16];
-	int nsb = tg_report_speedup_backends(r, sb, 16);
-	for (int i = 0; i < nsb; i++) {
-		double e, a, x = tg_report_speedup(r, sb[i], &e, &a);
-		tg_sink_printf(s, "\nspeed-up approx vs exact (%s): %.2fx\n", sb[i], x);
+	if (r->n_ratios > 0) {
+		tg_sink_printf(s, "\npaired over %d rounds (95%% intervals):\n", r->rounds);
+		for (int i = 0; i < r->n_ratios; i++) {
+			char text[256];
+			tg_report_ratio_text(&r->ratios[i], text, sizeof(text));
+			tg_sink_printf(s, "  %s\n", text);
+		}
+	} else {
+		const char *sb[16];
+		int nsb = tg_report_speedup_backends(r, sb, 16);
+		for (int i = 0; i < nsb; i++) {
+			double e, a, x = tg_report_speedup(r, sb[i], &e, &a);
+			tg_sink_printf(s, "\nspeed-up approx vs exact (%s): %.2fx\n", sb[i], x);
+		}
 	}
 	for (int i = 0; i < r->n_accuracy; i++) {
 		const struct tg_accuracy *a = &r->accuracy[i];

@@ -27,6 +27,16 @@ double tg_report_ns_per_bar_ma(const struct tg_state_result *st);
 int tg_report_speedup_backends(const struct tg_run_results *r, const char **out, int cap);
 double tg_report_speedup(const struct tg_run_results *r, const char *backend, double *exact_ns,
 			 double *approx_ns);
+/* A state noisy enough that its figures may not repeat: its relative
+ * stddev above TG_REPORT_NOISY_STDDEV or its median's interval wider than
+ * +-TG_REPORT_NOISY_CI; why into why. */
+#define TG_REPORT_NOISY_STDDEV 0.30
+#define TG_REPORT_NOISY_CI 0.02
+int tg_report_noisy(const struct tg_state_result *st, char *why, size_t cap);
+/* "cpu exact is 1.17x [1.09, 1.26] faster than rust exact", "... slower
+ * ...", or "... no clear difference ..." when the interval holds 1. */
+void tg_report_ratio_text(const struct tg_ratio *x, char *buf, size_t cap);
+
 /* "EMA", ...; "?" when unnamed */
 const char *tg_report_family_name(const struct tg_run_results *r, int f);
 

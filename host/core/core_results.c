@@ -26,6 +26,7 @@ void tg_results_fini(struct tg_run_results *r)
 	free(r->params);
 	free(r->accuracy);
 	free(r->agreement);
+	free(r->ratios);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -87,6 +88,16 @@ struct tg_agreement *tg_results_add_agreement(struct tg_run_results *r)
 {
 	return append((void **)&r->agreement, &r->n_agreement, &r->cap_agreement,
 		      sizeof(*r->agreement));
+}
+
+struct tg_ratio *tg_results_add_ratio(struct tg_run_results *r)
+{
+	return append((void **)&r->ratios, &r->n_ratios, &r->cap_ratios, sizeof(*r->ratios));
+}
+
+int tg_ratio_verdict(const struct tg_ratio *x)
+{
+	return x->ci_lo > 1.0 ? TG_RATIO_FASTER : x->ci_hi < 1.0 ? TG_RATIO_SLOWER : TG_RATIO_SAME;
 }
 
 const struct tg_state_result *tg_results_find_state(const struct tg_run_results *r,

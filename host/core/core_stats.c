@@ -181,9 +181,13 @@ int tg_stopper_add(struct tg_stopper *s, double sample_ns, double elapsed_s)
 	if (s->last_noise <= s->r.max_noise)
 		return TG_STOP_NOISE;
 	/* the dispersion itself has settled: more samples refine the median
-	 * only slowly, and the state's time is better spent elsewhere */
+	 * only slowly, and the state's time is better spent elsewhere -- when
+	 * the median is known well enough all the same (within 4x the target,
+	 * 2% by default); a noisier state goes on to its budget and is reported
+	 * as noisy, not as stable */
 	s->noise[s->n_noise++ % 32] = dispersion;
-	if (s->n_noise >= 32 && s->n_noise % 8 == 0) {
+	if (s->n_noise >= 32 && s->n_noise % 8 == 0 &&
+	    s->last_noise <= TG_STOP_STABLE_MAX * s->r.max_noise) {
 		double m = 0, m2 = 0;
 		for (int i = 0; i < 32; i++)
 			m += s->noise[i] / 32.0;
@@ -379,6 +383,42 @@ int tg_bootstrap_ratio_ci(const double *a, int na, const double *b, int nb, doub
 	*lo = quantile(ratios, iters, tail);
 	*hi = quantile(ratios, iters, 1.0 - tail);
 	free(ratios);
+	return 0;
+}
+
+int tg_paired_ratio(const double *num, const double *den, int n, double level, int iters,
+		    uint64_t seed, double *ratio, double *lo, double *hi, struct tg_error *err)
+{
+	TG_FAIL_IF(n < 1 || iters < 10, err, TG_E_INVAL,
+		   "paired ratio: needs pairs and at least 10 resamples");
+	double *r = malloc((size_t)n * sizeof(double));
+	double *meds = malloc((size_t)iters * sizeof(double));
+	int *counts = malloc((size_t)n * sizeof(int));
+	if (!r || !meds || !counts) {
+		free(r);
+		free(meds);
+		free(counts);
+		return TG_ERR(err, TG_E_NOMEM, "paired ratio: out of memory");
+	}
+	int m = 0;
+	for (int i = 0; i < n; i++)
+		if (den[i] > 0 && num[i] >= 0)
+			r[m++] = num[i] / den[i];
+	if (m == 0) {
+		*ratio = *lo = *hi = NAN;
+	} else {
+		qsort(r, (size_t)m, sizeof(double), cmp_double);
+		*ratio = m % 2 ? r[m / 2] : 0.5 * (r[m / 2 - 1] + r[m / 2]);
+		for (int i = 0; i < iters; i++)
+			meds[i] = resampled_median(r, m, counts, &seed);
+		qsort(meds, (size_t)iters, sizeof(double), cmp_double);
+		const double tail = (1.0 - level) / 2.0;
+		*lo = quantile(meds, iters, tail);
+		*hi = quantile(meds, iters, 1.0 - tail);
+	}
+	free(r);
+	free(meds);
+	free(counts);
 	return 0;
 }
 

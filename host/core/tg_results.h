@@ -95,6 +95,21 @@ struct tg_agreement {
 	double worst_reference, worst_value;
 };
 
+/* Two states measured in the same rounds, compared pair by pair: how many
+ * times faster a is than b (the median over rounds of b's time / a's), with
+ * its 95% bootstrap interval. kind "mode": a is the fastest backend of its
+ * MA mode, b another; "approx": a is a backend's approx state, b its exact. */
+struct tg_ratio {
+	char kind[8];
+	char a_backend[16], a_ma[8], b_backend[16], b_ma[8];
+	int pairs;
+	double speedup, ci_lo, ci_hi;
+};
+
+/* a faster than b (the interval above 1), slower (below 1), or neither. */
+enum tg_ratio_verdict { TG_RATIO_SAME = 0, TG_RATIO_FASTER = 1, TG_RATIO_SLOWER = 2 };
+int tg_ratio_verdict(const struct tg_ratio *x);
+
 /* What a profiled run recorded (run --profile, record). */
 struct tg_profile_info {
 	bool enabled;
@@ -157,6 +172,8 @@ struct tg_run_results {
 	/* rounds of the interleaved measurement (one repetition of every
 	 * state each, in rotated order); 0 when states were measured apart */
 	int rounds;
+	struct tg_ratio *ratios;
+	int n_ratios, cap_ratios;
 
 	const char *family_names[TG_RESULTS_FAMILIES];
 
@@ -182,6 +199,7 @@ int tg_results_param_number(struct tg_run_results *r, const char *key, double v)
 struct tg_state_result *tg_results_add_state(struct tg_run_results *r);
 struct tg_accuracy *tg_results_add_accuracy(struct tg_run_results *r);
 struct tg_agreement *tg_results_add_agreement(struct tg_run_results *r);
+struct tg_ratio *tg_results_add_ratio(struct tg_run_results *r);
 const struct tg_state_result *tg_results_find_state(const struct tg_run_results *r,
 						    const char *backend, const char *ma_mode);
 

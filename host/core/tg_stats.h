@@ -73,6 +73,9 @@ struct tg_stopper {
 	double last_noise;
 };
 
+/* A settled noise ends sampling only up to this many times the target. */
+#define TG_STOP_STABLE_MAX 4.0
+
 void tg_stop_rule_default(struct tg_stop_rule *r);
 int tg_stopper_init(struct tg_stopper *s, const struct tg_stop_rule *r, struct tg_error *err);
 void tg_stopper_fini(struct tg_stopper *s);
@@ -97,6 +100,13 @@ int tg_mann_whitney(const double *a, int na, const double *b, int nb, struct tg_
  * `iters` resamples with a fixed seed. */
 int tg_bootstrap_ratio_ci(const double *a, int na, const double *b, int nb, double level,
 			  int iters, uint64_t seed, double *lo, double *hi, struct tg_error *err);
+
+/* Paired samples (two states measured in the same rounds): the median of
+ * the per-pair ratios num[i] / den[i] and a `level` bootstrap percentile
+ * interval of it, pairs resampled `iters` times with a fixed seed. Pairing
+ * cancels what the machine did to both in a round (drift, other load). */
+int tg_paired_ratio(const double *num, const double *den, int n, double level, int iters,
+		    uint64_t seed, double *ratio, double *lo, double *hi, struct tg_error *err);
 
 /* ---- change points in a series ------------------------------------------------ */
 

@@ -747,6 +747,72 @@ static void finish_slots(struct loop *l)
 	}
 }
 
+/* ---- paired ratios -------------------------------------------------------------- */
+
+/* a against b over the rounds both ran: b's times over a's, pair by pair. */
+static void add_ratio(struct loop *l, const char *kind, const struct tg_state_result *a,
+		      const struct tg_state_result *b)
+{
+	if (!a->sample_round || !b->sample_round)
+		return;
+	const int cap = a->n_samples < b->n_samples ? a->n_samples : b->n_samples;
+	double *ta = malloc(((size_t)cap + 1) * sizeof(double));
+	double *tb = malloc(((size_t)cap + 1) * sizeof(double));
+	int n = 0;
+	for (int i = 0, j = 0; ta && tb && i < a->n_samples && j < b->n_samples;) {
+		if (a->sample_round[i] < b->sample_round[j]) {
+			i++;
+		} else if (a->sample_round[i] > b->sample_round[j]) {
+			j++;
+		} else {
+			ta[n] = a->samples_ns[i++];
+			tb[n++] = b->samples_ns[j++];
+		}
+	}
+	struct tg_ratio *x = n >= 3 ? tg_results_add_ratio(l->r) : NULL;
+	if (x) {
+		tg_strlcpy(x->kind, kind, sizeof(x->kind));
+		tg_strlcpy(x->a_backend, a->backend, sizeof(x->a_backend));
+		tg_strlcpy(x->a_ma, a->ma_mode, sizeof(x->a_ma));
+		tg_strlcpy(x->b_backend, b->backend, sizeof(x->b_backend));
+		tg_strlcpy(x->b_ma, b->ma_mode, sizeof(x->b_ma));
+		x->pairs = n;
+		if (tg_paired_ratio(tb, ta, n, 0.95, 2000, 0x7261746fu, &x->speedup, &x->ci_lo,
+				    &x->ci_hi, NULL) < 0)
+			l->r->n_ratios--;
+	}
+	free(ta);
+	free(tb);
+}
+
+/* Every backend against the fastest of its MA mode; approx against exact
+ * for every backend that ran both. */
+static void paired_ratios(struct loop *l)
+{
+	struct tg_run_results *r = l->r;
+	for (int k = 0; k < l->o->n_modes; k++) {
+		const char *mode = tg_ma_mode_name(l->o->modes[k]);
+		const struct tg_state_result *fastest = NULL;
+		for (int i = 0; i < r->n_states; i++) {
+			const struct tg_state_result *st = &r->states[i];
+			if (st->available && strcmp(st->ma_mode, mode) == 0 &&
+			    (!fastest || st->wall.median < fastest->wall.median))
+				fastest = st;
+		}
+		for (int i = 0; fastest && i < r->n_states; i++) {
+			const struct tg_state_result *st = &r->states[i];
+			if (st != fastest && st->available && strcmp(st->ma_mode, mode) == 0)
+				add_ratio(l, "mode", fastest, st);
+		}
+	}
+	for (int i = 0; i < r->n_states; i++) {
+		const struct tg_state_result *ap = &r->states[i];
+		const struct tg_state_result *ex = tg_results_find_state(r, ap->backend, "exact");
+		if (ap->available && strcmp(ap->ma_mode, "approx") == 0 && ex && ex->available)
+			add_ratio(l, "approx", ap, ex);
+	}
+}
+
 /* Agreement and accuracy of one backend, after measuring. */
 static void check_backend(struct loop *l, struct opened *b)
 {
@@ -820,6 +886,7 @@ int tg_run_bench(const struct tg_run_opts *o, const struct tg_dataset *ds,
 	measure_rounds(l);
 	finish_slots(l);
 	r->rounds = l->rounds;
+	paired_ratios(l);
 	for (int b = 0; b < l->n_b; b++)
 		check_backend(l, &l->b[b]);
 	for (int b = 0; b < l->n_b; b++)

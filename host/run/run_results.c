@@ -77,7 +77,38 @@ static void write_state(struct tg_json *j, const struct tg_run_results *r,
 	for (int i = 0; i < st->n_samples; i++)
 		tg_json_double(j, st->samples_ns[i]);
 	tg_json_end_array(j);
+	if (st->sample_round) {
+		/* in the order they ran: the round of each, its start since
+		 * measuring began */
+		tg_json_key(j, "round");
+		tg_json_begin_array(j);
+		for (int i = 0; i < st->n_samples; i++)
+			tg_json_int(j, st->sample_round[i]);
+		tg_json_end_array(j);
+	}
+	if (st->sample_start_s) {
+		tg_json_key(j, "start_s");
+		tg_json_begin_array(j);
+		for (int i = 0; i < st->n_samples; i++)
+			tg_json_double(j, st->sample_start_s[i]);
+		tg_json_end_array(j);
+	}
 	tg_json_end_object(j);
+	if (st->cpu_samples_ns && st->n_samples > 0) {
+		tg_json_key(j, "cpu_ns");
+		tg_json_begin_object(j);
+		tg_json_kv_string(j, "contract", "the process's CPU time (user + system, every "
+						 "thread) per repetition");
+		tg_json_kv_double(j, "median", st->cpu.median);
+		tg_json_kv_double(j, "per_wall", st->wall.median > 0 ? st->cpu.median / st->wall.median
+								     : NAN);
+		tg_json_key(j, "samples");
+		tg_json_begin_array(j);
+		for (int i = 0; i < st->n_samples; i++)
+			tg_json_double(j, st->cpu_samples_ns[i]);
+		tg_json_end_array(j);
+		tg_json_end_object(j);
+	}
 	if (st->stop_reason)
 		tg_json_kv_string(j, "stop_reason", st->stop_reason);
 	tg_json_kv_double(j, "state_seconds", st->state_seconds);
@@ -224,6 +255,33 @@ static void write_profile(struct tg_json *j, const struct tg_profile_info *p)
 	tg_json_end_object(j);
 }
 
+static void write_ratios(struct tg_json *j, const struct tg_run_results *r)
+{
+	static const char *const verdicts[] = {"no clear difference", "faster", "slower"};
+	tg_json_kv_int(j, "rounds", r->rounds);
+	tg_json_key(j, "paired");
+	tg_json_begin_array(j);
+	for (int i = 0; i < r->n_ratios; i++) {
+		const struct tg_ratio *x = &r->ratios[i];
+		tg_json_begin_object(j);
+		tg_json_kv_string(j, "kind", x->kind);
+		tg_json_kv_string(j, "backend", x->a_backend);
+		tg_json_kv_string(j, "ma", x->a_ma);
+		tg_json_kv_string(j, "vs_backend", x->b_backend);
+		tg_json_kv_string(j, "vs_ma", x->b_ma);
+		tg_json_kv_int(j, "pairs", x->pairs);
+		tg_json_kv_double(j, "speedup", x->speedup);
+		tg_json_key(j, "ci95");
+		tg_json_begin_array(j);
+		tg_json_double(j, x->ci_lo);
+		tg_json_double(j, x->ci_hi);
+		tg_json_end_array(j);
+		tg_json_kv_string(j, "verdict", verdicts[tg_ratio_verdict(x)]);
+		tg_json_end_object(j);
+	}
+	tg_json_end_array(j);
+}
+
 static void write_agreement(struct tg_json *j, const struct tg_run_results *r)
 {
 	tg_json_key(j, "agreement");
@@ -318,6 +376,7 @@ int tg_results_write_json(const struct tg_run_results *r, struct tg_sink *s,
 	}
 	tg_json_end_array(&j);
 
+	write_ratios(&j, r);
 	write_accuracy(&j, r);
 	if (r->profile.enabled)
 		write_profile(&j, &r->profile);

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 R="$TG_WORK/r1"
 expect_exit 0 "$TG_BIN" run --backends cpu --symbols 4 --bars 400 --reps 3 --warmup 1 --threads 2 --out "$R"
-for s in "backend MA" "cpu    exact" "cpu    approx" "speed-up approx vs exact (cpu)" \
+for s in "backend MA" "cpu    exact" "cpu    approx" "paired over 3 rounds" "cpu approx is" \
 	"accuracy of approx vs exact (cpu)" "Average_Signal: sign agreement" "results: $R/results.json"; do
 	expect_in "$OUT" "$s"
 done

@@ -359,6 +359,11 @@ void tg_test_results_fixture(struct tg_run_results *r, bool complete)
 	g->max_abs_diff = 0;
 	g->sign_agreement = 1;
 	g->bars = 200;
+	r->rounds = 3;
+	struct tg_ratio *x = tg_results_add_ratio(r);
+	*x = (struct tg_ratio){"approx", "cpu", "approx", "cpu", "exact", 3, 3.997, 3.99, 4.002};
+	x = tg_results_add_ratio(r);
+	*x = (struct tg_ratio){"mode", "cuda", "approx", "cpu", "approx", 2, 2.5, 0.8, 3.3};
 	if (!complete) {
 		r->complete = false;
 		snprintf(r->incomplete_reason, sizeof(r->incomplete_reason), "interrupted by SIGINT");

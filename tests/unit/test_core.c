@@ -448,6 +448,25 @@ static void test_stopping_rule(void **state)
 	assert_int_equal(reason, TG_STOP_TIMEOUT);
 	assert_true(n >= 2 && n <= 5);
 	tg_stopper_fini(&s);
+	/* 10 ms samples with 50% noise: the noise estimate settles early, but
+	 * "stable" is said only once the median is known within 4x the target
+	 * (such states stopped as "stable-noise" with the median known to ~5%) */
+	tg_stop_rule_default(&r);
+	r.timeout_s = 60.0;
+	assert_int_equal(tg_stopper_init(&s, &r, NULL), 0);
+	n = 0;
+	t = 0;
+	do {
+		double x = 1e7 * (1 + 0.5 * fabs(normal(&seed)));
+		t += x * 1e-9;
+		reason = tg_stopper_add(&s, x, t);
+		n++;
+	} while (reason == TG_STOP_CONTINUE);
+	print_message("50%% noise: stopped by %s after %d samples, median known to %.2f%%\n",
+		      tg_stop_reason_name(reason), n, 100 * s.last_noise);
+	assert_true(reason == TG_STOP_STABLE || reason == TG_STOP_NOISE);
+	assert_true(s.last_noise <= TG_STOP_STABLE_MAX * r.max_noise);
+	tg_stopper_fini(&s);
 	/* the cap */
 	tg_stop_rule_default(&r);
 	r.max_samples = 20;

@@ -53,7 +53,10 @@ static void test_summary_and_table(void **state)
 	free(md);
 	char *table = render(tg_report_table, &r);
 	golden("table.txt", table);
-	assert_non_null(strstr(table, "speed-up approx vs exact (cpu): 4.00x"));
+	assert_non_null(strstr(table, "paired over 3 rounds"));
+	assert_non_null(strstr(table, "cpu approx is 4.00x [3.99, 4.00] faster than cpu exact"));
+	assert_non_null(strstr(table, "cuda approx and cpu approx: no clear difference"));
+	assert_non_null(strstr(table, "warning: noisy: cuda approx"));
 	assert_non_null(strstr(table, "cuda approx device: total 300 us = H2D 50 us + kernels 150 us + D2H 40 us; kernels 2000.0 GB/s"));
 	free(table);
 	tg_results_fini(&r);
