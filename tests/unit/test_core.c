@@ -389,6 +389,48 @@ static void test_stats_quantiles_ci_outliers(void **state)
 	assert_true(covered >= 372 && covered <= 400);
 }
 
+/* The paired ratio's 95% interval holds the true ratio in about 95% of
+ * runs: pairs of lognormal times sharing a per-pair machine factor. */
+static void test_paired_ratio_coverage(void **state)
+{
+	(void)state;
+	uint64_t seed = 7;
+	int covered = 0, faster = 0;
+	const int trials = 300, n = 30;
+	double a[30], b[30];
+	for (int t = 0; t < trials; t++) {
+		for (int i = 0; i < n; i++) {
+			const double machine = exp(0.2 * normal(&seed)); /* drift, other load */
+			a[i] = 1e6 * machine * exp(0.05 * normal(&seed));
+			b[i] = 1.1e6 * machine * exp(0.05 * normal(&seed));
+		}
+		double ratio, lo, hi;
+		assert_int_equal(tg_paired_ratio(b, a, n, 0.95, 2000, (uint64_t)t, &ratio, &lo, &hi, NULL), 0);
+		assert_true(lo <= ratio && ratio <= hi);
+		covered += lo <= 1.1 && 1.1 <= hi;
+		faster += lo > 1.0;
+	}
+	print_message("paired ratio: the 95%% interval held the truth in %d of %d runs, excluded 1 in %d\n",
+		      covered, trials, faster);
+	assert_true(covered >= 0.90 * trials && covered <= 0.99 * trials);
+	/* a 10% difference under 20% common noise is found every time */
+	assert_true(faster >= 0.98 * trials);
+	/* no difference: the interval holds 1 about 95% of the time */
+	int same = 0;
+	for (int t = 0; t < trials; t++) {
+		for (int i = 0; i < n; i++) {
+			const double machine = exp(0.2 * normal(&seed));
+			a[i] = 1e6 * machine * exp(0.05 * normal(&seed));
+			b[i] = 1e6 * machine * exp(0.05 * normal(&seed));
+		}
+		double ratio, lo, hi;
+		assert_int_equal(tg_paired_ratio(b, a, n, 0.95, 2000, (uint64_t)t, &ratio, &lo, &hi, NULL), 0);
+		same += lo <= 1.0 && 1.0 <= hi;
+	}
+	print_message("paired ratio: A/A interval held 1 in %d of %d runs\n", same, trials);
+	assert_true(same >= 0.90 * trials);
+}
+
 static void test_stopping_rule(void **state)
 {
 	(void)state;
@@ -897,6 +939,7 @@ int main(void)
 		cmocka_unit_test(test_json_uint64_max),
 		cmocka_unit_test(test_stats_known),
 		cmocka_unit_test(test_stats_quantiles_ci_outliers),
+		cmocka_unit_test(test_paired_ratio_coverage),
 		cmocka_unit_test(test_stopping_rule),
 		cmocka_unit_test(test_mann_whitney_bootstrap_changes),
 		cmocka_unit_test(test_results_params_and_states),

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tg_harness.h"
 #include "tg_run.h"
 #include "tg_sampler.h"
 #include "tg_test.h"
@@ -31,7 +32,20 @@ struct fake {
 	double offset;     /* by this much (0: none) */
 	int probe_fails;
 	int opened, closed;
+	double base_ns; /* > 0: each run takes this long on the virtual clock, drifting */
 };
+
+/* The virtual clock of the drift tests: every run of a fake advances it by
+ * its duration, which grows with the clock itself (a machine slowing down
+ * by `drift` per virtual second), with a small jitter. */
+static uint64_t vclock;
+static double drift;
+static uint64_t jitter_state = 99;
+
+static uint64_t vclock_now(void)
+{
+	return vclock;
+}
 
 static struct fake fakes[3];
 static struct tg_dataset ds;
@@ -74,6 +88,10 @@ static int fake_run(void *state, const struct tg_atc_params *p, const struct tg_
 	struct fake *f = state;
 	memset(t, 0, sizeof(*t));
 	f->runs++;
+	if (f->base_ns > 0) {
+		const double jitter = 1.0 + 0.004 * (tg_test_urand(&jitter_state) - 0.5);
+		vclock += (uint64_t)(f->base_ns * (1.0 + drift * (double)vclock * 1e-9) * jitter);
+	}
 	if (f->stop_at && f->runs == f->stop_at)
 		stop_flag = SIGINT;
 	if (f->fail_at && f->runs == f->fail_at)
@@ -392,6 +410,70 @@ static void test_accuracy_known_case(void **state)
 		}
 	assert_true(a->avg_max_abs_diff == max);
 	tg_results_fini(&r);
+}
+
+/* Two identical backends on a machine that slows down by 20% per second of
+ * the run: measured one after the other the second looks ~12% slower;
+ * measured in rotated rounds they are the same. */
+static void test_drift_interleaved(void **state)
+{
+	(void)state;
+	reset_fakes();
+	vclock = 0;
+	drift = 0.2;
+	fakes[0].base_ns = fakes[1].base_ns = 10e6;
+	struct tg_run_opts o;
+	const int which[] = {0, 1};
+	fake_opts(&o, which, 2);
+	o.n_modes = 1;
+	o.modes[0] = TG_MA_EXACT;
+	o.reps = 60;
+	o.accuracy = false;
+	struct tg_run_results r;
+	struct tg_error err;
+	tg_results_init(&r);
+	const struct tg_run_env env = {.stop = &stop_flag, .clock_ns = vclock_now};
+	assert_int_equal(tg_run_bench(&o, &ds, &env, &r, &err), 0);
+	assert_int_equal(r.rounds, 60);
+	assert_int_equal(r.n_ratios, 1);
+	const struct tg_ratio *x = &r.ratios[0];
+	print_message("interleaved under drift: %s %s vs %s %s %.4fx [%.4f, %.4f]\n", x->a_backend,
+		      x->a_ma, x->b_backend, x->b_ma, x->speedup, x->ci_lo, x->ci_hi);
+	assert_int_equal(tg_ratio_verdict(x), TG_RATIO_SAME);
+	assert_true(fabs(x->speedup - 1.0) < 0.01);
+	const double interleaved = r.states[1].wall.median / r.states[0].wall.median;
+	tg_results_fini(&r);
+	/* the same states one after the other (the harness alone, as run was) */
+	struct tg_state_result seq[2];
+	memset(seq, 0, sizeof(seq));
+	struct tg_atc_params p = o.params;
+	struct tg_batch b = tg_data_batch(&ds);
+	struct tg_atc_outputs out;
+	memset(&out, 0, sizeof(out));
+	for (int k = 0; k < 2; k++) {
+		struct tg_measure m;
+		assert_int_equal(tg_measure_init(&m, fake_ops[k], &fakes[k], &p, &b, &out, &o.rule,
+						 "seq", &seq[k], NULL), 0);
+		m.clock_ns = vclock_now;
+		m.stop.r.fixed = 60;
+		assert_int_equal(tg_measure_warmup(&m, 0, NULL, NULL), 0);
+		for (int i = 0; i < 60; i++)
+			assert_int_equal(tg_measure_rep(&m, i, 0, 0, NULL), 0);
+		tg_measure_finish(&m, "count", 0);
+	}
+	const double sequential = seq[1].wall.median / seq[0].wall.median;
+	print_message("medians' ratio: interleaved %.4f, one after the other %.4f\n", interleaved,
+		      sequential);
+	assert_true(fabs(interleaved - 1.0) < 0.01);
+	assert_true(sequential > 1.08); /* the drift landed on the second */
+	for (int k = 0; k < 2; k++) {
+		free(seq[k].samples_ns);
+		free(seq[k].kernel_samples_ns);
+		free(seq[k].cpu_samples_ns);
+		free(seq[k].sample_start_s);
+		free(seq[k].sample_round);
+	}
+	drift = 0;
 }
 
 /* ---- options ------------------------------------------------------------------- */
@@ -825,6 +907,7 @@ int main(void)
 		cmocka_unit_test(test_interrupted),
 		cmocka_unit_test(test_agreement_one_cell),
 		cmocka_unit_test(test_accuracy_known_case),
+		cmocka_unit_test(test_drift_interleaved),
 		cmocka_unit_test(test_parse_modes),
 		cmocka_unit_test(test_parse_backends),
 		cmocka_unit_test(test_results_json),
