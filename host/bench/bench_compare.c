@@ -13,7 +13,7 @@
 
 void tg_compare_opts_default(struct tg_compare_opts *o)
 {
-	*o = (struct tg_compare_opts){0.03, 0.01, 0.95, 2000, 0, 0};
+	*o = (struct tg_compare_opts){0.03, 0.01, 0.95, 2000, 0, 0, 0};
 }
 
 const char *tg_verdict_name(int v)
@@ -135,10 +135,13 @@ static void check_context(struct tg_compare *c, const struct tg_run_results *a,
 		if (strcmp(x, y) != 0)
 			flag(c, "different build: %s '%s' vs '%s'", build_keys[i], x, y);
 	}
-	/* the workload: every parameter but how long to measure */
+	/* the workload: every parameter but how long to measure (and how it
+	 * was profiled: checked before) */
 	static const char *const timing_params[] = {"reps", "warmup", "min_reps", "max_reps",
 						    "min_time_s", "max_noise", "max_time_s",
-						    "stopping_rule", "backends", "ma", "pin"};
+						    "stopping_rule", "backends", "ma", "pin",
+						    "profile", "sample_hz", "sample_clock", "unwind",
+						    "include_idle"};
 	for (int i = 0; i < a->n_params; i++) {
 		const struct tg_param *pa = &a->params[i];
 		bool timing = false;
@@ -203,6 +206,13 @@ static int compare_state(struct tg_compare *c, const struct tg_state_result *sa,
 	return rc;
 }
 
+/* How a run was profiled ("none" for a plain run: it carries no param). */
+static const char *profiled(const struct tg_run_results *r)
+{
+	const struct tg_param *p = find_param(r, "profile");
+	return p && !p->is_number ? p->text : "none";
+}
+
 int tg_compare_runs(const struct tg_run_results *base, const struct tg_run_results *cur,
 		    const char *base_name, const char *cur_name, const struct tg_compare_opts *o,
 		    struct tg_compare *out, struct tg_error *err)
@@ -211,6 +221,18 @@ int tg_compare_runs(const struct tg_run_results *base, const struct tg_run_resul
 	out->o = *o;
 	tg_strlcpy(out->base_path, base_name, sizeof(out->base_path));
 	tg_strlcpy(out->new_path, cur_name, sizeof(out->new_path));
+	/* a profiled program runs slower: never taken for a regression unawares */
+	const char *pa = profiled(base), *pb = profiled(cur);
+	if (strcmp(pa, pb) != 0) {
+		TG_FAIL_IF(!o->allow_profiled, err, TG_E_INVAL,
+			   "'%s' was %s%s and '%s' %s%s: a profiled program runs slower than a plain "
+			   "one; compare runs profiled alike, or say --allow-profiled",
+			   base_name, strcmp(pa, "none") ? "profiled with --profile " : "a plain run",
+			   strcmp(pa, "none") ? pa : "", cur_name,
+			   strcmp(pb, "none") ? "was profiled with --profile " : "a plain run",
+			   strcmp(pb, "none") ? pb : "");
+		flag(out, "different profiling: %s '%s' vs '%s'", "--profile", pa, pb);
+	}
 	check_context(out, base, cur);
 	for (int i = 0; i < base->n_states; i++) {
 		const struct tg_state_result *s = &base->states[i];

@@ -31,6 +31,7 @@ struct tg_compare_opts {
 	int bootstrap;       /* resamples; default 2000 */
 	int kernel;          /* compare kernel-only time instead of wall time */
 	int force;           /* judge even when machines or workloads differ */
+	int allow_profiled;  /* compare a profiled run with a plain one */
 };
 
 struct tg_compare_row {

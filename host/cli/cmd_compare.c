@@ -25,6 +25,10 @@ int tg_cmd_compare(int argc, char **argv)
 		 "wall (end-to-end, default) or kernel (kernel-only, device backends)", 0, 0, metrics},
 		{"bootstrap", TG_OPT_INT, &co.bootstrap, "N", "bootstrap resamples (default 2000)", 100,
 		 1000000, NULL},
+		{"allow-profiled", TG_OPT_FLAG, &co.allow_profiled, NULL,
+		 "compare a profiled run (run --profile) with a plain one (refused otherwise: "
+		 "profiling slows the program)",
+		 0, 0, NULL},
 		{"force", TG_OPT_FLAG, &co.force, NULL,
 		 "judge runs from different machines or workloads too", 0, 0, NULL},
 		{"json", TG_OPT_STRING, &json_out, "FILE", "also write the comparison as JSON", 0, 0,

@@ -156,7 +156,7 @@ static int parse(struct run_cli *c, int argc, char **argv)
 	o->rule.max_noise = c->max_noise_pct / 100.0;
 	o->accuracy = !c->no_accuracy;
 	o->pin = c->pin != 0;
-	o->profile_mode = c->profile.mode;
+	o->profile = c->profile;
 	if (o->reps == 0 && o->rule.max_samples < o->rule.min_samples)
 		TG_ERR(&err, TG_E_RANGE, "--max-reps %d is below --min-reps %d", o->rule.max_samples,
 		       o->rule.min_samples);

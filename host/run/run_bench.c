@@ -14,6 +14,7 @@
 #include "tg_harness.h"
 #include "tg_log.h"
 #include "tg_run.h"
+#include "tg_sampler.h"
 #include "tg_str.h"
 #include "tg_topo.h"
 
@@ -123,6 +124,7 @@ void tg_run_opts_default(struct tg_run_opts *o)
 	tg_stop_rule_default(&o->rule);
 	o->accuracy = true;
 	o->roofs = true;
+	tg_profile_opts_default(&o->profile, TG_PROFILE_NONE);
 }
 
 int tg_run_check_params(const struct tg_run_opts *o, int32_t min_bars, struct tg_error *err)
@@ -231,6 +233,16 @@ void tg_run_record_params(struct tg_run_results *r, const struct tg_run_opts *o,
 	tg_results_param_number(r, "min_signal", p->min_signal);
 	tg_results_param_text(r, "lsma_point", tg_lsma_point_name(p->lsma_point));
 	tg_results_param_number(r, "strategy_mode", p->strategy_mode);
+	/* a profiled run measures a slower program: its own series, never
+	 * compared with plain runs unawares (plain runs carry no such param) */
+	const struct tg_profile_opts *pr = &o->profile;
+	if (pr->mode != TG_PROFILE_NONE) {
+		tg_results_param_text(r, "profile", tg_profile_mode_names[pr->mode]);
+		tg_results_param_number(r, "sample_hz", pr->hz);
+		tg_results_param_text(r, "sample_clock", tg_sample_clock_names[pr->clock]);
+		tg_results_param_text(r, "unwind", tg_unwind_names[pr->unwind]);
+		tg_results_param_text(r, "include_idle", pr->include_idle ? "yes" : "no");
+	}
 }
 
 /* ---- the loop ----------------------------------------------------------------------- */

@@ -209,7 +209,7 @@ struct tg_run_opts {
 	int32_t accuracy_chunk;          /* symbols per accuracy batch; 0: 16 */
 	bool pin;                        /* --pin */
 	bool roofs;                      /* measure the copy bandwidths (the roofline) */
-	int32_t profile_mode;            /* recorded in params */
+	struct tg_profile_opts profile;  /* how the run is profiled: recorded in params */
 };
 
 /* The defaults of `run`: every backend built in, exact and approx, 20 x

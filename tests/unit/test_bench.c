@@ -623,6 +623,26 @@ static void test_compare_runs(void **state)
 	assert_int_equal(c.n_flags, 1);
 	assert_string_equal(c.flags[0], "different kernels: cpu exact '' vs 'walk'");
 	assert_int_equal(c.regressions, 1);
+	/* a profiled run against a plain one: refused, saying why, unless asked
+	 * (it was taken for a 2.24x regression) */
+	struct tg_run_results *prof = make_results("hostA", 20, 2.24e6, &st);
+	tg_results_param_text(prof, "profile", "both");
+	tg_results_param_number(prof, "sample_hz", 997);
+	struct tg_error err;
+	assert_int_equal(tg_compare_runs(base, prof, "base.json", "prof.json", &o, &c, &err), TG_E_INVAL);
+	assert_non_null(strstr(err.msg, "'base.json' was a plain run and 'prof.json' was profiled with "
+					"--profile both"));
+	assert_non_null(strstr(err.msg, "--allow-profiled"));
+	o.allow_profiled = 1;
+	assert_int_equal(compare(base, prof, &o, &c), 0);
+	assert_string_equal(c.flags[0], "different profiling: --profile 'none' vs 'both'");
+	assert_true(c.comparable);
+	/* and the history keeps it in a series of its own */
+	char wa[512], wb[512];
+	tg_history_workload(base, wa, sizeof(wa));
+	tg_history_workload(prof, wb, sizeof(wb));
+	assert_string_not_equal(wa, wb);
+	assert_non_null(strstr(wb, "profile=both"));
 }
 
 /* ---- history ----------------------------------------------------------------- */
