@@ -69,11 +69,15 @@ static void timing_row(struct tg_sink *s, const struct tg_state_result *st, int 
 {
 	char med[32], mn[32], mx[32], sd[32], tp[32], npb[32];
 	if (!st->available) {
+		/* a state a signal stopped before it measured is not unavailable */
+		const char *why = st->stop_reason && strcmp(st->stop_reason, "interrupted") == 0
+					  ? "interrupted"
+					  : "unavailable";
 		if (md)
-			tg_sink_printf(s, "| %s | %s | - | unavailable: %s | | | | | |\n",
-				       st->backend, st->ma_mode, st->error);
+			tg_sink_printf(s, "| %s | %s | - | %s: %s | | | | | |\n", st->backend,
+				       st->ma_mode, why, st->error);
 		else
-			tg_sink_printf(s, "%-6s %-6s  unavailable: %s\n", st->backend, st->ma_mode,
+			tg_sink_printf(s, "%-6s %-6s  %s: %s\n", st->backend, st->ma_mode, why,
 				       st->error);
 		return;
 	}

@@ -76,7 +76,8 @@ int tg_cmd_record(int argc, char **argv)
 	struct tg_profile_opts po;
 	tg_profile_opts_default(&po, TG_PROFILE_BOTH);
 	const char *out = NULL, *agent_opt = NULL;
-	struct tg_opt opts[8];
+	int32_t force = 0;
+	struct tg_opt opts[10];
 	int n_opts = tg_cli_profile_options(
 		&po,
 		"cpu (host stack samples), gpu (CUPTI: kernels, copies, CUDA calls with their "
@@ -85,6 +86,10 @@ int tg_cmd_record(int argc, char **argv)
 	opts[n_opts++] = (struct tg_opt){"out", TG_OPT_STRING, &out, "DIR",
 					 "run directory (default: a new profiles/record-<UTC time>)",
 					 0, 0, NULL, 'o'};
+	opts[n_opts++] = (struct tg_opt){"force", TG_OPT_FLAG, &force, NULL,
+					 "let --out name a directory that holds a run already: its "
+					 "outputs are removed first",
+					 0, 0, NULL, 0};
 	opts[n_opts++] = (struct tg_opt){"agent", TG_OPT_STRING, &agent_opt, "PATH",
 					 "the recording agent (default: " AGENT_NAME
 					 " next to this binary)",
@@ -138,7 +143,8 @@ int tg_cmd_record(int argc, char **argv)
 			     strncmp(command, "trendgpu-bench ", skip) == 0 ? command + skip : command,
 			     false);
 	if (find_agent(agent_opt, agent, sizeof(agent), &err) < 0 ||
-	    tg_rundir_make("record", out, res.run_dir, sizeof(res.run_dir), &err) < 0) {
+	    tg_rundir_make("record", out, force ? TG_RUNDIR_REPLACE : TG_RUNDIR_REFUSE,
+			   res.run_dir, sizeof(res.run_dir), &err) < 0) {
 		tg_log_error(&err);
 		tg_results_fini(&res);
 		return TG_EXIT_FAILURE;

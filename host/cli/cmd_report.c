@@ -43,7 +43,7 @@ int tg_cmd_report(int argc, char **argv)
 	}
 	char out_dir[1024];
 	if (out) {
-		if (tg_rundir_make("report", out, out_dir, sizeof(out_dir), &err) < 0) {
+		if (tg_rundir_make("report", out, TG_RUNDIR_KEEP, out_dir, sizeof(out_dir), &err) < 0) {
 			tg_log_error(&err);
 			return TG_EXIT_FAILURE;
 		}

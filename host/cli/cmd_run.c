@@ -2,6 +2,7 @@
  * work, the table out: every backend x MA mode warmed up and measured, the
  * accuracy of the approximate MAs, the agreement of every backend with the
  * first; results.json + summary.md in a new run directory. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,13 +24,20 @@ static void on_signal(int sig, siginfo_t *si, void *ctx)
 	(void)ctx;
 	interrupted = sig;
 	tg_cli_default_stop_signals();
+	/* said at once (write is async-signal-safe), the run stops soon after */
+	static const char said[] = "\ntrendgpu-bench: stopping after the repetition in flight "
+				   "(a second signal stops at once)\n";
+	const int saved = errno;
+	ssize_t w = write(2, said, sizeof(said) - 1);
+	(void)w;
+	errno = saved;
 }
 
 struct run_cli {
 	struct tg_run_opts o;
 	const char *backends, *ma, *out, *history;
 	double max_noise_pct;
-	int32_t no_accuracy, quiet, pin;
+	int32_t no_accuracy, quiet, pin, force, roofline;
 	struct tg_profile_opts profile;
 };
 
@@ -111,6 +119,14 @@ static int parse(struct run_cli *c, int argc, char **argv)
 		 "run directory to write (default: a new profiles/run-<UTC time>; TG_PROFILES_DIR "
 		 "changes profiles/)",
 		 0, 0, NULL},
+		{"force", TG_OPT_FLAG, &c->force, NULL,
+		 "let --out name a directory that holds a run already: its outputs are removed "
+		 "first",
+		 0, 0, NULL},
+		{"roofline", TG_OPT_FLAG, &c->roofline, NULL,
+		 "measure the host's copy bandwidth (the roofline's roof) now; otherwise it is "
+		 "measured once per machine and kept in ~/.cache/trendgpu-bench ($TG_CACHE_DIR)",
+		 0, 0, NULL},
 		{"history", TG_OPT_STRING, &c->history, "FILE.db",
 		 "append this run to a SQLite history ('trendgpu-bench history' shows the trends; "
 		 "report.html draws them)",
@@ -155,6 +171,7 @@ static int parse(struct run_cli *c, int argc, char **argv)
 	tg_error_clear(&err);
 	o->rule.max_noise = c->max_noise_pct / 100.0;
 	o->accuracy = !c->no_accuracy;
+	o->fresh_roofs = c->roofline != 0;
 	o->pin = c->pin != 0;
 	o->profile = c->profile;
 	if (o->reps == 0 && o->rule.max_samples < o->rule.min_samples)
@@ -188,6 +205,28 @@ static void print_table(const struct run_cli *c, const struct tg_run_results *re
 	tg_report_table(res, so, NULL);
 	tg_sink_putc(so, '\n');
 	tg_sink_close(so, NULL); /* a failed stdout is reported at exit (main) */
+}
+
+/* A backend asked for by name that could not run fails the run (after the
+ * others ran); `all` skips what cannot run here. Nothing measured at all
+ * fails it too. */
+static int check_measured(const struct run_cli *c, const struct tg_run_results *res)
+{
+	int measured = 0, missing = 0;
+	const bool named = strcmp(c->backends, "all") != 0;
+	for (int i = 0; i < res->n_states; i++) {
+		const struct tg_state_result *st = &res->states[i];
+		measured += st->available && st->n_samples > 0;
+		if (named && !st->available && st->n_samples == 0 && !st->stop_reason &&
+		    (i == 0 || strcmp(res->states[i - 1].backend, st->backend) != 0)) {
+			tg_log(TG_LOG_ERROR, "run: backend %s was asked for and could not run: %s",
+			       st->backend, st->error);
+			missing++;
+		}
+	}
+	if (measured == 0 && !interrupted)
+		tg_log(TG_LOG_ERROR, "run: nothing was measured");
+	return missing > 0 || (measured == 0 && !interrupted) ? -1 : 0;
 }
 
 /* The profiling session around the loop, when asked for. */
@@ -264,7 +303,8 @@ int tg_cmd_run(int argc, char **argv)
 	tg_run_record_params(&res, &c.o, &ds);
 	const char *tags[TG_RUN_MAX_BACKENDS + 1];
 	struct tg_session *session = NULL;
-	if (tg_rundir_make("run", c.out, res.run_dir, sizeof(res.run_dir), &err) < 0 ||
+	if (tg_rundir_make("run", c.out, c.force ? TG_RUNDIR_REPLACE : TG_RUNDIR_REFUSE,
+			   res.run_dir, sizeof(res.run_dir), &err) < 0 ||
 	    begin_profile(&c, tags, &session, &err) < 0) {
 		tg_log_error(&err);
 		tg_results_fini(&res);
@@ -287,6 +327,8 @@ int tg_cmd_run(int argc, char **argv)
 	/* the results as soon as measuring ends, before any rendering: a kill
 	 * while rendering loses no measurement */
 	const int stopped_measuring = (int)interrupted;
+	if (check_measured(&c, &res) < 0)
+		exit_code = TG_EXIT_FAILURE;
 	struct tg_capture *cap = NULL;
 	if (session && end_profile(session, &res, &cap, &err) < 0) {
 		tg_log_error(&err);

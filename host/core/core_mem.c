@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void *tg_grow_block(void *p, size_t *cap, size_t need, size_t elem, size_t first)
 {
@@ -60,4 +61,24 @@ int tg_read_file(const char *path, const char *what, char **text, size_t *len,
 	*text = buf;
 	*len = n;
 	return 0;
+}
+
+int tg_make_dirs(const char *path)
+{
+	char buf[1024];
+	const size_t n = strlen(path);
+	if (n == 0 || n >= sizeof(buf)) {
+		errno = n ? ENAMETOOLONG : ENOENT;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }

@@ -1,5 +1,5 @@
-/* Memory helpers every module needs: an array grown by doubling, and a
- * whole file read into memory.
+/* Memory and file helpers every module needs: an array grown by doubling,
+ * a whole file read into memory, mkdir -p.
  */
 #ifndef TG_MEM_H
 #define TG_MEM_H
@@ -23,6 +23,10 @@ void *tg_grow_block(void *p, size_t *cap, size_t need, size_t elem, size_t first
  * path: cannot open, read error, out of memory. */
 int tg_read_file(const char *path, const char *what, char **text, size_t *len,
 		 struct tg_error *err);
+
+/* mkdir -p: path and every missing directory above it (mode 0777 less the
+ * umask). Returns 0, or -1 with errno set (ENAMETOOLONG past 1023 bytes). */
+int tg_make_dirs(const char *path);
 
 #ifdef __cplusplus
 }

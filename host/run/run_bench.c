@@ -2,17 +2,21 @@
  * repetitions through the harness; then the agreement of every backend
  * with the first that ran the mode, and the accuracy of the approximate
  * MAs against the exact ones. */
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tg_accuracy.h"
 #include "tg_clock.h"
 #include "tg_harness.h"
 #include "tg_log.h"
+#include "tg_mem.h"
 #include "tg_run.h"
 #include "tg_sampler.h"
 #include "tg_str.h"
@@ -471,6 +475,83 @@ static void agree(struct loop *l, const char *name, int mode, const double *cur,
 		tg_strlcpy(g->worst_name, l->ds->names[g->worst_symbol], sizeof(g->worst_name));
 }
 
+/* ---- the host roof --------------------------------------------------------------- */
+
+/* Where the host's copy bandwidth is kept between runs: $TG_CACHE_DIR, or
+ * $XDG_CACHE_HOME/trendgpu-bench, or ~/.cache/trendgpu-bench. */
+static bool cache_path(int threads, char *path, size_t cap)
+{
+	const char *dir = getenv("TG_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
+		   *home = getenv("HOME");
+	char base[900];
+	if (dir && *dir)
+		snprintf(base, sizeof(base), "%s", dir);
+	else if (xdg && *xdg)
+		snprintf(base, sizeof(base), "%s/trendgpu-bench", xdg);
+	else if (home && *home)
+		snprintf(base, sizeof(base), "%s/.cache/trendgpu-bench", home);
+	else
+		return false;
+	if (tg_make_dirs(base) != 0)
+		return false;
+	snprintf(path, cap, "%s/host-copy-%d-threads.txt", base, threads);
+	return true;
+}
+
+/* The key of this machine in the cache: a value measured elsewhere (a
+ * shared home) is not this machine's roof. */
+static void machine_key(const struct tg_run_results *r, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s|%s|%d", r->machine.hostname, r->machine.cpu_model,
+		 r->machine.logical_cpus);
+}
+
+/* The host's copy bandwidth, the roof of the CPU backends' traffic:
+ * measured once per machine (0.6 s and 512 MB of buffers) and kept in the
+ * cache; --roofline measures it again. */
+static void host_roof(const struct tg_run_opts *o, struct tg_run_results *r)
+{
+	const int threads = o->threads > 0 ? o->threads : tg_machine_cpu_count();
+	char path[1024], key[400];
+	machine_key(r, key, sizeof(key));
+	const bool cached = cache_path(threads, path, sizeof(path));
+	if (cached && !o->fresh_roofs) {
+		FILE *f = fopen(path, "r");
+		char line[600];
+		bool ok = false;
+		if (f) {
+			double v = 0;
+			if (fgets(line, sizeof(line), f) && strncmp(line, key, strlen(key)) == 0 &&
+			    line[strlen(key)] == '\n' && fgets(line, sizeof(line), f) &&
+			    sscanf(line, "%lf", &v) == 1 && v > 0 && fgets(line, sizeof(line), f)) {
+				line[strcspn(line, "\n")] = '\0';
+				r->host_bw = v;
+				snprintf(r->host_bw_what, sizeof(r->host_bw_what), "%s (cached)", line);
+				ok = true;
+			}
+			fclose(f);
+		}
+		if (ok)
+			return;
+	}
+	struct tg_error bw_err;
+	if (tg_host_copy_bandwidth(threads, (size_t)256 << 20, &r->host_bw, r->host_bw_what,
+				   sizeof(r->host_bw_what), &bw_err) < 0) {
+		tg_warn("run: host copy benchmark failed: %s", bw_err.msg);
+		return;
+	}
+	/* written whole, then renamed: a run beside this one reads the old
+	 * value or the new one, never half of one */
+	char tmp[1100];
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	FILE *f = cached ? fopen(tmp, "w") : NULL;
+	if (f) {
+		fprintf(f, "%s\n%.17g\n%s\n", key, r->host_bw, r->host_bw_what);
+		if (fclose(f) != 0 || rename(tmp, path) != 0)
+			unlink(tmp);
+	}
+}
+
 /* ---- opening ---------------------------------------------------------------- */
 
 /* Backend index: probe, open, buffers, its states added; or unavailable
@@ -748,8 +829,13 @@ static void finish_slots(struct loop *l)
 	for (int i = 0; i < l->n_s; i++) {
 		struct slot *sl = &l->s[i];
 		struct tg_state_result *st = state_of(l, sl);
-		if (!sl->m.ops)
-			continue; /* failed before measuring */
+		if (!sl->m.ops) { /* failed, or stopped, before measuring */
+			if (!st->error[0] && stopped(l)) {
+				st->stop_reason = "interrupted";
+				tg_strlcpy(st->error, "stopped before its warm-up", sizeof(st->error));
+			}
+			continue;
+		}
 		const char *reason = sl->m.reason == TG_STOP_CONTINUE || stopped(l)
 					     ? (sl->failed ? "failed" : "interrupted")
 					     : tg_stop_reason_name(sl->m.reason);
@@ -883,14 +969,8 @@ int tg_run_bench(const struct tg_run_opts *o, const struct tg_dataset *ds,
 		free(l);
 		return rc;
 	}
-	/* the host's copy bandwidth: the roof of the CPU backends' traffic */
-	if (o->roofs && !stopped(l)) {
-		const int bw_threads = o->threads > 0 ? o->threads : tg_machine_cpu_count();
-		struct tg_error bw_err;
-		if (tg_host_copy_bandwidth(bw_threads, (size_t)256 << 20, &r->host_bw, r->host_bw_what,
-					   sizeof(r->host_bw_what), &bw_err) < 0)
-			tg_warn("run: host copy benchmark failed: %s", bw_err.msg);
-	}
+	if (o->roofs && !stopped(l))
+		host_roof(o, r);
 	for (int b = 0; b < o->n_backends && !stopped(l); b++)
 		open_backend(l, b);
 	for (int i = 0; i < l->n_s && !stopped(l); i++)

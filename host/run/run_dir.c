@@ -3,6 +3,7 @@
  * `report` can render it again, here or on another machine. */
 #include <dirent.h>
 #include <elf.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
@@ -17,42 +18,70 @@
 #include "tg_run.h"
 #include "tg_str.h"
 
-/* mkdir -p */
-static int make_dirs(const char *path)
+static long temp_pid(const char *name);
+
+/* Whether a file name is one a run or record writes into its directory. */
+static bool run_output(const char *name)
 {
-	char buf[512];
-	if (tg_strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
+	static const char *const exact[] = {"results.json", "summary.md", "report.html",
+					    "trace.json", "top.txt", "profile.speedscope.json",
+					    "capture.bin", "maps", "maps.buildid", NULL};
+	if (tg_name_index(exact, name) >= 0)
+		return true;
+	const size_t n = strlen(name);
+	const bool drawn = (n > 4 && strcmp(name + n - 4, ".svg") == 0) ||
+			   (n > 7 && strcmp(name + n - 7, ".folded") == 0);
+	return (drawn && (strncmp(name, "cpu", 3) == 0 || strncmp(name, "gpu", 3) == 0 ||
+			  strncmp(name, "combined", 8) == 0 || strncmp(name, "diff-", 5) == 0)) ||
+	       strncmp(name, "capture-", 8) == 0 || strncmp(name, "maps-", 5) == 0;
 }
 
-int tg_rundir_make(const char *command, const char *out, char *dir, size_t cap,
+/* An existing --out directory that holds a run: refused, emptied of the
+ * outputs (so no old flame graph ends up in the new report), or kept. */
+static int existing_run(const char *command, const char *dir, int existing, struct tg_error *err)
+{
+	char probe[1200];
+	snprintf(probe, sizeof(probe), "%s/results.json", dir);
+	bool has = access(probe, F_OK) == 0;
+	snprintf(probe, sizeof(probe), "%s/capture.bin", dir);
+	has = has || access(probe, F_OK) == 0;
+	if (!has || existing == TG_RUNDIR_KEEP)
+		return 0;
+	TG_FAIL_IF(existing == TG_RUNDIR_REFUSE, err, TG_E_IO,
+		   "%s: --out '%s' holds a run already; name a new directory, or --force to "
+		   "replace it",
+		   command, dir);
+	DIR *d = opendir(dir);
+	TG_FAIL_IF(!d, err, TG_E_IO, "%s: --out '%s': cannot read: %s", command, dir, strerror(errno));
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!run_output(e->d_name) && !temp_pid(e->d_name))
+			continue;
+		char path[1200];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	return 0;
+}
+
+int tg_rundir_make(const char *command, const char *out, int existing, char *dir, size_t cap,
 		   struct tg_error *err)
 {
 	if (out) {
 		snprintf(dir, cap, "%s", out);
-		if (make_dirs(dir) != 0)
+		if (tg_make_dirs(dir) != 0)
 			return TG_ERR(err, TG_E_IO, "%s: --out '%s': cannot create: %s", command, dir,
 				      strerror(errno));
 		struct stat st;
 		TG_FAIL_IF(stat(dir, &st) != 0 || !S_ISDIR(st.st_mode), err, TG_E_IO,
 			   "%s: --out '%s' exists and is not a directory", command, dir);
-		return 0;
+		return existing_run(command, dir, existing, err);
 	}
 	const char *base = getenv("TG_PROFILES_DIR");
 	if (!base || !*base)
 		base = "profiles";
-	if (make_dirs(base) != 0)
+	if (tg_make_dirs(base) != 0)
 		return TG_ERR(err, TG_E_IO, "%s: cannot create '%s': %s", command, base,
 			      strerror(errno));
 	char stamp[32];

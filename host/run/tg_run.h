@@ -115,9 +115,16 @@ void tg_profile_info_from_capture(const struct tg_capture *c, struct tg_profile_
 
 /* ==== the run directory ================================================== */
 
+/* What to do with an `out` directory that holds a run already. */
+enum tg_rundir_existing {
+	TG_RUNDIR_REFUSE = 0,  /* an error naming it (run, record) */
+	TG_RUNDIR_REPLACE = 1, /* remove the outputs a run writes there first (--force) */
+	TG_RUNDIR_KEEP = 2,    /* write over them (report re-renders into one) */
+};
+
 /* profiles/<command>-<UTC stamp>[-N] (TG_PROFILES_DIR replaces profiles/),
  * created; or out, created with its parents. */
-int tg_rundir_make(const char *command, const char *out, char *dir, size_t cap,
+int tg_rundir_make(const char *command, const char *out, int existing, char *dir, size_t cap,
 		   struct tg_error *err);
 /* The raw capture of this process into dir: maps<suffix>,
  * maps<suffix>.buildid and, last, capture<suffix>.bin (its presence says
@@ -208,7 +215,8 @@ struct tg_run_opts {
 	bool accuracy;                   /* the approx-vs-exact pass */
 	int32_t accuracy_chunk;          /* symbols per accuracy batch; 0: 16 */
 	bool pin;                        /* --pin */
-	bool roofs;                      /* measure the copy bandwidths (the roofline) */
+	bool roofs;                      /* the copy bandwidths (the roofline) */
+	bool fresh_roofs;                /* measure the host's again, not from the cache */
 	struct tg_profile_opts profile;  /* how the run is profiled: recorded in params */
 };
 

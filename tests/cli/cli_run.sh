@@ -51,17 +51,50 @@ built=$("$TG_BIN" info | awk '/^backends:/ { on = 1; next } on && NF == 0 { exit
 expect_json "$TG_WORK/r2/results.json" .params.backends "$built"
 expect_json "$TG_WORK/r2/results.json" '.states[0].available' true
 
-# a backend that is not built or not usable is reported, the run goes on
-expect_exit 0 "$TG_BIN" run --backends cpu,cuda,rust --symbols 2 --bars 200 --reps 1 --warmup 0 --out "$TG_WORK/r3"
+# a backend asked for by name that is not built or not usable is reported,
+# the others still run, and the run fails; with `all` it is only skipped
+want=0
 for b in cuda rust; do
-	if ! "$TG_BIN" info | grep -q "^  $b .*available"; then
+	"$TG_BIN" info | grep -q "^  $b .*  available" || want=1
+done
+expect_exit $want "$TG_BIN" run --backends cpu,cuda,rust --symbols 2 --bars 200 --reps 1 --warmup 0 --out "$TG_WORK/r3"
+for b in cuda rust; do
+	if ! "$TG_BIN" info | grep -q "^  $b .*  available"; then
 		expect_in "$ERR" "backend $b skipped"
+		expect_in "$ERR" "backend $b was asked for and could not run"
 	fi
 done
 expect_json "$TG_WORK/r3/results.json" '.states[0].available' true
+if ! "$TG_BIN" info | grep -q "^  cuda .*  available"; then
+	# nothing at all measured fails too
+	expect_exit 1 "$TG_BIN" run --backends cuda --symbols 2 --bars 200 --reps 1 --warmup 0 --out "$TG_WORK/r3c"
+	expect_in "$ERR" "nothing was measured"
+fi
+
+# --out naming a run directory again: refused (its old flame graphs would
+# end up in the new report) unless --force, which clears its outputs first
+: >"$TG_WORK/r3/cpu-stale.svg"
+expect_exit 1 "$TG_BIN" run --backends cpu --symbols 2 --bars 200 --reps 1 --warmup 0 --out "$TG_WORK/r3"
+expect_in "$ERR" "holds a run already"
+expect_exit 0 "$TG_BIN" run --backends cpu --symbols 2 --bars 200 --reps 1 --warmup 0 --out "$TG_WORK/r3" --force
+[ ! -e "$TG_WORK/r3/cpu-stale.svg" ] || fail "--force left an old flame graph"
+
+# options without a command are run's; a mistyped command gets a guess
+expect_exit 0 "$TG_BIN" --backends cpu --symbols 2 --bars 200 --reps 1 --warmup 0 --quiet --out "$TG_WORK/nocmd"
+[ -f "$TG_WORK/nocmd/results.json" ] || fail "options without a command did not run"
+expect_exit 2 "$TG_BIN" rnu
+expect_in "$ERR" "unknown command 'rnu'; did you mean 'run'?"
+
+# the host roof is measured once per machine, then taken from the cache
+expect_in "$TG_WORK/nocmd/results.json" "(cached)"
+ls "$TG_CACHE_DIR"/host-copy-*-threads.txt >/dev/null || fail "no cached host roof in $TG_CACHE_DIR"
+# --roofline measures it afresh (and refreshes the cache)
+expect_exit 0 "$TG_BIN" run --backends cpu --symbols 2 --bars 200 --reps 1 --warmup 0 --quiet --roofline --out "$TG_WORK/fresh"
+expect_not_in "$TG_WORK/fresh/results.json" "(cached)"
+expect_in "$TG_WORK/fresh/results.json" "host memcpy of"
 
 # a full disk or a closed pipe on stdout is an error, not a silent success
-expect_stdout_checked "$TG_BIN" run --backends cpu --symbols 2 --bars 200 --reps 1 --warmup 0 --out "$TG_WORK/full"
+expect_stdout_checked "$TG_BIN" run --backends cpu --symbols 2 --bars 200 --reps 1 --warmup 0 --out "$TG_WORK/full" --force
 expect_stdout_checked "$TG_BIN" info
 expect_stdout_checked "$TG_BIN" run --help
 

@@ -7,6 +7,8 @@ rm -rf "$TG_WORK" && mkdir -p "$TG_WORK"
 OUT="$TG_WORK/stdout"
 ERR="$TG_WORK/stderr"
 export TG_PROFILES_DIR="$TG_WORK/profiles"
+# the host roof measured once for all the scenarios, not in the user's home
+export TG_CACHE_DIR="$TG_WORK/../cache"
 
 fail() {
 	echo "FAIL: $*" >&2

@@ -872,7 +872,7 @@ static void test_rundir_capture(void **state)
 	char out[512], dir[512];
 	snprintf(out, sizeof(out), "%s/raw/dir", tmpdir);
 	struct tg_error err;
-	assert_int_equal(tg_rundir_make("test", out, dir, sizeof(dir), &err), 0);
+	assert_int_equal(tg_rundir_make("test", out, TG_RUNDIR_REFUSE, dir, sizeof(dir), &err), 0);
 	assert_string_equal(dir, out);
 	char *maps = NULL;
 	assert_int_equal(tg_rundir_write_capture(dir, "-4242", c, &maps, &err), 0);
@@ -895,7 +895,8 @@ static void test_rundir_capture(void **state)
 	assert_int_equal(tg_rundir_read_capture(tmpdir, &back, &maps, &err), TG_E_IO);
 	assert_null(back);
 	/* --out that is a file */
-	assert_int_equal(tg_rundir_make("test", "/proc/version", dir, sizeof(dir), &err), TG_E_IO);
+	assert_int_equal(tg_rundir_make("test", "/proc/version", TG_RUNDIR_REFUSE, dir, sizeof(dir), &err),
+			 TG_E_IO);
 	assert_non_null(strstr(err.msg, "/proc/version"));
 }
 
