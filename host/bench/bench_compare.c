@@ -13,13 +13,15 @@
 
 void tg_compare_opts_default(struct tg_compare_opts *o)
 {
-	*o = (struct tg_compare_opts){0.03, 0.01, 0.95, 2000, 0, 0, 0};
+	*o = (struct tg_compare_opts){.threshold = 0.03, .alpha = 0.01, .level = 0.95,
+				      .bootstrap = 2000, .drift = NAN};
 }
 
 const char *tg_verdict_name(int v)
 {
-	static const char *const names[] = {"same", "faster", "slower", "noisy", "missing"};
-	return v >= 0 && v <= TG_MISSING ? names[v] : "?";
+	static const char *const names[] = {"same",    "faster",     "slower", "noisy",
+					    "missing", "not judged", "drift"};
+	return v >= 0 && v <= TG_DRIFT ? names[v] : "?";
 }
 
 int tg_compare_samples(const double *base, int nb, const double *cur, int nc,
@@ -36,7 +38,7 @@ int tg_compare_samples(const double *base, int nb, const double *cur, int nc,
 	row->ratio = sb.median > 0 ? sc.median / sb.median : NAN;
 	row->ci_lo = row->ci_hi = row->p = NAN;
 	if (nb < 3 || nc < 3) {
-		row->verdict = TG_NOISY;
+		row->verdict = TG_UNJUDGED;
 		snprintf(row->note, sizeof(row->note), "too few samples (%d, %d): at least 3 each", nb,
 			 nc);
 		return 0;
@@ -47,7 +49,7 @@ int tg_compare_samples(const double *base, int nb, const double *cur, int nc,
 	TG_TRY(tg_mann_whitney(base, nb, cur, nc, &m, err));
 	row->p = m.p;
 	const bool significant = m.p < o->alpha && (row->ci_lo > 1.0 || row->ci_hi < 1.0);
-	const double t = o->threshold;
+	const double t = o->threshold + (o->drift == o->drift ? o->drift : 0.0);
 	if (significant && row->ratio > 1.0 + t) {
 		row->verdict = TG_SLOWER;
 	} else if (significant && row->ratio < 1.0 - t) {
@@ -72,14 +74,6 @@ static void flag(struct tg_compare *c, const char *fmt, const char *what, const 
 {
 	if (c->n_flags < TG_COMPARE_MAX_FLAGS)
 		snprintf(c->flags[c->n_flags++], sizeof(c->flags[0]), fmt, what, x, y);
-}
-
-static const struct tg_param *find_param(const struct tg_run_results *r, const char *key)
-{
-	for (int i = 0; i < r->n_params; i++)
-		if (strcmp(r->params[i].key, key) == 0)
-			return &r->params[i];
-	return NULL;
 }
 
 static bool same_param(const struct tg_param *a, const struct tg_param *b)
@@ -135,21 +129,13 @@ static void check_context(struct tg_compare *c, const struct tg_run_results *a,
 		if (strcmp(x, y) != 0)
 			flag(c, "different build: %s '%s' vs '%s'", build_keys[i], x, y);
 	}
-	/* the workload: every parameter but how long to measure (and how it
-	 * was profiled: checked before) */
-	static const char *const timing_params[] = {"reps", "warmup", "min_reps", "max_reps",
-						    "min_time_s", "max_noise", "max_time_s",
-						    "stopping_rule", "backends", "ma", "pin",
-						    "profile", "sample_hz", "sample_clock", "unwind",
-						    "include_idle"};
+	/* the workload: every parameter but how long to measure and how it
+	 * was profiled (checked before) */
 	for (int i = 0; i < a->n_params; i++) {
 		const struct tg_param *pa = &a->params[i];
-		bool timing = false;
-		for (size_t k = 0; k < sizeof(timing_params) / sizeof(timing_params[0]); k++)
-			timing |= strcmp(pa->key, timing_params[k]) == 0;
-		if (timing)
+		if (tg_param_kind(pa->key) != TG_PARAM_WORKLOAD)
 			continue;
-		const struct tg_param *pb = find_param(b, pa->key);
+		const struct tg_param *pb = tg_results_find_param(b, pa->key);
 		if (!pb || !same_param(pa, pb)) {
 			char x[192], y[192] = "(absent)";
 			param_text(pa, x, sizeof(x));
@@ -174,9 +160,9 @@ static const double *samples_of(const struct tg_state_result *st, int kernel, in
 	return v;
 }
 
-static int compare_state(struct tg_compare *c, const struct tg_state_result *sa,
-			 const struct tg_state_result *sb, const char *backend, const char *ma,
-			 struct tg_error *err)
+static int compare_state(struct tg_compare *c, const struct tg_compare_opts *o,
+			 const struct tg_state_result *sa, const struct tg_state_result *sb,
+			 const char *backend, const char *ma, struct tg_error *err)
 {
 	if (c->n_rows == TG_COMPARE_MAX_ROWS)
 		return 0;
@@ -185,31 +171,137 @@ static int compare_state(struct tg_compare *c, const struct tg_state_result *sa,
 	tg_strlcpy(row->backend, backend, sizeof(row->backend));
 	tg_strlcpy(row->ma, ma, sizeof(row->ma));
 	int na = 0, nb = 0;
-	const double *a = samples_of(sa, c->o.kernel, &na), *b = samples_of(sb, c->o.kernel, &nb);
-	int rc = 0;
+	const double *a = samples_of(sa, o->kernel, &na), *b = samples_of(sb, o->kernel, &nb);
 	if (!na || !nb) {
 		row->verdict = TG_MISSING;
 		row->ratio = row->ci_lo = row->ci_hi = row->p = NAN;
 		row->base_median = row->new_median = NAN;
 		snprintf(row->note, sizeof(row->note), "%s",
 			 !sa || !sb ? "in one run only" : "no samples (unavailable or not measured)");
+		return 0;
+	}
+	return tg_compare_samples(a, na, b, nb, o, row, err);
+}
+
+/* How far a run drifted while it ran: the median over its states of
+ * tg_drift_spread in 4 blocks; NaN when no state has 16 samples. */
+static double run_drift(const struct tg_run_results *r, int kernel)
+{
+	double v[TG_COMPARE_MAX_ROWS];
+	int n = 0;
+	for (int i = 0; i < r->n_states && n < TG_COMPARE_MAX_ROWS; i++) {
+		int ns = 0;
+		const double *x = samples_of(&r->states[i], kernel, &ns);
+		const double d = x && ns >= 16 ? tg_drift_spread(x, ns, 4) : NAN;
+		if (d == d)
+			v[n++] = d;
+	}
+	return tg_median_of(v, n);
+}
+
+/* The allowance for run-to-run drift: given (--drift, a history's A/A
+ * pairs), or the larger of the two runs' own drift. */
+static void drift_allowance(struct tg_compare *c, const struct tg_run_results *base,
+			    const struct tg_run_results *cur)
+{
+	c->base_drift = run_drift(base, c->o.kernel);
+	c->new_drift = run_drift(cur, c->o.kernel);
+	if (c->o.drift == c->o.drift) {
+		c->drift_allowance = c->o.drift;
+		snprintf(c->drift_source, sizeof(c->drift_source), "%s",
+			 c->o.drift_source[0] ? c->o.drift_source : "--drift");
+	} else if (c->base_drift == c->base_drift || c->new_drift == c->new_drift) {
+		const double x = c->base_drift == c->base_drift ? c->base_drift : 0,
+			     y = c->new_drift == c->new_drift ? c->new_drift : 0;
+		c->drift_allowance = x > y ? x : y;
+		snprintf(c->drift_source, sizeof(c->drift_source),
+			 "the runs' own drift (largest over smallest quarter median): base %.3g%%, "
+			 "new %.3g%%",
+			 100 * x, 100 * y);
 	} else {
-		rc = tg_compare_samples(a, na, b, nb, &c->o, row, err);
-		if (rc == 0 && !c->comparable && row->verdict != TG_SAME) {
-			snprintf(row->note, sizeof(row->note), "not judged: the runs differ (see flags)");
-		} else if (rc == 0) {
-			c->regressions += row->verdict == TG_SLOWER;
-			c->improvements += row->verdict == TG_FASTER;
-			c->noisy += row->verdict == TG_NOISY;
+		c->drift_allowance = 0;
+		snprintf(c->drift_source, sizeof(c->drift_source),
+			 "none: the runs are too short to show their drift (under 16 repetitions)");
+	}
+	c->min_effect = c->o.threshold + c->drift_allowance;
+}
+
+/* A move every backend shared: when each backend's states moved, by their
+ * median, the same way beyond the minimum effect, the backend that moved
+ * least bounds what the machine did (independent code does not slow down
+ * together). Each state is judged again on its ratio over that factor: one
+ * within the minimum effect of it is `drift`. */
+static void common_mode(struct tg_compare *c)
+{
+	c->machine_factor = 1.0;
+	if (c->o.no_common)
+		return;
+	const double m = c->min_effect;
+	double f[TG_COMPARE_MAX_ROWS];
+	int nb = 0, up = 0, down = 0;
+	for (int i = 0; i < c->n_rows; i++) {
+		const struct tg_compare_row *r = &c->rows[i];
+		bool first = true; /* the first judged row of its backend */
+		for (int k = 0; k < i && first; k++)
+			first = strcmp(c->rows[k].backend, r->backend) != 0 ||
+				c->rows[k].verdict == TG_MISSING || c->rows[k].verdict == TG_UNJUDGED;
+		if (!first || r->verdict == TG_MISSING || r->verdict == TG_UNJUDGED)
+			continue;
+		double v[TG_COMPARE_MAX_ROWS];
+		int n = 0;
+		for (int k = i; k < c->n_rows; k++)
+			if (strcmp(c->rows[k].backend, r->backend) == 0 &&
+			    c->rows[k].verdict != TG_MISSING && c->rows[k].verdict != TG_UNJUDGED)
+				v[n++] = c->rows[k].ratio;
+		f[nb] = tg_median_of(v, n);
+		up += f[nb] > 1 + m;
+		down += f[nb] < 1 - m;
+		nb++;
+	}
+	if (nb < 2 || (up != nb && down != nb))
+		return;
+	double fm = f[0];
+	for (int i = 1; i < nb; i++)
+		if (fabs(log(f[i])) < fabs(log(fm)))
+			fm = f[i];
+	c->machine_factor = fm;
+	for (int i = 0; i < c->n_rows; i++) {
+		struct tg_compare_row *r = &c->rows[i];
+		if (r->verdict != TG_SLOWER && r->verdict != TG_FASTER)
+			continue;
+		const double x = r->ratio / fm, lo = r->ci_lo / fm, hi = r->ci_hi / fm;
+		if ((r->verdict == TG_SLOWER && x > 1 + m && lo > 1) ||
+		    (r->verdict == TG_FASTER && x < 1 - m && hi < 1)) {
+			snprintf(r->note, sizeof(r->note), "x%.3f beyond the machine's x%.3f", x, fm);
+		} else {
+			r->verdict = TG_DRIFT;
+			snprintf(r->note, sizeof(r->note),
+				 "moved with every backend (x%.3f): the machine, not the code", fm);
 		}
 	}
-	return rc;
+}
+
+/* The totals; rows of runs that are not comparable are not judged. */
+static void count(struct tg_compare *c)
+{
+	for (int i = 0; i < c->n_rows; i++) {
+		struct tg_compare_row *r = &c->rows[i];
+		r->counted = c->comparable || r->verdict == TG_SAME || r->verdict == TG_MISSING ||
+			     r->verdict == TG_UNJUDGED;
+		if (!r->counted) {
+			snprintf(r->note, sizeof(r->note), "not judged: the runs differ (see flags)");
+			continue;
+		}
+		int *const by[] = {&c->same,	&c->improvements, &c->regressions, &c->noisy,
+				   &c->missing, &c->unjudged,	  &c->drifted};
+		(*by[r->verdict])++;
+	}
 }
 
 /* How a run was profiled ("none" for a plain run: it carries no param). */
 static const char *profiled(const struct tg_run_results *r)
 {
-	const struct tg_param *p = find_param(r, "profile");
+	const struct tg_param *p = tg_results_find_param(r, "profile");
 	return p && !p->is_number ? p->text : "none";
 }
 
@@ -234,6 +326,10 @@ int tg_compare_runs(const struct tg_run_results *base, const struct tg_run_resul
 		flag(out, "different profiling: %s '%s' vs '%s'", "--profile", pa, pb);
 	}
 	check_context(out, base, cur);
+	drift_allowance(out, base, cur);
+	struct tg_compare_opts so = *o;
+	so.threshold = o->threshold;
+	so.drift = out->drift_allowance;
 	for (int i = 0; i < base->n_states; i++) {
 		const struct tg_state_result *s = &base->states[i];
 		const struct tg_state_result *t = tg_results_find_state(cur, s->backend, s->ma_mode);
@@ -243,25 +339,52 @@ int tg_compare_runs(const struct tg_run_results *base, const struct tg_run_resul
 			snprintf(what, sizeof(what), "%s %s", s->backend, s->ma_mode);
 			flag(out, "different kernels: %s '%s' vs '%s'", what, s->kernels, t->kernels);
 		}
-		TG_TRY(compare_state(out, s, t, s->backend, s->ma_mode, err));
+		TG_TRY(compare_state(out, &so, s, t, s->backend, s->ma_mode, err));
 	}
 	for (int i = 0; i < cur->n_states; i++) {
 		const struct tg_state_result *s = &cur->states[i];
 		if (!tg_results_find_state(base, s->backend, s->ma_mode))
-			TG_TRY(compare_state(out, NULL, s, s->backend, s->ma_mode, err));
+			TG_TRY(compare_state(out, &so, NULL, s, s->backend, s->ma_mode, err));
 	}
+	if (out->comparable)
+		common_mode(out);
+	else
+		out->machine_factor = 1.0;
+	count(out);
 	return 0;
 }
 
 /* ---- writers ---------------------------------------------------------------------- */
 
+/* "2 regressions, 1 improvement, ..." */
+static void totals(const struct tg_compare *c, char *buf, size_t cap)
+{
+	snprintf(buf, cap,
+		 "%d regression%s, %d improvement%s, %d drift, %d noisy, %d not judged (too few "
+		 "samples), %d missing, %d same",
+		 c->regressions, c->regressions == 1 ? "" : "s", c->improvements,
+		 c->improvements == 1 ? "" : "s", c->drifted, c->noisy, c->unjudged, c->missing,
+		 c->same);
+}
+
 int tg_compare_write_md(const struct tg_compare *c, struct tg_sink *s, struct tg_error *err)
 {
 	(void)err;
-	tg_sink_printf(s, "# compare (%s time)\n\n- base: `%s`\n- new: `%s`\n- threshold %.3g%%, "
-			  "U test at alpha %.3g, %.0f%% bootstrap interval of the ratio of medians\n",
-		       c->o.kernel ? "kernel-only" : "wall", c->base_path, c->new_path,
-		       100 * c->o.threshold, c->o.alpha, 100 * c->o.level);
+	tg_sink_printf(s, "# compare (%s time)\n\n- base: `%s`\n- new: `%s`\n", c->o.kernel ? "kernel-only" : "wall",
+		       c->base_path, c->new_path);
+	tg_sink_printf(s,
+		       "- a change counts beyond **%.3g%%**: the threshold %.3g%% + %.3g%% for "
+		       "run-to-run drift (%s)\n- significant: U test at alpha %.3g and the %.0f%% "
+		       "bootstrap interval of the ratio of medians excluding 1\n",
+		       100 * c->min_effect, 100 * c->o.threshold, 100 * c->drift_allowance,
+		       c->drift_source, c->o.alpha, 100 * c->o.level);
+	if (c->machine_factor != 1.0)
+		tg_sink_printf(s,
+			       "- **every backend moved together, x%.3f**: the machine (load, clock, "
+			       "another tenant), or a change every backend shares; states within "
+			       "%.3g%% of that are `drift`, not regressions (--no-common judges each "
+			       "alone)\n",
+			       c->machine_factor, 100 * c->min_effect);
 	for (int i = 0; i < c->n_flags; i++)
 		tg_sink_printf(s, "- **flag**: %s\n", c->flags[i]);
 	if (!c->comparable)
@@ -283,9 +406,9 @@ int tg_compare_write_md(const struct tg_compare *c, struct tg_sink *s, struct tg
 		tg_sink_printf(s, "| %s | %s | %s | %s | %s | %s | %s | **%s** | %s |\n", r->backend,
 			       r->ma, a, b, ratio, ci, p, tg_verdict_name(r->verdict), r->note);
 	}
-	tg_sink_printf(s, "\n%d regression%s, %d improvement%s, %d noisy.\n", c->regressions,
-		       c->regressions == 1 ? "" : "s", c->improvements,
-		       c->improvements == 1 ? "" : "s", c->noisy);
+	char t[256];
+	totals(c, t, sizeof(t));
+	tg_sink_printf(s, "\n%s.\n", t);
 	return 0;
 }
 
@@ -295,12 +418,18 @@ int tg_compare_write_json(const struct tg_compare *c, struct tg_sink *s, struct 
 	tg_json_init(&j, s, true);
 	tg_json_begin_object(&j);
 	tg_json_kv_string(&j, "schema", "trendgpu-bench/compare");
-	tg_json_kv_int(&j, "schema_version", 1);
+	tg_json_kv_int(&j, "schema_version", 2);
 	tg_json_kv_string(&j, "base", c->base_path);
 	tg_json_kv_string(&j, "new", c->new_path);
 	tg_json_kv_string(&j, "metric", c->o.kernel ? "kernel_ns" : "wall_ns");
 	tg_json_kv_double(&j, "threshold", c->o.threshold);
 	tg_json_kv_double(&j, "alpha", c->o.alpha);
+	tg_json_kv_double(&j, "min_effect", c->min_effect);
+	tg_json_kv_double(&j, "drift_allowance", c->drift_allowance);
+	tg_json_kv_string(&j, "drift_source", c->drift_source);
+	tg_json_kv_double(&j, "base_drift", c->base_drift);
+	tg_json_kv_double(&j, "new_drift", c->new_drift);
+	tg_json_kv_double(&j, "machine_factor", c->machine_factor);
 	tg_json_kv_bool(&j, "comparable", c->comparable);
 	tg_json_key(&j, "flags");
 	tg_json_begin_array(&j);
@@ -326,6 +455,7 @@ int tg_compare_write_json(const struct tg_compare *c, struct tg_sink *s, struct 
 		tg_json_end_array(&j);
 		tg_json_kv_double(&j, "p", r->p);
 		tg_json_kv_string(&j, "verdict", tg_verdict_name(r->verdict));
+		tg_json_kv_bool(&j, "counted", r->counted);
 		tg_json_kv_string(&j, "note", r->note);
 		tg_json_end_object(&j);
 	}
@@ -333,6 +463,10 @@ int tg_compare_write_json(const struct tg_compare *c, struct tg_sink *s, struct 
 	tg_json_kv_int(&j, "regressions", c->regressions);
 	tg_json_kv_int(&j, "improvements", c->improvements);
 	tg_json_kv_int(&j, "noisy", c->noisy);
+	tg_json_kv_int(&j, "drift", c->drifted);
+	tg_json_kv_int(&j, "not_judged", c->unjudged);
+	tg_json_kv_int(&j, "missing", c->missing);
+	tg_json_kv_int(&j, "same", c->same);
 	tg_json_end_object(&j);
 	return tg_json_finish(&j, err);
 }

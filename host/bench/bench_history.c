@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tg_mem.h"
+#include "tg_stats.h"
 #include "tg_str.h"
 
 struct tg_history {
@@ -139,16 +140,11 @@ void tg_history_close(struct tg_history *h)
 
 void tg_history_workload(const struct tg_run_results *r, char *buf, size_t cap)
 {
-	static const char *const timing[] = {"reps", "warmup", "min_reps", "max_reps", "min_time_s",
-					     "max_noise", "max_time_s", "stopping_rule",
-					     "backends", "ma", "pin", "seconds", "exit_status"};
 	size_t used = 0;
 	buf[0] = '\0';
+	/* profiled runs keep their own series: profiling slows the program */
 	for (int i = 0; i < r->n_params && used < cap; i++) {
-		bool skip = false;
-		for (size_t k = 0; k < sizeof(timing) / sizeof(timing[0]); k++)
-			skip |= strcmp(r->params[i].key, timing[k]) == 0;
-		if (skip)
+		if (tg_param_kind(r->params[i].key) == TG_PARAM_TIMING)
 			continue;
 		int w = r->params[i].is_number
 				? snprintf(buf + used, cap - used, "%s%s=%.10g", used ? " " : "",
@@ -391,5 +387,62 @@ int tg_history_last_good(struct tg_history *h, const char *workload, const char 
 			    h->path, hostname);
 	}
 	sqlite3_finalize(st);
+	return rc;
+}
+
+/* A point a drift estimate may use: measured and not judged bad. */
+static bool calm_point(const struct tg_history_point *p, const char *exclude, bool kernel)
+{
+	const double v = kernel ? p->kernel_median : p->median;
+	return v > 0 && (strcmp(p->status, "good") == 0 || strcmp(p->status, "recorded") == 0) &&
+	       (!exclude || strcmp(p->run_dir, exclude) != 0);
+}
+
+int tg_history_drift(struct tg_history *h, const char *workload, const char *hostname,
+		     const char *exclude_run_dir, bool kernel, int min_pairs, double *allowance,
+		     int *pairs, struct tg_error *err)
+{
+	struct tg_history_series *ser = NULL;
+	int n_ser = 0;
+	*pairs = 0;
+	*allowance = NAN;
+	TG_TRY(tg_history_load(h, workload, hostname, 60, &ser, &n_ser, err));
+	double *d = NULL;
+	size_t cap = 0;
+	int n = 0, rc = 0;
+	for (int i = 0; i < n_ser && rc == 0; i++) {
+		const struct tg_history_point *prev = NULL;
+		for (int k = 0; k < ser[i].n_points; k++) {
+			const struct tg_history_point *p = &ser[i].points[k];
+			if (!calm_point(p, exclude_run_dir, kernel)) {
+				prev = NULL; /* a pair spans no bad run */
+				continue;
+			}
+			if (prev) {
+				double *nd = tg_grow_block(d, &cap, (size_t)n + 1, sizeof(double), 64);
+				if (!nd) {
+					rc = TG_ERR(err, TG_E_NOMEM, "history: out of memory");
+					break;
+				}
+				d = nd;
+				const double a = kernel ? prev->kernel_median : prev->median,
+					     b = kernel ? p->kernel_median : p->median;
+				d[n++] = fabs(log(b / a));
+			}
+			prev = p;
+		}
+	}
+	tg_history_series_free(ser, n_ser);
+	if (rc == 0) {
+		*pairs = n;
+		if (n < min_pairs)
+			rc = TG_ERR(err, TG_E_RANGE,
+				    "history '%s': %d pair%s of consecutive good runs of this workload "
+				    "on %s, %d needed to calibrate the drift",
+				    h->path, n, n == 1 ? "" : "s", hostname, min_pairs);
+		else
+			*allowance = exp(2.9 * tg_median_of(d, n)) - 1.0;
+	}
+	free(d);
 	return rc;
 }

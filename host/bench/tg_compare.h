@@ -17,11 +17,13 @@ extern "C" {
 #endif
 
 enum tg_verdict {
-	TG_SAME = 0,    /* the interval lies within +-threshold */
-	TG_FASTER = 1,  /* significantly faster by more than the threshold */
-	TG_SLOWER = 2,  /* significantly slower by more than the threshold: a regression */
-	TG_NOISY = 3,   /* neither: the data cannot tell (re-run with more samples) */
-	TG_MISSING = 4, /* the state is in one run only, or unavailable */
+	TG_SAME = 0,     /* the interval lies within +-the minimum effect */
+	TG_FASTER = 1,   /* significantly faster by more than the minimum effect */
+	TG_SLOWER = 2,   /* significantly slower by more than the minimum effect: a regression */
+	TG_NOISY = 3,    /* neither: the data cannot tell (re-run with more samples) */
+	TG_MISSING = 4,  /* the state is in one run only, or unavailable */
+	TG_UNJUDGED = 5, /* too few samples in a run (under 3) to judge: counted, shown */
+	TG_DRIFT = 6,    /* moved as far as every other backend did: the machine, not the code */
 };
 
 struct tg_compare_opts {
@@ -32,6 +34,15 @@ struct tg_compare_opts {
 	int kernel;          /* compare kernel-only time instead of wall time */
 	int force;           /* judge even when machines or workloads differ */
 	int allow_profiled;  /* compare a profiled run with a plain one */
+	/* how far two runs of the same program lie apart on this machine
+	 * (relative), added to the threshold; NaN (default): estimated from
+	 * the runs' own drift (tg_drift_spread). drift_source says where a
+	 * given value came from ("--drift", "history: 14 pairs"). */
+	double drift;
+	char drift_source[128];
+	/* judge each state alone: a move every backend shared is not put down
+	 * to the machine */
+	int no_common;
 };
 
 struct tg_compare_row {
@@ -41,7 +52,8 @@ struct tg_compare_row {
 	double ratio, ci_lo, ci_hi;     /* new / base */
 	double p;
 	int verdict;                    /* enum tg_verdict */
-	char note[96];
+	bool counted;                   /* in the totals (runs comparable, or forced) */
+	char note[112];
 };
 
 #define TG_COMPARE_MAX_ROWS 64
@@ -55,11 +67,19 @@ struct tg_compare {
 	char flags[TG_COMPARE_MAX_FLAGS][256]; /* what differs between the runs */
 	int n_flags;
 	bool comparable;                     /* same machine and workload (or forced) */
-	int regressions, improvements, noisy;
+	/* the change that counts: threshold + drift allowance */
+	double min_effect, drift_allowance;
+	char drift_source[192];
+	double base_drift, new_drift;        /* each run's own drift; NaN: too short to tell */
+	/* the move every backend shared (new / base; 1: none): the machine's */
+	double machine_factor;
+	/* every row is one of these (counted rows only; the rest not judged) */
+	int regressions, improvements, noisy, unjudged, drifted, missing, same;
 };
 
 void tg_compare_opts_default(struct tg_compare_opts *o);
-/* The verdict on one pair of sample sets (ns); fills the statistics of row. */
+/* The verdict on one pair of sample sets (ns) at the minimum effect
+ * threshold + drift (drift NaN: 0); fills the statistics of row. */
 int tg_compare_samples(const double *base, int nb, const double *cur, int nc,
 		       const struct tg_compare_opts *o, struct tg_compare_row *row,
 		       struct tg_error *err);

@@ -68,6 +68,17 @@ void tg_history_series_free(struct tg_history_series *s, int n);
 int tg_history_last_good(struct tg_history *h, const char *workload, const char *hostname,
 			 int64_t exclude_run_id, char *run_dir, size_t cap, struct tg_error *err);
 
+/* How far runs of this workload lie apart on this host when nothing
+ * changed, from its history: consecutive runs of each state (both recorded
+ * or good, neither the run whose run_dir is exclude_run_dir) give
+ * |log(median_i / median_i-1)|, kernel medians when `kernel`; *allowance
+ * is exp(2.9 x their median) - 1 (the 95th percentile, were the drift
+ * normal; a real change now and then barely moves it). TG_E_RANGE when
+ * fewer than min_pairs pairs; *pairs says how many there were. */
+int tg_history_drift(struct tg_history *h, const char *workload, const char *hostname,
+		     const char *exclude_run_dir, bool kernel, int min_pairs, double *allowance,
+		     int *pairs, struct tg_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -111,3 +111,29 @@ const struct tg_state_result *tg_results_find_state(const struct tg_run_results 
 }
 
 
+
+const struct tg_param *tg_results_find_param(const struct tg_run_results *r, const char *key)
+{
+	for (int i = 0; i < r->n_params; i++)
+		if (strcmp(r->params[i].key, key) == 0)
+			return &r->params[i];
+	return NULL;
+}
+
+int tg_param_kind(const char *key)
+{
+	static const char *const timing[] = {"reps",	  "warmup",	 "min_reps",
+					     "max_reps",  "min_time_s",	 "max_noise",
+					     "max_time_s", "stopping_rule", "backends",
+					     "ma",	  "pin",	 "seconds",
+					     "exit_status", NULL};
+	static const char *const profile[] = {"profile", "sample_hz", "sample_clock", "unwind",
+					      "include_idle", NULL};
+	for (int i = 0; timing[i]; i++)
+		if (strcmp(key, timing[i]) == 0)
+			return TG_PARAM_TIMING;
+	for (int i = 0; profile[i]; i++)
+		if (strcmp(key, profile[i]) == 0)
+			return TG_PARAM_PROFILE;
+	return TG_PARAM_WORKLOAD;
+}

@@ -470,3 +470,34 @@ int tg_change_points(const double *x, int n, double min_rel, double t_min, int m
 		min_seg = 1;
 	return segment(x, 0, n, min_rel, t_min, min_seg, splits, cap, 0);
 }
+
+double tg_median_of(const double *v, int n)
+{
+	if (n <= 0)
+		return NAN;
+	double small[64], *s = n <= 64 ? small : malloc((size_t)n * sizeof(double));
+	if (!s)
+		return NAN;
+	memcpy(s, v, (size_t)n * sizeof(double));
+	qsort(s, (size_t)n, sizeof(double), cmp_double);
+	const double m = quantile(s, n, 0.5);
+	if (s != small)
+		free(s);
+	return m;
+}
+
+double tg_drift_spread(const double *samples, int n, int blocks)
+{
+	if (blocks < 2 || n < 4 * blocks)
+		return NAN;
+	double lo = INFINITY, hi = -INFINITY;
+	for (int b = 0; b < blocks; b++) {
+		const int from = (int)((int64_t)n * b / blocks), to = (int)((int64_t)n * (b + 1) / blocks);
+		const double m = tg_median_of(samples + from, to - from);
+		if (!(m > 0))
+			return NAN;
+		lo = m < lo ? m : lo;
+		hi = m > hi ? m : hi;
+	}
+	return hi / lo - 1.0;
+}

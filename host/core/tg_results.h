@@ -202,6 +202,14 @@ struct tg_agreement *tg_results_add_agreement(struct tg_run_results *r);
 struct tg_ratio *tg_results_add_ratio(struct tg_run_results *r);
 const struct tg_state_result *tg_results_find_state(const struct tg_run_results *r,
 						    const char *backend, const char *ma_mode);
+const struct tg_param *tg_results_find_param(const struct tg_run_results *r, const char *key);
+
+/* What a parameter says about a run: the workload (what is computed: two
+ * runs of different workloads are not comparable), how long it was
+ * measured (reps, budgets, which backends), or how it was profiled. The
+ * one table compare and the history's workload key both use. */
+enum tg_param_kind { TG_PARAM_WORKLOAD = 0, TG_PARAM_TIMING = 1, TG_PARAM_PROFILE = 2 };
+int tg_param_kind(const char *key);
 
 
 #ifdef __cplusplus

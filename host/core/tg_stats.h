@@ -108,6 +108,16 @@ int tg_bootstrap_ratio_ci(const double *a, int na, const double *b, int nb, doub
 int tg_paired_ratio(const double *num, const double *den, int n, double level, int iters,
 		    uint64_t seed, double *ratio, double *lo, double *hi, struct tg_error *err);
 
+/* How far a run's speed wandered while it ran: samples in the order they
+ * were taken cut into `blocks` consecutive blocks, the largest block median
+ * over the smallest, minus 1 (0.04: the median moved by 4% between the
+ * calmest and the busiest part of the run). NaN below 4 samples a block.
+ * A lower bound of how far two runs of one program can lie apart. */
+double tg_drift_spread(const double *samples, int n, int blocks);
+
+/* The median of n values (copied, not reordered); NaN when n = 0. */
+double tg_median_of(const double *v, int n);
+
 /* ---- change points in a series ------------------------------------------------ */
 
 /* Binary segmentation on a series (e.g. a state's medians over runs): a

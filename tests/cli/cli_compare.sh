@@ -34,7 +34,31 @@ expect_exit 0 "$TG_BIN" compare "$A_Q" "$A_Q"
 expect_in "$OUT" "**same**"
 expect_exit 3 "$TG_BIN" compare "$A_Q" "$TG_WORK/slow.json"
 expect_in "$OUT" "**slower**"
-expect_in "$ERR" "confirmed regression"
+expect_in "$ERR" "regression"
+expect_in "$OUT" "a change counts beyond **3.4%**: the threshold 3% + 0.401% for run-to-run drift (the runs' own drift"
+# a drift allowance the machine is known for absorbs it: 20% on a machine
+# whose runs lie 25% apart is no news
+expect_exit 0 "$TG_BIN" compare "$A_Q" "$TG_WORK/slow.json" --drift 25
+expect_in "$OUT" "a change counts beyond **28%**"
+expect_in "$OUT" "(--drift 25)"
+expect_not_in "$OUT" "**slower**"
+# a history with too few good runs to calibrate from: said, and the runs'
+# own drift is used
+expect_exit 3 "$TG_BIN" compare "$A_Q" "$TG_WORK/slow.json" --history "$H"
+expect_in "$ERR" "needed to calibrate the drift"
+expect_exit 1 "$TG_BIN" compare "$A_Q" "$TG_WORK/slow.json" --history "$TG_WORK/none.db"
+expect_in "$ERR" "none.db"
+# too few samples: not judged, counted, shown
+python3 - "$A_Q" "$TG_WORK/two.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["states"][0]["wall_ns"]["samples"] = r["states"][0]["wall_ns"]["samples"][:2]
+json.dump(r, open(sys.argv[2], "w"))
+PY
+expect_exit 0 "$TG_BIN" compare "$A_Q" "$TG_WORK/two.json" --json "$TG_WORK/two-cmp.json"
+expect_in "$OUT" "**not judged** | too few samples (20, 2)"
+expect_in "$OUT" "1 not judged (too few samples)"
+expect_json "$TG_WORK/two-cmp.json" .not_judged 1
 # the same copy from another machine: flagged, not judged
 python3 - "$TG_WORK/slow.json" "$TG_WORK/elsewhere.json" <<'PY'
 import json, sys

@@ -522,10 +522,18 @@ static void test_compare_verdicts(void **state)
 	fill(b, 10, 1.1e6, 0.3, &st);
 	assert_int_equal(tg_compare_samples(a, 10, b, 10, &o, &row, NULL), 0);
 	assert_int_equal(row.verdict, TG_NOISY);
-	/* too few samples */
+	/* too few samples: not judged, and said so (it was "noisy") */
 	assert_int_equal(tg_compare_samples(a, 2, b, 10, &o, &row, NULL), 0);
-	assert_int_equal(row.verdict, TG_NOISY);
+	assert_int_equal(row.verdict, TG_UNJUDGED);
+	assert_string_equal(tg_verdict_name(TG_UNJUDGED), "not judged");
 	assert_non_null(strstr(row.note, "too few samples"));
+	/* a drift allowance widens the minimum effect: 5% is no longer news at 3% + 4% */
+	fill(a, 30, 1e6, 0.01, &st);
+	fill(b, 30, 1.05e6, 0.01, &st);
+	o.drift = 0.04;
+	assert_int_equal(tg_compare_samples(a, 30, b, 30, &o, &row, NULL), 0);
+	assert_int_not_equal(row.verdict, TG_SLOWER);
+	o.drift = NAN;
 	assert_string_equal(tg_verdict_name(TG_SLOWER), "slower");
 }
 
@@ -645,6 +653,143 @@ static void test_compare_runs(void **state)
 	assert_non_null(strstr(wb, "profile=both"));
 }
 
+/* A run of cpu and rust x exact and approx, n samples per state in the
+ * order taken: centre[k] x factor x (1 + slope x its place in the run) x
+ * (1 + 1% noise); the host and workload of make_results. */
+static void make_pair_run(struct tg_run_results *r, const double centre[4], double factor,
+			  double slope, int n, uint64_t *st)
+{
+	static const char *const backends[] = {"cpu", "rust"}, *const modes[] = {"exact", "approx"};
+	tg_results_init(r);
+	snprintf(r->machine.hostname, sizeof(r->machine.hostname), "hostA");
+	snprintf(r->machine.cpu_model, sizeof(r->machine.cpu_model), "Test CPU");
+	r->machine.logical_cpus = 2;
+	r->build = tg_build_info();
+	tg_results_param_number(r, "symbols", 20);
+	for (int k = 0; k < 4; k++) {
+		struct tg_state_result *s = tg_results_add_state(r);
+		snprintf(s->backend, sizeof(s->backend), "%s", backends[k / 2]);
+		snprintf(s->ma_mode, sizeof(s->ma_mode), "%s", modes[k % 2]);
+		s->available = true;
+		s->n_samples = n;
+		s->samples_ns = malloc((size_t)n * sizeof(double));
+		for (int i = 0; i < n; i++)
+			s->samples_ns[i] = centre[k] * factor * (1 + slope * i / (n - 1)) *
+					   (1 + 0.01 * gauss(st));
+		tg_stats_compute(s->samples_ns, n, &s->wall, NULL);
+	}
+}
+
+static int regressions_of(const struct tg_run_results *a, const struct tg_run_results *b,
+			  const struct tg_compare_opts *o, struct tg_compare *c)
+{
+	assert_int_equal(compare(a, b, o, c), 0);
+	return c->regressions;
+}
+
+static void test_compare_drift(void **state)
+{
+	(void)state;
+	uint64_t st = 77;
+	static const double centre[4] = {5.7e6, 1.6e6, 6.0e6, 1.6e6};
+	struct tg_compare_opts o;
+	tg_compare_opts_default(&o);
+	static struct tg_compare c;
+	struct tg_run_results a, b;
+	/* A/A: the second run of the same program on a machine that drifted
+	 * between runs, the whole run x0.9 .. x1.1 (observed: +6% a minute
+	 * later). Judged alone, most pairs cry wolf; with the common move put
+	 * down to the machine, none does. */
+	int alone = 0, together = 0, drift = 0;
+	for (int t = 0; t < 100; t++) {
+		const double factor = 0.9 + 0.2 * tg_test_urand(&st);
+		make_pair_run(&a, centre, 1.0, 0, 30, &st);
+		make_pair_run(&b, centre, factor, 0, 30, &st);
+		together += regressions_of(&a, &b, &o, &c) > 0;
+		drift += c.drifted;
+		o.no_common = 1;
+		alone += regressions_of(&a, &b, &o, &c) > 0;
+		o.no_common = 0;
+		tg_results_fini(&a);
+		tg_results_fini(&b);
+	}
+	print_message("A/A with machine drift: %d of 100 flagged judged alone, %d with the common "
+		      "move; %d states drift\n",
+		      alone, together, drift);
+	assert_int_equal(together, 0);
+	assert_true(alone > 15); /* the slower quarter or so */
+	assert_true(drift > 100);
+	/* A/A on a steady machine: nothing flagged, in 100 pairs */
+	int flagged = 0;
+	for (int t = 0; t < 100; t++) {
+		make_pair_run(&a, centre, 1.0, 0, 30, &st);
+		make_pair_run(&b, centre, 1.0, 0, 30, &st);
+		flagged += regressions_of(&a, &b, &o, &c) > 0;
+		tg_results_fini(&a);
+		tg_results_fini(&b);
+	}
+	assert_int_equal(flagged, 0);
+	/* a 5% slowdown of one state on a steady machine: caught, every time */
+	static const double slow[4] = {5.7e6 * 1.05, 1.6e6, 6.0e6, 1.6e6};
+	for (int t = 0; t < 50; t++) {
+		make_pair_run(&a, centre, 1.0, 0, 30, &st);
+		make_pair_run(&b, slow, 1.0, 0, 30, &st);
+		assert_int_equal(regressions_of(&a, &b, &o, &c), 1);
+		assert_int_equal(c.rows[0].verdict, TG_SLOWER);
+		assert_true(c.machine_factor == 1.0);
+		tg_results_fini(&a);
+		tg_results_fini(&b);
+	}
+	/* a 15% slowdown of the C backend while the machine went 8% slower:
+	 * caught beyond the machine's move; rust is drift */
+	static const double cslow[4] = {5.7e6 * 1.15, 1.6e6 * 1.15, 6.0e6, 1.6e6};
+	make_pair_run(&a, centre, 1.0, 0, 30, &st);
+	make_pair_run(&b, cslow, 1.08, 0, 30, &st);
+	assert_int_equal(regressions_of(&a, &b, &o, &c), 2);
+	assert_true(fabs(c.machine_factor - 1.08) < 0.02);
+	assert_int_equal(c.rows[0].verdict, TG_SLOWER);
+	assert_non_null(strstr(c.rows[0].note, "beyond the machine's"));
+	assert_int_equal(c.rows[2].verdict, TG_DRIFT);
+	assert_int_equal(c.drifted, 2);
+	struct tg_sink *m = tg_sink_open_memory();
+	assert_int_equal(tg_compare_write_md(&c, m, NULL), 0);
+	assert_non_null(strstr(tg_sink_memory_data(m, NULL), "every backend moved together, x1.0"));
+	assert_non_null(strstr(tg_sink_memory_data(m, NULL), "2 regressions, 0 improvements, 2 drift"));
+	tg_sink_close(m, NULL);
+	tg_results_fini(&a);
+	tg_results_fini(&b);
+	/* a run that drifted 10% while it ran: its own drift widens the minimum
+	 * effect, so a 6% difference is no regression */
+	make_pair_run(&a, centre, 1.0, 0.10, 40, &st);
+	make_pair_run(&b, slow, 1.06 / 1.05, 0.10, 40, &st);
+	o.no_common = 1;
+	assert_int_equal(regressions_of(&a, &b, &o, &c), 0);
+	assert_true(c.base_drift > 0.05 && c.base_drift < 0.15);
+	assert_true(c.min_effect > 0.08);
+	assert_non_null(strstr(c.drift_source, "the runs' own drift"));
+	o.no_common = 0;
+	tg_results_fini(&a);
+	tg_results_fini(&b);
+	/* a state with 2 samples is not judged, and counted */
+	make_pair_run(&a, centre, 1.0, 0, 30, &st);
+	make_pair_run(&b, centre, 1.0, 0, 30, &st);
+	b.states[3].n_samples = 2;
+	assert_int_equal(compare(&a, &b, &o, &c), 0);
+	assert_int_equal(c.unjudged, 1);
+	assert_int_equal(c.rows[3].verdict, TG_UNJUDGED);
+	m = tg_sink_open_memory();
+	assert_int_equal(tg_compare_write_md(&c, m, NULL), 0);
+	assert_non_null(strstr(tg_sink_memory_data(m, NULL), "1 not judged (too few samples)"));
+	assert_non_null(strstr(tg_sink_memory_data(m, NULL), "**not judged**"));
+	tg_sink_close(m, NULL);
+	m = tg_sink_open_memory();
+	assert_int_equal(tg_compare_write_json(&c, m, NULL), 0);
+	assert_non_null(strstr(tg_sink_memory_data(m, NULL), "\"not_judged\": 1"));
+	tg_sink_close(m, NULL);
+	tg_results_fini(&a);
+	tg_results_fini(&b);
+}
+
 /* ---- history ----------------------------------------------------------------- */
 
 static void history_run(struct tg_run_results *r, const char *host, double centre, uint64_t *st)
@@ -723,6 +868,21 @@ static void test_history_round_trip(void **state)
 	assert_int_equal(v[0].n_points, 2);
 	assert_true(v[0].points[1].run_id == ids[5]);
 	tg_history_series_free(v, n);
+	/* the drift of this workload from its history: 5 pairs of calm runs
+	 * (1e6 x3, 1.3e6 x3: one real step among them) */
+	double allowance;
+	int pairs;
+	assert_int_equal(tg_history_drift(h, "symbols=20", "hostA", NULL, false, 5, &allowance,
+					  &pairs, &err), 0);
+	assert_int_equal(pairs, 5);
+	assert_true(allowance > 0 && allowance < 0.15); /* the step barely moves it */
+	/* the run being judged is left out; too few pairs say so */
+	assert_int_equal(tg_history_drift(h, "symbols=20", "hostA", "profiles/run-1e+06", false, 5,
+					  &allowance, &pairs, &err), TG_E_RANGE);
+	assert_non_null(strstr(err.msg, "needed to calibrate the drift"));
+	assert_int_equal(tg_history_drift(h, "symbols=20", "hostB", NULL, false, 5, &allowance,
+					  &pairs, &err), TG_E_RANGE);
+	assert_int_equal(pairs, 0);
 	char dir[256];
 	assert_int_equal(tg_history_last_good(h, "symbols=20", "hostA", ids[5], dir, sizeof(dir), &err), 0);
 	assert_string_equal(dir, "profiles/run-1e+06");
@@ -768,6 +928,7 @@ int main(void)
 		cmocka_unit_test(test_harness_counts_and_stats),
 		cmocka_unit_test(test_compare_verdicts),
 		cmocka_unit_test(test_compare_runs),
+		cmocka_unit_test(test_compare_drift),
 		cmocka_unit_test(test_history_round_trip),
 	};
 	return cmocka_run_group_tests_name("bench", tests, make_tmpdir, NULL);
