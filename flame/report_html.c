@@ -322,7 +322,7 @@ int tg_report_html(const struct tg_run_results *r, const struct tg_report_trend 
 		bar_chart(r, s);
 		timing_table(r, s);
 		for (int i = 0, noisy = 0; i < r->n_states; i++) {
-			char why[160];
+			char why[320];
 			if (!tg_report_noisy(&r->states[i], why, sizeof(why)))
 				continue;
 			if (noisy++ == 0)

@@ -107,7 +107,21 @@ static void timing_row(struct tg_sink *s, const struct tg_state_result *st, int 
 
 int tg_report_noisy(const struct tg_state_result *st, char *why, size_t cap)
 {
-	if (!st->available || st->n_samples < 2 || !(st->wall.median > 0))
+	if (!st->available || st->n_samples < 1 || !(st->wall.median > 0))
+		return 0;
+	/* a budget that ended before the repetitions a verdict needs */
+	if (st->n_samples < TG_REPORT_FEW_REPS && st->stop_reason &&
+	    strcmp(st->stop_reason, "timeout") == 0) {
+		const double per = st->state_seconds / (st->n_samples + st->warmup);
+		snprintf(why, cap,
+			 "%s %s: only %d repetition%s in its %.3g s budget (%d wanted; compare judges "
+			 "from 3): --max-time %.0f, or --max-time auto",
+			 st->backend, st->ma_mode, st->n_samples, st->n_samples == 1 ? "" : "s",
+			 st->budget_s > 0 ? st->budget_s : st->state_seconds, TG_REPORT_FEW_REPS,
+			 ceil(1.25 * per * (TG_REPORT_FEW_REPS + st->warmup)));
+		return 1;
+	}
+	if (st->n_samples < 2)
 		return 0;
 	const double half = 0.5 * (st->wall.ci_hi - st->wall.ci_lo) / st->wall.median;
 	if (st->wall.rel_stddev <= TG_REPORT_NOISY_STDDEV && half <= TG_REPORT_NOISY_CI)
@@ -211,7 +225,7 @@ static void write_noise_md(const struct tg_run_results *r, struct tg_sink *s)
 {
 	int noisy = 0;
 	for (int i = 0; i < r->n_states; i++) {
-		char why[160];
+		char why[320];
 		if (!tg_report_noisy(&r->states[i], why, sizeof(why)))
 			continue;
 		if (noisy++ == 0)
@@ -482,7 +496,7 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 		timing_row(s, &r->states[i], 0);
 	int noisy = 0;
 	for (int i = 0; i < r->n_states; i++) {
-		char why[160];
+		char why[320];
 		if (tg_report_noisy(&r->states[i], why, sizeof(why)))
 			tg_sink_printf(s, "%s%s\n", noisy++ ? "         " : "\nwarning: noisy: ", why);
 	}

@@ -28,10 +28,12 @@ int tg_report_speedup_backends(const struct tg_run_results *r, const char **out,
 double tg_report_speedup(const struct tg_run_results *r, const char *backend, double *exact_ns,
 			 double *approx_ns);
 /* A state noisy enough that its figures may not repeat: its relative
- * stddev above TG_REPORT_NOISY_STDDEV or its median's interval wider than
- * +-TG_REPORT_NOISY_CI; why into why. */
+ * stddev above TG_REPORT_NOISY_STDDEV, its median's interval wider than
+ * +-TG_REPORT_NOISY_CI, or its budget over before TG_REPORT_FEW_REPS
+ * repetitions (with the budget that would hold them); why into why. */
 #define TG_REPORT_NOISY_STDDEV 0.30
 #define TG_REPORT_NOISY_CI 0.02
+#define TG_REPORT_FEW_REPS 10
 int tg_report_noisy(const struct tg_state_result *st, char *why, size_t cap);
 /* "cpu exact is 1.17x [1.09, 1.26] faster than rust exact", "... slower
  * ...", or "... no clear difference ..." when the interval holds 1. */

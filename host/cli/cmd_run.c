@@ -35,7 +35,7 @@ static void on_signal(int sig, siginfo_t *si, void *ctx)
 
 struct run_cli {
 	struct tg_run_opts o;
-	const char *backends, *ma, *out, *history;
+	const char *backends, *ma, *out, *history, *max_time;
 	double max_noise_pct;
 	int32_t no_accuracy, quiet, pin, force, roofline;
 	struct tg_profile_opts profile;
@@ -110,9 +110,11 @@ static int parse(struct run_cli *c, int argc, char **argv)
 		 "stopping rule: stop when the median's relative standard error is under PCT % "
 		 "(default 0.5), or when the noise has settled above it",
 		 1e-6, 100, NULL},
-		{"max-time", TG_OPT_DOUBLE, &o->rule.timeout_s, "S",
-		 "stopping rule: time budget per state, warm-up included (default 15)", 0.001, 1e6,
-		 NULL},
+		{"max-time", TG_OPT_STRING, &c->max_time, "S|auto",
+		 "stopping rule: time budget per state, warm-up included (default 15); auto: "
+		 "enough for --min-reps repetitions of the slowest state, planned from the "
+		 "warm-ups (15 s at least)",
+		 0, 0, NULL},
 		{"warmup", TG_OPT_INT, &o->warmup, "W", "untimed warm-up runs per state (default 2)", 0,
 		 1000000, NULL},
 		{"out", TG_OPT_STRING, &c->out, "DIR",
@@ -174,7 +176,24 @@ static int parse(struct run_cli *c, int argc, char **argv)
 	o->fresh_roofs = c->roofline != 0;
 	o->pin = c->pin != 0;
 	o->profile = c->profile;
-	if (o->reps == 0 && o->rule.max_samples < o->rule.min_samples)
+	if (c->max_time && strcmp(c->max_time, "auto") == 0) {
+		o->auto_budget = true;
+		if (o->warmup == 0 && o->reps == 0)
+			TG_ERR(&err, TG_E_RANGE, "--max-time auto plans from the warm-ups: give "
+						 "--warmup 1 or more");
+	} else if (c->max_time) {
+		char *end;
+		const double v = strtod(c->max_time, &end);
+		if (end == c->max_time || *end || !(v >= 0.001 && v <= 1e6))
+			TG_ERR(&err, TG_E_RANGE,
+			       "--max-time: expected seconds (0.001 to 1e6) or auto, got '%s'",
+			       c->max_time);
+		else
+			o->rule.timeout_s = v;
+	}
+	if (err.code)
+		; /* said below */
+	else if (o->reps == 0 && o->rule.max_samples < o->rule.min_samples)
 		TG_ERR(&err, TG_E_RANGE, "--max-reps %d is below --min-reps %d", o->rule.max_samples,
 		       o->rule.min_samples);
 	else if (tg_run_parse_backends(c->backends, o->backends, TG_RUN_MAX_BACKENDS,
@@ -194,12 +213,18 @@ static void print_table(const struct run_cli *c, const struct tg_run_results *re
 	char how[160];
 	if (o->reps > 0)
 		snprintf(how, sizeof(how), "%d reps", o->reps);
-	else
+	else {
+		/* the budget the states had (planned by --max-time auto) */
+		double budget = o->rule.timeout_s;
+		for (int i = 0; i < res->n_states; i++)
+			if (res->states[i].budget_s > budget)
+				budget = res->states[i].budget_s;
 		snprintf(how, sizeof(how),
 			 "reps until the median is known to %.2g%% (%d..%d reps, >= %.2g s, <= %.3g s "
-			 "per state)",
+			 "per state%s)",
 			 o->rule.max_noise * 100, o->rule.min_samples, o->rule.max_samples,
-			 o->rule.min_time_s, o->rule.timeout_s);
+			 o->rule.min_time_s, budget, o->auto_budget ? ", planned" : "");
+	}
 	tg_sink_printf(so, "workload: %d symbols x %d bars (%s), %s after %d warm-up\n\n",
 		       ds->n_symbols, ds->stride, ds->source, how, o->warmup);
 	tg_report_table(res, so, NULL);

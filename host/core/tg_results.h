@@ -48,6 +48,7 @@ struct tg_state_result {
 	double first_run_ns;  /* the state's first run (cold: allocations, first touch) */
 	const char *stop_reason; /* why sampling stopped (tg_stop_reason_name), static */
 	double state_seconds; /* wall time the state took, warm-up included */
+	double budget_s;      /* the time budget it had (--max-time, or planned); 0: none */
 	double bytes_moved;   /* compulsory memory traffic of one run: inputs + outputs */
 	double bar_mas;       /* bar x MA updates per repetition */
 	/* measured by device backends (CUDA events); n = 0 / 0 = not measured */

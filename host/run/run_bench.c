@@ -216,7 +216,10 @@ void tg_run_record_params(struct tg_run_results *r, const struct tg_run_opts *o,
 	tg_results_param_number(r, "max_reps", o->rule.max_samples);
 	tg_results_param_number(r, "min_time_s", o->rule.min_time_s);
 	tg_results_param_number(r, "max_noise", o->rule.max_noise);
-	tg_results_param_number(r, "max_time_s", o->rule.timeout_s);
+	if (o->auto_budget)
+		tg_results_param_text(r, "max_time_s", "auto");
+	else
+		tg_results_param_number(r, "max_time_s", o->rule.timeout_s);
 	const struct tg_atc_params *p = &o->params;
 	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
 		char key[32];
@@ -724,6 +727,34 @@ static void warm_up(struct loop *l, struct slot *sl)
 	set_tag(l, 0, true);
 }
 
+/* --max-time auto: one budget for every state, enough for min_samples
+ * repetitions (and min_time) of the slowest, projected from the warm-ups
+ * with a quarter to spare; the fixed budget at least. */
+static void plan_budgets(struct loop *l)
+{
+	const struct tg_stop_rule *rule = &l->o->rule;
+	double budget = rule->timeout_s;
+	for (int i = 0; i < l->n_s; i++) {
+		const struct slot *sl = &l->s[i];
+		if (!sl->active)
+			continue;
+		const double per = sl->spent_s / (l->o->warmup > 0 ? l->o->warmup : 1);
+		double need = per * rule->min_samples;
+		if (need < rule->min_time_s)
+			need = rule->min_time_s;
+		need = sl->spent_s + 1.25 * need;
+		if (need > budget)
+			budget = need;
+	}
+	for (int i = 0; i < l->n_s; i++)
+		if (l->s[i].active)
+			l->s[i].m.stop.r.timeout_s = budget;
+	if (budget > rule->timeout_s)
+		tg_log(TG_LOG_INFO, "run: --max-time auto: %.3g s per state for %d repetitions of the "
+				    "slowest",
+		       budget, rule->min_samples);
+}
+
 /* The robust noise of the paired log ratios of two states' repetitions
  * (1.4826 MAD / sqrt n), over the rounds both ran; +inf when too few. */
 static double pair_noise(const struct tg_measure *a, const struct tg_measure *b)
@@ -768,6 +799,14 @@ static bool ratios_settled(const struct loop *l)
  * noise, the ratios too). */
 static bool all_done(const struct loop *l)
 {
+	/* a budget or a count: no more for anyone (a slow state's budget
+	 * holds even while a fast one goes on) */
+	for (int i = 0; i < l->n_s; i++) {
+		const struct slot *sl = &l->s[i];
+		if (sl->active && (sl->m.reason == TG_STOP_TIMEOUT || sl->m.reason == TG_STOP_MAX ||
+				   sl->m.reason == TG_STOP_COUNT))
+			return true;
+	}
 	bool on_noise = false;
 	for (int i = 0; i < l->n_s; i++) {
 		const struct slot *sl = &l->s[i];
@@ -775,9 +814,6 @@ static bool all_done(const struct loop *l)
 			continue;
 		if (sl->m.reason == TG_STOP_CONTINUE)
 			return false;
-		if (sl->m.reason == TG_STOP_TIMEOUT || sl->m.reason == TG_STOP_MAX ||
-		    sl->m.reason == TG_STOP_COUNT)
-			return true; /* a budget or a count: no more for anyone */
 		on_noise = true;
 	}
 	return !on_noise || ratios_settled(l);
@@ -836,9 +872,15 @@ static void finish_slots(struct loop *l)
 			}
 			continue;
 		}
-		const char *reason = sl->m.reason == TG_STOP_CONTINUE || stopped(l)
-					     ? (sl->failed ? "failed" : "interrupted")
+		/* still going when another state's budget ended the rounds: the
+		 * run's time was up for it too */
+		const char *reason = sl->failed	     ? "failed"
+				     : stopped(l)    ? "interrupted"
+				     : sl->m.reason == TG_STOP_CONTINUE
+					     ? tg_stop_reason_name(TG_STOP_TIMEOUT)
 					     : tg_stop_reason_name(sl->m.reason);
+		if (l->o->reps == 0)
+			st->budget_s = sl->m.stop.r.timeout_s;
 		tg_measure_finish(&sl->m, reason, sl->spent_s);
 		/* a state that failed is lost (its samples stay in the results) */
 		st->available = !sl->failed && st->n_samples > 0;
@@ -975,6 +1017,8 @@ int tg_run_bench(const struct tg_run_opts *o, const struct tg_dataset *ds,
 		open_backend(l, b);
 	for (int i = 0; i < l->n_s && !stopped(l); i++)
 		warm_up(l, &l->s[i]);
+	if (o->auto_budget && o->reps == 0)
+		plan_budgets(l);
 	measure_rounds(l);
 	finish_slots(l);
 	r->rounds = l->rounds;

@@ -112,6 +112,8 @@ static void write_state(struct tg_json *j, const struct tg_run_results *r,
 	if (st->stop_reason)
 		tg_json_kv_string(j, "stop_reason", st->stop_reason);
 	tg_json_kv_double(j, "state_seconds", st->state_seconds);
+	if (st->budget_s > 0)
+		tg_json_kv_double(j, "budget_s", st->budget_s);
 	tg_json_key(j, "cold_ns");
 	tg_json_begin_object(j);
 	tg_json_kv_string(j, "contract", "wall, end-to-end, cold: the state's first run");
@@ -628,6 +630,7 @@ static int read_state(const struct reader *rd, json_t *s, const char *where,
 	st->warmup = (int)v;
 	TG_TRY(get_number(rd, s, where, "bar_mas_per_rep", false, &st->bar_mas));
 	TG_TRY(get_number(rd, s, where, "state_seconds", false, &st->state_seconds));
+	TG_TRY(get_number(rd, s, where, "budget_s", false, &st->budget_s));
 	char reason[32] = "";
 	TG_TRY(get_text(rd, s, where, "stop_reason", false, reason, sizeof(reason)));
 	st->stop_reason = reason[0] ? known_stop_reason(reason) : NULL;

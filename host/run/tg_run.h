@@ -212,6 +212,10 @@ struct tg_run_opts {
 	int32_t warmup;
 	int32_t reps;                    /* > 0: exactly this many, else the rule */
 	struct tg_stop_rule rule;
+	/* --max-time auto: after the warm-ups, every state's budget grows to
+	 * hold rule.min_samples repetitions of the slowest state (and
+	 * rule.min_time_s), projected from its warm-up, rule.timeout_s at least */
+	bool auto_budget;
 	bool accuracy;                   /* the approx-vs-exact pass */
 	int32_t accuracy_chunk;          /* symbols per accuracy batch; 0: 16 */
 	bool pin;                        /* --pin */

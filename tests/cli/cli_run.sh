@@ -98,6 +98,19 @@ expect_stdout_checked "$TG_BIN" run --backends cpu --symbols 2 --bars 200 --reps
 expect_stdout_checked "$TG_BIN" info
 expect_stdout_checked "$TG_BIN" run --help
 
+# --max-time: seconds or auto (which plans from the warm-ups)
+expect_exit 2 "$TG_BIN" run --max-time abc
+expect_in "$ERR" "--max-time: expected seconds (0.001 to 1e6) or auto, got 'abc'"
+expect_exit 2 "$TG_BIN" run --max-time auto --warmup 0
+expect_in "$ERR" "--max-time auto plans from the warm-ups"
+expect_exit 0 "$TG_BIN" run --backends cpu --ma exact --symbols 2 --bars 200 --warmup 1 --max-time auto --min-reps 5 --out "$TG_WORK/auto"
+expect_in "$OUT" "per state, planned)"
+expect_json "$TG_WORK/auto/results.json" '.params.max_time_s' auto
+# a budget too short for the repetitions a verdict needs: said, with the fix
+expect_exit 0 "$TG_BIN" run --backends cpu --ma exact --symbols 200 --bars 2000 --warmup 1 --max-time 0.05 --out "$TG_WORK/short"
+expect_in "$OUT" "repetitions in its 0.05 s budget (10 wanted"
+expect_in "$TG_WORK/short/summary.md" "or --max-time auto"
+
 # --ma with a mode given twice, as the third item (it wrote past the modes)
 expect_exit 2 "$TG_BIN" run --ma exact,approx,exact
 expect_in "$ERR" "'exact' is given twice"

@@ -476,6 +476,63 @@ static void test_drift_interleaved(void **state)
 	drift = 0;
 }
 
+/* --max-time auto: a slow state (4 s a run) gets its 10 repetitions, where
+ * the fixed 15 s budget left it 1 and a warning that says what to give. */
+static void test_auto_budget(void **state)
+{
+	(void)state;
+	for (int planned = 0; planned < 2; planned++) {
+		reset_fakes();
+		vclock = 0;
+		drift = 0;
+		fakes[0].base_ns = 10e6;
+		fakes[1].base_ns = 4e9;
+		struct tg_run_opts o;
+		const int which[] = {0, 1};
+		fake_opts(&o, which, 2);
+		o.n_modes = 1;
+		o.modes[0] = TG_MA_EXACT;
+		o.reps = 0;
+		o.warmup = 2;
+		o.rule.timeout_s = 15;
+		o.rule.min_samples = 10;
+		o.rule.max_noise = 1e-9; /* never met: the budget ends it */
+		o.auto_budget = planned;
+		o.accuracy = false;
+		struct tg_run_results r;
+		struct tg_error err;
+		tg_results_init(&r);
+		const struct tg_run_env env = {.stop = &stop_flag, .clock_ns = vclock_now};
+		assert_int_equal(tg_run_bench(&o, &ds, &env, &r, &err), 0);
+		for (int k = 0; k < r.n_states; k++)
+			print_message("  %s %s n %d %.3g s\n", r.states[k].backend, r.states[k].ma_mode,
+				      r.states[k].n_samples, r.states[k].state_seconds);
+		const struct tg_state_result *slow = &r.states[1];
+		char why[320] = "";
+		const int warned = tg_report_noisy(slow, why, sizeof(why));
+		print_message("%s: slow state n %d, budget %.3g s, stopped by %s; %s\n",
+			      planned ? "auto" : "fixed", slow->n_samples, slow->budget_s,
+			      slow->stop_reason, why);
+		assert_string_equal(slow->stop_reason, "timeout");
+		if (planned) {
+			/* 8 s of warm-up + 1.25 x 10 x 4 s */
+			assert_true(fabs(slow->budget_s - 58) < 1);
+			assert_true(slow->n_samples >= 10);
+			assert_int_equal(warned, 0);
+		} else {
+			assert_true(slow->budget_s == 15);
+			assert_true(slow->n_samples <= 3);
+			/* the fast state went no further: one budget for all */
+			assert_int_equal(r.states[0].n_samples, slow->n_samples);
+			assert_string_equal(r.states[0].stop_reason, "timeout");
+			assert_int_equal(warned, 1);
+			assert_non_null(strstr(why, "in its 15 s budget (10 wanted"));
+			assert_non_null(strstr(why, "--max-time auto"));
+		}
+		tg_results_fini(&r);
+	}
+}
+
 /* ---- options ------------------------------------------------------------------- */
 
 static void test_parse_modes(void **state)
@@ -909,6 +966,7 @@ int main(void)
 		cmocka_unit_test(test_agreement_one_cell),
 		cmocka_unit_test(test_accuracy_known_case),
 		cmocka_unit_test(test_drift_interleaved),
+		cmocka_unit_test(test_auto_budget),
 		cmocka_unit_test(test_parse_modes),
 		cmocka_unit_test(test_parse_backends),
 		cmocka_unit_test(test_results_json),
