@@ -108,7 +108,13 @@ int tg_measure_rep(struct tg_measure *m, int round, double since_s, double elaps
 	tg_nvtx_push(range);
 	const uint64_t c0 = cpu_ns(), t0 = m->clock_ns();
 	const int rc = m->ops->run(m->backend, &m->params, &m->batch, &m->out, &t, err);
-	const uint64_t t1 = m->clock_ns(), c1 = cpu_ns();
+	uint64_t t1 = m->clock_ns();
+	if (m->slowdown > 0 && rc == 0) {
+		const uint64_t until = t1 + (uint64_t)(m->slowdown * (double)(t1 - t0));
+		while ((t1 = m->clock_ns()) < until)
+			;
+	}
+	const uint64_t c1 = cpu_ns();
 	tg_nvtx_pop();
 	TG_TRY(rc);
 	struct tg_state_result *st = m->st;

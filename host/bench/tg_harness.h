@@ -33,6 +33,10 @@ struct tg_measure {
 	char label[48];
 	struct tg_state_result *st;
 	uint64_t (*clock_ns)(void); /* the wall clock (tests replace it) */
+	/* > 0: each run is made this much slower on purpose (0.15: 15%), by
+	 * spinning inside the timed region (TG_INJECT_SLOWDOWN: testing that
+	 * a regression is caught) */
+	double slowdown;
 	/* kept */
 	struct tg_stopper stop;
 	double *wall, *kernel, *h2d, *d2h, *total, *cpu, *start_s;

@@ -126,7 +126,7 @@ int tg_param_kind(const char *key)
 					     "max_reps",  "min_time_s",	 "max_noise",
 					     "max_time_s", "stopping_rule", "backends",
 					     "ma",	  "pin",	 "seconds",
-					     "exit_status", NULL};
+					     "exit_status", "injected_slowdown", NULL};
 	static const char *const profile[] = {"profile", "sample_hz", "sample_clock", "unwind",
 					      "include_idle", NULL};
 	for (int i = 0; timing[i]; i++)

@@ -212,6 +212,12 @@ void tg_run_record_params(struct tg_run_results *r, const struct tg_run_opts *o,
 	tg_results_param_text(r, "stopping_rule",
 			      o->reps > 0 ? "count" : "median noise, settled noise or time budget");
 	tg_results_param_text(r, "pin", o->pin ? "on" : "off");
+	const char *inject = getenv("TG_INJECT_SLOWDOWN");
+	if (inject && *inject) {
+		tg_results_param_text(r, "injected_slowdown", inject);
+		tg_warn("run: TG_INJECT_SLOWDOWN=%s: these backends run slower on purpose (percent)",
+			inject);
+	}
 	tg_results_param_number(r, "min_reps", o->rule.min_samples);
 	tg_results_param_number(r, "max_reps", o->rule.max_samples);
 	tg_results_param_number(r, "min_time_s", o->rule.min_time_s);
@@ -688,6 +694,24 @@ static void tag_for(struct loop *l, const struct slot *sl)
 	set_tag(l, 1 + sl->b->index, sl->b->ops->threads(sl->b->state) == 0);
 }
 
+/* TG_INJECT_SLOWDOWN=BACKEND:PCT[,BACKEND:PCT]: how much slower a
+ * backend's runs are made on purpose (0: not at all), to check that the
+ * regression verdicts catch it. */
+static double injected_slowdown(const char *backend)
+{
+	const char *env = getenv("TG_INJECT_SLOWDOWN");
+	const size_t n = strlen(backend);
+	for (const char *p = env; p && *p;) {
+		if (strncmp(p, backend, n) == 0 && p[n] == ':') {
+			const double pct = strtod(p + n + 1, NULL);
+			return pct > 0 && pct < 10000 ? pct / 100.0 : 0;
+		}
+		p = strchr(p, ',');
+		p = p ? p + 1 : NULL;
+	}
+	return 0;
+}
+
 /* Each state's warm-up, one state after the other. */
 static void warm_up(struct loop *l, struct slot *sl)
 {
@@ -710,6 +734,7 @@ static void warm_up(struct loop *l, struct slot *sl)
 		return;
 	}
 	sl->m.clock_ns = l->clock_ns;
+	sl->m.slowdown = injected_slowdown(sl->b->ops->name);
 	tag_for(l, sl);
 	if (l->env && l->env->progress)
 		l->env->progress(l->env->progress_ctx, label, 0, l->o->reps);
