@@ -205,8 +205,11 @@ for size in "${sizes[@]}"; do
 		"$tg" compare "$base/results.json" "$dir/results.json" --threshold "$threshold" \
 			--history "$history" --json "$dir/compare.json" -o "$dir/compare.md" >/dev/null 2>"$dir/compare.log"
 		rc=$?
+		# what could not be judged is said, not hidden behind "no regression"
+		unsure=$(grep -oE '[0-9]+ noisy, [0-9]+ not judged' "$dir/compare.md" 2>/dev/null | head -1)
+		case $unsure in "0 noisy, 0 not judged" | "") unsure="" ;; *) unsure=" ($unsure)" ;; esac
 		case $rc in
-		0) verdict="no regression" ;;
+		0) verdict="no regression$unsure" ;;
 		3)
 			# suspected: measure again, and count only what regresses twice
 			first=$(slower_states "$dir/compare.md")

@@ -49,16 +49,24 @@ int tg_compare_samples(const double *base, int nb, const double *cur, int nc,
 	TG_TRY(tg_mann_whitney(base, nb, cur, nc, &m, err));
 	row->p = m.p;
 	const bool significant = m.p < o->alpha && (row->ci_lo > 1.0 || row->ci_hi < 1.0);
-	const double t = o->threshold + (o->drift == o->drift ? o->drift : 0.0);
+	const double drift = o->drift == o->drift ? o->drift : 0.0, t = o->threshold + drift;
+	/* a run that wandered this far cannot show that nothing changed */
+	const double steady = o->threshold > TG_COMPARE_STEADY ? o->threshold : TG_COMPARE_STEADY;
 	if (significant && row->ratio > 1.0 + t) {
 		row->verdict = TG_SLOWER;
 	} else if (significant && row->ratio < 1.0 - t) {
 		row->verdict = TG_FASTER;
-	} else if (row->ci_lo >= 1.0 - t && row->ci_hi <= 1.0 + t) {
+	} else if (row->ci_lo >= 1.0 - t && row->ci_hi <= 1.0 + t && drift <= steady) {
 		row->verdict = TG_SAME;
 		if (significant)
 			snprintf(row->note, sizeof(row->note), "a real change, smaller than %.3g%%",
 				 100 * t);
+	} else if (drift > steady) {
+		row->verdict = TG_NOISY;
+		snprintf(row->note, sizeof(row->note),
+			 "wandered %.3g%% within a run: too unsteady to tell (--pin, a quieter "
+			 "machine)",
+			 100 * drift);
 	} else {
 		row->verdict = TG_NOISY;
 		snprintf(row->note, sizeof(row->note), "the interval straddles +-%.3g%%: more samples",
@@ -180,7 +188,20 @@ static int compare_state(struct tg_compare *c, const struct tg_compare_opts *o,
 			 !sa || !sb ? "in one run only" : "no samples (unavailable or not measured)");
 		return 0;
 	}
-	return tg_compare_samples(a, na, b, nb, o, row, err);
+	/* a state whose own median wandered further within a run than the
+	 * run's states did in general is judged against its own wandering */
+	struct tg_compare_opts so = *o;
+	const double da = na >= 16 ? tg_drift_spread(a, na, 4) : NAN,
+		     db = nb >= 16 ? tg_drift_spread(b, nb, 4) : NAN;
+	const double own = da > db || db != db ? da : db;
+	const bool wanders = own == own && own > so.drift;
+	if (wanders)
+		so.drift = own;
+	TG_TRY(tg_compare_samples(a, na, b, nb, &so, row, err));
+	if (wanders && row->verdict != TG_SLOWER && row->verdict != TG_FASTER && !row->note[0])
+		snprintf(row->note, sizeof(row->note), "its median wandered %.3g%% within a run",
+			 100 * own);
+	return 0;
 }
 
 /* How far a run drifted while it ran: the median over its states of
@@ -374,7 +395,8 @@ int tg_compare_write_md(const struct tg_compare *c, struct tg_sink *s, struct tg
 		       c->base_path, c->new_path);
 	tg_sink_printf(s,
 		       "- a change counts beyond **%.3g%%**: the threshold %.3g%% + %.3g%% for "
-		       "run-to-run drift (%s)\n- significant: U test at alpha %.3g and the %.0f%% "
+		       "run-to-run drift (%s); a state whose median wandered further within a run "
+		       "is judged against its own wandering\n- significant: U test at alpha %.3g and the %.0f%% "
 		       "bootstrap interval of the ratio of medians excluding 1\n",
 		       100 * c->min_effect, 100 * c->o.threshold, 100 * c->drift_allowance,
 		       c->drift_source, c->o.alpha, 100 * c->o.level);

@@ -56,6 +56,11 @@ struct tg_compare_row {
 	char note[112];
 };
 
+/* A drift allowance above this (or the threshold, if larger) leaves a
+ * state `noisy`, never `same`: a run that wandered further cannot show that
+ * nothing changed. */
+#define TG_COMPARE_STEADY 0.10
+
 #define TG_COMPARE_MAX_ROWS 64
 #define TG_COMPARE_MAX_FLAGS 16
 
