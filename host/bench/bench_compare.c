@@ -236,7 +236,7 @@ static void drift_allowance(struct tg_compare *c, const struct tg_run_results *b
 			     y = c->new_drift == c->new_drift ? c->new_drift : 0;
 		c->drift_allowance = x > y ? x : y;
 		snprintf(c->drift_source, sizeof(c->drift_source),
-			 "the runs' own drift (largest over smallest quarter median): base %.3g%%, "
+			 "the runs' own drift, their quarters' medians apart beyond the noise: base %.3g%%, "
 			 "new %.3g%%",
 			 100 * x, 100 * y);
 	} else {
@@ -248,7 +248,7 @@ static void drift_allowance(struct tg_compare *c, const struct tg_run_results *b
 }
 
 /* A move every backend shared: when each backend's states moved, by their
- * median, the same way beyond the minimum effect, the backend that moved
+ * median, the same way beyond half the minimum effect, the backend that moved
  * least bounds what the machine did (independent code does not slow down
  * together). Each state is judged again on its ratio over that factor: one
  * within the minimum effect of it is `drift`. */
@@ -275,8 +275,9 @@ static void common_mode(struct tg_compare *c)
 			    c->rows[k].verdict != TG_MISSING && c->rows[k].verdict != TG_UNJUDGED)
 				v[n++] = c->rows[k].ratio;
 		f[nb] = tg_median_of(v, n);
-		up += f[nb] > 1 + m;
-		down += f[nb] < 1 - m;
+		/* half the minimum effect: a backend just short of it moved too */
+		up += f[nb] > 1 + m / 2;
+		down += f[nb] < 1 - m / 2;
 		nb++;
 	}
 	if (nb < 2 || (up != nb && down != nb))

@@ -499,5 +499,21 @@ double tg_drift_spread(const double *samples, int n, int blocks)
 		lo = m < lo ? m : lo;
 		hi = m > hi ? m : hi;
 	}
-	return hi / lo - 1.0;
+	/* what the noise alone spreads block medians by: the expected range of
+	 * `blocks` normal draws (2.06 sigma for 4) of a median of k samples
+	 * (1.2533 sigma / sqrt k); sigma, relative, from the differences of
+	 * successive samples (median |x[i] - x[i-1]| / (0.6745 sqrt 2)), which a
+	 * slow drift barely moves */
+	double *dif = malloc((size_t)(n - 1) * sizeof(double));
+	if (!dif)
+		return NAN;
+	for (int i = 1; i < n; i++)
+		dif[i - 1] = fabs(samples[i] - samples[i - 1]);
+	const double sigma = tg_median_of(dif, n - 1) / (0.6745 * sqrt(2.0)) / tg_median_of(samples, n);
+	free(dif);
+	static const double range[] = {0, 0, 1.128, 1.693, 2.059, 2.326, 2.534, 2.704, 2.847};
+	const double d = blocks < (int)(sizeof(range) / sizeof(range[0])) ? range[blocks] : 3.0;
+	const double noise = d * 1.2533 * sigma / sqrt((double)n / blocks);
+	const double spread = hi / lo - 1.0 - noise;
+	return spread > 0 ? spread : 0;
 }

@@ -110,9 +110,11 @@ int tg_paired_ratio(const double *num, const double *den, int n, double level, i
 
 /* How far a run's speed wandered while it ran: samples in the order they
  * were taken cut into `blocks` consecutive blocks, the largest block median
- * over the smallest, minus 1 (0.04: the median moved by 4% between the
- * calmest and the busiest part of the run). NaN below 4 samples a block.
- * A lower bound of how far two runs of one program can lie apart. */
+ * over the smallest, minus 1, less what the noise alone spreads block
+ * medians by (so 0 for a steady run however noisy; 0.04: the median moved
+ * by 4% between the calmest and the busiest part of the run). NaN below 4
+ * samples a block. A lower bound of how far two runs of one program can
+ * lie apart. */
 double tg_drift_spread(const double *samples, int n, int blocks);
 
 /* The median of n values (copied, not reordered); NaN when n = 0. */

@@ -431,6 +431,38 @@ static void test_paired_ratio_coverage(void **state)
 	assert_true(same >= 0.90 * trials);
 }
 
+/* tg_drift_spread: ~0 for a steady run however noisy; a linear drift of
+ * 10% over the run reads ~7.5% (the quarters' medians); a 20% step, ~20%. */
+static void test_drift_spread(void **state)
+{
+	(void)state;
+	uint64_t st = 4;
+	double v[40];
+	double worst_steady = 0, lin = 0, step = 0;
+	for (int t = 0; t < 50; t++) {
+		for (int i = 0; i < 40; i++)
+			v[i] = 1e6 * (1 + 0.05 * normal(&st));
+		const double d = tg_drift_spread(v, 40, 4);
+		worst_steady = d > worst_steady ? d : worst_steady;
+		for (int i = 0; i < 40; i++)
+			v[i] = 1e6 * (1 + 0.10 * i / 39.0) * (1 + 0.01 * normal(&st));
+		lin += tg_drift_spread(v, 40, 4) / 50;
+		for (int i = 0; i < 40; i++)
+			v[i] = 1e6 * (i < 20 ? 1.0 : 1.2) * (1 + 0.01 * normal(&st));
+		step += tg_drift_spread(v, 40, 4) / 50;
+	}
+	print_message("drift spread: steady (5%% noise) at most %.4f, linear 10%% %.4f, step 20%% "
+		      "%.4f\n",
+		      worst_steady, lin, step);
+	assert_true(worst_steady < 0.04);
+	assert_true(lin > 0.06 && lin < 0.09);
+	assert_true(step > 0.18 && step < 0.22);
+	assert_true(isnan(tg_drift_spread(v, 15, 4)));
+	assert_true(isnan(tg_median_of(v, 0)));
+	const double w[] = {3, 1, 2};
+	assert_true(tg_median_of(w, 3) == 2 && w[0] == 3); /* not reordered */
+}
+
 static void test_stopping_rule(void **state)
 {
 	(void)state;
@@ -940,6 +972,7 @@ int main(void)
 		cmocka_unit_test(test_stats_known),
 		cmocka_unit_test(test_stats_quantiles_ci_outliers),
 		cmocka_unit_test(test_paired_ratio_coverage),
+		cmocka_unit_test(test_drift_spread),
 		cmocka_unit_test(test_stopping_rule),
 		cmocka_unit_test(test_mann_whitney_bootstrap_changes),
 		cmocka_unit_test(test_results_params_and_states),
