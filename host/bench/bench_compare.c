@@ -391,9 +391,18 @@ static void totals(const struct tg_compare *c, char *buf, size_t cap)
 
 int tg_compare_write_md(const struct tg_compare *c, struct tg_sink *s, struct tg_error *err)
 {
+	char heading[64];
+	snprintf(heading, sizeof(heading), "# compare (%s time)",
+		 c->o.kernel ? "kernel-only" : "wall");
+	return tg_compare_write_md_section(c, heading, s, err);
+}
+
+int tg_compare_write_md_section(const struct tg_compare *c, const char *heading,
+				struct tg_sink *s, struct tg_error *err)
+{
 	(void)err;
-	tg_sink_printf(s, "# compare (%s time)\n\n- base: `%s`\n- new: `%s`\n", c->o.kernel ? "kernel-only" : "wall",
-		       c->base_path, c->new_path);
+	tg_sink_printf(s, "%s\n\n- base: `%s`\n- new: `%s`\n", heading, c->base_path,
+		       c->new_path);
 	tg_sink_printf(s,
 		       "- a change counts beyond **%.3g%%**: the threshold %.3g%% + %.3g%% for "
 		       "run-to-run drift (%s); a state whose median wandered further within a run "
@@ -442,54 +451,59 @@ int tg_compare_write_json(const struct tg_compare *c, struct tg_sink *s, struct 
 	tg_json_begin_object(&j);
 	tg_json_kv_string(&j, "schema", "trendgpu-bench/compare");
 	tg_json_kv_int(&j, "schema_version", 2);
-	tg_json_kv_string(&j, "base", c->base_path);
-	tg_json_kv_string(&j, "new", c->new_path);
-	tg_json_kv_string(&j, "metric", c->o.kernel ? "kernel_ns" : "wall_ns");
-	tg_json_kv_double(&j, "threshold", c->o.threshold);
-	tg_json_kv_double(&j, "alpha", c->o.alpha);
-	tg_json_kv_double(&j, "min_effect", c->min_effect);
-	tg_json_kv_double(&j, "drift_allowance", c->drift_allowance);
-	tg_json_kv_string(&j, "drift_source", c->drift_source);
-	tg_json_kv_double(&j, "base_drift", c->base_drift);
-	tg_json_kv_double(&j, "new_drift", c->new_drift);
-	tg_json_kv_double(&j, "machine_factor", c->machine_factor);
-	tg_json_kv_bool(&j, "comparable", c->comparable);
-	tg_json_key(&j, "flags");
-	tg_json_begin_array(&j);
-	for (int i = 0; i < c->n_flags; i++)
-		tg_json_string(&j, c->flags[i]);
-	tg_json_end_array(&j);
-	tg_json_key(&j, "states");
-	tg_json_begin_array(&j);
-	for (int i = 0; i < c->n_rows; i++) {
-		const struct tg_compare_row *r = &c->rows[i];
-		tg_json_begin_object(&j);
-		tg_json_kv_string(&j, "backend", r->backend);
-		tg_json_kv_string(&j, "ma", r->ma);
-		tg_json_kv_int(&j, "n_base", r->n_base);
-		tg_json_kv_int(&j, "n_new", r->n_new);
-		tg_json_kv_double(&j, "base_median_ns", r->base_median);
-		tg_json_kv_double(&j, "new_median_ns", r->new_median);
-		tg_json_kv_double(&j, "ratio", r->ratio);
-		tg_json_key(&j, "ratio_ci");
-		tg_json_begin_array(&j);
-		tg_json_double(&j, r->ci_lo);
-		tg_json_double(&j, r->ci_hi);
-		tg_json_end_array(&j);
-		tg_json_kv_double(&j, "p", r->p);
-		tg_json_kv_string(&j, "verdict", tg_verdict_name(r->verdict));
-		tg_json_kv_bool(&j, "counted", r->counted);
-		tg_json_kv_string(&j, "note", r->note);
-		tg_json_end_object(&j);
-	}
-	tg_json_end_array(&j);
-	tg_json_kv_int(&j, "regressions", c->regressions);
-	tg_json_kv_int(&j, "improvements", c->improvements);
-	tg_json_kv_int(&j, "noisy", c->noisy);
-	tg_json_kv_int(&j, "drift", c->drifted);
-	tg_json_kv_int(&j, "not_judged", c->unjudged);
-	tg_json_kv_int(&j, "missing", c->missing);
-	tg_json_kv_int(&j, "same", c->same);
+	tg_compare_json_members(c, &j);
 	tg_json_end_object(&j);
 	return tg_json_finish(&j, err);
+}
+
+void tg_compare_json_members(const struct tg_compare *c, struct tg_json *j)
+{
+	tg_json_kv_string(j, "base", c->base_path);
+	tg_json_kv_string(j, "new", c->new_path);
+	tg_json_kv_string(j, "metric", c->o.kernel ? "kernel_ns" : "wall_ns");
+	tg_json_kv_double(j, "threshold", c->o.threshold);
+	tg_json_kv_double(j, "alpha", c->o.alpha);
+	tg_json_kv_double(j, "min_effect", c->min_effect);
+	tg_json_kv_double(j, "drift_allowance", c->drift_allowance);
+	tg_json_kv_string(j, "drift_source", c->drift_source);
+	tg_json_kv_double(j, "base_drift", c->base_drift);
+	tg_json_kv_double(j, "new_drift", c->new_drift);
+	tg_json_kv_double(j, "machine_factor", c->machine_factor);
+	tg_json_kv_bool(j, "comparable", c->comparable);
+	tg_json_key(j, "flags");
+	tg_json_begin_array(j);
+	for (int i = 0; i < c->n_flags; i++)
+		tg_json_string(j, c->flags[i]);
+	tg_json_end_array(j);
+	tg_json_key(j, "states");
+	tg_json_begin_array(j);
+	for (int i = 0; i < c->n_rows; i++) {
+		const struct tg_compare_row *r = &c->rows[i];
+		tg_json_begin_object(j);
+		tg_json_kv_string(j, "backend", r->backend);
+		tg_json_kv_string(j, "ma", r->ma);
+		tg_json_kv_int(j, "n_base", r->n_base);
+		tg_json_kv_int(j, "n_new", r->n_new);
+		tg_json_kv_double(j, "base_median_ns", r->base_median);
+		tg_json_kv_double(j, "new_median_ns", r->new_median);
+		tg_json_kv_double(j, "ratio", r->ratio);
+		tg_json_key(j, "ratio_ci");
+		tg_json_begin_array(j);
+		tg_json_double(j, r->ci_lo);
+		tg_json_double(j, r->ci_hi);
+		tg_json_end_array(j);
+		tg_json_kv_double(j, "p", r->p);
+		tg_json_kv_string(j, "verdict", tg_verdict_name(r->verdict));
+		tg_json_kv_bool(j, "counted", r->counted);
+		tg_json_kv_string(j, "note", r->note);
+		tg_json_end_object(j);
+	}
+	tg_json_end_array(j);
+	tg_json_kv_int(j, "regressions", c->regressions);
+	tg_json_kv_int(j, "improvements", c->improvements);
+	tg_json_kv_int(j, "noisy", c->noisy);
+	tg_json_kv_int(j, "drift", c->drifted);
+	tg_json_kv_int(j, "not_judged", c->unjudged);
+	tg_json_kv_int(j, "missing", c->missing);
+	tg_json_kv_int(j, "same", c->same);
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "tg_error.h"
+#include "tg_json.h"
 #include "tg_results.h"
 #include "tg_sink.h"
 
@@ -94,6 +95,12 @@ int tg_compare_runs(const struct tg_run_results *base, const struct tg_run_resul
 		    const char *base_name, const char *cur_name, const struct tg_compare_opts *o,
 		    struct tg_compare *out, struct tg_error *err);
 int tg_compare_write_md(const struct tg_compare *c, struct tg_sink *s, struct tg_error *err);
+/* The same under a heading of the caller's ("## 20 symbols x 1500 bars"). */
+int tg_compare_write_md_section(const struct tg_compare *c, const char *heading,
+				struct tg_sink *s, struct tg_error *err);
+/* The members of the comparison's JSON object, into an object the caller
+ * has begun (a sweep's comparison nests one per size). */
+void tg_compare_json_members(const struct tg_compare *c, struct tg_json *j);
 int tg_compare_write_json(const struct tg_compare *c, struct tg_sink *s, struct tg_error *err);
 const char *tg_verdict_name(int verdict);
 

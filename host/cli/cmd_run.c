@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli_internal.h"
+#include "tg_clock.h"
 #include "tg_log.h"
 #include "tg_run.h"
 #include "tg_str.h"
@@ -35,7 +36,10 @@ static void on_signal(int sig, siginfo_t *si, void *ctx)
 
 struct run_cli {
 	struct tg_run_opts o;
-	const char *backends, *ma, *out, *history, *max_time;
+	const char *backends, *ma, *out, *history, *max_time, *symbols, *bars;
+	/* the sizes: one of each is a run, more make a sweep */
+	int32_t symbols_v[TG_SWEEP_MAX_AXIS], bars_v[TG_SWEEP_MAX_AXIS];
+	int n_symbols, n_bars;
 	double max_noise_pct;
 	int32_t no_accuracy, quiet, pin, force, roofline;
 	struct tg_profile_opts profile;
@@ -84,10 +88,12 @@ static int parse(struct run_cli *c, int argc, char **argv)
 		 0, 0, NULL},
 		{"ma", TG_OPT_STRING, &c->ma, "LIST", "MA modes: exact, approx or both (default exact,approx)",
 		 0, 0, NULL},
-		{"symbols", TG_OPT_INT, &o->symbols, "N", "synthetic symbols (default 20)", 1, 10000000,
-		 NULL},
-		{"bars", TG_OPT_INT, &o->bars, "B", "bars per synthetic symbol (default 1500)", 2,
-		 100000000, NULL},
+		{"symbols", TG_OPT_STRING, &c->symbols, "N[,N...]",
+		 "synthetic symbols (default 20); a list (20,500,5000) sweeps: every combination "
+		 "with --bars is a run of its own, and the sweep says which backend wins where",
+		 0, 0, NULL},
+		{"bars", TG_OPT_STRING, &c->bars, "B[,B...]",
+		 "bars per synthetic symbol (default 1500); a list sweeps, as --symbols", 0, 0, NULL},
 		{"seed", TG_OPT_U64, &o->seed, "S", "seed of the synthetic random walks (default 42)",
 		 0, 0, NULL},
 		{"data", TG_OPT_STRING, &o->data, "PATH",
@@ -176,7 +182,22 @@ static int parse(struct run_cli *c, int argc, char **argv)
 	o->fresh_roofs = c->roofline != 0;
 	o->pin = c->pin != 0;
 	o->profile = c->profile;
-	if (c->max_time && strcmp(c->max_time, "auto") == 0) {
+	c->symbols_v[0] = o->symbols;
+	c->bars_v[0] = o->bars;
+	c->n_symbols = c->n_bars = 1;
+	if (c->symbols &&
+	    tg_sweep_parse_list("symbols", c->symbols, 1, 10000000, c->symbols_v, &c->n_symbols,
+				&err) < 0)
+		return tg_cli_usage_error("run", &err);
+	if (c->bars &&
+	    tg_sweep_parse_list("bars", c->bars, 2, 100000000, c->bars_v, &c->n_bars, &err) < 0)
+		return tg_cli_usage_error("run", &err);
+	o->symbols = c->symbols_v[0];
+	o->bars = c->bars_v[0];
+	if (o->data && (c->n_symbols > 1 || c->n_bars > 1))
+		TG_ERR(&err, TG_E_INVAL, "a sweep (--symbols or --bars with a list) measures "
+					 "synthetic data: it cannot go with --data");
+	else if (c->max_time && strcmp(c->max_time, "auto") == 0) {
 		o->auto_budget = true;
 		if (o->warmup == 0 && o->reps == 0)
 			TG_ERR(&err, TG_E_RANGE, "--max-time auto plans from the warm-ups: give "
@@ -292,6 +313,174 @@ static int render_profile(struct tg_capture *cap, struct tg_run_results *res,
 	return rc;
 }
 
+/* One size measured into its run directory (out, or a new one): data,
+ * profile, the loop, results, history, the table. res receives the results
+ * (the caller finishes it). Returns the exit status, signals aside. */
+static int run_point(const struct run_cli *c, const char *command, const char *out,
+		     struct tg_run_results *res)
+{
+	tg_results_init(res);
+	struct tg_error err;
+	tg_error_clear(&err);
+	struct tg_dataset ds;
+	if (tg_run_load_data(&c->o, &ds, &err) < 0) {
+		tg_log_error(&err);
+		return TG_EXIT_FAILURE;
+	}
+	if (tg_run_check_params(&c->o, tg_data_min_bars(&ds), &err) < 0) {
+		tg_data_free(&ds);
+		return tg_cli_usage_error("run", &err);
+	}
+	tg_results_fini(res);
+	tg_run_results_start(res, "run", command, true);
+	tg_run_record_params(res, &c->o, &ds);
+	const char *tags[TG_RUN_MAX_BACKENDS + 1];
+	struct tg_session *session = NULL;
+	if (tg_rundir_make("run", out, c->force ? TG_RUNDIR_REPLACE : TG_RUNDIR_REFUSE,
+			   res->run_dir, sizeof(res->run_dir), &err) < 0 ||
+	    begin_profile(c, tags, &session, &err) < 0) {
+		tg_log_error(&err);
+		tg_data_free(&ds);
+		return TG_EXIT_FAILURE;
+	}
+	const struct tg_run_env env = {.session = session, .stop = &interrupted,
+				       .progress = isatty(2) && !c->quiet ? progress : NULL};
+	int exit_code = TG_EXIT_OK;
+	if (tg_run_bench(&c->o, &ds, &env, res, &err) < 0) {
+		/* a state's failure was reported as it happened */
+		if (err.code == TG_E_INTERRUPTED) {
+			if (env.progress)
+				progress(NULL, NULL, 0, 0);
+			tg_log_error(&err);
+		}
+		exit_code = TG_EXIT_FAILURE;
+	}
+	/* the results as soon as measuring ends, before any rendering: a kill
+	 * while rendering loses no measurement */
+	const int stopped_measuring = (int)interrupted;
+	if (check_measured(c, res) < 0)
+		exit_code = TG_EXIT_FAILURE;
+	struct tg_capture *cap = NULL;
+	if (session && end_profile(session, res, &cap, &err) < 0) {
+		tg_log_error(&err);
+		exit_code = TG_EXIT_FAILURE;
+	}
+	if ((session || c->history) && tg_rundir_write_results(res, NULL, 0, &err) < 0) {
+		tg_log_error(&err);
+		exit_code = TG_EXIT_FAILURE;
+	}
+	if (cap && render_profile(cap, res, &err) < 0) {
+		tg_log_error(&err);
+		exit_code = TG_EXIT_FAILURE;
+	}
+	tg_capture_free(cap);
+	tg_session_free(session);
+	if (interrupted && !stopped_measuring)
+		tg_warn("run: %s after measuring: the results are complete; stopping",
+			tg_cli_signal_name((int)interrupted));
+	struct tg_run_trends trends = {0};
+	if (c->history) {
+		int64_t run_id = 0;
+		if (tg_run_history(res, c->history, &run_id, &trends, &err) < 0) {
+			tg_log_error(&err);
+			exit_code = TG_EXIT_FAILURE;
+		} else {
+			printf("history: run %lld appended to %s\n", (long long)run_id, c->history);
+		}
+	}
+	if (tg_rundir_write_results(res, trends.v, trends.n, &err) < 0) {
+		tg_log_error(&err);
+		exit_code = TG_EXIT_FAILURE;
+	} else {
+		if (!c->quiet)
+			print_table(c, res, &ds);
+		printf("results: %s/results.json\nsummary: %s/summary.md\nreport: %s/report.html\n",
+		       res->run_dir, res->run_dir, res->run_dir);
+		if (res->profile.enabled)
+			tg_cli_print_profile_paths(res->run_dir, &res->profile);
+	}
+	tg_run_trends_free(&trends);
+	tg_data_free(&ds);
+	return exit_code;
+}
+
+/* Every combination of --symbols x --bars, each a run in a directory of
+ * its own under the sweep's; sweep.json and summary.md rewritten after
+ * each, so a stopped sweep keeps what it measured. */
+static int run_sweep(struct run_cli *c, const char *command)
+{
+	struct tg_sweep *sw = calloc(1, sizeof(*sw));
+	if (!sw) {
+		tg_log(TG_LOG_ERROR, "run: out of memory for the sweep");
+		return TG_EXIT_FAILURE;
+	}
+	tg_strlcpy(sw->command, command, sizeof(sw->command));
+	tg_clock_format_utc(tg_clock_realtime_ns(), sw->created_utc, sizeof(sw->created_utc));
+	memcpy(sw->symbols, c->symbols_v, sizeof(sw->symbols));
+	memcpy(sw->bars, c->bars_v, sizeof(sw->bars));
+	sw->n_symbols = c->n_symbols;
+	sw->n_bars = c->n_bars;
+	char dir[512];
+	struct tg_error err;
+	tg_error_clear(&err);
+	if (tg_rundir_make("sweep", c->out, c->force ? TG_RUNDIR_REPLACE : TG_RUNDIR_REFUSE, dir,
+			   sizeof(dir), &err) < 0) {
+		tg_log_error(&err);
+		free(sw);
+		return TG_EXIT_FAILURE;
+	}
+	int exit_code = TG_EXIT_OK;
+	for (int i = 0; i < c->n_symbols; i++)
+		for (int k = 0; k < c->n_bars; k++) {
+			struct tg_sweep_point *p = &sw->points[sw->n_points++];
+			p->symbols = c->symbols_v[i];
+			p->bars = c->bars_v[k];
+			snprintf(p->dir, sizeof(p->dir), "s%d-b%d", p->symbols, p->bars);
+			if (interrupted)
+				continue; /* in sweep.json, not measured */
+			c->o.symbols = p->symbols;
+			c->o.bars = p->bars;
+			if (!c->quiet)
+				printf("== %d symbols x %d bars (%d of %d)\n", p->symbols, p->bars,
+				       sw->n_points, c->n_symbols * c->n_bars);
+			fflush(stdout);
+			char out[1024];
+			snprintf(out, sizeof(out), "%s/%s", dir, p->dir);
+			struct tg_run_results res;
+			p->exit_status = run_point(c, command, out, &res);
+			if (p->exit_status > exit_code)
+				exit_code = p->exit_status;
+			if (res.n_states > 0)
+				tg_sweep_point_from_results(&res, p);
+			tg_results_fini(&res);
+			if (!c->quiet)
+				putchar('\n');
+			if (tg_sweep_write(sw, dir, &err) < 0) {
+				tg_log_error(&err);
+				exit_code = TG_EXIT_FAILURE;
+			}
+		}
+	sw->complete = !interrupted;
+	for (int i = 0; i < sw->n_points; i++)
+		sw->complete &= sw->points[i].measured;
+	if (tg_sweep_write(sw, dir, &err) < 0) {
+		tg_log_error(&err);
+		exit_code = TG_EXIT_FAILURE;
+	} else {
+		if (!c->quiet) {
+			struct tg_sink *so = tg_sink_open_stream(stdout, "<stdout>");
+			if (so) {
+				tg_sweep_write_md(sw, so, NULL);
+				tg_sink_putc(so, '\n');
+				tg_sink_close(so, NULL);
+			}
+		}
+		printf("sweep: %s/sweep.json\nsummary: %s/summary.md\n", dir, dir);
+	}
+	free(sw);
+	return exit_code;
+}
+
 int tg_cmd_run(int argc, char **argv)
 {
 	struct run_cli c = {.backends = "all", .ma = "exact,approx"};
@@ -308,94 +497,16 @@ int tg_cmd_run(int argc, char **argv)
 	struct sigaction old_sa[TG_CLI_STOP_SIGNALS];
 	interrupted = 0;
 	tg_cli_catch_stop_signals(on_signal, old_sa);
-	struct tg_error err;
-	tg_error_clear(&err);
-	struct tg_dataset ds;
-	if (tg_run_load_data(&c.o, &ds, &err) < 0) {
-		tg_log_error(&err);
-		tg_cli_restore_stop_signals(old_sa);
-		return interrupted ? TG_EXIT_SIGNAL(interrupted) : TG_EXIT_FAILURE;
-	}
-	if (tg_run_check_params(&c.o, tg_data_min_bars(&ds), &err) < 0) {
-		tg_data_free(&ds);
-		tg_cli_restore_stop_signals(old_sa);
-		return tg_cli_usage_error("run", &err);
-	}
 	char command[1024];
 	tg_cli_command_line(argc, argv, command, sizeof(command));
-	struct tg_run_results res;
-	tg_run_results_start(&res, "run", command, true);
-	tg_run_record_params(&res, &c.o, &ds);
-	const char *tags[TG_RUN_MAX_BACKENDS + 1];
-	struct tg_session *session = NULL;
-	if (tg_rundir_make("run", c.out, c.force ? TG_RUNDIR_REPLACE : TG_RUNDIR_REFUSE,
-			   res.run_dir, sizeof(res.run_dir), &err) < 0 ||
-	    begin_profile(&c, tags, &session, &err) < 0) {
-		tg_log_error(&err);
-		tg_results_fini(&res);
-		tg_data_free(&ds);
-		tg_cli_restore_stop_signals(old_sa);
-		return TG_EXIT_FAILURE;
-	}
-	const struct tg_run_env env = {.session = session, .stop = &interrupted,
-				       .progress = isatty(2) && !c.quiet ? progress : NULL};
-	int exit_code = TG_EXIT_OK;
-	if (tg_run_bench(&c.o, &ds, &env, &res, &err) < 0) {
-		/* a state's failure was reported as it happened */
-		if (err.code == TG_E_INTERRUPTED) {
-			if (env.progress)
-				progress(NULL, NULL, 0, 0);
-			tg_log_error(&err);
-		}
-		exit_code = TG_EXIT_FAILURE;
-	}
-	/* the results as soon as measuring ends, before any rendering: a kill
-	 * while rendering loses no measurement */
-	const int stopped_measuring = (int)interrupted;
-	if (check_measured(&c, &res) < 0)
-		exit_code = TG_EXIT_FAILURE;
-	struct tg_capture *cap = NULL;
-	if (session && end_profile(session, &res, &cap, &err) < 0) {
-		tg_log_error(&err);
-		exit_code = TG_EXIT_FAILURE;
-	}
-	if ((session || c.history) && tg_rundir_write_results(&res, NULL, 0, &err) < 0) {
-		tg_log_error(&err);
-		exit_code = TG_EXIT_FAILURE;
-	}
-	if (cap && render_profile(cap, &res, &err) < 0) {
-		tg_log_error(&err);
-		exit_code = TG_EXIT_FAILURE;
-	}
-	tg_capture_free(cap);
-	tg_session_free(session);
-	if (interrupted && !stopped_measuring)
-		tg_warn("run: %s after measuring: the results are complete; stopping",
-			tg_cli_signal_name((int)interrupted));
-	struct tg_run_trends trends = {0};
-	if (c.history) {
-		int64_t run_id = 0;
-		if (tg_run_history(&res, c.history, &run_id, &trends, &err) < 0) {
-			tg_log_error(&err);
-			exit_code = TG_EXIT_FAILURE;
-		} else {
-			printf("history: run %lld appended to %s\n", (long long)run_id, c.history);
-		}
-	}
-	if (tg_rundir_write_results(&res, trends.v, trends.n, &err) < 0) {
-		tg_log_error(&err);
-		exit_code = TG_EXIT_FAILURE;
+	int exit_code;
+	if (c.n_symbols > 1 || c.n_bars > 1) {
+		exit_code = run_sweep(&c, command);
 	} else {
-		if (!c.quiet)
-			print_table(&c, &res, &ds);
-		printf("results: %s/results.json\nsummary: %s/summary.md\nreport: %s/report.html\n",
-		       res.run_dir, res.run_dir, res.run_dir);
-		if (res.profile.enabled)
-			tg_cli_print_profile_paths(res.run_dir, &res.profile);
+		struct tg_run_results res;
+		exit_code = run_point(&c, command, c.out, &res);
+		tg_results_fini(&res);
 	}
-	tg_run_trends_free(&trends);
-	tg_results_fini(&res);
-	tg_data_free(&ds);
 	tg_cli_restore_stop_signals(old_sa);
 	/* stopped by a signal: the exit status says which */
 	return interrupted ? TG_EXIT_SIGNAL(interrupted) : exit_code;

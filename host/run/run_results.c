@@ -392,11 +392,12 @@ int tg_results_write_json(const struct tg_run_results *r, struct tg_sink *s,
 struct reader {
 	const char *source;
 	struct tg_error *err;
+	const char *what; /* "results", "sweep": what the file is, in messages */
 };
 
 static int bad(const struct reader *rd, const char *path, const char *expected)
 {
-	return TG_ERR(rd->err, TG_E_PARSE, "results '%s': %s: expected %s", rd->source, path,
+	return TG_ERR(rd->err, TG_E_PARSE, "%s '%s': %s: expected %s", rd->what, rd->source, path,
 		      expected);
 }
 
@@ -772,7 +773,7 @@ int tg_results_read_json(const char *text, size_t len, const char *source,
 	if (!root)
 		return TG_ERR(err, TG_E_PARSE, "results '%s': line %d, column %d: %s", source, je.line,
 			      je.column, je.text);
-	const struct reader rd = {source, err};
+	const struct reader rd = {source, err, "results"};
 	int rc = read_root(&rd, root, r);
 	json_decref(root);
 	if (rc < 0)
@@ -788,5 +789,113 @@ int tg_results_load(const char *path, struct tg_run_results *r, struct tg_error 
 	TG_TRY(tg_read_file(path, "results", &text, &len, err));
 	int rc = tg_results_read_json(text, len, path, r, err);
 	free(text);
+	return rc;
+}
+
+/* ---- sweep.json ------------------------------------------------------------------ */
+
+/* A point's directory: one plain name inside the sweep's ("s20-b1500"),
+ * never a path that leads elsewhere. */
+static bool plain_name(const char *s)
+{
+	if (!s[0] || s[0] == '.')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '-' || *s == '_' || *s == '.'))
+			return false;
+	return true;
+}
+
+static int read_axis(const struct reader *rd, json_t *root, const char *key, int32_t *v, int *n)
+{
+	json_t *arr;
+	TG_TRY(get_array(rd, root, "", key, true, &arr));
+	*n = 0;
+	size_t i;
+	json_t *x;
+	json_array_foreach(arr, i, x)
+	{
+		char path[48];
+		snprintf(path, sizeof(path), "%s[%zu]", key, i);
+		if (i >= TG_SWEEP_MAX_AXIS)
+			return bad(rd, key, "at most 16 values");
+		if (!json_is_integer(x) || json_integer_value(x) < 1 ||
+		    json_integer_value(x) > 100000000)
+			return bad(rd, path, "an integer 1..100000000");
+		v[(*n)++] = (int32_t)json_integer_value(x);
+	}
+	return 0;
+}
+
+static int read_sweep(const struct reader *rd, json_t *root, struct tg_sweep *s)
+{
+	TG_FAIL_IF(!json_is_object(root), rd->err, TG_E_PARSE,
+		   "sweep '%s': expected a JSON object (a trendgpu-bench sweep.json)", rd->source);
+	json_t *schema = json_object_get(root, "schema");
+	TG_FAIL_IF(!json_is_string(schema) || strcmp(json_string_value(schema), TG_SWEEP_SCHEMA) != 0,
+		   rd->err, TG_E_PARSE, "sweep '%s' is not a trendgpu-bench sweep: schema %s, expected '"
+		   TG_SWEEP_SCHEMA "'",
+		   rd->source, json_is_string(schema) ? json_string_value(schema) : "missing");
+	int64_t ver = 0;
+	TG_TRY(get_int(rd, root, "", "schema_version", true, 1, INT32_MAX, &ver));
+	TG_FAIL_IF(ver > TG_SWEEP_SCHEMA_VERSION, rd->err, TG_E_UNSUPPORTED,
+		   "sweep '%s': schema_version %lld is newer than this build reads (%d)", rd->source,
+		   (long long)ver, TG_SWEEP_SCHEMA_VERSION);
+	TG_TRY(get_text(rd, root, "", "command", false, s->command, sizeof(s->command)));
+	TG_TRY(get_text(rd, root, "", "created_utc", false, s->created_utc, sizeof(s->created_utc)));
+	TG_TRY(get_bool(rd, root, "", "complete", false, &s->complete));
+	TG_TRY(read_axis(rd, root, "symbols", s->symbols, &s->n_symbols));
+	TG_TRY(read_axis(rd, root, "bars", s->bars, &s->n_bars));
+	json_t *arr;
+	TG_TRY(get_array(rd, root, "", "points", true, &arr));
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v)
+	{
+		char where[32];
+		snprintf(where, sizeof(where), "points[%zu]", i);
+		if (i >= TG_SWEEP_MAX_POINTS)
+			return bad(rd, "points", "at most 256 points");
+		if (!json_is_object(v))
+			return bad(rd, where, "an object");
+		struct tg_sweep_point *p = &s->points[s->n_points];
+		memset(p, 0, sizeof(*p));
+		int64_t x = 0;
+		TG_TRY(get_int(rd, v, where, "symbols", true, 1, 100000000, &x));
+		p->symbols = (int32_t)x;
+		TG_TRY(get_int(rd, v, where, "bars", true, 1, 100000000, &x));
+		p->bars = (int32_t)x;
+		x = 0; /* absent: 0 */
+		TG_TRY(get_int(rd, v, where, "exit_status", false, 0, 255, &x));
+		p->exit_status = (int)x;
+		TG_TRY(get_bool(rd, v, where, "measured", true, &p->measured));
+		TG_TRY(get_text(rd, v, where, "dir", true, p->dir, sizeof(p->dir)));
+		char path[64];
+		member_path(path, sizeof(path), where, "dir");
+		if (!plain_name(p->dir))
+			return bad(rd, path, "a directory name inside the sweep's (letters, digits, - _ .)");
+		for (int k = 0; k < s->n_points; k++)
+			TG_FAIL_IF(s->points[k].symbols == p->symbols && s->points[k].bars == p->bars,
+				   rd->err, TG_E_PARSE,
+				   "sweep '%s': %s: a second point of %d symbols x %d bars", rd->source,
+				   where, p->symbols, p->bars);
+		s->n_points++;
+	}
+	return 0;
+}
+
+int tg_sweep_read_json(const char *text, size_t len, const char *source, struct tg_sweep *s,
+		       struct tg_error *err)
+{
+	memset(s, 0, sizeof(*s));
+	json_error_t je;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root)
+		return TG_ERR(err, TG_E_PARSE, "sweep '%s': line %d, column %d: %s", source, je.line,
+			      je.column, je.text);
+	const struct reader rd = {source, err, "sweep"};
+	const int rc = read_sweep(&rd, root, s);
+	json_decref(root);
 	return rc;
 }

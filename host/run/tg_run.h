@@ -272,6 +272,80 @@ struct tg_run_env {
 int tg_run_bench(const struct tg_run_opts *o, const struct tg_dataset *ds,
 		 const struct tg_run_env *env, struct tg_run_results *r, struct tg_error *err);
 
+/* ---- a scale sweep ------------------------------------------------------------ */
+
+/* `run --symbols 20,500,5000 --bars 1500,10000`: every combination is a run
+ * of its own (a run directory under the sweep's, with its results.json,
+ * history series and compare), and the sweep says, per MA mode, which
+ * backend wins at each size, by how much, and where the ranking changes. */
+
+#define TG_SWEEP_SCHEMA "trendgpu-bench/sweep"
+#define TG_SWEEP_SCHEMA_VERSION 1
+#define TG_SWEEP_MAX_AXIS 16
+#define TG_SWEEP_MAX_POINTS (TG_SWEEP_MAX_AXIS * TG_SWEEP_MAX_AXIS)
+
+/* One MA mode at one size: the fastest backend and the paired ratios of
+ * every other against it ("mode" ratios of the run). clear: every ratio's
+ * interval lies above 1 (a backend alone is never a clear winner). */
+struct tg_sweep_mode {
+	char ma[8];
+	char winner[16];
+	bool clear;
+	struct tg_ratio ratios[TG_RUN_MAX_BACKENDS];
+	int n_ratios;
+};
+
+struct tg_sweep_point {
+	int32_t symbols, bars;
+	char dir[64];          /* relative to the sweep's directory: "s20-b1500" */
+	int exit_status;       /* the point's run (0 good) */
+	bool measured;         /* it ran (a stopped sweep leaves the rest out) */
+	struct tg_sweep_mode modes[TG_RUN_MAX_MODES];
+	int n_modes;
+};
+
+/* Where the winner of a mode changes between two neighbouring sizes
+ * (along symbols at fixed bars, or along bars at fixed symbols). */
+struct tg_sweep_crossover {
+	char ma[8];
+	char along[8];                 /* "symbols" or "bars" */
+	int32_t fixed;                 /* the other axis's value */
+	int32_t from_at, to_at;        /* the two values along the axis */
+	char from[16], to[16];         /* the winners ("" no clear winner) */
+};
+
+struct tg_sweep {
+	char command[1024];
+	char created_utc[32];
+	bool complete;
+	int32_t symbols[TG_SWEEP_MAX_AXIS], bars[TG_SWEEP_MAX_AXIS];
+	int n_symbols, n_bars;
+	struct tg_sweep_point points[TG_SWEEP_MAX_POINTS]; /* symbols outer, bars inner */
+	int n_points;
+};
+
+/* "20,500,5000" into v (distinct, each in lo..hi, at most
+ * TG_SWEEP_MAX_AXIS); errors name the option and the item. */
+int tg_sweep_parse_list(const char *option, const char *list, int32_t lo, int32_t hi, int32_t *v,
+			int *n, struct tg_error *err);
+/* The point's winners from a finished run's results. */
+void tg_sweep_point_from_results(const struct tg_run_results *r, struct tg_sweep_point *p);
+/* Every change of a clear winner between neighbours; returns the count
+ * (at most cap written). */
+int tg_sweep_crossovers(const struct tg_sweep *s, struct tg_sweep_crossover *out, int cap);
+/* "cpu, 1.17x [1.09, 1.26] ahead of rust" / "no clear winner (...)". */
+void tg_sweep_mode_text(const struct tg_sweep_mode *m, char *buf, size_t cap);
+/* sweep.json and summary.md into dir, each written whole or not at all. */
+int tg_sweep_write(const struct tg_sweep *s, const char *dir, struct tg_error *err);
+int tg_sweep_write_json(const struct tg_sweep *s, struct tg_sink *sink, struct tg_error *err);
+int tg_sweep_write_md(const struct tg_sweep *s, struct tg_sink *sink, struct tg_error *err);
+/* Reads what tg_sweep_write wrote (untrusted: every member checked, named
+ * in errors): the points' sizes, directories and status; winners are not
+ * read back (each point's results.json has the ratios). */
+int tg_sweep_read_json(const char *text, size_t len, const char *source, struct tg_sweep *s,
+		       struct tg_error *err);
+int tg_sweep_load(const char *path, struct tg_sweep *s, struct tg_error *err);
+
 /* ---- history ----------------------------------------------------------------- */
 
 /* The trends of a run's workload read back from a history, for the report. */

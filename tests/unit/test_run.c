@@ -533,6 +533,118 @@ static void test_auto_budget(void **state)
 	}
 }
 
+/* ---- a sweep ------------------------------------------------------------------- */
+
+static void add_mode_ratio(struct tg_run_results *r, const char *ma, const char *a, const char *b,
+			   double speedup, double lo, double hi)
+{
+	struct tg_ratio *x = tg_results_add_ratio(r);
+	assert_non_null(x);
+	snprintf(x->kind, sizeof(x->kind), "mode");
+	snprintf(x->a_backend, sizeof(x->a_backend), "%s", a);
+	snprintf(x->b_backend, sizeof(x->b_backend), "%s", b);
+	snprintf(x->a_ma, sizeof(x->a_ma), "%s", ma);
+	snprintf(x->b_ma, sizeof(x->b_ma), "%s", ma);
+	x->pairs = 20;
+	x->speedup = speedup;
+	x->ci_lo = lo;
+	x->ci_hi = hi;
+}
+
+/* The point of a run whose exact winner is `exact` (clear when lo > 1). */
+static void sweep_point(struct tg_sweep *sw, int32_t symbols, int32_t bars, const char *exact,
+			double lo)
+{
+	struct tg_run_results r;
+	tg_results_init(&r);
+	add_mode_ratio(&r, "exact", exact, strcmp(exact, "cpu") ? "cpu" : "rust", lo + 0.1, lo,
+		       lo + 0.2);
+	add_mode_ratio(&r, "approx", "cpu", "rust", 1.02, 0.97, 1.08); /* never clear */
+	struct tg_sweep_point *p = &sw->points[sw->n_points++];
+	p->symbols = symbols;
+	p->bars = bars;
+	snprintf(p->dir, sizeof(p->dir), "s%d-b%d", symbols, bars);
+	tg_sweep_point_from_results(&r, p);
+	tg_results_fini(&r);
+}
+
+static void test_sweep(void **state)
+{
+	(void)state;
+	int32_t v[TG_SWEEP_MAX_AXIS];
+	int n;
+	struct tg_error err;
+	assert_int_equal(tg_sweep_parse_list("symbols", "20,500,5000", 1, 10000000, v, &n, &err), 0);
+	assert_true(n == 3 && v[0] == 20 && v[2] == 5000);
+	assert_int_equal(tg_sweep_parse_list("symbols", "20,,5", 1, 100, v, &n, &err), TG_E_RANGE);
+	assert_non_null(strstr(err.msg, "--symbols: '' is not a whole number from 1 to 100"));
+	assert_int_equal(tg_sweep_parse_list("bars", "600,600", 2, 10000, v, &n, &err), TG_E_RANGE);
+	assert_non_null(strstr(err.msg, "600 is given twice"));
+	assert_int_equal(tg_sweep_parse_list("bars", "1,x", 2, 100, v, &n, &err), TG_E_RANGE);
+	assert_int_equal(tg_sweep_parse_list("bars", "2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18",
+					     2, 100, v, &n, &err), TG_E_RANGE);
+	assert_non_null(strstr(err.msg, "at most 16 values"));
+	/* 2 x 3 sizes: rust wins exact at 4 symbols, cpu from 40 on, but at
+	 * 3000 bars with 40 symbols nothing is clear */
+	static struct tg_sweep sw;
+	memset(&sw, 0, sizeof(sw));
+	sw.complete = true;
+	snprintf(sw.command, sizeof(sw.command), "trendgpu-bench run --symbols 4,40 --bars 600,3000,9000");
+	sw.symbols[0] = 40, sw.symbols[1] = 4, sw.n_symbols = 2; /* given out of order */
+	sw.bars[0] = 600, sw.bars[1] = 3000, sw.bars[2] = 9000, sw.n_bars = 3;
+	sweep_point(&sw, 40, 600, "cpu", 1.1);
+	sweep_point(&sw, 40, 3000, "cpu", 0.95);
+	sweep_point(&sw, 40, 9000, "cpu", 1.2);
+	sweep_point(&sw, 4, 600, "rust", 1.3);
+	sweep_point(&sw, 4, 3000, "rust", 1.3);
+	sweep_point(&sw, 4, 9000, "rust", 1.3);
+	assert_string_equal(sw.points[0].modes[0].winner, "cpu");
+	assert_true(sw.points[0].modes[0].clear);
+	assert_false(sw.points[1].modes[0].clear);
+	assert_false(sw.points[0].modes[1].clear); /* approx: the interval holds 1 */
+	char text[192];
+	tg_sweep_mode_text(&sw.points[0].modes[0], text, sizeof(text));
+	assert_string_equal(text, "cpu, 1.20x [1.10, 1.30] ahead of rust");
+	tg_sweep_mode_text(&sw.points[0].modes[1], text, sizeof(text));
+	assert_string_equal(text, "no clear winner: cpu and rust 1.02x [0.97, 1.08]");
+	struct tg_sweep_crossover c[8];
+	/* at 600 and at 9000 bars the winner changes from 4 to 40 symbols; at
+	 * 3000 bars 40 symbols has no clear winner: no crossover claimed */
+	assert_int_equal(tg_sweep_crossovers(&sw, c, 8), 2);
+	assert_string_equal(c[0].along, "symbols");
+	assert_true(c[0].fixed == 600 && c[0].from_at == 4 && c[0].to_at == 40);
+	assert_string_equal(c[0].from, "rust");
+	assert_string_equal(c[0].to, "cpu");
+	assert_true(c[1].fixed == 9000);
+	struct tg_sink *m = tg_sink_open_memory();
+	assert_int_equal(tg_sweep_write_md(&sw, m, NULL), 0);
+	const char *md = tg_sink_memory_data(m, NULL);
+	assert_non_null(strstr(md, "| 40 | 600 | **cpu** | rust, 1.20x [1.10, 1.30] slower | [s40-b600](s40-b600/report.html) |"));
+	assert_non_null(strstr(md, "| 40 | 3000 | no clear winner (cpu by median) |"));
+	assert_non_null(strstr(md, "- exact: at 600 bars, rust wins up to 4 symbols and cpu from 40 on"));
+	tg_sink_close(m, NULL);
+	/* sweep.json reads back; what it names stays inside the sweep */
+	m = tg_sink_open_memory();
+	assert_int_equal(tg_sweep_write_json(&sw, m, NULL), 0);
+	size_t len;
+	const char *json = tg_sink_memory_data(m, &len);
+	static struct tg_sweep back;
+	assert_int_equal(tg_sweep_read_json(json, len, "sweep.json", &back, &err), 0);
+	assert_int_equal(back.n_points, 6);
+	assert_string_equal(back.points[3].dir, "s4-b600");
+	assert_true(back.complete && back.n_bars == 3);
+	char *bad = strdup(json), *at = strstr(bad, "\"s4-b600\"");
+	assert_non_null(at);
+	memcpy(at + 1, "../b600", 7);
+	assert_int_equal(tg_sweep_read_json(bad, strlen(bad), "bad.json", &back, &err), TG_E_PARSE);
+	assert_non_null(strstr(err.msg, "sweep 'bad.json': points[3].dir: expected a directory name inside the sweep's"));
+	free(bad);
+	tg_sink_close(m, NULL);
+	const char *other = "{\"schema\": \"trendgpu-bench/results\"}";
+	assert_int_equal(tg_sweep_read_json(other, strlen(other), "r.json", &back, &err), TG_E_PARSE);
+	assert_non_null(strstr(err.msg, "is not a trendgpu-bench sweep"));
+}
+
 /* ---- options ------------------------------------------------------------------- */
 
 static void test_parse_modes(void **state)
@@ -967,6 +1079,7 @@ int main(void)
 		cmocka_unit_test(test_accuracy_known_case),
 		cmocka_unit_test(test_drift_interleaved),
 		cmocka_unit_test(test_auto_budget),
+		cmocka_unit_test(test_sweep),
 		cmocka_unit_test(test_parse_modes),
 		cmocka_unit_test(test_parse_backends),
 		cmocka_unit_test(test_results_json),
