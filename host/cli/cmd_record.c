@@ -144,7 +144,8 @@ int tg_cmd_record(int argc, char **argv)
 			     false);
 	if (find_agent(agent_opt, agent, sizeof(agent), &err) < 0 ||
 	    tg_rundir_make("record", out, force ? TG_RUNDIR_REPLACE : TG_RUNDIR_REFUSE,
-			   res.run_dir, sizeof(res.run_dir), &err) < 0) {
+			   res.run_dir, sizeof(res.run_dir), &err) < 0 ||
+	    tg_rundir_mark_incomplete(res.run_dir, "trendgpu-bench record", &err) < 0) {
 		tg_log_error(&err);
 		tg_results_fini(&res);
 		return TG_EXIT_FAILURE;

@@ -336,8 +336,11 @@ static int run_point(const struct run_cli *c, const char *command, const char *o
 	tg_run_record_params(res, &c->o, &ds);
 	const char *tags[TG_RUN_MAX_BACKENDS + 1];
 	struct tg_session *session = NULL;
+	char what[160];
+	snprintf(what, sizeof(what), "trendgpu-bench run, started %s", res->created_utc);
 	if (tg_rundir_make("run", out, c->force ? TG_RUNDIR_REPLACE : TG_RUNDIR_REFUSE,
 			   res->run_dir, sizeof(res->run_dir), &err) < 0 ||
+	    tg_rundir_mark_incomplete(res->run_dir, what, &err) < 0 ||
 	    begin_profile(c, tags, &session, &err) < 0) {
 		tg_log_error(&err);
 		tg_data_free(&ds);

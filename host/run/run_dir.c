@@ -24,6 +24,7 @@ static long temp_pid(const char *name);
 static bool run_output(const char *name)
 {
 	static const char *const exact[] = {"results.json", "summary.md", "report.html", "sweep.json",
+					    TG_RUNDIR_INCOMPLETE,
 					    "trace.json", "top.txt", "profile.speedscope.json",
 					    "capture.bin", "maps", "maps.buildid", NULL};
 	if (tg_name_index(exact, name) >= 0)
@@ -46,6 +47,8 @@ static int existing_run(const char *command, const char *dir, int existing, stru
 	snprintf(probe, sizeof(probe), "%s/capture.bin", dir);
 	has = has || access(probe, F_OK) == 0;
 	snprintf(probe, sizeof(probe), "%s/sweep.json", dir);
+	has = has || access(probe, F_OK) == 0;
+	snprintf(probe, sizeof(probe), "%s/" TG_RUNDIR_INCOMPLETE, dir);
 	has = has || access(probe, F_OK) == 0;
 	if (!has || existing == TG_RUNDIR_KEEP)
 		return 0;

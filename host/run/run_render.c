@@ -1,6 +1,7 @@
 /* What a run directory shows: the profile outputs rendered from a capture
  * (flame/), and the reports of the results. */
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,23 @@ int tg_rundir_write_results(const struct tg_run_results *r, const struct tg_repo
 			return err ? err->code : TG_E_IO;
 		}
 		TG_TRY(tg_sink_close(s, err));
+		if (i == 0) { /* the results are there: no longer incomplete */
+			snprintf(path, sizeof(path), "%s/" TG_RUNDIR_INCOMPLETE, r->run_dir);
+			unlink(path);
+		}
 	}
 	return 0;
+}
+
+int tg_rundir_mark_incomplete(const char *dir, const char *what, struct tg_error *err)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/" TG_RUNDIR_INCOMPLETE, dir);
+	struct tg_sink *s = tg_sink_open_file(path, err);
+	if (!s)
+		return err ? err->code : TG_E_IO;
+	tg_sink_printf(s, "%s\nIts results were not written: it was stopped at once (a second stop "
+			  "signal, SIGKILL, a crash) before they were. This file goes when they are.\n",
+		       what);
+	return tg_sink_close(s, err);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tg_json.h"
 #include "tg_mem.h"
@@ -786,6 +787,23 @@ int tg_results_load(const char *path, struct tg_run_results *r, struct tg_error 
 	char *text = NULL;
 	size_t len = 0;
 	tg_results_init(r);
+	/* a run stopped before it wrote its results says so beside them */
+	char marker[1100];
+	const char *slash = strrchr(path, '/');
+	snprintf(marker, sizeof(marker), "%.*s" TG_RUNDIR_INCOMPLETE,
+		 slash ? (int)(slash - path + 1) : 0, path);
+	if (access(path, F_OK) != 0 && access(marker, F_OK) == 0) {
+		char *why = NULL;
+		size_t n = 0;
+		if (tg_read_file(marker, "marker", &why, &n, NULL) == 0)
+			why[strcspn(why, "\n")] = '\0';
+		const int rc = TG_ERR(err, TG_E_IO,
+				      "results '%s': not written: the run was stopped before it "
+				      "wrote them (%s says: %s)",
+				      path, marker, why ? why : "?");
+		free(why);
+		return rc;
+	}
 	TG_TRY(tg_read_file(path, "results", &text, &len, err));
 	int rc = tg_results_read_json(text, len, path, r, err);
 	free(text);

@@ -126,6 +126,12 @@ enum tg_rundir_existing {
  * created; or out, created with its parents. */
 int tg_rundir_make(const char *command, const char *out, int existing, char *dir, size_t cap,
 		   struct tg_error *err);
+/* dir/INCOMPLETE, saying what was under way: written when a run starts,
+ * removed once its results.json is written (tg_rundir_write_results), so a
+ * run killed before (a second stop signal, SIGKILL, a crash) leaves a
+ * directory that says so; tg_results_load names it. */
+#define TG_RUNDIR_INCOMPLETE "INCOMPLETE"
+int tg_rundir_mark_incomplete(const char *dir, const char *what, struct tg_error *err);
 /* The raw capture of this process into dir: maps<suffix>,
  * maps<suffix>.buildid and, last, capture<suffix>.bin (its presence says
  * the others are complete). *maps_text, when asked for, receives the map

@@ -55,6 +55,15 @@ expect_in "$ERR" "bad-capture/capture.bin'"
 expect_in "$ERR" "byte"
 [ ! -e "$TG_WORK/bad-capture/trace.json" ] || fail "report wrote outputs from a bad capture"
 
+# `trendgpu-bench --profile both`, the documented way in: options without a
+# command are run's
+B="$TG_WORK/nocmd-both"
+expect_exit 0 "$TG_BIN" --profile both --backends cpu --symbols 4 --bars 600 --reps 3 --warmup 0 --out "$B"
+expect_json "$B/results.json" .profile.mode both
+expect_json "$B/results.json" .params.profile both
+"$TG_TRACECHECK" "$B/trace.json" >/dev/null 2>&1 || fail "trace.json of a run without a command is invalid"
+expect_in "$OUT" "profile: $B/trace.json"
+
 # gpu and both without a usable GPU: one line says why, NVTX ranges and host
 # samples are still recorded, the run completes
 if ! "$TG_BIN" info | grep -q "^  cuda   available"; then

@@ -107,6 +107,12 @@ R="$TG_WORK/twice"
 expect_signalled 130 "measuring" 0.1 INT INT "$TG_BIN" run --backends cpu --symbols 1000 --bars 1500 \
 	--reps 100000 --warmup 0 --threads 1 --out "$R"
 [ ! -e "$R/results.json" ] || fail "a second SIGINT still waited for the results"
+# the directory says it is incomplete, and compare says so instead of "cannot open"
+expect_in "$R/INCOMPLETE" "trendgpu-bench run, started"
+expect_exit 1 "$TG_BIN" compare "$R" "$R"
+expect_in "$ERR" "not written: the run was stopped before it wrote them"
+# a run that finishes leaves no marker
+[ ! -e "$TG_WORK/int/INCOMPLETE" ] || fail "an interrupted run that wrote its results kept INCOMPLETE"
 
 # 7. record: a stop signal goes to the program, whose agent writes what it
 # recorded before the signal ends it; record's exit status is the program's
