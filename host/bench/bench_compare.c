@@ -487,11 +487,7 @@ void tg_compare_json_members(const struct tg_compare *c, struct tg_json *j)
 		tg_json_kv_double(j, "base_median_ns", r->base_median);
 		tg_json_kv_double(j, "new_median_ns", r->new_median);
 		tg_json_kv_double(j, "ratio", r->ratio);
-		tg_json_key(j, "ratio_ci");
-		tg_json_begin_array(j);
-		tg_json_double(j, r->ci_lo);
-		tg_json_double(j, r->ci_hi);
-		tg_json_end_array(j);
+		tg_json_kv_interval(j, "ratio_ci", r->ci_lo, r->ci_hi);
 		tg_json_kv_double(j, "p", r->p);
 		tg_json_kv_string(j, "verdict", tg_verdict_name(r->verdict));
 		tg_json_kv_bool(j, "counted", r->counted);

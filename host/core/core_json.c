@@ -250,3 +250,12 @@ int tg_json_finish(struct tg_json *j, struct tg_error *err)
 		tg_sink_putc(j->sink, '\n');
 	return 0;
 }
+
+void tg_json_kv_interval(struct tg_json *j, const char *key, double lo, double hi)
+{
+	tg_json_key(j, key);
+	tg_json_begin_array(j);
+	tg_json_double(j, lo);
+	tg_json_double(j, hi);
+	tg_json_end_array(j);
+}

@@ -53,6 +53,8 @@ void tg_json_kv_int(struct tg_json *j, const char *key, int64_t v);
 void tg_json_kv_uint(struct tg_json *j, const char *key, uint64_t v);
 void tg_json_kv_double(struct tg_json *j, const char *key, double v);
 void tg_json_kv_bool(struct tg_json *j, const char *key, bool v);
+/* key: [lo, hi] (an interval) */
+void tg_json_kv_interval(struct tg_json *j, const char *key, double lo, double hi);
 
 /* The body of a JSON string (no quotes) for s: '"' and '\\' escaped,
  * control characters as \n, \r, \t or \u00XX, bytes that are not UTF-8

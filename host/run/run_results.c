@@ -29,11 +29,7 @@ static void write_stats(struct tg_json *j, const struct tg_stats *s)
 	tg_json_kv_double(j, "q3", s->q3);
 	tg_json_kv_double(j, "mad", s->mad);
 	tg_json_kv_double(j, "rel_stddev", s->rel_stddev);
-	tg_json_key(j, "median_ci95");
-	tg_json_begin_array(j);
-	tg_json_double(j, s->ci_lo);
-	tg_json_double(j, s->ci_hi);
-	tg_json_end_array(j);
+	tg_json_kv_interval(j, "median_ci95", s->ci_lo, s->ci_hi);
 	tg_json_key(j, "outliers");
 	tg_json_begin_object(j);
 	tg_json_kv_int(j, "mild", s->outliers_mild);
@@ -274,11 +270,7 @@ static void write_ratios(struct tg_json *j, const struct tg_run_results *r)
 		tg_json_kv_string(j, "vs_ma", x->b_ma);
 		tg_json_kv_int(j, "pairs", x->pairs);
 		tg_json_kv_double(j, "speedup", x->speedup);
-		tg_json_key(j, "ci95");
-		tg_json_begin_array(j);
-		tg_json_double(j, x->ci_lo);
-		tg_json_double(j, x->ci_hi);
-		tg_json_end_array(j);
+		tg_json_kv_interval(j, "ci95", x->ci_lo, x->ci_hi);
 		tg_json_kv_string(j, "verdict", verdicts[tg_ratio_verdict(x)]);
 		tg_json_end_object(j);
 	}

@@ -269,11 +269,7 @@ static void write_json(const struct tg_sweep *s, struct tg_json *j)
 				tg_json_begin_object(j);
 				tg_json_kv_string(j, "backend", x->b_backend);
 				tg_json_kv_double(j, "fastest_speedup", x->speedup);
-				tg_json_key(j, "ci");
-				tg_json_begin_array(j);
-				tg_json_double(j, x->ci_lo);
-				tg_json_double(j, x->ci_hi);
-				tg_json_end_array(j);
+				tg_json_kv_interval(j, "ci", x->ci_lo, x->ci_hi);
 				tg_json_kv_int(j, "pairs", x->pairs);
 				tg_json_end_object(j);
 			}
