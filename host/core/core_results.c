@@ -13,15 +13,21 @@ void tg_results_init(struct tg_run_results *r)
 	r->complete = true;
 }
 
+void tg_state_result_fini(struct tg_state_result *st)
+{
+	free(st->samples_ns);
+	free(st->kernel_samples_ns);
+	free(st->sample_start_s);
+	free(st->sample_round);
+	free(st->cpu_samples_ns);
+	st->samples_ns = st->kernel_samples_ns = st->sample_start_s = st->cpu_samples_ns = NULL;
+	st->sample_round = NULL;
+}
+
 void tg_results_fini(struct tg_run_results *r)
 {
-	for (int i = 0; i < r->n_states; i++) {
-		free(r->states[i].samples_ns);
-		free(r->states[i].kernel_samples_ns);
-		free(r->states[i].sample_start_s);
-		free(r->states[i].sample_round);
-		free(r->states[i].cpu_samples_ns);
-	}
+	for (int i = 0; i < r->n_states; i++)
+		tg_state_result_fini(&r->states[i]);
 	free(r->states);
 	free(r->params);
 	free(r->accuracy);

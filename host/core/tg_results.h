@@ -193,6 +193,9 @@ struct tg_run_results {
 
 void tg_results_init(struct tg_run_results *r);
 void tg_results_fini(struct tg_run_results *r);
+/* Frees what a state owns (its sample arrays), for a state outside a run's
+ * results (the harness measured into it). */
+void tg_state_result_fini(struct tg_state_result *st);
 
 int tg_results_param_text(struct tg_run_results *r, const char *key, const char *text);
 int tg_results_param_number(struct tg_run_results *r, const char *key, double v);

@@ -879,6 +879,8 @@ static void measure_rounds(struct loop *l)
 		}
 		set_tag(l, 0, true);
 		l->rounds = round + 1;
+		if (round == 0)
+			tg_info("run: the first round of %d states is done; measuring in rounds", n);
 		if (!any)
 			break;
 	}
@@ -907,6 +909,11 @@ static void finish_slots(struct loop *l)
 		if (l->o->reps == 0)
 			st->budget_s = sl->m.stop.r.timeout_s;
 		tg_measure_finish(&sl->m, reason, sl->spent_s);
+		if (st->n_samples == 0 && !st->error[0])
+			tg_strlcpy(st->error,
+				   stopped(l) ? "stopped after its warm-up, before a timed repetition"
+					      : "no timed repetition",
+				   sizeof(st->error));
 		/* a state that failed is lost (its samples stay in the results) */
 		st->available = !sl->failed && st->n_samples > 0;
 	}

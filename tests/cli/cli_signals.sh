@@ -62,7 +62,7 @@ expect_json "$R/results.json" .incomplete_reason "interrupted by SIGHUP"
 # 3. SIGTERM while measuring a profiled run (what timeout, CI runners and
 # systemd send): the states measured so far, the profile of them, exit 143
 R="$TG_WORK/term"
-expect_signalled 143 "cpu approx: 1 warm-up run done" 0.1 TERM - "$TG_BIN" run --backends cpu \
+expect_signalled 143 "the first round of 2 states is done" 0.05 TERM - "$TG_BIN" run --backends cpu \
 	--symbols 20 --bars 1500 --warmup 1 --threads 1 --min-time 0.2 --max-time 0.3 \
 	--profile both --out "$R"
 expect_json "$R/results.json" .complete false

@@ -412,8 +412,7 @@ static void test_harness_counts_and_stats(void **state)
 	assert_true(st.device_total.median == 5150.0);
 	assert_true(st.kernel_bytes == 1e6 && st.chunks == 2 && st.pinned);
 	assert_string_equal(st.kernels, "walk");
-	free(st.samples_ns);
-	free(st.kernel_samples_ns);
+	tg_state_result_fini(&st);
 
 	/* an error stops it and is reported */
 	memset(&st, 0, sizeof(st));
@@ -423,8 +422,7 @@ static void test_harness_counts_and_stats(void **state)
 	assert_int_equal(tg_harness_measure(&fake_ops, NULL, &p, &b, &o, &ho, &st, &err), TG_E_DEVICE);
 	assert_int_equal(st.n_samples, 2);
 	assert_string_equal(err.msg, "fake: device lost");
-	free(st.samples_ns);
-	free(st.kernel_samples_ns);
+	tg_state_result_fini(&st);
 
 	/* SIGINT (the stop flag) after the 4th run: 2 samples kept */
 	memset(&st, 0, sizeof(st));
@@ -436,8 +434,7 @@ static void test_harness_counts_and_stats(void **state)
 	assert_int_equal(st.n_samples, 2);
 	assert_non_null(strstr(err.msg, "interrupted after 2 repetitions"));
 	assert_string_equal(st.stop_reason, "interrupted");
-	free(st.samples_ns);
-	free(st.kernel_samples_ns);
+	tg_state_result_fini(&st);
 
 	ho.rule.fixed = -1;
 	assert_int_equal(tg_harness_measure(&fake_ops, NULL, &p, &b, &o, &ho, &st, &err), TG_E_RANGE);
@@ -458,8 +455,7 @@ static void test_harness_counts_and_stats(void **state)
 	assert_non_null(st.stop_reason);
 	assert_true(st.first_run_ns > 0);
 	assert_true(st.state_seconds > 0);
-	free(st.samples_ns);
-	free(st.kernel_samples_ns);
+	tg_state_result_fini(&st);
 }
 
 /* ---- compare ------------------------------------------------------------------ */

@@ -327,6 +327,26 @@ static void test_interrupted(void **state)
 	assert_int_equal(r.n_accuracy, 0);
 	assert_int_equal(r.n_agreement, 0);
 	tg_results_fini(&r);
+	/* stopped during the last warm-up: every state warmed up, none timed,
+	 * and each says so (it said "interrupted: " and nothing more) */
+	reset_fakes();
+	o.warmup = 1;
+	fakes[1].stop_at = 2; /* fake1's approx warm-up */
+	assert_int_equal(bench(&o, &r, &err), TG_E_INTERRUPTED);
+	assert_int_equal(r.n_states, 4);
+	for (int i = 0; i < 4; i++) {
+		assert_string_equal(r.states[i].stop_reason, "interrupted");
+		assert_int_equal(r.states[i].n_samples, 0);
+		assert_string_equal(r.states[i].error,
+				    "stopped after its warm-up, before a timed repetition");
+	}
+	struct tg_sink *t = tg_sink_open_memory();
+	assert_int_equal(tg_report_table(&r, t, NULL), 0);
+	assert_non_null(strstr(tg_sink_memory_data(t, NULL),
+			       "interrupted: stopped after its warm-up, before a timed repetition"));
+	tg_sink_close(t, NULL);
+	tg_results_fini(&r);
+	o.warmup = 0;
 	/* SIGTERM says so */
 	reset_fakes();
 	stop_flag = SIGTERM;
@@ -466,13 +486,8 @@ static void test_drift_interleaved(void **state)
 		      sequential);
 	assert_true(fabs(interleaved - 1.0) < 0.01);
 	assert_true(sequential > 1.08); /* the drift landed on the second */
-	for (int k = 0; k < 2; k++) {
-		free(seq[k].samples_ns);
-		free(seq[k].kernel_samples_ns);
-		free(seq[k].cpu_samples_ns);
-		free(seq[k].sample_start_s);
-		free(seq[k].sample_round);
-	}
+	for (int k = 0; k < 2; k++)
+		tg_state_result_fini(&seq[k]);
 	drift = 0;
 }
 
