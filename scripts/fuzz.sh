@@ -17,7 +17,10 @@ cd "$(dirname "$0")/.."
 root=${BUILD_ROOT:-build}
 dir="$root/fuzz"
 secs=${TG_FUZZ_SECONDS:-20}
-targets=${TG_FUZZ_TARGETS:-"csv results folded capture history"}
+# every target tests/fuzz/CMakeLists.txt defines (name:library pairs): one list
+all=$(sed -n 's/^set(tg_fuzz_targets \(.*\))$/\1/p' tests/fuzz/CMakeLists.txt | tr ' ' '\n' | cut -d: -f1 | paste -sd' ' -)
+[ -n "$all" ] || { echo "fuzz: no targets found in tests/fuzz/CMakeLists.txt" >&2; exit 1; }
+targets=${TG_FUZZ_TARGETS:-$all}
 CC=clang CXX=clang++ cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTG_FUZZ=ON \
 	-DTG_WITH_CUDA=OFF -DTG_WITH_RUST=OFF -DCMAKE_DISABLE_FIND_PACKAGE_CUDAToolkit=ON >"$dir.log" 2>&1 ||
 	{ cat "$dir.log"; exit 1; }
