@@ -6,11 +6,14 @@
 #   scripts/bench-verdicts.sh BUILD_DIR [OUTDIR]
 #
 # Environment: PAIRS (default 5), SLOWDOWNS (percent, default "25 50"),
-# TG_NIGHTLY_QUICK (default 1: the quick matrix; empty: the full one).
+# TG_NIGHTLY_QUICK (default 1: the quick matrix; empty: the full one),
+# PLAIN_THRESHOLD (percent, default 5: what the workflow used to set),
+# LOAD_B=1: a busy loop on one CPU during the second night of each pair
+# (the machine got busier between two runs of the same program: drift).
 # For every pair it reports what the nightly concluded (suspected and
 # confirmed regressions) and, for contrast, what a plain rule would have
-# said: compare at the nightly's threshold with no drift allowance and every
-# state judged alone (--drift 0 --no-common). Prints a Markdown table.
+# said: compare at PLAIN_THRESHOLD with no drift allowance and every state
+# judged alone (--drift 0 --no-common). Prints a Markdown table.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:?usage: bench-verdicts.sh BUILD_DIR [OUTDIR]}" && pwd)
@@ -19,6 +22,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 tg="$build/trendgpu-bench"
 pairs=${PAIRS:-5}
+plain_threshold=${PLAIN_THRESHOLD:-5}
 export TG_NIGHTLY_BUILD="$build" TG_SKIP_BOOTSTRAP=1 TG_NIGHTLY_STEPS=bench
 export TG_NIGHTLY_QUICK=${TG_NIGHTLY_QUICK-1}
 # shellcheck source=nightly.conf
@@ -43,14 +47,14 @@ plain() {
 	local n=0 size
 	for size in "${sizes[@]}"; do
 		"$tg" compare "$1/bench-$size/results.json" "$2/bench-$size/results.json" \
-			--threshold "$threshold" --drift 0 --no-common --json "$2/plain-$size.json" \
+			--threshold "$plain_threshold" --drift 0 --no-common --json "$2/plain-$size.json" \
 			>/dev/null 2>&1
 		n=$((n + $(grep -o '"regressions": [0-9]*' "$2/plain-$size.json" | awk '{print $2}')))
 	done
 	echo "$n"
 }
 
-echo "| pair | sizes | nightly: suspected | nightly: confirmed | plain rule (threshold ${threshold}%, no drift allowance, alone): regressions |"
+echo "| pair | sizes | nightly (threshold ${threshold}% + drift): suspected | confirmed | plain rule (${plain_threshold}%, no drift allowance, alone): regressions |"
 echo "|---|---|---|---|---|"
 total_confirmed=0
 total_plain=0
@@ -58,20 +62,26 @@ for i in $(seq 1 "$pairs"); do
 	export TG_NIGHTLY_HISTORY="$out/aa-$i.db"
 	rm -f "$TG_NIGHTLY_HISTORY"
 	night "$out/aa-$i-a"
+	hog=""
+	if [ -n "${LOAD_B:-}" ]; then
+		sh -c 'while :; do :; done' &
+		hog=$!
+	fi
 	night "$out/aa-$i-b"
+	[ -n "$hog" ] && kill "$hog"
 	c=$(confirmed "$out/aa-$i-b")
 	s=$(suspected "$out/aa-$i-b")
 	p=$(plain "$out/aa-$i-a" "$out/aa-$i-b")
 	total_confirmed=$((total_confirmed + c))
 	total_plain=$((total_plain + p))
-	echo "| $i (same commit) | ${sizes[*]} | $s | $c | $p |"
+	echo "| $i (same commit${LOAD_B:+, the second under load}) | ${sizes[*]} | $s | $c | $p |"
 done
 echo
 echo "Same-commit pairs: $total_confirmed confirmed regressions (goal 0); the plain rule: $total_plain."
 echo
 echo "| slowdown injected (C backend, every size) | sizes caught (confirmed) | of |"
 echo "|---|---|---|"
-for pct in ${SLOWDOWNS:-25 50}; do
+for pct in ${SLOWDOWNS-25 50}; do
 	export TG_NIGHTLY_HISTORY="$out/slow-$pct.db"
 	rm -f "$TG_NIGHTLY_HISTORY"
 	inject=""

@@ -247,59 +247,69 @@ static void drift_allowance(struct tg_compare *c, const struct tg_run_results *b
 	c->min_effect = c->o.threshold + c->drift_allowance;
 }
 
-/* A move every backend shared: when each backend's states moved, by their
- * median, the same way beyond half the minimum effect, the backend that moved
- * least bounds what the machine did (independent code does not slow down
- * together). Each state is judged again on its ratio over that factor: one
- * within the minimum effect of it is `drift`. */
-static void common_mode(struct tg_compare *c)
+static bool judged(const struct tg_compare_row *r)
 {
-	c->machine_factor = 1.0;
-	if (c->o.no_common)
-		return;
+	return r->verdict != TG_MISSING && r->verdict != TG_UNJUDGED && r->ratio == r->ratio;
+}
+
+/* A move every backend shared, per MA mode (a busier machine slows the
+ * exact MAs, which compute, otherwise than the approximate ones): when the
+ * mode's state of every backend moved the same way beyond half the minimum
+ * effect, the backend that moved least bounds what the machine did
+ * (independent code does not slow down together). Each of the mode's states
+ * is judged again on its ratio over that factor: one within the minimum
+ * effect plus half the machine's move of it is `drift`. */
+static void common_mode_of(struct tg_compare *c, const char *ma)
+{
 	const double m = c->min_effect;
-	double f[TG_COMPARE_MAX_ROWS];
 	int nb = 0, up = 0, down = 0;
+	double fm = 1.0;
 	for (int i = 0; i < c->n_rows; i++) {
 		const struct tg_compare_row *r = &c->rows[i];
-		bool first = true; /* the first judged row of its backend */
-		for (int k = 0; k < i && first; k++)
-			first = strcmp(c->rows[k].backend, r->backend) != 0 ||
-				c->rows[k].verdict == TG_MISSING || c->rows[k].verdict == TG_UNJUDGED;
-		if (!first || r->verdict == TG_MISSING || r->verdict == TG_UNJUDGED)
+		if (strcmp(r->ma, ma) != 0 || !judged(r))
 			continue;
-		double v[TG_COMPARE_MAX_ROWS];
-		int n = 0;
-		for (int k = i; k < c->n_rows; k++)
-			if (strcmp(c->rows[k].backend, r->backend) == 0 &&
-			    c->rows[k].verdict != TG_MISSING && c->rows[k].verdict != TG_UNJUDGED)
-				v[n++] = c->rows[k].ratio;
-		f[nb] = tg_median_of(v, n);
 		/* half the minimum effect: a backend just short of it moved too */
-		up += f[nb] > 1 + m / 2;
-		down += f[nb] < 1 - m / 2;
-		nb++;
+		up += r->ratio > 1 + m / 2;
+		down += r->ratio < 1 - m / 2;
+		if (nb++ == 0 || fabs(log(r->ratio)) < fabs(log(fm)))
+			fm = r->ratio;
 	}
-	if (nb < 2 || (up != nb && down != nb))
+	if (nb < 2 || (up != nb && down != nb) || c->n_machine == TG_COMPARE_MAX_MODES)
 		return;
-	double fm = f[0];
-	for (int i = 1; i < nb; i++)
-		if (fabs(log(f[i])) < fabs(log(fm)))
-			fm = f[i];
-	c->machine_factor = fm;
+	tg_strlcpy(c->machine_ma[c->n_machine], ma, sizeof(c->machine_ma[0]));
+	c->machine_factor[c->n_machine++] = fm;
 	for (int i = 0; i < c->n_rows; i++) {
 		struct tg_compare_row *r = &c->rows[i];
-		if (r->verdict != TG_SLOWER && r->verdict != TG_FASTER)
+		if (strcmp(r->ma, ma) != 0 || (r->verdict != TG_SLOWER && r->verdict != TG_FASTER))
 			continue;
+		/* backends feel a busy machine unequally (by a quarter of its
+		 * move, seen here): the further it moved, the less its factor says
+		 * about each state, so what counts beyond it grows with it */
 		const double x = r->ratio / fm, lo = r->ci_lo / fm, hi = r->ci_hi / fm;
-		if ((r->verdict == TG_SLOWER && x > 1 + m && lo > 1) ||
-		    (r->verdict == TG_FASTER && x < 1 - m && hi < 1)) {
+		const double mm = m + fabs(fm - 1.0) / 2;
+		if ((r->verdict == TG_SLOWER && x > 1 + mm && lo > 1) ||
+		    (r->verdict == TG_FASTER && x < 1 - mm && hi < 1)) {
 			snprintf(r->note, sizeof(r->note), "x%.3f beyond the machine's x%.3f", x, fm);
 		} else {
 			r->verdict = TG_DRIFT;
 			snprintf(r->note, sizeof(r->note),
-				 "moved with every backend (x%.3f): the machine, not the code", fm);
+				 "moved with every backend's %s state (x%.3f): the machine, not the code",
+				 ma, fm);
 		}
+	}
+}
+
+static void common_mode(struct tg_compare *c)
+{
+	c->n_machine = 0;
+	if (c->o.no_common)
+		return;
+	for (int i = 0; i < c->n_rows; i++) {
+		bool seen = false;
+		for (int k = 0; k < i; k++)
+			seen |= strcmp(c->rows[k].ma, c->rows[i].ma) == 0;
+		if (!seen)
+			common_mode_of(c, c->rows[i].ma);
 	}
 }
 
@@ -370,8 +380,6 @@ int tg_compare_runs(const struct tg_run_results *base, const struct tg_run_resul
 	}
 	if (out->comparable)
 		common_mode(out);
-	else
-		out->machine_factor = 1.0;
 	count(out);
 	return 0;
 }
@@ -410,13 +418,14 @@ int tg_compare_write_md_section(const struct tg_compare *c, const char *heading,
 		       "bootstrap interval of the ratio of medians excluding 1\n",
 		       100 * c->min_effect, 100 * c->o.threshold, 100 * c->drift_allowance,
 		       c->drift_source, c->o.alpha, 100 * c->o.level);
-	if (c->machine_factor != 1.0)
+	for (int i = 0; i < c->n_machine; i++)
 		tg_sink_printf(s,
-			       "- **every backend moved together, x%.3f**: the machine (load, clock, "
-			       "another tenant), or a change every backend shares; states within "
-			       "%.3g%% of that are `drift`, not regressions (--no-common judges each "
-			       "alone)\n",
-			       c->machine_factor, 100 * c->min_effect);
+			       "- **every backend's %s state moved together, x%.3f**: the machine "
+			       "(load, clock, another tenant), or a change every backend shares; "
+			       "states within %.3g%% of that are `drift`, not regressions "
+			       "(--no-common judges each alone)\n",
+			       c->machine_ma[i], c->machine_factor[i],
+			       100 * (c->min_effect + fabs(c->machine_factor[i] - 1.0) / 2));
 	for (int i = 0; i < c->n_flags; i++)
 		tg_sink_printf(s, "- **flag**: %s\n", c->flags[i]);
 	if (!c->comparable)
@@ -468,7 +477,11 @@ void tg_compare_json_members(const struct tg_compare *c, struct tg_json *j)
 	tg_json_kv_string(j, "drift_source", c->drift_source);
 	tg_json_kv_double(j, "base_drift", c->base_drift);
 	tg_json_kv_double(j, "new_drift", c->new_drift);
-	tg_json_kv_double(j, "machine_factor", c->machine_factor);
+	tg_json_key(j, "machine_factor");
+	tg_json_begin_object(j);
+	for (int i = 0; i < c->n_machine; i++)
+		tg_json_kv_double(j, c->machine_ma[i], c->machine_factor[i]);
+	tg_json_end_object(j);
 	tg_json_kv_bool(j, "comparable", c->comparable);
 	tg_json_key(j, "flags");
 	tg_json_begin_array(j);

@@ -63,6 +63,7 @@ struct tg_compare_row {
 #define TG_COMPARE_STEADY 0.10
 
 #define TG_COMPARE_MAX_ROWS 64
+#define TG_COMPARE_MAX_MODES 4
 #define TG_COMPARE_MAX_FLAGS 16
 
 struct tg_compare {
@@ -77,8 +78,11 @@ struct tg_compare {
 	double min_effect, drift_allowance;
 	char drift_source[192];
 	double base_drift, new_drift;        /* each run's own drift; NaN: too short to tell */
-	/* the move every backend shared (new / base; 1: none): the machine's */
-	double machine_factor;
+	/* per MA mode, the move every backend's state of it shared (new / base):
+	 * the machine's; modes without one are not listed */
+	char machine_ma[TG_COMPARE_MAX_MODES][8];
+	double machine_factor[TG_COMPARE_MAX_MODES];
+	int n_machine;
 	/* every row is one of these (counted rows only; the rest not judged) */
 	int regressions, improvements, noisy, unjudged, drifted, missing, same;
 };
