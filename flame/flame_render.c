@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tg_mem.h"
 #include "tg_str.h"
 #include "tg_trace.h"
 
@@ -13,23 +14,52 @@
 
 /* ---- capture -> flame ------------------------------------------------------ */
 
-/* Root-first frame names of a stack; returns the count. */
-static int stack_names(const struct tg_capture *c, struct tg_symbolizer *sym, uint32_t stack,
-		       const char **names, int cap)
+/* The profiler's own frames: the recorder's thread start wrapper and
+ * anything else of the injected agent. */
+static bool own_frame(const struct tg_symbol *s)
+{
+	return (s->module && strncmp(s->module, "libtgrecord", 11) == 0) ||
+	       strncmp(s->function, "tg_record_", 10) == 0;
+}
+
+/* How a thread starts, above its own entry function: what one unwinder
+ * reaches and another does not (libunwind adds __clone3 above
+ * start_thread, frame pointers may stop at main), so it is left out and
+ * every thread has one root. */
+static bool plumbing_frame(const char *fn)
+{
+	static const char *const names[] = {"_start", "__libc_start_main", "__libc_start_main_impl",
+					    "__libc_start_call_main", "start_thread", "__clone3",
+					    "__clone", "clone", "clone3", "__GI___clone3",
+					    "__GI___clone", NULL};
+	return tg_name_index(names, fn) >= 0;
+}
+
+int tg_stack_frames(const struct tg_capture *c, struct tg_symbolizer *sym, uint32_t stack,
+		    const char **names, int cap)
 {
 	uint32_t depth = 0;
 	const uint64_t *pcs = tg_capture_stack(c, stack, &depth);
+	uint32_t top = depth; /* frames [0, top) leafward of the plumbing */
+	while (top > 0) {
+		struct tg_symbol s;
+		tg_symbolize(sym, pcs[top - 1], top - 1 > 0, &s);
+		if (!plumbing_frame(s.function) && !own_frame(&s))
+			break;
+		top--;
+	}
 	int n = 0;
-	for (uint32_t k = 0; k < depth && n < cap; k++) {
-		uint32_t d = depth - 1 - k;
+	for (uint32_t k = 0; k < top && n < cap; k++) {
+		uint32_t d = top - 1 - k;
 		struct tg_symbol s;
 		tg_symbolize(sym, pcs[d], d > 0, &s);
-		names[n++] = s.function;
+		if (!own_frame(&s))
+			names[n++] = s.function;
 	}
 	return n;
 }
 
-static const char *tag_frame(const struct tg_capture *c, int32_t tag)
+const char *tg_sample_root(const struct tg_capture *c, int32_t tag)
 {
 	const char *t = tg_capture_tag_name(c, tag);
 	return *t ? t : "[untagged]";
@@ -45,8 +75,8 @@ int tg_flame_add_samples(struct tg_flame *f, const struct tg_capture *c, struct 
 			continue;
 		int n = 0;
 		if (tag_root)
-			names[n++] = tag_frame(c, s->tag);
-		n += stack_names(c, sym, s->stack, names + n, MAX_FRAMES - n);
+			names[n++] = tg_sample_root(c, s->tag);
+		n += tg_stack_frames(c, sym, s->stack, names + n, MAX_FRAMES - n);
 		TG_TRY(tg_flame_add(f, names, (size_t)n, weight, err));
 	}
 	return 0;
@@ -134,7 +164,7 @@ int tg_flame_add_gpu(struct tg_flame *f, const struct tg_capture *c, struct tg_s
 			continue;
 		int n = 0;
 		if (tag_root)
-			names[n++] = t >= 0 ? tag_frame(c, t) : "[untagged]";
+			names[n++] = tg_sample_root(c, t);
 		if (l && l->stack)
 			n += launch_names(c, sym, l->stack, names + n, MAX_FRAMES - n);
 		else
@@ -401,6 +431,17 @@ int tg_render_profile(struct tg_capture *c, const struct tg_render_opts *o,
 	struct tg_symbolizer *sym;
 	TG_TRY(tg_symbolizer_new(o->maps, &sym, err));
 	tg_strlcpy(info->symbolizer, tg_symbolizer_method(sym), sizeof(info->symbolizer));
+	if (o->vdso) {
+		/* naming only: an unreadable image leaves vDSO code as "[vdso]" */
+		char *img = NULL;
+		size_t len = 0;
+		struct tg_error verr;
+		if (tg_read_file(o->vdso, "vdso", &img, &len, &verr) == 0 &&
+		    tg_symbolizer_load_vdso(sym, img, len, &verr) == 0)
+			tg_strlcpy(info->symbolizer + strlen(info->symbolizer), "+vdso",
+				   sizeof(info->symbolizer) - strlen(info->symbolizer));
+		free(img);
+	}
 	const int n_tags = c->n_tags < MAX_TAGS ? (int)c->n_tags : MAX_TAGS;
 
 	const char *process = o->process ? o->process : tg_capture_meta(c, "process");

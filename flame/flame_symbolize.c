@@ -1,6 +1,7 @@
 /* Symbolization: libdwfl over a memory map (or dladdr without libdw),
  * libiberty demangling, a per-address cache. */
 #include <dlfcn.h>
+#include <elf.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #if TG_HAVE_LIBDW
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include <libiberty/demangle.h>
 #endif
 
@@ -21,10 +23,26 @@ struct entry {
 	struct tg_symbol sym;
 };
 
+/* A mapping of the process: code outside every mapping is "[unknown]",
+ * never the neighbouring library's. */
+struct mapping {
+	uint64_t lo, hi;
+	bool vdso;
+};
+
+struct vdso_sym {
+	uint64_t lo, hi; /* runtime addresses */
+	const char *name;
+};
+
 struct tg_symbolizer {
 #if TG_HAVE_LIBDW
 	Dwfl *dwfl;
 #endif
+	struct mapping *maps;
+	size_t n_maps;
+	struct vdso_sym *vsyms;
+	size_t n_vsyms;
 	struct entry *slots;
 	size_t mask, used;
 	char **strings; /* owned names, freed at the end */
@@ -113,6 +131,134 @@ static const char *base_name(const char *path)
 	return b ? b + 1 : path;
 }
 
+/* A symbol's name without its version ("memcpy@@GLIBC_2.14" -> "memcpy").
+ * Returns a copy. */
+static char *unversioned(const char *name)
+{
+	const char *at = name[0] == '@' ? NULL : strchr(name, '@');
+	return at ? strndup(name, (size_t)(at - name)) : strdup(name);
+}
+
+/* The mappings of maps text (this process's when NULL), in address order
+ * as /proc lists them. */
+static int load_mappings(struct tg_symbolizer *s, const char *maps)
+{
+	FILE *f = maps ? fmemopen((void *)maps, strlen(maps), "r") : fopen("/proc/self/maps", "r");
+	if (!f)
+		return -1;
+	char line[4096];
+	size_t cap = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi;
+		int off = 0;
+		if (sscanf(line, "%llx-%llx %*s %*s %*s %*s%n", &lo, &hi, &off) != 2 || hi <= lo)
+			continue;
+		struct mapping *nm = tg_grow_block(s->maps, &cap, s->n_maps + 1, sizeof(*nm), 64);
+		if (!nm) {
+			fclose(f);
+			return -1;
+		}
+		s->maps = nm;
+		s->maps[s->n_maps++] = (struct mapping){lo, hi, strstr(line + off, "[vdso]") != NULL};
+	}
+	fclose(f);
+	return 0;
+}
+
+static const struct mapping *mapping_of(const struct tg_symbolizer *s, uint64_t addr)
+{
+	size_t lo = 0, hi = s->n_maps;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (addr < s->maps[mid].lo)
+			hi = mid;
+		else if (addr >= s->maps[mid].hi)
+			lo = mid + 1;
+		else
+			return &s->maps[mid];
+	}
+	return NULL;
+}
+
+static int cmp_vsym(const void *a, const void *b)
+{
+	const struct vdso_sym *x = a, *y = b;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	/* of aliases, the __vdso_ name first (perf names them so) */
+	return (strncmp(y->name, "__vdso_", 7) == 0) - (strncmp(x->name, "__vdso_", 7) == 0);
+}
+
+int tg_symbolizer_load_vdso(struct tg_symbolizer *s, const void *image, size_t len,
+			    struct tg_error *err)
+{
+	const struct mapping *m = NULL;
+	for (size_t i = 0; i < s->n_maps && !m; i++)
+		if (s->maps[i].vdso)
+			m = &s->maps[i];
+	TG_FAIL_IF(!m, err, TG_E_PARSE, "vdso: the memory map has no [vdso] line");
+	const unsigned char *b = image;
+	const Elf64_Ehdr *eh = image;
+	TG_FAIL_IF(len < sizeof(*eh) || memcmp(b, ELFMAG, SELFMAG) != 0 ||
+			   b[EI_CLASS] != ELFCLASS64 || eh->e_shentsize != sizeof(Elf64_Shdr) ||
+			   eh->e_shoff > len || eh->e_shnum > (len - eh->e_shoff) / sizeof(Elf64_Shdr),
+		   err, TG_E_PARSE, "vdso: not a 64-bit ELF image with section headers (%zu bytes)",
+		   len);
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(b + eh->e_shoff);
+	/* the image's link address of its first byte: the vDSO is mapped whole */
+	uint64_t base = 0;
+	bool have_base = false;
+	TG_FAIL_IF(eh->e_phoff > len || eh->e_phnum > (len - eh->e_phoff) / sizeof(Elf64_Phdr), err,
+		   TG_E_PARSE, "vdso: program headers outside the image");
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(b + eh->e_phoff);
+	for (int i = 0; i < eh->e_phnum && !have_base; i++)
+		if (ph[i].p_type == PT_LOAD) {
+			base = ph[i].p_vaddr - ph[i].p_offset;
+			have_base = true;
+		}
+	size_t cap = 0;
+	for (int i = 0; i < eh->e_shnum; i++) {
+		if (sh[i].sh_type != SHT_DYNSYM && sh[i].sh_type != SHT_SYMTAB)
+			continue;
+		if (sh[i].sh_link >= eh->e_shnum || sh[i].sh_offset > len ||
+		    sh[i].sh_size > len - sh[i].sh_offset)
+			continue;
+		const Elf64_Shdr *strs = &sh[sh[i].sh_link];
+		if (strs->sh_offset > len || strs->sh_size > len - strs->sh_offset || !strs->sh_size)
+			continue;
+		const char *names = (const char *)b + strs->sh_offset;
+		const Elf64_Sym *sym = (const Elf64_Sym *)(b + sh[i].sh_offset);
+		for (size_t k = 0; k < sh[i].sh_size / sizeof(*sym); k++) {
+			if (ELF64_ST_TYPE(sym[k].st_info) != STT_FUNC || sym[k].st_value == 0 ||
+			    sym[k].st_name >= strs->sh_size ||
+			    memchr(names + sym[k].st_name, 0, strs->sh_size - sym[k].st_name) == NULL)
+				continue;
+			struct vdso_sym *nv =
+				tg_grow_block(s->vsyms, &cap, s->n_vsyms + 1, sizeof(*nv), 32);
+			const char *name = keep(s, unversioned(names + sym[k].st_name));
+			TG_FAIL_IF(!nv || !name, err, TG_E_NOMEM, "vdso: out of memory");
+			s->vsyms = nv;
+			const uint64_t lo = m->lo + (sym[k].st_value - base);
+			s->vsyms[s->n_vsyms++] =
+				(struct vdso_sym){lo, lo + (sym[k].st_size ? sym[k].st_size : 1), name};
+		}
+	}
+	qsort(s->vsyms, s->n_vsyms, sizeof(*s->vsyms), cmp_vsym);
+	return 0;
+}
+
+static const char *vdso_function(const struct tg_symbolizer *s, uint64_t addr)
+{
+	const char *best = NULL;
+	for (size_t i = 0; i < s->n_vsyms; i++) {
+		if (s->vsyms[i].lo > addr)
+			break;
+		if (addr < s->vsyms[i].hi && (!best || s->vsyms[i].lo > s->vsyms[i - 1].lo))
+			best = s->vsyms[i].name;
+	}
+	return best;
+}
+
 int tg_symbolizer_new(const char *maps, struct tg_symbolizer **out, struct tg_error *err)
 {
 	*out = NULL;
@@ -120,9 +266,9 @@ int tg_symbolizer_new(const char *maps, struct tg_symbolizer **out, struct tg_er
 	TG_FAIL_IF(!s, err, TG_E_NOMEM, "symbolizer: out of memory");
 	s->mask = 4095;
 	s->slots = calloc(s->mask + 1, sizeof(struct entry));
-	if (!s->slots) {
-		free(s);
-		return TG_ERR(err, TG_E_NOMEM, "symbolizer: out of memory");
+	if (!s->slots || load_mappings(s, maps) < 0) {
+		tg_symbolizer_free(s);
+		return TG_ERR(err, TG_E_NOMEM, "symbolizer: cannot read the memory map");
 	}
 #if TG_HAVE_LIBDW
 	static char *debuginfo_path = NULL;
@@ -165,6 +311,8 @@ void tg_symbolizer_free(struct tg_symbolizer *s)
 		free(s->strings[i]);
 	free(s->strings);
 	free(s->slots);
+	free(s->maps);
+	free(s->vsyms);
 	free(s);
 }
 
@@ -174,29 +322,174 @@ const char *tg_symbolizer_method(const struct tg_symbolizer *s)
 	return TG_HAVE_LIBDW ? "libdw" : "dladdr";
 }
 
-static void resolve(struct tg_symbolizer *s, uint64_t addr, struct tg_symbol *out)
+#if TG_HAVE_LIBDW
+/* The relocation that fills GOT slot `slot` (a file address), as the name
+ * of the symbol it binds; NULL when none does. */
+static const char *got_symbol(Elf *elf, uint64_t slot)
+{
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_RELA && sh.sh_type != SHT_REL) ||
+		    !sh.sh_entsize)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		Elf_Scn *symscn = elf_getscn(elf, sh.sh_link);
+		GElf_Shdr symsh;
+		if (!d || !symscn || !gelf_getshdr(symscn, &symsh))
+			continue;
+		Elf_Data *syms = elf_getdata(symscn, NULL);
+		for (size_t i = 0; syms && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+			GElf_Rel rel;
+			uint64_t off, info;
+			if (sh.sh_type == SHT_RELA) {
+				if (!gelf_getrela(d, (int)i, &r))
+					break;
+				off = r.r_offset;
+				info = r.r_info;
+			} else {
+				if (!gelf_getrel(d, (int)i, &rel))
+					break;
+				off = rel.r_offset;
+				info = rel.r_info;
+			}
+			if (off != slot || GELF_R_SYM(info) == 0)
+				continue;
+			GElf_Sym sym;
+			if (!gelf_getsym(syms, (int)GELF_R_SYM(info), &sym))
+				continue;
+			return elf_strptr(elf, symsh.sh_link, sym.st_name);
+		}
+	}
+	return NULL;
+}
+
+/* The GOT slot a PLT entry jumps through: x86-64 "jmp *disp32(%rip)"
+ * (ff 25, after an endbr64 / bnd prefix in .plt.sec), aarch64
+ * "adrp x16; ldr x17, [x16, #off]". 0 when the entry reads otherwise (the
+ * lazy-binding header PLT0). */
+static uint64_t plt_slot(Elf *elf, const GElf_Shdr *sh, Elf_Scn *scn, uint64_t a)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	GElf_Ehdr eh;
+	if (!d || !d->d_buf || !gelf_getehdr(elf, &eh))
+		return 0;
+	const uint64_t esz = sh->sh_entsize >= 8 && sh->sh_entsize <= 32 ? sh->sh_entsize : 16;
+	const uint64_t entry = sh->sh_addr + (a - sh->sh_addr) / esz * esz;
+	const uint64_t at = entry - sh->sh_addr;
+	if (at + esz > d->d_size)
+		return 0;
+	const unsigned char *p = (const unsigned char *)d->d_buf + at;
+	if (eh.e_machine == EM_X86_64) {
+		for (uint64_t k = 0; k + 6 <= esz; k++)
+			if (p[k] == 0xff && p[k + 1] == 0x25) {
+				int32_t disp;
+				memcpy(&disp, p + k + 2, 4);
+				return entry + k + 6 + (uint64_t)(int64_t)disp;
+			}
+		return 0;
+	}
+	if (eh.e_machine == EM_AARCH64 && esz >= 8) {
+		uint32_t adrp, ldr;
+		memcpy(&adrp, p, 4);
+		memcpy(&ldr, p + 4, 4);
+		if ((adrp & 0x9f000000u) != 0x90000000u || (ldr & 0xffc00000u) != 0xf9400000u)
+			return 0;
+		int64_t imm = (int64_t)((((adrp >> 5) & 0x7ffff) << 2) | ((adrp >> 29) & 3));
+		if (imm & (1 << 20))
+			imm -= 1 << 21;
+		const uint64_t page = (entry & ~0xfffull) + (uint64_t)(imm * 4096);
+		return page + ((ldr >> 10) & 0xfff) * 8;
+	}
+	return 0;
+}
+
+/* "name@plt" for an address in a PLT section of m, "[module]@plt" when its
+ * target is not known; NULL outside the PLT. */
+static const char *plt_name(struct tg_symbolizer *s, Dwfl_Module *m, uint64_t addr,
+			    const char *module)
+{
+	GElf_Addr bias = 0;
+	Elf *elf = dwfl_module_getelf(m, &bias);
+	size_t shstrndx;
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return NULL;
+	const uint64_t a = addr - bias;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || a < sh.sh_addr || a >= sh.sh_addr + sh.sh_size)
+			continue;
+		const char *sec = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!sec || strncmp(sec, ".plt", 4) != 0 || (sec[4] && sec[4] != '.'))
+			return NULL;
+		const uint64_t slot = plt_slot(elf, &sh, scn, a);
+		const char *target = slot ? got_symbol(elf, slot) : NULL;
+		char buf[512];
+		if (target) {
+			char *plain = unversioned(target);
+			snprintf(buf, sizeof(buf), "%s@plt", plain ? plain : target);
+			free(plain);
+		} else {
+			snprintf(buf, sizeof(buf), "[%s]@plt", module ? module : "?");
+		}
+		return keep(s, strdup(buf));
+	}
+	return NULL;
+}
+#endif
+
+/* A function name from the symbol table: versions dropped, demangled. */
+static const char *function_name(struct tg_symbolizer *s, const char *raw)
+{
+	char *plain = unversioned(raw);
+	if (!plain)
+		return NULL;
+	char *dem = tg_demangle(plain);
+	if (dem) {
+		free(plain);
+		return keep(s, dem);
+	}
+	return keep(s, plain);
+}
+
+/* Code without a symbol: one frame per object, as perf names it. */
+static const char *module_frame(struct tg_symbolizer *s, const char *module)
 {
 	char buf[512];
+	snprintf(buf, sizeof(buf), "[%s]", module ? module : "unknown");
+	return keep(s, strdup(buf));
+}
+
+static void resolve(struct tg_symbolizer *s, uint64_t addr, struct tg_symbol *out)
+{
 	memset(out, 0, sizeof(*out));
+	const struct mapping *map = mapping_of(s, addr);
+	if (!map) {
+		out->function = "[unknown]";
+		return;
+	}
+	if (map->vdso) {
+		out->module = "[vdso]";
+		const char *fn = vdso_function(s, addr);
+		out->function = fn ? fn : "[vdso]";
+		return;
+	}
 #if TG_HAVE_LIBDW
 	Dwfl_Module *m = dwfl_addrmodule(s->dwfl, addr);
 	if (!m) {
 		out->function = "[unknown]";
 		return;
 	}
-	Dwarf_Addr start = 0;
-	const char *modname = dwfl_module_info(m, NULL, &start, NULL, NULL, NULL, NULL, NULL);
+	const char *modname = dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 	out->module = keep(s, modname ? strdup(base_name(modname)) : NULL);
 	GElf_Off off = 0;
 	GElf_Sym sym;
-	const char *name = dwfl_module_addrinfo(m, addr, &off, &sym, NULL, NULL, NULL);
-	if (name) {
-		char *dem = tg_demangle(name);
-		out->function = keep(s, dem ? dem : strdup(name));
-	} else {
-		snprintf(buf, sizeof(buf), "[%s+0x%llx]", out->module ? out->module : "?",
-			 (unsigned long long)(addr - start));
-		out->function = keep(s, strdup(buf));
+	out->function = plt_name(s, m, addr, out->module);
+	if (!out->function) {
+		const char *name = dwfl_module_addrinfo(m, addr, &off, &sym, NULL, NULL, NULL);
+		out->function = name ? function_name(s, name) : module_frame(s, out->module);
 	}
 	Dwfl_Line *line = dwfl_module_getsrc(m, addr);
 	if (line) {
@@ -211,13 +504,8 @@ static void resolve(struct tg_symbolizer *s, uint64_t addr, struct tg_symbol *ou
 	Dl_info info;
 	if (dladdr((void *)(uintptr_t)addr, &info) && info.dli_fname) {
 		out->module = keep(s, strdup(base_name(info.dli_fname)));
-		if (info.dli_sname) {
-			out->function = keep(s, strdup(info.dli_sname));
-		} else {
-			snprintf(buf, sizeof(buf), "[%s+0x%llx]", out->module,
-				 (unsigned long long)(addr - (uintptr_t)info.dli_fbase));
-			out->function = keep(s, strdup(buf));
-		}
+		out->function = info.dli_sname ? function_name(s, info.dli_sname)
+					       : module_frame(s, out->module);
 	}
 #endif
 	if (!out->function)

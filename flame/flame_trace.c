@@ -9,6 +9,7 @@
 #include "tg_config.h"
 #include "tg_json.h"
 #include "tg_mem.h"
+#include "tg_render.h"
 
 #define CLAMP_NS 2000u
 #define LANE_TID_BASE 0x20000000u
@@ -656,8 +657,12 @@ struct frame_open {
 static void close_frames(struct writer *w, uint32_t pid, uint32_t tid, struct frame_open *open,
 			 int *n_open, int keep, uint64_t t)
 {
-	while (*n_open > keep) {
-		struct frame_open *f = &open[--*n_open];
+	/* Outermost first: a caller and its callee that opened in the same
+	 * sample close together with equal ts and dur, and both importers
+	 * (catapult and Perfetto) then take the one earlier in the file as the
+	 * parent. */
+	for (int k = keep; k < *n_open; k++) {
+		const struct frame_open *f = &open[k];
 		begin(w->o, 'X', pid, tid);
 		LIT(w->o, ",\"ts\":");
 		ts(w->o, f->start);
@@ -668,6 +673,8 @@ static void close_frames(struct writer *w, uint32_t pid, uint32_t tid, struct fr
 		LIT(w->o, "}");
 		w->st.slices++;
 	}
+	if (*n_open > keep)
+		*n_open = keep;
 }
 
 static int cmp_tid_sample(const void *a, const void *b, void *ctx)
@@ -710,17 +717,9 @@ static int write_samples(struct writer *w)
 				     open, &n_open, 0, last_end);
 		else if (s->t_ns > last_end)
 			close_frames(w, c->pid, tid, open, &n_open, 0, last_end); /* a gap: idle */
-		uint32_t depth = 0;
-		const uint64_t *pcs = tg_capture_stack(c, s->stack, &depth);
 		int n = 0;
-		names[n++] = s->tag >= 0 && *tg_capture_tag_name(c, s->tag) ? tg_capture_tag_name(c, s->tag)
-									    : "[thread]";
-		for (uint32_t k = 0; k < depth && n <= max_depth; k++) {
-			uint32_t d = depth - 1 - k;
-			struct tg_symbol sym;
-			tg_symbolize(w->opt->sym, pcs[d], d > 0, &sym);
-			names[n++] = sym.function;
-		}
+		names[n++] = tg_sample_root(c, s->tag);
+		n += tg_stack_frames(c, w->opt->sym, s->stack, names + n, max_depth);
 		int common = 0;
 		while (common < n_open && common < n &&
 		       (open[common].name == names[common] || strcmp(open[common].name, names[common]) == 0))

@@ -19,6 +19,16 @@
 extern "C" {
 #endif
 
+/* The root-first function names of a captured stack as every output
+ * shows them (trace.json, folded, flame graphs, speedscope): the thread
+ * start plumbing above the thread's entry function and the profiler's own
+ * frames left out. At most cap names; returns the count. */
+int tg_stack_frames(const struct tg_capture *c, struct tg_symbolizer *sym, uint32_t stack,
+		    const char **names, int cap);
+/* The root frame of a sample or GPU activity: its tag (the backend and MA
+ * mode the run was in), "[untagged]" outside every tagged phase. */
+const char *tg_sample_root(const struct tg_capture *c, int32_t tag);
+
 /* Host samples into f: only those of tag (all when tag < 0); the tag name
  * as the root frame when tag_root; each sample weighs `weight`. */
 int tg_flame_add_samples(struct tg_flame *f, const struct tg_capture *c, struct tg_symbolizer *sym,
@@ -36,6 +46,7 @@ struct tg_render_opts {
 	const char *maps;    /* /proc/<pid>/maps text of the profiled process; NULL: this one */
 	const char *process; /* what ran, for titles; NULL: the capture's "process" */
 	const char *mode;    /* "cpu", "gpu", "both" (for the record) */
+	const char *vdso;    /* the process's vDSO image saved at capture time, or NULL */
 };
 
 /* Writes trace.json, and where the capture has what they need cpu*.folded,

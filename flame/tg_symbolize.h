@@ -10,6 +10,7 @@
 #define TG_SYMBOLIZE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tg_error.h"
@@ -21,7 +22,9 @@ extern "C" {
 struct tg_symbolizer;
 
 struct tg_symbol {
-	const char *function; /* demangled; "[unknown]" or "[module+0xoff]" when not found */
+	const char *function; /* demangled, without a symbol version; "name@plt" in a PLT;
+				 "[module]" for code of a module without a symbol there (perf's
+				 rule), "[unknown]" outside every mapping */
 	const char *file;     /* source file or NULL */
 	int line;             /* 0 when unknown */
 	const char *module;   /* file name of the mapped object or NULL */
@@ -35,6 +38,11 @@ void tg_symbolizer_free(struct tg_symbolizer *s);
  * stays valid until the symbolizer is freed. */
 void tg_symbolize(struct tg_symbolizer *s, uint64_t pc, bool is_return_address,
 		  struct tg_symbol *out);
+/* Symbols of the process's vDSO from its image (saved at capture time:
+ * the kernel's vDSO differs between machines and the process is gone).
+ * The [vdso] line of the memory map gives its address. */
+int tg_symbolizer_load_vdso(struct tg_symbolizer *s, const void *image, size_t len,
+			    struct tg_error *err);
 /* "libdw" or "dladdr" */
 const char *tg_symbolizer_method(const struct tg_symbolizer *s);
 

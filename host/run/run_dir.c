@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,7 +27,7 @@ static bool run_output(const char *name)
 	static const char *const exact[] = {"results.json", "summary.md", "report.html", "sweep.json",
 					    TG_RUNDIR_INCOMPLETE,
 					    "trace.json", "top.txt", "profile.speedscope.json",
-					    "capture.bin", "maps", "maps.buildid", NULL};
+					    "capture.bin", "maps", "maps.buildid", "vdso.so", NULL};
 	if (tg_name_index(exact, name) >= 0)
 		return true;
 	const size_t n = strlen(name);
@@ -34,7 +35,8 @@ static bool run_output(const char *name)
 			   (n > 7 && strcmp(name + n - 7, ".folded") == 0);
 	return (drawn && (strncmp(name, "cpu", 3) == 0 || strncmp(name, "gpu", 3) == 0 ||
 			  strncmp(name, "combined", 8) == 0 || strncmp(name, "diff-", 5) == 0)) ||
-	       strncmp(name, "capture-", 8) == 0 || strncmp(name, "maps-", 5) == 0;
+	       strncmp(name, "capture-", 8) == 0 || strncmp(name, "maps-", 5) == 0 ||
+	       strncmp(name, "vdso-", 5) == 0;
 }
 
 /* An existing --out directory that holds a run: refused, emptied of the
@@ -205,6 +207,38 @@ static int build_ids_fn(struct tg_sink *sink, const struct tg_capture *c, struct
 	return tg_rundir_write_build_ids(sink, err);
 }
 
+/* The size of this process's [vdso] mapping, 0 when it has none. */
+static size_t vdso_size(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return 0;
+	char line[4096];
+	size_t size = 0;
+	while (!size && fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi;
+		if (strstr(line, "[vdso]") && sscanf(line, "%llx-%llx", &lo, &hi) == 2 && hi > lo)
+			size = (size_t)(hi - lo);
+	}
+	fclose(f);
+	return size;
+}
+
+int tg_rundir_write_vdso(struct tg_sink *sink, struct tg_error *err)
+{
+	const unsigned long base = getauxval(AT_SYSINFO_EHDR);
+	const size_t size = vdso_size();
+	TG_FAIL_IF(!base || !size, err, TG_E_IO, "run: this process has no vDSO");
+	tg_sink_write(sink, (const void *)(uintptr_t)base, size);
+	return 0;
+}
+
+static int vdso_fn(struct tg_sink *sink, const struct tg_capture *c, struct tg_error *err)
+{
+	(void)c;
+	return tg_rundir_write_vdso(sink, err);
+}
+
 static int capture_fn(struct tg_sink *sink, const struct tg_capture *c, struct tg_error *err)
 {
 	return tg_capture_write(c, sink, err);
@@ -248,6 +282,11 @@ int tg_rundir_write_capture(const char *dir, const char *suffix, const struct tg
 	int rc = write_one(dir, maps, maps_fn, c, maps_text, err);
 	if (rc == 0)
 		rc = write_one(dir, ids, build_ids_fn, c, NULL, err);
+	if (rc == 0 && getauxval(AT_SYSINFO_EHDR)) {
+		char vdso[64];
+		snprintf(vdso, sizeof(vdso), "vdso%s.so", suffix);
+		rc = write_one(dir, vdso, vdso_fn, c, NULL, err);
+	}
 	if (rc == 0)
 		rc = write_one(dir, bin, capture_fn, c, NULL, err);
 	if (rc < 0 && maps_text) {
@@ -259,14 +298,17 @@ int tg_rundir_write_capture(const char *dir, const char *suffix, const struct tg
 
 int tg_rundir_adopt(const char *dir, long pid, struct tg_error *err)
 {
-	static const char *const names[][2] = {
-		{"maps-%ld", "maps"}, {"maps-%ld.buildid", "maps.buildid"}, {"capture-%ld.bin", "capture.bin"}};
+	static const char *const names[][2] = {{"maps-%ld", "maps"},
+					       {"maps-%ld.buildid", "maps.buildid"},
+					       {"capture-%ld.bin", "capture.bin"},
+					       {"vdso-%ld.so", "vdso.so"}};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char from[1200], to[1200], leaf[64];
 		snprintf(leaf, sizeof(leaf), names[i][0], pid);
 		snprintf(from, sizeof(from), "%s/%s", dir, leaf);
 		snprintf(to, sizeof(to), "%s/%s", dir, names[i][1]);
-		if (rename(from, to) != 0)
+		const bool optional = strncmp(leaf, "vdso", 4) == 0; /* a process may have none */
+		if (rename(from, to) != 0 && !(optional && errno == ENOENT))
 			return TG_ERR(err, TG_E_IO,
 				      "record: the program wrote no '%s' (%s): it did not exit normally "
 				      "(killed, _exit, exec of a static binary) or the agent could not "

@@ -9,16 +9,27 @@
 #include "tg_run.h"
 #include "tg_str.h"
 
-int tg_rundir_render(struct tg_capture *c, const char *maps_text, const char *dir,
-		     const char *process, struct tg_profile_info *info, struct tg_error *err)
+/* Renders into out_dir what in_dir's capture holds. */
+static int render(struct tg_capture *c, const char *maps_text, const char *in_dir,
+		  const char *out_dir, const char *process, struct tg_profile_info *info,
+		  struct tg_error *err)
 {
 	memset(info, 0, sizeof(*info));
 	tg_profile_info_from_capture(c, info);
 	tg_strlcpy(info->files, "maps,maps.buildid,capture.bin", sizeof(info->files));
-	struct tg_render_opts ro = {dir, maps_text, process, info->mode};
+	char vdso[1200];
+	snprintf(vdso, sizeof(vdso), "%s/vdso.so", in_dir);
+	struct tg_render_opts ro = {out_dir, maps_text, process, info->mode,
+				    access(vdso, R_OK) == 0 ? vdso : NULL};
 	TG_TRY(tg_render_profile(c, &ro, info, err));
 	info->rendered = true;
 	return 0;
+}
+
+int tg_rundir_render(struct tg_capture *c, const char *maps_text, const char *dir,
+		     const char *process, struct tg_profile_info *info, struct tg_error *err)
+{
+	return render(c, maps_text, dir, dir, process, info, err);
 }
 
 int tg_rundir_rerender(const char *in_dir, const char *out_dir, struct tg_profile_info *info,
@@ -28,7 +39,7 @@ int tg_rundir_rerender(const char *in_dir, const char *out_dir, struct tg_profil
 	char *maps = NULL;
 	int rc = tg_rundir_read_capture(in_dir, &c, &maps, err);
 	if (rc == 0)
-		rc = tg_rundir_render(c, maps, out_dir, NULL, info, err);
+		rc = render(c, maps, in_dir, out_dir, NULL, info, err);
 	free(maps);
 	tg_capture_free(c);
 	return rc;

@@ -143,8 +143,11 @@ int tg_rundir_write_capture(const char *dir, const char *suffix, const struct tg
  * "build-id <hex> <path>" line each. */
 int tg_rundir_write_maps(struct tg_sink *sink, struct tg_error *err);
 int tg_rundir_write_build_ids(struct tg_sink *sink, struct tg_error *err);
-/* record: gives the agent's capture-<pid>.bin, maps-<pid> and
- * maps-<pid>.buildid the names `report` reads. */
+/* The process's vDSO image, as the kernel mapped it, for naming vDSO code
+ * offline (vdso<suffix>.so beside the map). */
+int tg_rundir_write_vdso(struct tg_sink *sink, struct tg_error *err);
+/* record: gives the agent's capture-<pid>.bin, maps-<pid>,
+ * maps-<pid>.buildid and vdso-<pid>.so the names `report` reads. */
 int tg_rundir_adopt(const char *dir, long pid, struct tg_error *err);
 /* Removes what a killed process left in dir: files "<name>.tmp.<pid>" (the
  * sinks' temporaries) whose process is gone. Returns how many, or a

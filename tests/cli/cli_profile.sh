@@ -25,6 +25,8 @@ expect_in "$R/top.txt" "tg_cpu_atc_symbol"
 expect_in "$R/summary.md" "### CPU samples"
 # the timeline: valid, nested, with the benchmark's NVTX ranges and samples
 "$TG_TRACECHECK" "$R/trace.json" >"$TG_WORK/check" 2>&1 || { cat "$TG_WORK/check"; fail "trace.json invalid"; }
+"$TG_TRACECHECK" --folded "$R/cpu.folded" "$R/trace.json" >"$TG_WORK/check" 2>&1 ||
+	{ cat "$TG_WORK/check"; fail "trace.json: sampled stacks nest unlike cpu.folded (upside down?)"; }
 expect_in "$R/trace.json" '"cat":"sample","name":"tg_cpu_atc_symbol"'
 expect_json "$R/results.json" .profile.sampled true
 n=$("$TG_JQ" "$R/results.json" .profile.nvtx_ranges)

@@ -13,6 +13,15 @@ for f in trace.json cpu.folded cpu.svg top.txt capture.bin maps maps.buildid res
 	[ -s "$R/$f" ] || fail "no $f"
 done
 "$TG_TRACECHECK" "$R/trace.json" >"$TG_WORK/check" 2>&1 || { cat "$TG_WORK/check"; fail "trace.json invalid"; }
+# the sampled stacks nest in the viewers as they were sampled (root on top)
+"$TG_TRACECHECK" --folded "$R/cpu.folded" "$R/trace.json" >"$TG_WORK/check" 2>&1 ||
+	{ cat "$TG_WORK/check"; fail "trace.json: sampled stacks nest unlike cpu.folded"; }
+# one root per thread: no thread start plumbing, none of the recorder's frames
+for f in tg_record_ __clone3 start_thread __libc_start_call_main; do
+	! grep -q "$f" "$R/cpu.folded" || fail "cpu.folded shows $f"
+done
+# vDSO code named from the image saved with the capture
+[ -s "$R/vdso.so" ] || fail "no vdso.so saved beside the capture"
 # the program's NVTX ranges, from every thread and domain (a build without
 # the NVTX headers has a fixture without them)
 if has_nvtx; then

@@ -14,6 +14,10 @@
 struct slice {
 	uint64_t pid, tid;
 	double ts, end;
+	size_t idx;       /* file order among the slices */
+	const char *name; /* owned by the parsed document */
+	int sample;       /* "cat":"sample" */
+	long parent;      /* sorted index of the parent the importers pick, or -1 */
 };
 
 struct flow {
@@ -46,8 +50,11 @@ static int cmp_slice(const void *a, const void *b)
 		return x->tid < y->tid ? -1 : 1;
 	if (x->ts != y->ts)
 		return x->ts < y->ts ? -1 : 1;
-	/* enclosing first */
-	return (x->end < y->end) - (x->end > y->end);
+	/* the importers' order: longer first, then file order (catapult and
+	 * Perfetto take the first of two equal slices as the parent) */
+	if (x->end != y->end)
+		return x->end > y->end ? -1 : 1;
+	return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
 static int get_id(json_t *e, const char *key, uint64_t *out)
@@ -72,8 +79,49 @@ static int inside(const struct slice *s, size_t n, uint64_t pid, uint64_t tid, d
 	return 0;
 }
 
-int tg_trace_check(const char *json, size_t len, struct tg_trace_check_stats *st, char *why,
-		   size_t cap)
+/* Calls fn with the root-to-self names of every sample slice, as the
+ * importers nest them. */
+static int sample_paths(const struct slice *sl, size_t n, tg_trace_path_fn fn, void *ctx)
+{
+	const char **chain = malloc((n + 1) * sizeof(*chain));
+	size_t cap = 4096;
+	char *path = malloc(cap);
+	int rc = chain && path ? 0 : -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (!sl[i].sample)
+			continue;
+		size_t depth = 0, len = 1;
+		for (long k = (long)i; k >= 0; k = sl[k].parent) {
+			chain[depth++] = sl[k].name;
+			len += strlen(sl[k].name) + 1;
+		}
+		if (len > cap) {
+			char *np = realloc(path, cap = len * 2);
+			if (!np) {
+				rc = -1;
+				break;
+			}
+			path = np;
+		}
+		size_t at = 0;
+		while (depth) {
+			const char *nm = chain[--depth];
+			size_t l = strlen(nm);
+			memcpy(path + at, nm, l);
+			at += l;
+			if (depth)
+				path[at++] = ';';
+		}
+		path[at] = '\0';
+		rc = fn(ctx, path, sl[i].end - sl[i].ts);
+	}
+	free(chain);
+	free(path);
+	return rc;
+}
+
+static int check(const char *json, size_t len, struct tg_trace_check_stats *st, char *why,
+		 size_t cap, tg_trace_path_fn fn, void *ctx)
 {
 	memset(st, 0, sizeof(*st));
 	json_error_t jerr;
@@ -144,7 +192,11 @@ int tg_trace_check(const char *json, size_t len, struct tg_trace_check_stats *st
 				rc = fail(why, cap, "event %zu: X without a name", i);
 				break;
 			}
-			slices[n_slices++] = (struct slice){pid, tid, ts, ts + json_number_value(d)};
+			const char *cat = json_string_value(json_object_get(e, "cat"));
+			slices[n_slices] = (struct slice){pid, tid, ts, ts + json_number_value(d), n_slices,
+							  json_string_value(json_object_get(e, "name")),
+							  cat && strcmp(cat, "sample") == 0, -1};
+			n_slices++;
 			st->slices++;
 			break;
 		}
@@ -225,6 +277,7 @@ int tg_trace_check(const char *json, size_t len, struct tg_trace_check_stats *st
 			       !(slices[stack[depth - 1]].end >= s->end - eps))
 				depth--;
 			if (depth) {
+				slices[i].parent = (long)stack[depth - 1];
 				const struct slice *p = &slices[stack[depth - 1]];
 				if (s->end > p->end + eps)
 					rc = fail(why, cap,
@@ -239,6 +292,8 @@ int tg_trace_check(const char *json, size_t len, struct tg_trace_check_stats *st
 		}
 		free(stack);
 	}
+	if (rc == 0 && fn && sample_paths(slices, n_slices, fn, ctx) < 0)
+		rc = fail(why, cap, "stopped while listing the sample paths");
 	/* flows: one start and one finish per (cat, id), each bound to a slice */
 	for (size_t i = 0; i < n_flows && rc == 0; i++) {
 		const struct flow *f = &flows[i];
@@ -263,4 +318,17 @@ out:
 	free(names);
 	json_decref(root);
 	return rc;
+}
+
+int tg_trace_check(const char *json, size_t len, struct tg_trace_check_stats *st, char *why,
+		   size_t cap)
+{
+	return check(json, len, st, why, cap, NULL, NULL);
+}
+
+int tg_trace_sample_paths(const char *json, size_t len, tg_trace_path_fn fn, void *ctx, char *why,
+			  size_t cap)
+{
+	struct tg_trace_check_stats st;
+	return check(json, len, &st, why, cap, fn, ctx);
 }

@@ -470,6 +470,21 @@ __attribute__((noinline)) static int sample_root(int x)
 	return sample_leaf(x) + 2;
 }
 
+/* Each sample slice as the importers nest it must be a start of one of
+ * the stacks ("cpu;sample_root;sample_leaf" and its parents). */
+static int right_way_up(void *ctx, const char *path, double dur_us)
+{
+	(void)dur_us;
+	int *wrong = ctx;
+	const char *want = "cpu;sample_root;sample_leaf";
+	const size_t n = strlen(path);
+	if (strncmp(want, path, n) != 0 || (want[n] != ';' && want[n] != '\0')) {
+		fprintf(stderr, "upside down: %s\n", path);
+		++*wrong;
+	}
+	return 0;
+}
+
 static void test_trace_samples(void **state)
 {
 	(void)state;
@@ -506,6 +521,12 @@ static void test_trace_samples(void **state)
 	assert_non_null(strstr(text, "\"ts\":49000.000,\"dur\":1000.000,\"cat\":\"sample\",\"name\":\"cpu\""));
 	assert_non_null(strstr(text, "CPU samples"));
 	assert_int_equal(cs.max_depth, 3);
+	/* frames that open and close together (cpu and sample_root span the
+	 * same 10 ms): the caller must come first in the file */
+	int wrong = 0;
+	if (tg_trace_sample_paths(text, strlen(text), right_way_up, &wrong, why, sizeof(why)) < 0)
+		fail_msg("%s", why);
+	assert_int_equal(wrong, 0);
 	free(text);
 	tg_symbolizer_free(sym);
 	tg_capture_free(c);
