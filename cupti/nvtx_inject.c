@@ -18,6 +18,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <wchar.h>
+#include <dlfcn.h>
+#include <stdbool.h>
 
 #include "tg_clock.h"
 #include "tg_config.h"
@@ -37,7 +39,8 @@ struct rec {
 	uint32_t domain;    /* domain id, 0 = default */
 	uint16_t name_len;
 	uint8_t type;
-	uint8_t pad;
+	uint8_t has_color;
+	uint32_t color; /* ARGB, as the program set it */
 };
 
 #define CHUNK_BYTES (64u * 1024u)
@@ -128,7 +131,8 @@ static struct tbuf *thread_buf(void)
 	return b;
 }
 
-static void put_rec(int type, uint32_t domain, uint64_t id, const char *name, size_t len)
+static void put_rec(int type, uint32_t domain, uint64_t id, const char *name, size_t len,
+		    int64_t color)
 {
 	uint64_t t = tg_clock_ns();
 	struct tbuf *b = thread_buf();
@@ -155,7 +159,8 @@ static void put_rec(int type, uint32_t domain, uint64_t id, const char *name, si
 	r->domain = domain;
 	r->name_len = (uint16_t)len;
 	r->type = (uint8_t)type;
-	r->pad = 0;
+	r->has_color = color >= 0;
+	r->color = color >= 0 ? (uint32_t)color : 0;
 	if (len)
 		memcpy(r + 1, name, len);
 	atomic_store_explicit(&c->used, used + need, memory_order_release);
@@ -164,7 +169,7 @@ static void put_rec(int type, uint32_t domain, uint64_t id, const char *name, si
 static void put(int type, uint32_t domain, uint64_t id, const char *name, size_t len)
 {
 	if (atomic_load_explicit(&g.recording, memory_order_relaxed))
-		put_rec(type, domain, id, name, len);
+		put_rec(type, domain, id, name, len, -1);
 }
 
 /* ---- message decoding ---------------------------------------------------- */
@@ -219,7 +224,9 @@ static void put_attr(int type, uint32_t domain, uint64_t id, const nvtxEventAttr
 	}
 	if (msg && msg != wide)
 		len = strnlen(msg, MAX_NAME);
-	put(type, domain, id, msg, len);
+	const int64_t color = a && a->colorType == NVTX_COLOR_ARGB ? (int64_t)a->color : -1;
+	if (atomic_load_explicit(&g.recording, memory_order_relaxed))
+		put_rec(type, domain, id, msg, len, color);
 }
 
 static uint32_t domain_id(nvtxDomainHandle_t d)
@@ -305,13 +312,13 @@ static int NVTX_API h_RangePop(void)
 static void NVTX_API h_NameOsThreadA(uint32_t tid, const char *name)
 {
 	/* names matter even outside the recording window */
-	put_rec(R_NAME_THREAD, 0, tid, name, name ? strnlen(name, MAX_NAME) : 0);
+	put_rec(R_NAME_THREAD, 0, tid, name, name ? strnlen(name, MAX_NAME) : 0, -1);
 }
 
 static void NVTX_API h_NameOsThreadW(uint32_t tid, const wchar_t *name)
 {
 	char buf[MAX_NAME];
-	put_rec(R_NAME_THREAD, 0, tid, buf, from_wide(name, buf, sizeof(buf)));
+	put_rec(R_NAME_THREAD, 0, tid, buf, from_wide(name, buf, sizeof(buf)), -1);
 }
 
 static void NVTX_API h_DomainMarkEx(nvtxDomainHandle_t d, const nvtxEventAttributes_t *a)
@@ -479,6 +486,19 @@ NvtxInitializeInjectionNvtxFunc_t InitializeInjectionNvtx2_fnptr = attach;
 
 /* ---- control and export -------------------------------------------------- */
 
+/* Does path name the object this code is in (the agent, or the program)? */
+static bool names_this_module(const char *path)
+{
+	Dl_info info;
+	if (!dladdr((void *)(uintptr_t)attach, &info) || !info.dli_fname)
+		return false;
+	char *a = realpath(path, NULL), *b = realpath(info.dli_fname, NULL);
+	const bool same = a && b && strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	return same;
+}
+
 enum tg_nvtx_state tg_nvtx_capture_state(char *why, size_t cap)
 {
 	const char *env = getenv("NVTX_INJECTION64_PATH");
@@ -488,9 +508,23 @@ enum tg_nvtx_state tg_nvtx_capture_state(char *why, size_t cap)
 		return TG_NVTX_OURS;
 	}
 	if (env && *env) {
-		snprintf(why, cap,
-			 "NVTX ranges go to another tool (NVTX_INJECTION64_PATH=%s), not recorded here",
-			 env);
+		if (names_this_module(env)) {
+			/* record's agent named itself: nothing went elsewhere */
+			snprintf(why, cap, "NVTX injection via NVTX_INJECTION64_PATH: the program made "
+					   "no NVTX call");
+			return TG_NVTX_NOT_LOADED;
+		}
+		const char *base = strrchr(env, '/') ? strrchr(env, '/') + 1 : env;
+		if (strncmp(base, "libtgrecord", 11) == 0)
+			snprintf(why, cap,
+				 "NVTX ranges go to the agent of trendgpu-bench record (%s), recorded "
+				 "in its capture, not here",
+				 env);
+		else
+			snprintf(why, cap,
+				 "NVTX ranges go to another tool (NVTX_INJECTION64_PATH=%s), not "
+				 "recorded here",
+				 env);
 		return TG_NVTX_OTHER_TOOL;
 	}
 	snprintf(why, cap, "no NVTX call yet");
@@ -510,6 +544,7 @@ void tg_nvtx_capture_stop(void)
 struct open_range {
 	uint64_t t_ns;
 	uint32_t tid, alt, domain, name, category;
+	int64_t color; /* ARGB, -1 when the program set none */
 };
 
 struct pending {
@@ -576,6 +611,10 @@ static int emit(struct export_ctx *x, int kind, const struct open_range *r, uint
 	e.cbid = r->category;
 	e.bytes = id;
 	e.flags = flags;
+	if (r->color >= 0) {
+		e.regs = (uint32_t)r->color;
+		e.flags |= TG_EVF_COLOR;
+	}
 	x->events++;
 	return tg_capture_add_event(x->c, &e);
 }
@@ -607,7 +646,7 @@ static int export_rec(struct export_ctx *x, struct tbuf *b, struct stacks *stack
 	if (name == UINT32_MAX)
 		return TG_E_NOMEM;
 	struct open_range o = {r->t_ns, b->tid, b->alt, dom_string(x, r->domain), name,
-			       (uint32_t)r->id};
+			       (uint32_t)r->id, r->has_color ? (int64_t)r->color : -1};
 	switch (r->type) {
 	case R_PUSH:
 		return pending_push(stack_of(stacks, r->domain), &o) < 0 ? TG_E_NOMEM : 0;
@@ -782,6 +821,19 @@ void tg_nvtx_capture_reset(void)
 }
 
 #else /* !TG_HAVE_NVTX */
+
+/* Does path name the object this code is in (the agent, or the program)? */
+static bool names_this_module(const char *path)
+{
+	Dl_info info;
+	if (!dladdr((void *)(uintptr_t)attach, &info) || !info.dli_fname)
+		return false;
+	char *a = realpath(path, NULL), *b = realpath(info.dli_fname, NULL);
+	const bool same = a && b && strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	return same;
+}
 
 enum tg_nvtx_state tg_nvtx_capture_state(char *why, size_t cap)
 {

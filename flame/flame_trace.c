@@ -423,6 +423,12 @@ static void slice_args(struct writer *w, const struct tg_event *e)
 			LIT(o, ",\"category\":");
 			u64(o, e->cbid);
 		}
+		if (e->flags & TG_EVF_COLOR) {
+			char rgb[16];
+			snprintf(rgb, sizeof(rgb), "#%06x", (unsigned)(e->regs & 0xFFFFFFu));
+			LIT(o, ",\"color\":");
+			str(o, rgb);
+		}
 		if (e->flags & TG_EVF_UNCLOSED)
 			LIT(o, ",\"unclosed\":true");
 		break;
@@ -854,51 +860,80 @@ static void write_metadata(struct writer *w)
 	}
 }
 
-static void write_other_data(struct writer *w)
+/* `,"name":` nested, `,"prefix.name":` flat (the comma left out first). */
+static void info_key(struct out *o, bool flat, const char *prefix, const char *name, bool first)
+{
+	char key[256];
+	snprintf(key, sizeof(key), "%s%s", flat && prefix ? prefix : "", name);
+	if (!first)
+		LIT(o, ",");
+	str(o, key);
+	LIT(o, ":");
+}
+
+/* The run's metadata and data-quality counters. Perfetto reads only the
+ * top-level "metadata" object, so it is flat there (devices and counters
+ * as "device.0.name", "data_quality.<counter>"); catapult shows
+ * "otherData", nested. Both come from this one function. */
+static void write_info(struct writer *w, bool flat)
 {
 	const struct tg_capture *c = w->c;
 	struct out *o = w->o;
-	LIT(o, "\n],\n\"otherData\":{\"tool\":\"trendgpu-bench " TG_VERSION "\",\"capture_ns\":");
+	LIT(o, "{\"tool\":\"trendgpu-bench " TG_VERSION "\",\"capture_ns\":");
 	u64(o, c->end_ns > c->start_ns ? c->end_ns - c->start_ns : 0);
 	for (size_t i = 0; i < c->n_meta; i++) {
-		LIT(o, ",");
-		str(o, tg_capture_string(c, c->meta[i].key));
-		LIT(o, ":");
+		info_key(o, flat, NULL, tg_capture_string(c, c->meta[i].key), false);
 		str(o, tg_capture_string(c, c->meta[i].value));
 	}
-	LIT(o, ",\"devices\":[");
+	if (!flat)
+		LIT(o, ",\"devices\":[");
 	for (size_t i = 0; i < c->n_devices; i++) {
 		const struct tg_capture_device *d = &c->devices[i];
-		if (i)
+		char pre[32], cc[32];
+		snprintf(pre, sizeof(pre), "device.%zu.", i);
+		snprintf(cc, sizeof(cc), "%u.%u", (unsigned)d->cc_major, (unsigned)d->cc_minor);
+		if (!flat && i)
 			LIT(o, ",");
-		LIT(o, "{\"id\":");
+		if (!flat)
+			LIT(o, "{");
+		info_key(o, flat, pre, "id", !flat);
 		u64(o, d->id);
-		LIT(o, ",\"name\":");
+		info_key(o, flat, pre, "name", false);
 		str(o, tg_capture_string(c, d->name));
-		LIT(o, ",\"sms\":");
+		info_key(o, flat, pre, "sms", false);
 		u64(o, d->sms);
-		LIT(o, ",\"compute_capability\":\"");
-		u64(o, d->cc_major);
-		LIT(o, ".");
-		u64(o, d->cc_minor);
-		LIT(o, "\",\"memory_bytes\":");
+		info_key(o, flat, pre, "compute_capability", false);
+		str(o, cc);
+		info_key(o, flat, pre, "memory_bytes", false);
 		u64(o, d->memory_bytes);
-		LIT(o, "}");
+		if (!flat)
+			LIT(o, "}");
 	}
-	LIT(o, "],\"data_quality\":{");
+	if (!flat)
+		LIT(o, "],\"data_quality\":{");
+	const char *dq = "data_quality.";
 	for (size_t i = 0; i < c->n_counters; i++) {
-		str(o, tg_capture_string(c, c->counters[i].key));
-		LIT(o, ":");
+		info_key(o, flat, dq, tg_capture_string(c, c->counters[i].key), !flat && i == 0);
 		u64(o, c->counters[i].value);
-		LIT(o, ",");
 	}
-	LIT(o, "\"trace.unmatched_correlations\":");
+	info_key(o, flat, dq, "trace.unmatched_correlations", !flat && c->n_counters == 0);
 	u64(o, w->st.unmatched);
-	LIT(o, ",\"trace.lane_tracks\":");
+	info_key(o, flat, dq, "trace.lane_tracks", false);
 	u64(o, w->tracks.lanes);
-	LIT(o, ",\"trace.clamped_slices\":");
+	info_key(o, flat, dq, "trace.clamped_slices", false);
 	u64(o, w->tracks.clamped);
-	LIT(o, "}}}\n");
+	LIT(o, "}");
+	if (!flat)
+		LIT(o, "}");
+}
+
+static void write_other_data(struct writer *w)
+{
+	LIT(w->o, "\n],\n\"metadata\":");
+	write_info(w, true);
+	LIT(w->o, ",\n\"otherData\":");
+	write_info(w, false);
+	LIT(w->o, "}\n");
 }
 
 int tg_trace_write(const struct tg_capture *c, const struct tg_trace_opts *opt, struct tg_sink *s,

@@ -63,6 +63,7 @@ enum tg_copy_kind {
 #define TG_EVF_UNCLOSED 2u  /* NVTX range still open when the capture ended */
 #define TG_EVF_ASYNC_COPY 4u
 #define TG_EVF_FAILED 8u    /* API call returned an error */
+#define TG_EVF_COLOR 16u    /* NVTX: the program set a colour (ARGB in regs) */
 
 struct tg_event {
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC; end == start for marks */
@@ -73,7 +74,7 @@ struct tg_event {
 	uint32_t device, context, stream;
 	uint32_t correlation;      /* CUPTI correlation id; 0 = none */
 	int32_t grid[3], block[3];
-	uint32_t regs;             /* registers per thread */
+	uint32_t regs;             /* registers per thread; NVTX: ARGB colour (TG_EVF_COLOR) */
 	uint32_t shmem;            /* static + dynamic shared memory, bytes */
 	uint16_t flags;            /* TG_EVF_* */
 	uint8_t kind;              /* enum tg_ev_kind */

@@ -26,7 +26,8 @@ done
 # the NVTX headers has a fixture without them)
 if has_nvtx; then
 	expect_in "$R/trace.json" '"name":"app: main"'
-	expect_in "$R/trace.json" '"name":"app: phase","args":{"domain":"app-domain"}'
+	# the program's colour and category travel with its range
+	expect_in "$R/trace.json" '"name":"app: phase","args":{"domain":"app-domain","category":7,"color":"#336699"}'
 	expect_in "$R/trace.json" '"cat":"nvtx_async","name":"app: threads alive"'
 	expect_in "$R/trace.json" '"name":"app: threads started"'
 	n=$(grep -o '"name":"app: worker"' "$R/trace.json" | wc -l)
@@ -34,6 +35,7 @@ if has_nvtx; then
 	expect_in "$R/trace.json" '"name":"app-worker ('
 	expect_in "$R/trace.json" '"nvtx":"NVTX injection via NVTX_INJECTION64_PATH"'
 fi
+agent_path="$(dirname "$TG_BIN")/libtgrecord.so"
 # host samples of the main thread and of the threads it created, symbolized
 grep -q "main;app_burn_leaf" "$R/cpu.folded" || fail "main thread not sampled"
 grep -q "worker;app_worker_body;app_burn_leaf" "$R/cpu.folded" || fail "worker threads not sampled"
@@ -46,6 +48,13 @@ expect_in "$R/summary.md" "the program did not initialise CUDA"
 # ticks may land while it starts: those are samples)
 expect_exit 0 "$TG_BIN" record --profile cpu -o "$TG_WORK/sleep" -- sleep 0.5
 expect_json "$TG_WORK/sleep/results.json" .profile.sampled true
+# the agent injected itself for NVTX: it says the program made no call, not
+# that the ranges went to another tool
+! grep -q "another tool" "$OUT" "$TG_WORK/sleep/summary.md" "$TG_WORK/sleep/results.json" ||
+	fail "record calls its own agent another NVTX tool"
+# a program of ours under record (its NVTX goes to the agent) says where
+NVTX_INJECTION64_PATH="$agent_path" "$TG_BIN" info >"$TG_WORK/info" 2>&1 || fail "info failed"
+expect_in "$TG_WORK/info" "the agent of trendgpu-bench record"
 idle=$("$TG_JQ" "$TG_WORK/sleep/results.json" .profile.idle_skipped)
 [ "$idle" -gt 100 ] || fail "sleep 0.5 at 997 Hz: only $idle idle ticks counted"
 expect_json "$TG_WORK/sleep/results.json" .profile.truncated 0

@@ -456,6 +456,10 @@ static void test_trace_golden(void **state)
 	assert_non_null(strstr(text, "\"name\":\"cuda: upload \\\"prices\\\"\""));
 	assert_non_null(strstr(text, "\"GPU 0: NVIDIA H100 (sm_90, 132 SMs)\""));
 	assert_non_null(strstr(text, "\"trace.unmatched_correlations\":1"));
+	/* Perfetto shows only "metadata": the data-quality counters are there */
+	assert_non_null(strstr(text, "\n\"metadata\":{\"tool\":"));
+	assert_non_null(strstr(text, "\"data_quality.trace.unmatched_correlations\":1"));
+	assert_non_null(strstr(text, "\"data_quality.cupti.dropped_records\":0"));
 	free(text);
 	tg_capture_free(c);
 }
