@@ -9,9 +9,11 @@
  *     driver and CUPTI are left alone),
  *   - starts the CUPTI collector when the driver initialises CUDA
  *     (InitializeInjection), with launch stacks,
- * and at exit writes capture-<pid>.bin, maps-<pid> and maps-<pid>.buildid
- * into $TG_RECORD_DIR, which the record command renders. Without
- * TG_RECORD_DIR the agent stays inert.
+ * and at exit writes capture-<pid>.bin, maps-<pid>, maps-<pid>.buildid and
+ * vdso-<pid>.so into $TG_RECORD_DIR, which the record command renders.
+ * Without TG_RECORD_DIR the agent stays inert; so it does in every process
+ * but TG_RECORD_PID (the one record started, followed through exec: the
+ * processes a shim or shell forks write nothing).
  *
  * SIGINT, SIGTERM and SIGHUP would end the program without its exit
  * handlers, so without the capture: where the program leaves them at their
@@ -212,9 +214,11 @@ static void *tg_record_finisher(void *unused)
 	return NULL;
 }
 
-/* A forked child has no finisher: its signals act as they would have. */
+/* A forked child has no finisher: its signals act as they would have;
+ * it is not the recorded program (TG_RECORD_PID), so it writes nothing. */
 static void forked_child(void)
 {
+	A.active = 0;
 	for (int i = 0; i < 3; i++)
 		if (A.caught[i])
 			default_action(stop_signals[i]);
@@ -263,6 +267,11 @@ __attribute__((constructor)) static void agent_start(void)
 {
 	const char *dir = getenv("TG_RECORD_DIR");
 	if (!dir || !*dir)
+		return;
+	/* the program record started, through every exec (a shell, a version
+	 * manager's shim): one pid; what it forks is not recorded */
+	const char *want = getenv("TG_RECORD_PID");
+	if (want && *want && strtol(want, NULL, 10) != (long)getpid())
 		return;
 	snprintf(A.dir, sizeof(A.dir), "%s", dir);
 	struct tg_error err;

@@ -187,6 +187,9 @@ int tg_cmd_record(int argc, char **argv)
 	if (pid == 0) {
 		/* the program gets the SIGPIPE disposition it would have had */
 		signal(SIGPIPE, SIG_DFL);
+		char self[32];
+		snprintf(self, sizeof(self), "%ld", (long)getpid());
+		setenv("TG_RECORD_PID", self, 1); /* the agent records this pid, through exec */
 		execvp(cmd[0], cmd);
 		fprintf(stderr, "trendgpu-bench record: cannot run '%s': %s\n", cmd[0], strerror(errno));
 		_exit(127);

@@ -71,6 +71,13 @@ TG_RECORD_DIR="$TG_WORK/bad-env" TG_RECORD_UNWIND=dwarf LD_PRELOAD="$agent" slee
 expect_in "$ERR" "not recording: TG_RECORD_UNWIND='dwarf': expected one of auto, fp, libunwind, hybrid"
 [ -z "$(ls "$TG_WORK/bad-env")" ] || fail "the agent wrote a capture with a bad setting"
 
+# an exec chain (a shell that runs helpers, then execs the program, as a
+# pyenv shim does): one capture, the final program's; the helpers leave nothing
+expect_exit 0 "$TG_BIN" record --profile cpu -o "$TG_WORK/chain" -- sh -c "/bin/true; ls / >/dev/null; exec '$TG_NVTX_APP'"
+left=$(ls "$TG_WORK/chain" | grep -E '^(capture|maps|vdso)-' || true)
+[ -z "$left" ] || fail "the exec chain left: $left"
+grep -q "main;app_burn_leaf" "$TG_WORK/chain/cpu.folded" || fail "the exec'd program was not sampled"
+
 # the program's exit status is record's
 expect_exit 5 "$TG_BIN" record --profile cpu -o "$TG_WORK/rec5" -- "$TG_NVTX_APP" 5
 expect_in "$OUT" "(exit status 5"
