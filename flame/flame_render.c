@@ -36,7 +36,7 @@ static bool plumbing_frame(const char *fn)
 }
 
 int tg_stack_frames(const struct tg_capture *c, struct tg_symbolizer *sym, uint32_t stack,
-		    const char **names, int cap)
+		    const char **names, struct tg_symbol *syms, int cap)
 {
 	uint32_t depth = 0;
 	const uint64_t *pcs = tg_capture_stack(c, stack, &depth);
@@ -53,8 +53,11 @@ int tg_stack_frames(const struct tg_capture *c, struct tg_symbolizer *sym, uint3
 		uint32_t d = top - 1 - k;
 		struct tg_symbol s;
 		tg_symbolize(sym, pcs[d], d > 0, &s);
-		if (!own_frame(&s))
-			names[n++] = s.function;
+		if (own_frame(&s))
+			continue;
+		if (syms)
+			syms[n] = s;
+		names[n++] = s.function;
 	}
 	return n;
 }
@@ -76,7 +79,7 @@ int tg_flame_add_samples(struct tg_flame *f, const struct tg_capture *c, struct 
 		int n = 0;
 		if (tag_root)
 			names[n++] = tg_sample_root(c, s->tag);
-		n += tg_stack_frames(c, sym, s->stack, names + n, MAX_FRAMES - n);
+		n += tg_stack_frames(c, sym, s->stack, names + n, NULL, MAX_FRAMES - n);
 		TG_TRY(tg_flame_add(f, names, (size_t)n, weight, err));
 	}
 	return 0;
@@ -257,14 +260,14 @@ static int w_top(const void *c, struct tg_sink *s, struct tg_error *e)
 }
 
 struct ss_job {
-	struct tg_speedscope_profile *prof;
-	int n;
+	const struct tg_capture *c;
+	struct tg_symbolizer *sym;
 };
 
 static int w_speedscope(const void *c, struct tg_sink *s, struct tg_error *e)
 {
 	const struct ss_job *j = c;
-	return tg_flame_write_speedscope(j->prof, j->n, "trendgpu-bench profile", s, e);
+	return tg_speedscope_write(j->c, j->sym, s, e);
 }
 
 static void hottest(const struct tg_flame *f, char out[][160], int *n_out)
@@ -315,6 +318,22 @@ static void gpu_counts(const struct tg_capture *c, struct tg_profile_info *info)
 	tg_strlcpy(info->nvtx, nvtx ? nvtx : "not recorded", sizeof(info->nvtx));
 }
 
+/* "N samples at A of R Hz (...)": this graph's own count, the rate the
+ * sampler achieved next to the one requested. */
+static void cpu_subtitle(const struct tg_capture *c, const struct tg_symbolizer *sym,
+			 uint64_t samples, char *buf, size_t cap)
+{
+	const char *req = tg_capture_meta(c, "sampler.hz");
+	const char *got = tg_capture_meta(c, "sampler.achieved_hz");
+	const char *clock = tg_capture_meta(c, "sampler.clock");
+	const char *unwind = tg_capture_meta(c, "sampler.unwind");
+	snprintf(buf, cap,
+		 "%llu samples at %.0f of %s Hz requested (%s clock, %s unwinding, %s symbols); "
+		 "click to zoom, Ctrl-F to search",
+		 (unsigned long long)samples, got ? atof(got) : 0.0, req ? req : "?",
+		 clock ? clock : "?", unwind ? unwind : "?", tg_symbolizer_method(sym));
+}
+
 static int render_cpu(struct tg_capture *c, struct tg_symbolizer *sym, const struct tg_render_opts *o,
 		      struct tg_flame **flames, int n_tags, struct tg_profile_info *info,
 		      struct tg_error *err)
@@ -322,14 +341,8 @@ static int render_cpu(struct tg_capture *c, struct tg_symbolizer *sym, const str
 	TG_TRY(tg_flame_add_samples(flames[0], c, sym, -1, true, 1, err));
 	for (int t = 0; t < n_tags; t++)
 		TG_TRY(tg_flame_add_samples(flames[1 + t], c, sym, t, false, 1, err));
-	char subtitle[256];
-	snprintf(subtitle, sizeof(subtitle),
-		 "%zu samples at %s Hz (%s clock, %s unwinding, %s symbols); click to zoom, "
-		 "Ctrl-F to search",
-		 c->n_samples, tg_capture_meta(c, "sampler.hz") ? tg_capture_meta(c, "sampler.hz") : "?",
-		 tg_capture_meta(c, "sampler.clock") ? tg_capture_meta(c, "sampler.clock") : "?",
-		 tg_capture_meta(c, "sampler.unwind") ? tg_capture_meta(c, "sampler.unwind") : "?",
-		 tg_symbolizer_method(sym));
+	char subtitle[320];
+	cpu_subtitle(c, sym, tg_flame_total(flames[0]), subtitle, sizeof(subtitle));
 	char title[160];
 	const char *process = o->process ? o->process : tg_capture_meta(c, "process");
 	snprintf(title, sizeof(title), "CPU: %s", process ? process : "all threads");
@@ -345,7 +358,9 @@ static int render_cpu(struct tg_capture *c, struct tg_symbolizer *sym, const str
 		TG_TRY(write_file(o->dir, name, w_folded, flames[1 + t], info, err));
 		snprintf(name, sizeof(name), "cpu-%s.svg", tag);
 		snprintf(title, sizeof(title), "CPU: %s", tag);
-		struct svg_job j = {NULL, flames[1 + t], {title, subtitle, "samples", 0, 0}};
+		char sub[320];
+		cpu_subtitle(c, sym, tg_flame_total(flames[1 + t]), sub, sizeof(sub));
+		struct svg_job j = {NULL, flames[1 + t], {title, sub, "samples", 0, 0}};
 		TG_TRY(write_file(o->dir, name, w_svg, &j, info, err));
 	}
 	/* differential flame graphs between every pair of backends */
@@ -359,19 +374,16 @@ static int render_cpu(struct tg_capture *c, struct tg_symbolizer *sym, const str
 			snprintf(dtitle, sizeof(dtitle),
 				 "%s vs %s: frames of %s, red = larger share than in %s, blue = smaller",
 				 tb, ta, tb, ta);
-			struct svg_job j = {flames[1 + a], flames[1 + b], {dtitle, subtitle, "samples", 0, 0}};
+			char sub[320];
+			snprintf(sub, sizeof(sub),
+				 "%llu samples of %s against %llu of %s; shares of each profile's "
+				 "total compared",
+				 (unsigned long long)tg_flame_total(flames[1 + b]), tb,
+				 (unsigned long long)tg_flame_total(flames[1 + a]), ta);
+			struct svg_job j = {flames[1 + a], flames[1 + b], {dtitle, sub, "samples", 0, 0}};
 			TG_TRY(write_file(o->dir, name, w_svg, &j, info, err));
 		}
-	struct tg_speedscope_profile prof[MAX_TAGS];
-	int np = 0;
-	const double ns = c->sample_period_ns > 0 ? c->sample_period_ns : 1e6;
-	for (int t = 0; t < n_tags; t++)
-		if (tg_flame_total(flames[1 + t]))
-			prof[np++] = (struct tg_speedscope_profile){tg_capture_tag_name(c, t),
-								    flames[1 + t], ns};
-	if (np == 0 && tg_flame_total(flames[0]))
-		prof[np++] = (struct tg_speedscope_profile){"all threads", flames[0], ns};
-	struct ss_job sj = {prof, np};
+	struct ss_job sj = {c, sym};
 	TG_TRY(write_file(o->dir, "profile.speedscope.json", w_speedscope, &sj, info, err));
 	hottest(flames[0], info->hottest, &info->n_hottest);
 	return 0;

@@ -490,6 +490,7 @@ static void resolve(struct tg_symbolizer *s, uint64_t addr, struct tg_symbol *ou
 	if (!out->function) {
 		const char *name = dwfl_module_addrinfo(m, addr, &off, &sym, NULL, NULL, NULL);
 		out->function = name ? function_name(s, name) : module_frame(s, out->module);
+		out->start = name ? addr - off : 0;
 	}
 	Dwfl_Line *line = dwfl_module_getsrc(m, addr);
 	if (line) {
@@ -506,6 +507,7 @@ static void resolve(struct tg_symbolizer *s, uint64_t addr, struct tg_symbol *ou
 		out->module = keep(s, strdup(base_name(info.dli_fname)));
 		out->function = info.dli_sname ? function_name(s, info.dli_sname)
 					       : module_frame(s, out->module);
+		out->start = info.dli_sname ? (uint64_t)(uintptr_t)info.dli_saddr : 0;
 	}
 #endif
 	if (!out->function)

@@ -725,7 +725,7 @@ static int write_samples(struct writer *w)
 			close_frames(w, c->pid, tid, open, &n_open, 0, last_end); /* a gap: idle */
 		int n = 0;
 		names[n++] = tg_sample_root(c, s->tag);
-		n += tg_stack_frames(c, w->opt->sym, s->stack, names + n, max_depth);
+		n += tg_stack_frames(c, w->opt->sym, s->stack, names + n, NULL, max_depth);
 		int common = 0;
 		while (common < n_open && common < n &&
 		       (open[common].name == names[common] || strcmp(open[common].name, names[common]) == 0))

@@ -454,6 +454,8 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 				       100.0 * p->handler_share);
 			for (int i = 0; i < p->n_hottest; i++)
 				tg_sink_printf(s, "%d. `%s`\n", i + 1, p->hottest[i]);
+			if (p->rate_warning[0])
+				tg_sink_printf(s, "\n**Warning: %s.**\n", p->rate_warning);
 			if (p->samples == 0)
 				tg_sink_printf(s, "No samples: %s (--include-idle keeps the samples of "
 						  "waiting threads).\n",
@@ -563,6 +565,8 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 				       p->requested_hz, (unsigned long long)p->dropped,
 				       (unsigned long long)p->unwind_failures, p->unwind,
 				       (unsigned long long)p->fallbacks, p->handler_us);
+			if (p->rate_warning[0])
+				tg_sink_printf(s, "  warning: %s\n", p->rate_warning);
 			for (int i = 0; i < p->n_hottest && i < 5; i++)
 				tg_sink_printf(s, "  %d. %s\n", i + 1, p->hottest[i]);
 		}

@@ -3,8 +3,8 @@
  * A tg_flame holds stacks (root first) with counts, merged into a prefix
  * tree. It is built from symbolized samples or parsed from Brendan Gregg's
  * folded format ("a;b;c 12"), and rendered as folded text, an interactive
- * self-contained SVG, a differential SVG, a pstats-like top table or a
- * speedscope profile. Every writer is deterministic: children are visited
+ * self-contained SVG, a differential SVG or a pstats-like top table
+ * (speedscope files come from captures: tg_render.h). Every writer is deterministic: children are visited
  * in name order.
  */
 #ifndef TG_FLAME_H
@@ -70,17 +70,6 @@ int tg_flame_write_top(const struct tg_flame *f, const char *unit, size_t max_ro
 /* The n functions with the most self samples (ties by name); returns how
  * many were written. */
 size_t tg_flame_hottest(const struct tg_flame *f, size_t n, const char **names, uint64_t *self);
-
-struct tg_speedscope_profile {
-	const char *name;
-	const struct tg_flame *flame;
-	double ns_per_count; /* weight of one count in nanoseconds */
-};
-
-/* A speedscope file (https://www.speedscope.app/file-format-schema.json):
- * one "sampled" profile per entry, frames shared, unit nanoseconds. */
-int tg_flame_write_speedscope(const struct tg_speedscope_profile *p, int n, const char *name,
-			      struct tg_sink *s, struct tg_error *err);
 
 #ifdef __cplusplus
 }

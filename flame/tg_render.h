@@ -22,9 +22,10 @@ extern "C" {
 /* The root-first function names of a captured stack as every output
  * shows them (trace.json, folded, flame graphs, speedscope): the thread
  * start plumbing above the thread's entry function and the profiler's own
- * frames left out. At most cap names; returns the count. */
+ * frames left out. At most cap names (and their symbols into syms unless
+ * NULL); returns the count. */
 int tg_stack_frames(const struct tg_capture *c, struct tg_symbolizer *sym, uint32_t stack,
-		    const char **names, int cap);
+		    const char **names, struct tg_symbol *syms, int cap);
 /* The root frame of a sample or GPU activity: its tag (the backend and MA
  * mode the run was in), "[untagged]" outside every tagged phase. */
 const char *tg_sample_root(const struct tg_capture *c, int32_t tag);
@@ -40,6 +41,17 @@ int tg_flame_add_samples(struct tg_flame *f, const struct tg_capture *c, struct 
  * "[launch stack not captured]". Tag filter and root as for samples. */
 int tg_flame_add_gpu(struct tg_flame *f, const struct tg_capture *c, struct tg_symbolizer *sym,
 		     int32_t tag, bool tag_root, struct tg_error *err);
+
+/* profile.speedscope.json: one "sampled" profile per thread and state
+ * (tag: backend and MA mode), its samples in time order, each weighing the
+ * time to that thread's next sample (its measured interval: right when the
+ * sampler fell behind the requested rate; after a gap of more than four
+ * typical intervals, a waiting thread, and for the last sample, the
+ * thread's median interval). Frames are shared across profiles, named as
+ * tg_stack_frames names them, with the file and line where the function
+ * starts. Times in nanoseconds from the capture's start. */
+int tg_speedscope_write(const struct tg_capture *c, struct tg_symbolizer *sym, struct tg_sink *s,
+			struct tg_error *err);
 
 struct tg_render_opts {
 	const char *dir;     /* the run directory */

@@ -28,6 +28,7 @@ struct tg_symbol {
 	const char *file;     /* source file or NULL */
 	int line;             /* 0 when unknown */
 	const char *module;   /* file name of the mapped object or NULL */
+	uint64_t start;       /* the function's first address; 0 when not known */
 };
 
 /* maps: text in /proc/<pid>/maps format, or NULL for /proc/self/maps now. */

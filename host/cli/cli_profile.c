@@ -28,6 +28,10 @@ int tg_cli_profile_options(struct tg_profile_opts *p, const char *mode_help, str
 		 0, 0, tg_unwind_names},
 		{"include-idle", TG_OPT_FLAG, &p->include_idle, NULL,
 		 "keep wall-clock samples of threads that were waiting", 0, 0, NULL},
+		{"sample-ring", TG_OPT_INT, &p->ring_kb, "KB",
+		 "each sampled thread's ring of stacks, in KiB (default 1024); raise it when the "
+		 "profile reports dropped samples",
+		 16, TG_PROFILE_MAX_RING_KB, NULL},
 		{"trace-driver-api", TG_OPT_FLAG, &p->driver_api, NULL,
 		 "gpu modes: also trace CUDA driver API calls (nested under the runtime calls)", 0,
 		 0, NULL},

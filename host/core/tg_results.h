@@ -125,10 +125,15 @@ struct tg_profile_info {
 	double achieved_hz;     /* timer signals handled per thread-second */
 	char clock[8];          /* "wall" / "cpu" */
 	char unwind[16];        /* "libunwind" / "frame-pointers" */
-	char symbolizer[16];    /* "libdw" / "dladdr" */
+	char symbolizer[16];    /* "libdw" / "dladdr", "+vdso" with the vDSO's symbols */
 	uint64_t samples, dropped, unwind_failures, truncated, idle_skipped;
 	int threads;
 	uint64_t fallbacks;     /* hybrid unwinding: stacks libunwind completed */
+	uint64_t overruns;      /* timer ticks the kernel merged into a pending one */
+	int cpus;               /* online CPUs where it was sampled */
+	/* the achieved rate under 80% of the request, or samples dropped: what
+	 * happened and why; "" when neither */
+	char rate_warning[384];
 	double handler_us;      /* the sampler's handler, mean per sample */
 	double handler_share;   /* its share of the sampled threads' time */
 	char hottest[8][160];   /* top functions by self samples, "name (12.3%)" */

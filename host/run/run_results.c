@@ -219,6 +219,14 @@ static void write_profile(struct tg_json *j, const struct tg_profile_info *p)
 		tg_json_kv_uint(j, "idle_skipped", p->idle_skipped);
 		tg_json_kv_int(j, "threads", p->threads);
 		tg_json_kv_uint(j, "unwind_fallbacks", p->fallbacks);
+		tg_json_kv_uint(j, "timer_overruns", p->overruns);
+		tg_json_kv_int(j, "cpus", p->cpus);
+		if (p->rate_warning[0])
+			tg_json_kv_string(j, "rate_warning", p->rate_warning);
+		else {
+			tg_json_key(j, "rate_warning");
+			tg_json_null(j);
+		}
 		tg_json_kv_double(j, "handler_us_per_sample", p->handler_us);
 		tg_json_kv_double(j, "handler_share", p->handler_share);
 		tg_json_key(j, "hottest_self");

@@ -43,6 +43,7 @@ void tg_profile_opts_to_env(const struct tg_profile_opts *o)
 	setenv("TG_RECORD_UNWIND", tg_unwind_names[o->unwind & 3], 1);
 	set_int("TG_RECORD_IDLE", o->include_idle != 0);
 	set_int("TG_RECORD_DRIVER_API", o->driver_api != 0);
+	set_int("TG_RECORD_RING_KB", o->ring_kb);
 }
 
 static int env_choice(const char *name, const char *const *names, int32_t *out,
@@ -87,6 +88,7 @@ int tg_profile_opts_from_env(struct tg_profile_opts *o, struct tg_error *err)
 	TG_TRY(env_choice("TG_RECORD_UNWIND", tg_unwind_names, &o->unwind, err));
 	TG_TRY(env_int("TG_RECORD_IDLE", 0, 1, &o->include_idle, err));
 	TG_TRY(env_int("TG_RECORD_DRIVER_API", 0, 1, &o->driver_api, err));
+	TG_TRY(env_int("TG_RECORD_RING_KB", 0, TG_PROFILE_MAX_RING_KB, &o->ring_kb, err));
 	return 0;
 }
 
@@ -149,7 +151,8 @@ static int start_sampler(struct tg_session *s, struct tg_error *err)
 {
 	const struct tg_profile_opts *p = &s->o.profile;
 	struct tg_sampler_opts so = {.hz = p->hz, .clock = p->clock, .unwind = p->unwind,
-				     .include_idle = p->include_idle != 0};
+				     .include_idle = p->include_idle != 0,
+				     .ring_bytes = (size_t)p->ring_kb * 1024};
 	TG_TRY(tg_sampler_new(&so, &s->sampler, err));
 	TG_TRY(tg_sampler_start(s->sampler, err));
 	TG_TRY(tg_sampler_register_thread(s->sampler, 0, err));
@@ -366,4 +369,48 @@ void tg_profile_info_from_capture(const struct tg_capture *c, struct tg_profile_
 	info->idle_skipped = tg_capture_counter(c, "sampler.idle_skipped");
 	info->fallbacks = tg_capture_counter(c, "sampler.fallbacks");
 	info->threads = (int)tg_capture_counter(c, "sampler.threads");
+	info->overruns = tg_capture_counter(c, "sampler.overruns");
+	info->cpus = (int)tg_capture_counter(c, "sampler.cpus");
+	tg_profile_rate_check(info);
+}
+
+void tg_profile_rate_check(struct tg_profile_info *p)
+{
+	p->rate_warning[0] = '\0';
+	if (!p->sampled || p->requested_hz <= 0)
+		return;
+	const double share = p->achieved_hz / p->requested_hz;
+	size_t n = 0;
+	const size_t cap = sizeof(p->rate_warning);
+	if (share < 0.8) {
+		n += (size_t)snprintf(p->rate_warning, cap,
+				      "sampled at %.0f of %d Hz requested (%.0f%%): ", p->achieved_hz,
+				      p->requested_hz, 100.0 * share);
+		if (p->overruns)
+			n += (size_t)snprintf(p->rate_warning + n, cap - n,
+					      "CPU contention, %llu ticks expired while the thread "
+					      "waited for a CPU (%d sampled threads, %d CPUs)",
+					      (unsigned long long)p->overruns, p->threads, p->cpus);
+		else if (p->handler_share > 0.05)
+			n += (size_t)snprintf(p->rate_warning + n, cap - n,
+					      "unwinding cost, the handler took %.1f%% of the threads' "
+					      "time (--unwind fp, or a lower --sample-hz)",
+					      100.0 * p->handler_share);
+		else if (strcmp(p->clock, "cpu") == 0)
+			n += (size_t)snprintf(p->rate_warning + n, cap - n,
+					      "the threads ran on a CPU for about %.0f%% of their time "
+					      "(the cpu clock ticks only while they run)",
+					      100.0 * share);
+		else
+			n += (size_t)snprintf(p->rate_warning + n, cap - n,
+					      "signals were delivered late (a busy machine)");
+		if (n < cap)
+			n += (size_t)snprintf(p->rate_warning + n, cap - n,
+					      "; shares hold, times are weighed by the measured "
+					      "intervals");
+	}
+	if (p->dropped && n < cap)
+		snprintf(p->rate_warning + n, cap - n,
+			 "%s%llu samples dropped: a thread's ring was full (raise --sample-ring)",
+			 n ? "; " : "", (unsigned long long)p->dropped);
 }

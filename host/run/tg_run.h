@@ -56,13 +56,16 @@ struct tg_profile_opts {
 	int32_t unwind;       /* enum tg_unwind_method */
 	int32_t include_idle; /* keep wall-clock samples of waiting threads */
 	int32_t driver_api;   /* also trace CUDA driver API calls */
+	int32_t ring_kb;      /* sample ring per thread, KiB; 0: the sampler's 1 MiB */
 };
+
+#define TG_PROFILE_MAX_RING_KB (1 << 20) /* 1 GiB per thread */
 
 /* mode as given, TG_SAMPLER_DEFAULT_HZ, wall clock, the hybrid unwinder. */
 void tg_profile_opts_default(struct tg_profile_opts *o, int mode);
 
 /* The settings `record` hands the agent through the environment
- * (TG_RECORD_MODE, _HZ, _CLOCK, _UNWIND, _IDLE, _DRIVER_API): written by
+ * (TG_RECORD_MODE, _HZ, _CLOCK, _UNWIND, _IDLE, _DRIVER_API, _RING_KB): written by
  * the one, read by the other. Reading refuses a value it does not know,
  * naming the variable, the value and what was expected; unset variables
  * keep the defaults. */
@@ -111,6 +114,10 @@ void tg_session_free(struct tg_session *s);
 /* The profile summary of a capture: mode, the sampler's rate, counters and
  * settings, whether GPU activity was traced. The one mapping, for a capture
  * just taken and one read back by `report`. Renderers add the rest. */
+/* Fills p->rate_warning from the sampler's counters: an achieved rate
+ * under 80% of the request with its likely cause (CPU contention seen as
+ * merged timer ticks, the handler's cost, the cpu clock), dropped samples. */
+void tg_profile_rate_check(struct tg_profile_info *p);
 void tg_profile_info_from_capture(const struct tg_capture *c, struct tg_profile_info *info);
 
 /* ==== the run directory ================================================== */

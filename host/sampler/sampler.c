@@ -71,6 +71,7 @@ struct thread_rec {
 	_Atomic uint64_t head, tail;
 	_Atomic uint64_t signals, dropped, idle, failed, truncated;
 	_Atomic uint64_t fallbacks; /* hybrid: stacks libunwind completed */
+	_Atomic uint64_t overruns;  /* ticks that expired while one was still pending */
 	_Atomic uint64_t handler_ns; /* time spent in the handler, entry to exit */
 	uint64_t registered_at_ns;
 	uint64_t paused_at_ns;  /* 0 when running */
@@ -660,12 +661,16 @@ static void ring_push(struct thread_rec *r, uint64_t t_ns, uint32_t flags, const
 static void on_sigprof(int sig, siginfo_t *si, void *ctx)
 {
 	(void)sig;
-	(void)si;
 	const int saved = errno;
 	struct thread_rec *r = tls_rec;
 	if (!r || !atomic_load_explicit(&r->active, memory_order_acquire))
 		goto out;
 	atomic_fetch_add_explicit(&r->signals, 1, memory_order_relaxed);
+	/* the kernel merges ticks that expire while one is pending: the
+	 * thread did not run (no CPU free) or the handler was slower than the
+	 * period */
+	if (si && si->si_code == SI_TIMER && si->si_overrun > 0)
+		atomic_fetch_add_explicit(&r->overruns, (uint64_t)si->si_overrun, memory_order_relaxed);
 	const struct tg_sampler *s = r->s;
 	const uint64_t t = now_ns(CLOCK_MONOTONIC);
 	const ucontext_t *uc = ctx;
@@ -1152,6 +1157,7 @@ void tg_sampler_get_stats(const struct tg_sampler *s, struct tg_sampler_stats *s
 		st->unwind_failures += atomic_load(&r->failed);
 		st->truncated += atomic_load(&r->truncated);
 		st->fallbacks += atomic_load(&r->fallbacks);
+		st->overruns += atomic_load(&r->overruns);
 		handler_ns += atomic_load(&r->handler_ns);
 		st->thread_seconds += r->registered_s;
 		if (atomic_load(&r->active))
@@ -1214,6 +1220,11 @@ int tg_sampler_export(const struct tg_sampler *s, struct tg_capture *c, struct t
 		rc = tg_capture_count(c, "sampler.idle_skipped", st.idle_skipped);
 	if (rc == 0)
 		rc = tg_capture_count(c, "sampler.fallbacks", st.fallbacks);
+	if (rc == 0)
+		rc = tg_capture_count(c, "sampler.overruns", st.overruns);
+	const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (rc == 0)
+		rc = tg_capture_count(c, "sampler.cpus", cpus > 0 ? (uint64_t)cpus : 0);
 	TG_FAIL_IF(rc < 0, err, TG_E_NOMEM, "sampler: out of memory");
 	return 0;
 }

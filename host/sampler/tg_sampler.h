@@ -89,6 +89,7 @@ struct tg_sampler_stats {
 	const char *clock;        /* "wall" / "cpu" */
 	const char *unwind;       /* "hybrid" / "libunwind" / "frame-pointers" */
 	uint64_t fallbacks;       /* hybrid: stacks libunwind took over */
+	uint64_t overruns;        /* ticks merged by the kernel into a pending one */
 	/* the handler's own cost (unwinding and storing), entry to exit: mean
 	 * per sample, and its share of the sampled threads' time; the kernel's
 	 * cost of delivering the signal comes on top (see the profiling guide) */

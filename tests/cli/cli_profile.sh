@@ -12,6 +12,13 @@ for f in cpu.folded cpu.svg cpu-cpu.folded cpu-cpu.svg top.txt profile.speedscop
 	[ -s "$R/$f" ] || fail "no $f"
 done
 xml_ok "$R/cpu.svg"
+# a backend's flame graph counts its own samples, at the rate achieved
+n_cpu=$(awk '{ s += $NF } END { print s }' "$R/cpu-cpu.folded")
+expect_in "$R/cpu-cpu.svg" "$n_cpu samples at "
+expect_in "$R/cpu-cpu.svg" " of 997 Hz requested"
+# the option the checklist names exists
+expect_exit 2 "$TG_BIN" run --profile cpu --sample-ring 1 --symbols 2 --bars 300 --reps 2
+expect_in "$ERR" "sample-ring"
 xml_ok "$R/cpu-cpu.svg"
 expect_json "$R/results.json" .profile.mode cpu
 expect_json "$R/results.json" .profile.requested_hz 997

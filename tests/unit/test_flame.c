@@ -297,51 +297,6 @@ static void test_flame_edge_cases(void **state)
 	tg_flame_free(f);
 }
 
-static void test_speedscope(void **state)
-{
-	(void)state;
-	struct tg_flame *a = parse(sample_folded), *b = parse("main;other 3\nmain;run;io;write 1\n");
-	struct tg_speedscope_profile p[2] = {{"cpu", a, 1e6}, {"rust", b, 2e6}};
-	struct tg_sink *s = tg_sink_open_memory();
-	assert_int_equal(tg_flame_write_speedscope(p, 2, "test", s, NULL), 0);
-	const char *text = tg_sink_memory_data(s, NULL);
-	golden_flame("profile.speedscope.json", text);
-	json_error_t je;
-	json_t *root = json_loads(text, 0, &je);
-	assert_non_null(root);
-	/* the structure of https://www.speedscope.app/file-format-schema.json */
-	assert_string_equal(json_string_value(json_object_get(root, "$schema")),
-			    "https://www.speedscope.app/file-format-schema.json");
-	json_t *frames = json_object_get(json_object_get(root, "shared"), "frames");
-	assert_true(json_is_array(frames));
-	size_t nframes = json_array_size(frames);
-	assert_int_equal(nframes, 9); /* main run compute ema wma io write idle other */
-	json_t *profs = json_object_get(root, "profiles");
-	assert_int_equal(json_array_size(profs), 2);
-	for (size_t i = 0; i < 2; i++) {
-		json_t *pr = json_array_get(profs, i);
-		assert_string_equal(json_string_value(json_object_get(pr, "type")), "sampled");
-		assert_string_equal(json_string_value(json_object_get(pr, "unit")), "nanoseconds");
-		json_t *samples = json_object_get(pr, "samples"), *weights = json_object_get(pr, "weights");
-		assert_int_equal(json_array_size(samples), json_array_size(weights));
-		double sum = 0;
-		for (size_t k = 0; k < json_array_size(samples); k++) {
-			json_t *st = json_array_get(samples, k);
-			assert_true(json_array_size(st) > 0);
-			for (size_t d = 0; d < json_array_size(st); d++)
-				assert_true((size_t)json_integer_value(json_array_get(st, d)) < nframes);
-			sum += json_number_value(json_array_get(weights, k));
-		}
-		assert_true(sum == json_number_value(json_object_get(pr, "endValue")));
-		assert_true(json_number_value(json_object_get(pr, "startValue")) == 0);
-	}
-	assert_true(json_number_value(json_object_get(json_array_get(profs, 0), "endValue")) == 100e6);
-	json_decref(root);
-	tg_sink_close(s, NULL);
-	tg_flame_free(a);
-	tg_flame_free(b);
-}
-
 /* ---- the unified timeline ------------------------------------------------------ */
 
 static void ev(struct tg_capture *c, int kind, const char *name, uint64_t start, uint64_t end,
@@ -532,6 +487,89 @@ static void test_trace_samples(void **state)
 		fail_msg("%s", why);
 	assert_int_equal(wrong, 0);
 	free(text);
+	tg_symbolizer_free(sym);
+	tg_capture_free(c);
+}
+
+/* profile.speedscope.json: a profile per thread and state, samples in
+ * the order they were taken, weighed by the measured intervals (the
+ * sampler fell behind: 3 ms apart at a requested 1 ms). */
+static void test_speedscope(void **state)
+{
+	(void)state;
+	struct tg_capture *c = tg_capture_new();
+	c->pid = 1000;
+	c->start_ns = 0;
+	c->sample_period_ns = 1000000;
+	tg_capture_set_tag(c, 0, "cpu exact");
+	tg_capture_set_tag(c, 1, "rust exact");
+	tg_capture_set_thread(c, 1001, 0, "worker-1");
+	const uint64_t a[] = {(uint64_t)(uintptr_t)sample_leaf + 1, (uint64_t)(uintptr_t)sample_root + 8};
+	const uint64_t b[] = {(uint64_t)(uintptr_t)sample_root + 1};
+	const uint32_t sa = tg_capture_add_stack(c, a, 2), sb = tg_capture_add_stack(c, b, 1);
+	const struct {
+		double ms;
+		int tid, tag;
+		uint32_t stack;
+	} in[] = {{1, 1000, 0, 0}, {2, 1000, 0, 1}, {3, 1000, 0, 0}, {6, 1000, 1, 0},
+		  {9, 1000, 1, 1}, {1.5, 1001, 0, 0}, {2.5, 1001, 0, 0}};
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		struct tg_capture_sample sm = {(uint64_t)(in[i].ms * 1e6), in[i].tid, in[i].tag, 0,
+					       in[i].stack ? sb : sa};
+		tg_capture_add_sample(c, &sm);
+	}
+	tg_capture_sort(c);
+	struct tg_symbolizer *sym;
+	struct tg_error err;
+	assert_int_equal(tg_symbolizer_new(NULL, &sym, &err), 0);
+	struct tg_sink *s = tg_sink_open_memory();
+	if (tg_speedscope_write(c, sym, s, &err) < 0)
+		fail_msg("%s", err.msg);
+	const char *text = tg_sink_memory_data(s, NULL);
+	json_error_t je;
+	json_t *root = json_loads(text, 0, &je);
+	assert_non_null(root);
+	assert_string_equal(json_string_value(json_object_get(root, "$schema")),
+			    "https://www.speedscope.app/file-format-schema.json");
+	json_t *frames = json_object_get(json_object_get(root, "shared"), "frames");
+	assert_int_equal(json_array_size(frames), 2); /* sample_root, sample_leaf */
+	for (size_t k = 0; k < 2; k++) {
+		json_t *fr = json_array_get(frames, k);
+		const char *file = json_string_value(json_object_get(fr, "file"));
+		if (file) /* built with debug information */
+			assert_non_null(strstr(file, "test_flame.c"));
+	}
+	json_t *profs = json_object_get(root, "profiles");
+	assert_int_equal(json_array_size(profs), 3);
+	const struct {
+		const char *name;
+		size_t n;
+		double start, w[3];
+		size_t depth[3];
+	} want[] = {{"cpu exact: main (1000)", 3, 1e6, {1e6, 1e6, 3e6}, {2, 1, 2}},
+		    {"cpu exact: worker-1 (1001)", 2, 1.5e6, {1e6, 1e6, 0}, {2, 2, 0}},
+		    {"rust exact: main (1000)", 2, 6e6, {3e6, 3e6, 0}, {2, 1, 0}}};
+	for (size_t i = 0; i < 3; i++) {
+		json_t *pr = json_array_get(profs, i);
+		assert_string_equal(json_string_value(json_object_get(pr, "name")), want[i].name);
+		assert_string_equal(json_string_value(json_object_get(pr, "type")), "sampled");
+		assert_string_equal(json_string_value(json_object_get(pr, "unit")), "nanoseconds");
+		json_t *samples = json_object_get(pr, "samples"), *weights = json_object_get(pr, "weights");
+		assert_int_equal(json_array_size(samples), want[i].n);
+		assert_int_equal(json_array_size(weights), want[i].n);
+		double sum = 0;
+		for (size_t k = 0; k < want[i].n; k++) {
+			/* in time order: the second sample of main/cpu is the short stack */
+			assert_int_equal(json_array_size(json_array_get(samples, k)), want[i].depth[k]);
+			assert_true(json_number_value(json_array_get(weights, k)) == want[i].w[k]);
+			sum += want[i].w[k];
+		}
+		const double start = json_number_value(json_object_get(pr, "startValue"));
+		assert_true(start == want[i].start);
+		assert_true(json_number_value(json_object_get(pr, "endValue")) == start + sum);
+	}
+	json_decref(root);
+	tg_sink_close(s, NULL);
 	tg_symbolizer_free(sym);
 	tg_capture_free(c);
 }

@@ -949,6 +949,7 @@ static void test_profile_env(void **state)
 	o.clock = TG_SAMPLE_CPU;
 	o.unwind = TG_UNWIND_FP;
 	o.include_idle = 1;
+	o.ring_kb = 4096;
 	tg_profile_opts_to_env(&o);
 	struct tg_error err;
 	assert_int_equal(tg_profile_opts_from_env(&back, &err), 0);
@@ -967,7 +968,8 @@ static void test_profile_env(void **state)
 	setenv("TG_RECORD_MODE", "none", 1);
 	assert_int_equal(tg_profile_opts_from_env(&back, &err), TG_E_INVAL);
 	static const char *const vars[] = {"TG_RECORD_MODE", "TG_RECORD_HZ", "TG_RECORD_CLOCK",
-					   "TG_RECORD_UNWIND", "TG_RECORD_IDLE", "TG_RECORD_DRIVER_API"};
+					   "TG_RECORD_UNWIND", "TG_RECORD_IDLE", "TG_RECORD_DRIVER_API",
+					   "TG_RECORD_RING_KB"};
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
 	/* nothing set: the defaults, both modes */
@@ -975,6 +977,42 @@ static void test_profile_env(void **state)
 	assert_int_equal(back.mode, TG_PROFILE_BOTH);
 	assert_int_equal(back.unwind, TG_UNWIND_AUTO);
 	assert_string_equal(tg_profile_mode_names[TG_PROFILE_GPU], "gpu");
+}
+
+/* The sampler behind its rate says so, with the cause its counters show. */
+static void test_profile_rate_warning(void **state)
+{
+	(void)state;
+	struct tg_profile_info p;
+	memset(&p, 0, sizeof(p));
+	p.sampled = true;
+	p.requested_hz = 997;
+	p.achieved_hz = 900; /* 90%: fine */
+	snprintf(p.clock, sizeof(p.clock), "wall");
+	tg_profile_rate_check(&p);
+	assert_string_equal(p.rate_warning, "");
+	p.achieved_hz = 350;
+	p.overruns = 1234;
+	p.threads = 5;
+	p.cpus = 2;
+	tg_profile_rate_check(&p);
+	assert_non_null(strstr(p.rate_warning, "sampled at 350 of 997 Hz requested (35%)"));
+	assert_non_null(strstr(p.rate_warning, "CPU contention, 1234 ticks expired"));
+	assert_non_null(strstr(p.rate_warning, "5 sampled threads, 2 CPUs"));
+	p.overruns = 0;
+	p.handler_share = 0.2;
+	tg_profile_rate_check(&p);
+	assert_non_null(strstr(p.rate_warning, "unwinding cost"));
+	p.handler_share = 0;
+	snprintf(p.clock, sizeof(p.clock), "cpu");
+	tg_profile_rate_check(&p);
+	assert_non_null(strstr(p.rate_warning, "the cpu clock ticks only while they run"));
+	/* drops name the option that helps, which exists */
+	p.achieved_hz = 990;
+	p.dropped = 17;
+	tg_profile_rate_check(&p);
+	assert_string_equal(p.rate_warning,
+			    "17 samples dropped: a thread's ring was full (raise --sample-ring)");
 }
 
 /* Sleeps ms milliseconds of wall time (the sampler's ticks cut a
@@ -1101,6 +1139,7 @@ int main(void)
 		cmocka_unit_test(test_results_round_trip),
 		cmocka_unit_test(test_results_refused),
 		cmocka_unit_test(test_profile_env),
+		cmocka_unit_test(test_profile_rate_warning),
 		cmocka_unit_test(test_session_idle_program),
 		cmocka_unit_test(test_rundir_capture),
 	};
