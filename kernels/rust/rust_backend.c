@@ -6,15 +6,23 @@
 #include "tg_machine.h"
 #include "tg_nvtx.h"
 
+struct tg_rust_pool;
 int tg_rust_atc_run(const struct tg_atc_params *params, size_t params_size,
 		    const struct tg_batch *batch, const struct tg_atc_outputs *out, int threads,
-		    const struct tg_thread_hooks *hooks, char *err, size_t err_cap);
+		    const struct tg_thread_hooks *hooks, const struct tg_rust_pool *pool, char *err,
+		    size_t err_cap);
 size_t tg_rust_params_size(void);
+struct tg_rust_pool *tg_rust_pool_new(int threads, const struct tg_thread_hooks *hooks);
+int tg_rust_pool_threads(const struct tg_rust_pool *pool);
+void tg_rust_pool_free(struct tg_rust_pool *pool);
 
+/* The crate's worker pool lives as long as the backend: the same threads
+ * run every repetition (the hooks register them with the profiler once). */
 struct rust_state {
 	int threads;
 	struct tg_thread_hooks hooks;
 	int has_hooks;
+	struct tg_rust_pool *pool;
 };
 
 static int rust_probe(char *reason, size_t cap)
@@ -38,6 +46,12 @@ static int rust_open(const struct tg_backend_config *cfg, void **state, struct t
 		st->hooks = *cfg->hooks;
 		st->has_hooks = 1;
 	}
+	st->pool = tg_rust_pool_new(st->threads, st->has_hooks ? &st->hooks : NULL);
+	if (!st->pool) {
+		free(st);
+		return TG_ERR(err, TG_E_NOMEM, "rust backend: cannot start its %d worker threads",
+			      cfg && cfg->threads > 0 ? cfg->threads : tg_machine_cpu_count());
+	}
 	*state = st;
 	return 0;
 }
@@ -53,7 +67,7 @@ static int rust_run(void *state, const struct tg_atc_params *params, const struc
 	msg[0] = '\0';
 	tg_nvtx_push(params->ma_mode == TG_MA_APPROX ? "rust: atc approx" : "rust: atc exact");
 	int rc = tg_rust_atc_run(params, sizeof(*params), batch, out, st->threads,
-				 st->has_hooks ? &st->hooks : NULL, msg, sizeof(msg));
+				 st->has_hooks ? &st->hooks : NULL, st->pool, msg, sizeof(msg));
 	tg_nvtx_pop();
 	if (rc < 0)
 		return TG_ERR(err, rc, "%s", msg[0] ? msg : "rust backend: failed");
@@ -62,17 +76,22 @@ static int rust_run(void *state, const struct tg_atc_params *params, const struc
 
 static int rust_threads(void *state)
 {
-	return ((struct rust_state *)state)->threads;
+	const struct rust_state *st = state;
+	const int n = tg_rust_pool_threads(st->pool);
+	return n > 0 ? n : 1;
 }
 
 static void rust_close(void *state)
 {
-	free(state);
+	struct rust_state *st = state;
+	if (st)
+		tg_rust_pool_free(st->pool);
+	free(st);
 }
 
 const struct tg_backend_ops tg_backend_rust = {
 	.name = "rust",
-	.description = "Rust crate (kernels/rust), std::thread::scope over symbols",
+	.description = "Rust crate (kernels/rust), a persistent worker pool over symbols",
 	.probe = rust_probe,
 	.open = rust_open,
 	.run = rust_run,

@@ -25,6 +25,14 @@ expect_json "$R/results.json" .profile.requested_hz 997
 expect_json "$R/results.json" .profile.dropped 0
 n=$("$TG_JQ" "$R/results.json" .profile.samples)
 [ "$n" -gt 20 ] || fail "only $n samples"
+# every backend keeps one pool of workers for the run (the Rust backend
+# started new threads every repetition: hundreds of thread tracks)
+nb=$(echo "$backends" | tr ',' '\n' | wc -l)
+max_threads=$((1 + nb * $(nproc)))
+threads=$("$TG_JQ" "$R/results.json" .profile.threads)
+[ "$threads" -le "$max_threads" ] || fail "$threads sampled threads for $nb backends on $(nproc) CPUs"
+dup=$(grep -o '"name":"thread_name","args":{"name":"[^"]*"' "$R/trace.json" | sort | uniq -d | head -1)
+[ -z "$dup" ] || fail "a thread named twice in trace.json: $dup"
 expect_json "$R/profile.speedscope.json" '["$schema"]' "https://www.speedscope.app/file-format-schema.json"
 # the engine's hot path is in the profile, under the backend's root frame
 grep -q "^cpu;.*tg_cpu_atc_symbol" "$R/cpu.folded" || fail "tg_cpu_atc_symbol not in cpu.folded"

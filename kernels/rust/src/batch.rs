@@ -1,8 +1,12 @@
-//! A batch of symbols over worker threads (`std::thread::scope`): each
-//! worker takes the next symbol from a shared queue, so series of different
-//! lengths balance, and keeps its own scratch.
+//! A batch of symbols over worker threads (the backend's [`Pool`], or
+//! `std::thread::scope` without one): each worker takes the next symbol
+//! from a shared queue, so series of different lengths balance, and keeps
+//! its own scratch (a pool worker keeps it from run to run).
 
+use std::cell::RefCell;
 use std::sync::Mutex;
+
+use crate::pool::Pool;
 
 use crate::params::{Plan, FAMILIES, SLOTS};
 use crate::pipeline::{run_symbol, Growth, Scratch, SymbolOut};
@@ -96,26 +100,42 @@ fn per_symbol<'a>(out: Outputs<'a>, prices: &Prices) -> Vec<SymbolOut<'a>> {
     v
 }
 
-/// Runs the pipeline over every symbol on `threads` workers (at least 1,
-/// at most one per symbol). If no worker thread can be started, the calling
-/// thread does the work.
-pub fn run(plan: &Plan, prices: &Prices, out: Outputs, threads: usize, hooks: Option<&dyn ThreadHooks>) {
+thread_local! {
+    /// A pool worker's buffers, kept from run to run.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Runs the pipeline over every symbol on the pool's workers, or without
+/// a pool on `threads` scoped workers (at least 1, at most one per symbol;
+/// if none can be started, the calling thread does the work). A worker's
+/// panic comes back as Err once the others are done.
+pub fn run(
+    plan: &Plan,
+    prices: &Prices,
+    out: Outputs,
+    threads: usize,
+    hooks: Option<&dyn ThreadHooks>,
+    pool: Option<&Pool>,
+) -> Result<(), String> {
     let growth = Growth::new(plan, prices.stride);
     let work = Mutex::new(per_symbol(out, prices).into_iter().enumerate());
+    let drain = |scratch: &mut Scratch| loop {
+        // the lock is held only to take the next symbol
+        let next = work.lock().unwrap_or_else(|e| e.into_inner()).next();
+        let (s, mut symbol_out) = match next {
+            Some(item) => item,
+            None => break,
+        };
+        run_symbol(plan, &growth, prices.row(s), &mut symbol_out, scratch);
+    };
+    if let Some(pool) = pool {
+        return pool.run(&|_worker| SCRATCH.with(|sc| drain(&mut sc.borrow_mut())));
+    }
     let worker_loop = |worker: usize| {
         if let Some(h) = hooks {
             h.start(worker);
         }
-        let mut scratch = Scratch::default();
-        loop {
-            // the lock is held only to take the next symbol
-            let next = work.lock().unwrap_or_else(|e| e.into_inner()).next();
-            let (s, mut symbol_out) = match next {
-                Some(item) => item,
-                None => break,
-            };
-            run_symbol(plan, &growth, prices.row(s), &mut symbol_out, &mut scratch);
-        }
+        drain(&mut Scratch::default());
         if let Some(h) = hooks {
             h.stop(worker);
         }
@@ -134,4 +154,5 @@ pub fn run(plan: &Plan, prices: &Prices, out: Outputs, threads: usize, hooks: Op
             worker_loop(0);
         }
     });
+    Ok(())
 }

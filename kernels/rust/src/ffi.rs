@@ -6,7 +6,10 @@
 use std::ffi::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use std::sync::Arc;
+
 use crate::batch::{self, Outputs, Prices, ThreadHooks};
+use crate::pool::Pool;
 use crate::params::{AtcParams, Plan, FAMILIES, SLOTS};
 
 const TG_E_INVAL: c_int = -1;
@@ -65,6 +68,68 @@ impl ThreadHooks for CHooks<'_> {
     }
 }
 
+/// The C hooks, copied, for a pool that outlives the call that made it.
+struct OwnedHooks(TgThreadHooks);
+
+// SAFETY: the C side promises its hooks and context may be used from any
+// worker thread for as long as the pool lives (rust_backend.c frees the
+// pool before its state).
+unsafe impl Send for OwnedHooks {}
+unsafe impl Sync for OwnedHooks {}
+
+impl ThreadHooks for OwnedHooks {
+    fn start(&self, worker: usize) {
+        CHooks(&self.0).start(worker)
+    }
+
+    fn stop(&self, worker: usize) {
+        CHooks(&self.0).stop(worker)
+    }
+}
+
+/// A pool of `threads` workers for every later `tg_rust_atc_run`, the
+/// hooks run once per worker (start, and stop when the pool is freed).
+/// NULL when even the pool object cannot be made.
+///
+/// # Safety
+/// `hooks` is NULL or valid, its callbacks usable until `tg_rust_pool_free`.
+#[no_mangle]
+pub unsafe extern "C" fn tg_rust_pool_new(threads: c_int, hooks: *const TgThreadHooks) -> *mut Pool {
+    let owned: Option<Arc<dyn ThreadHooks + Send>> = (!hooks.is_null()).then(|| {
+        let h = &*hooks;
+        Arc::new(OwnedHooks(TgThreadHooks { on_start: h.on_start, on_stop: h.on_stop, ctx: h.ctx }))
+            as Arc<dyn ThreadHooks + Send>
+    });
+    match catch_unwind(AssertUnwindSafe(|| Pool::new(threads.max(1) as usize, owned))) {
+        Ok(pool) => Box::into_raw(Box::new(pool)),
+        Err(_) => std::ptr::null_mut(),
+    }
+}
+
+/// Workers the pool runs (0: it runs jobs on the calling thread).
+///
+/// # Safety
+/// `pool` comes from `tg_rust_pool_new`.
+#[no_mangle]
+pub unsafe extern "C" fn tg_rust_pool_threads(pool: *const Pool) -> c_int {
+    if pool.is_null() {
+        0
+    } else {
+        (*pool).threads() as c_int
+    }
+}
+
+/// Stops and joins the workers.
+///
+/// # Safety
+/// `pool` comes from `tg_rust_pool_new` and no run is using it.
+#[no_mangle]
+pub unsafe extern "C" fn tg_rust_pool_free(pool: *mut Pool) {
+    if !pool.is_null() {
+        drop(Box::from_raw(pool));
+    }
+}
+
 /// Writes msg into the caller's buffer, NUL-terminated and truncated.
 fn report(err: *mut c_char, cap: usize, msg: &str) {
     if err.is_null() || cap == 0 {
@@ -100,6 +165,7 @@ pub unsafe extern "C" fn tg_rust_atc_run(
     out: *const TgOutputs,
     threads: c_int,
     hooks: *const TgThreadHooks,
+    pool: *const Pool,
     err: *mut c_char,
     err_cap: usize,
 ) -> c_int {
@@ -159,9 +225,11 @@ pub unsafe extern "C" fn tg_rust_atc_run(
         slot_equity: slice_mut(o.slot_equity, FAMILIES * SLOTS * cells),
     };
     let c_hooks = (!hooks.is_null()).then(|| CHooks(&*hooks));
+    let pool = (!pool.is_null()).then(|| &*pool);
     let result = guarded(|| {
-        batch::run(&plan, &prices, outputs, threads.max(1) as usize, c_hooks.as_ref().map(|h| h as &dyn ThreadHooks));
-    });
+        batch::run(&plan, &prices, outputs, threads.max(1) as usize, c_hooks.as_ref().map(|h| h as &dyn ThreadHooks), pool)
+    })
+    .and_then(|r| r.map_err(|msg| format!("rust backend: internal error (panic): {msg}")));
     match result {
         Ok(()) => 0,
         Err(msg) => {
@@ -172,7 +240,7 @@ pub unsafe extern "C" fn tg_rust_atc_run(
 }
 
 /// Runs f, turning a panic into an error message: nothing unwinds into C.
-fn guarded(f: impl FnOnce()) -> Result<(), String> {
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
         let what = payload
             .downcast_ref::<&str>()
@@ -197,7 +265,9 @@ mod tests {
     fn call(params: &AtcParams, size: usize, batch: &TgBatch, out: &TgOutputs) -> (c_int, String) {
         let mut msg = [0 as c_char; 256];
         // SAFETY: every pointer comes from a live reference or buffer.
-        let rc = unsafe { tg_rust_atc_run(params, size, batch, out, 2, std::ptr::null(), msg.as_mut_ptr(), msg.len()) };
+        let rc = unsafe {
+            tg_rust_atc_run(params, size, batch, out, 2, std::ptr::null(), std::ptr::null(), msg.as_mut_ptr(), msg.len())
+        };
         // SAFETY: report() NUL-terminates within the buffer.
         (rc, unsafe { CStr::from_ptr(msg.as_ptr()) }.to_string_lossy().into_owned())
     }
@@ -243,7 +313,7 @@ mod tests {
         assert_eq!(rc, 0);
         assert_eq!(fin[0], 1);
         // SAFETY: NULL arguments are rejected before any use.
-        let rc = unsafe { tg_rust_atc_run(std::ptr::null(), size, &ok_batch, &out, 1, std::ptr::null(), std::ptr::null_mut(), 0) };
+        let rc = unsafe { tg_rust_atc_run(std::ptr::null(), size, &ok_batch, &out, 1, std::ptr::null(), std::ptr::null(), std::ptr::null_mut(), 0) };
         assert_eq!(rc, TG_E_INVAL);
     }
 

@@ -16,3 +16,4 @@ pub mod ma;
 pub mod math;
 pub mod params;
 pub mod pipeline;
+pub mod pool;

@@ -63,7 +63,7 @@ fn run(params: &AtcParams, close: &[f64]) -> Run {
         slot_equity: Some(&mut r.slot_eq),
         ..Outputs::default()
     };
-    batch::run(&plan, &prices, out, 1, None);
+    batch::run(&plan, &prices, out, 1, None, None).unwrap();
     r
 }
 
@@ -180,8 +180,15 @@ fn threads_do_not_change_results() {
     let prices = Prices { close: &close, n_bars: Some(&bars), n_symbols: 8, stride: n };
     let mut a1 = vec![0.0; 8 * n];
     let mut a3 = vec![0.0; 8 * n];
-    batch::run(&plan, &prices, Outputs { average: Some(&mut a1), ..Outputs::default() }, 1, None);
-    batch::run(&plan, &prices, Outputs { average: Some(&mut a3), ..Outputs::default() }, 3, None);
+    batch::run(&plan, &prices, Outputs { average: Some(&mut a1), ..Outputs::default() }, 1, None, None).unwrap();
+    batch::run(&plan, &prices, Outputs { average: Some(&mut a3), ..Outputs::default() }, 3, None, None).unwrap();
+    // the backend's persistent pool: the same bits, run after run
+    let pool = tg_atc_rs::pool::Pool::new(3, None);
+    for _ in 0..3 {
+        let mut ap = vec![0.0; a1.len()];
+        batch::run(&plan, &prices, Outputs { average: Some(&mut ap), ..Outputs::default() }, 3, None, Some(&pool)).unwrap();
+        assert!(ap.iter().zip(&a1).all(|(x, y)| x.to_bits() == y.to_bits()), "pool run differs");
+    }
     assert_eq!(a1.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), a3.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
     // padding past each symbol's bars
     assert!(a1[7 * n + n - 1].is_nan());
