@@ -23,6 +23,7 @@
 
 #include "tg_clock.h"
 #include "tg_log.h"
+#include "tg_phase.h"
 #include "tg_str.h"
 
 #define MAX_THREADS 1024
@@ -39,6 +40,7 @@ struct launch_rec {
 	uint32_t correlation, tid;
 	int32_t tag;
 	uint32_t stack; /* 1-based index into the stack table, 0 = none */
+	uint32_t phase; /* the launching thread's (tg_phase.h) */
 };
 
 struct tg_cupti {
@@ -253,7 +255,7 @@ static void CUPTIAPI on_api(void *userdata, CUpti_CallbackDomain domain, CUpti_C
 	c->launches_seen++;
 	if (c->n_launches < c->o.max_launches)
 		c->launches[c->n_launches++] =
-			(struct launch_rec){t, cb->correlationId, tid, tag, tls_stack};
+			(struct launch_rec){t, cb->correlationId, tid, tag, tls_stack, tg_phase_get()};
 	else
 		c->launches_dropped++;
 	pthread_mutex_unlock(&c->lmu);
@@ -551,7 +553,7 @@ static int move_launches(struct tg_cupti *c, struct tg_capture *cap)
 	}
 	for (size_t i = 0; i < c->n_launches && rc == 0; i++) {
 		const struct launch_rec *l = &c->launches[i];
-		struct tg_launch tl = {l->t_ns, l->correlation, l->tid, l->tag, ids[l->stack]};
+		struct tg_launch tl = {l->t_ns, l->correlation, l->tid, l->tag, ids[l->stack], l->phase};
 		rc = tg_capture_add_launch(cap, &tl);
 	}
 	for (int i = 0; i < c->n_thr && rc == 0; i++)

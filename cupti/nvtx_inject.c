@@ -41,6 +41,8 @@ struct rec {
 	uint8_t type;
 	uint8_t has_color;
 	uint32_t color; /* ARGB, as the program set it */
+	int64_t payload; /* an integer payload (has_payload) */
+	uint8_t has_payload;
 };
 
 #define CHUNK_BYTES (64u * 1024u)
@@ -74,6 +76,13 @@ struct reg_string {
 	struct reg_string *next;
 };
 
+/* A category the program named (nvtxNameCategory, nvtxDomainNameCategory). */
+struct category {
+	uint32_t id;
+	char *name;
+	struct category *next;
+};
+
 static struct {
 	atomic_int recording;
 	atomic_int initialised;      /* our init ran for at least one NVTX instance */
@@ -81,6 +90,7 @@ static struct {
 	struct tbuf *_Atomic threads;
 	struct domain *domains;
 	struct reg_string *strings; /* handles live as long as the process */
+	struct category *categories;
 	uint32_t next_domain;
 	_Atomic uint64_t next_range;
 	_Atomic size_t bytes;        /* chunk memory allocated */
@@ -132,7 +142,7 @@ static struct tbuf *thread_buf(void)
 }
 
 static void put_rec(int type, uint32_t domain, uint64_t id, const char *name, size_t len,
-		    int64_t color)
+		    int64_t color, const int64_t *payload)
 {
 	uint64_t t = tg_clock_ns();
 	struct tbuf *b = thread_buf();
@@ -161,6 +171,8 @@ static void put_rec(int type, uint32_t domain, uint64_t id, const char *name, si
 	r->type = (uint8_t)type;
 	r->has_color = color >= 0;
 	r->color = color >= 0 ? (uint32_t)color : 0;
+	r->has_payload = payload != NULL;
+	r->payload = payload ? *payload : 0;
 	if (len)
 		memcpy(r + 1, name, len);
 	atomic_store_explicit(&c->used, used + need, memory_order_release);
@@ -169,7 +181,7 @@ static void put_rec(int type, uint32_t domain, uint64_t id, const char *name, si
 static void put(int type, uint32_t domain, uint64_t id, const char *name, size_t len)
 {
 	if (atomic_load_explicit(&g.recording, memory_order_relaxed))
-		put_rec(type, domain, id, name, len, -1);
+		put_rec(type, domain, id, name, len, -1, NULL);
 }
 
 /* ---- message decoding ---------------------------------------------------- */
@@ -225,8 +237,32 @@ static void put_attr(int type, uint32_t domain, uint64_t id, const nvtxEventAttr
 	if (msg && msg != wide)
 		len = strnlen(msg, MAX_NAME);
 	const int64_t color = a && a->colorType == NVTX_COLOR_ARGB ? (int64_t)a->color : -1;
+	int64_t payload = 0;
+	bool has_payload = false;
+	if (a) {
+		switch (a->payloadType) {
+		case NVTX_PAYLOAD_TYPE_INT64:
+			payload = a->payload.llValue;
+			has_payload = true;
+			break;
+		case NVTX_PAYLOAD_TYPE_UNSIGNED_INT64:
+			payload = (int64_t)a->payload.ullValue;
+			has_payload = true;
+			break;
+		case NVTX_PAYLOAD_TYPE_INT32:
+			payload = a->payload.iValue;
+			has_payload = true;
+			break;
+		case NVTX_PAYLOAD_TYPE_UNSIGNED_INT32:
+			payload = a->payload.uiValue;
+			has_payload = true;
+			break;
+		default:
+			break;
+		}
+	}
 	if (atomic_load_explicit(&g.recording, memory_order_relaxed))
-		put_rec(type, domain, id, msg, len, color);
+		put_rec(type, domain, id, msg, len, color, has_payload ? &payload : NULL);
 }
 
 static uint32_t domain_id(nvtxDomainHandle_t d)
@@ -312,13 +348,13 @@ static int NVTX_API h_RangePop(void)
 static void NVTX_API h_NameOsThreadA(uint32_t tid, const char *name)
 {
 	/* names matter even outside the recording window */
-	put_rec(R_NAME_THREAD, 0, tid, name, name ? strnlen(name, MAX_NAME) : 0, -1);
+	put_rec(R_NAME_THREAD, 0, tid, name, name ? strnlen(name, MAX_NAME) : 0, -1, NULL);
 }
 
 static void NVTX_API h_NameOsThreadW(uint32_t tid, const wchar_t *name)
 {
 	char buf[MAX_NAME];
-	put_rec(R_NAME_THREAD, 0, tid, buf, from_wide(name, buf, sizeof(buf)), -1);
+	put_rec(R_NAME_THREAD, 0, tid, buf, from_wide(name, buf, sizeof(buf)), -1, NULL);
 }
 
 static void NVTX_API h_DomainMarkEx(nvtxDomainHandle_t d, const nvtxEventAttributes_t *a)
@@ -371,6 +407,41 @@ static nvtxDomainHandle_t create_domain(const char *name)
 	}
 	pthread_mutex_unlock(&g.mu);
 	return (nvtxDomainHandle_t)(void *)d;
+}
+
+static void name_category(uint32_t id, const char *name)
+{
+	if (!name)
+		return;
+	pthread_mutex_lock(&g.mu);
+	struct category *k = g.categories;
+	while (k && k->id != id)
+		k = k->next;
+	if (!k && (k = calloc(1, sizeof(*k)))) {
+		k->id = id;
+		k->next = g.categories;
+		g.categories = k;
+	}
+	if (k) {
+		char *copy = strndup(name, MAX_NAME);
+		if (copy) {
+			free(k->name);
+			k->name = copy;
+		}
+	}
+	pthread_mutex_unlock(&g.mu);
+}
+
+static void NVTX_API h_NameCategoryA(uint32_t category, const char *name)
+{
+	name_category(category, name);
+}
+
+static void NVTX_API h_DomainNameCategoryA(nvtxDomainHandle_t d, uint32_t category,
+					   const char *name)
+{
+	(void)d; /* categories of every domain share one table: ids rarely clash */
+	name_category(category, name);
 }
 
 static nvtxDomainHandle_t NVTX_API h_DomainCreateA(const char *name)
@@ -443,7 +514,8 @@ static const struct slot slots[] = {
 	SLOT(CORE, RangeStartEx),  SLOT(CORE, RangeStartA),  SLOT(CORE, RangeStartW),
 	SLOT(CORE, RangeEnd),      SLOT(CORE, RangePushEx),  SLOT(CORE, RangePushA),
 	SLOT(CORE, RangePushW),    SLOT(CORE, RangePop),     SLOT(CORE, NameOsThreadA),
-	SLOT(CORE, NameOsThreadW), SLOT(CORE2, DomainMarkEx), SLOT(CORE2, DomainRangeStartEx),
+	SLOT(CORE, NameOsThreadW), SLOT(CORE, NameCategoryA), SLOT(CORE2, DomainNameCategoryA),
+	SLOT(CORE2, DomainMarkEx), SLOT(CORE2, DomainRangeStartEx),
 	SLOT(CORE2, DomainRangeEnd), SLOT(CORE2, DomainRangePushEx), SLOT(CORE2, DomainRangePop),
 	SLOT(CORE2, DomainCreateA), SLOT(CORE2, DomainCreateW), SLOT(CORE2, DomainDestroy),
 	SLOT(CORE2, DomainRegisterStringA), SLOT(CORE2, DomainRegisterStringW),
@@ -544,7 +616,9 @@ void tg_nvtx_capture_stop(void)
 struct open_range {
 	uint64_t t_ns;
 	uint32_t tid, alt, domain, name, category;
-	int64_t color; /* ARGB, -1 when the program set none */
+	int64_t color;   /* ARGB, -1 when the program set none */
+	bool has_payload;
+	int64_t payload; /* the program's integer payload */
 };
 
 struct pending {
@@ -615,6 +689,10 @@ static int emit(struct export_ctx *x, int kind, const struct open_range *r, uint
 		e.regs = (uint32_t)r->color;
 		e.flags |= TG_EVF_COLOR;
 	}
+	if (r->has_payload && kind != TG_EV_ASYNC) { /* start/end ranges keep their id there */
+		e.bytes = (uint64_t)r->payload;
+		e.flags |= TG_EVF_PAYLOAD;
+	}
 	x->events++;
 	return tg_capture_add_event(x->c, &e);
 }
@@ -646,7 +724,8 @@ static int export_rec(struct export_ctx *x, struct tbuf *b, struct stacks *stack
 	if (name == UINT32_MAX)
 		return TG_E_NOMEM;
 	struct open_range o = {r->t_ns, b->tid, b->alt, dom_string(x, r->domain), name,
-			       (uint32_t)r->id, r->has_color ? (int64_t)r->color : -1};
+			       (uint32_t)r->id, r->has_color ? (int64_t)r->color : -1,
+			       r->has_payload != 0, r->payload};
 	switch (r->type) {
 	case R_PUSH:
 		return pending_push(stack_of(stacks, r->domain), &o) < 0 ? TG_E_NOMEM : 0;
@@ -779,6 +858,11 @@ int tg_nvtx_capture_export(struct tg_capture *c, uint64_t end_ns, struct tg_erro
 	     b = atomic_load(&b->next)) {
 		rc = export_thread(x, b, end_ns);
 		dropped += atomic_exchange(&b->dropped, 0);
+	}
+	for (struct category *k = g.categories; k && rc == 0; k = k->next) {
+		char key[48];
+		snprintf(key, sizeof(key), "nvtx.category.%u", k->id);
+		rc = tg_capture_set_meta(c, key, k->name ? k->name : "");
 	}
 	pthread_mutex_unlock(&g.mu);
 	if (rc == 0)

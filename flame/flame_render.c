@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tg_mem.h"
+#include "tg_phase.h"
 #include "tg_str.h"
 #include "tg_trace.h"
 
@@ -68,6 +69,40 @@ const char *tg_sample_root(const struct tg_capture *c, int32_t tag)
 	return *t ? t : "[untagged]";
 }
 
+int tg_phase_frames(uint32_t phase, const char **names)
+{
+	const char *group = tg_phase_group(phase);
+	if (!group)
+		return 0;
+	int n = 0;
+	names[n++] = tg_phase_mode(phase);
+	names[n++] = group;
+	const char *part = tg_phase_part(phase);
+	if (part)
+		names[n++] = part;
+	return n;
+}
+
+int tg_sample_frames(const struct tg_capture *c, struct tg_symbolizer *sym,
+		     const struct tg_capture_sample *s, bool tag_root, const char **names,
+		     struct tg_symbol *syms, int cap)
+{
+	int n = 0;
+	if (tag_root && n < cap) {
+		if (syms)
+			syms[n] = (struct tg_symbol){0};
+		names[n++] = tg_sample_root(c, s->tag);
+	}
+	const char *ph[3];
+	const int np = tg_phase_frames(TG_SAMPLE_PHASE(s->flags), ph);
+	for (int k = 0; k < np && n < cap; k++) {
+		if (syms)
+			syms[n] = (struct tg_symbol){0};
+		names[n++] = ph[k];
+	}
+	return n + tg_stack_frames(c, sym, s->stack, names + n, syms ? syms + n : NULL, cap - n);
+}
+
 int tg_flame_add_samples(struct tg_flame *f, const struct tg_capture *c, struct tg_symbolizer *sym,
 			 int32_t tag, bool tag_root, uint64_t weight, struct tg_error *err)
 {
@@ -76,10 +111,7 @@ int tg_flame_add_samples(struct tg_flame *f, const struct tg_capture *c, struct 
 		const struct tg_capture_sample *s = &c->samples[i];
 		if (tag >= 0 && s->tag != tag)
 			continue;
-		int n = 0;
-		if (tag_root)
-			names[n++] = tg_sample_root(c, s->tag);
-		n += tg_stack_frames(c, sym, s->stack, names + n, NULL, MAX_FRAMES - n);
+		const int n = tg_sample_frames(c, sym, s, tag_root, names, NULL, MAX_FRAMES);
 		TG_TRY(tg_flame_add(f, names, (size_t)n, weight, err));
 	}
 	return 0;
@@ -168,6 +200,8 @@ int tg_flame_add_gpu(struct tg_flame *f, const struct tg_capture *c, struct tg_s
 		int n = 0;
 		if (tag_root)
 			names[n++] = tg_sample_root(c, t);
+		if (l)
+			n += tg_phase_frames(l->phase, names + n);
 		if (l && l->stack)
 			n += launch_names(c, sym, l->stack, names + n, MAX_FRAMES - n);
 		else

@@ -5,6 +5,7 @@
 
 #include "tg_json.h"
 #include "tg_mem.h"
+#include "tg_phase.h"
 #include "tg_render.h"
 
 #define MAX_FRAMES 258
@@ -49,17 +50,18 @@ static int frames_rehash(struct frames *f, size_t cap)
 
 /* The frame of a function, by name; its file and line are where the
  * function starts (one frame per function, as the flame graphs have). */
-static int64_t frame_of(struct frames *f, struct tg_symbolizer *sym, const struct tg_symbol *s)
+static int64_t frame_of(struct frames *f, struct tg_symbolizer *sym, const char *name,
+			const struct tg_symbol *s)
 {
-	size_t k = hash_str(s->function) & f->mask;
+	size_t k = hash_str(name) & f->mask;
 	for (; f->slots[k]; k = (k + 1) & f->mask)
-		if (strcmp(f->v[f->slots[k] - 1].name, s->function) == 0)
+		if (strcmp(f->v[f->slots[k] - 1].name, name) == 0)
 			return f->slots[k] - 1;
 	struct frame *nv = tg_grow_block(f->v, &f->cap, f->n + 1, sizeof(*nv), 256);
 	if (!nv)
 		return -1;
 	f->v = nv;
-	struct frame fr = {s->function, NULL, 0};
+	struct frame fr = {name, NULL, 0};
 	if (s->start) {
 		struct tg_symbol at;
 		tg_symbolize(sym, s->start, false, &at);
@@ -77,7 +79,8 @@ struct ss_sample {
 	uint64_t t;
 	uint32_t tid;
 	int32_t tag;
-	uint32_t stack;
+	int mode; /* 0: outside every phase, 1 exact, 2 approx */
+	const struct tg_capture_sample *s;
 	uint64_t weight;
 };
 
@@ -86,6 +89,8 @@ static int cmp_profile_order(const void *a, const void *b)
 	const struct ss_sample *x = a, *y = b;
 	if (x->tag != y->tag)
 		return x->tag < y->tag ? -1 : 1;
+	if (x->mode != y->mode)
+		return x->mode < y->mode ? -1 : 1;
 	if (x->tid != y->tid)
 		return x->tid < y->tid ? -1 : 1;
 	return (x->t > y->t) - (x->t < y->t);
@@ -135,12 +140,17 @@ static int measure_weights(struct ss_sample *v, size_t n, uint64_t period)
 	return 0;
 }
 
-static void profile_name(const struct tg_capture *c, int32_t tag, uint32_t tid, char *buf,
+/* "cpu exact: tg-cpu-0 (1234)": the state (backend and MA mode) and the
+ * thread; a thread's samples outside every phase under its backend alone */
+static void profile_name(const struct tg_capture *c, const struct ss_sample *x, char *buf,
 			 size_t cap)
 {
-	const struct tg_capture_thread *t = tg_capture_find_thread(c, tid);
-	const char *tn = t && t->name ? tg_capture_string(c, t->name) : tid == c->pid ? "main" : "thread";
-	snprintf(buf, cap, "%s: %s (%u)", tg_sample_root(c, tag), tn, tid);
+	const struct tg_capture_thread *t = tg_capture_find_thread(c, x->tid);
+	const char *tn = t && t->name ? tg_capture_string(c, t->name)
+		       : x->tid == c->pid ? "main"
+					  : "thread";
+	snprintf(buf, cap, "%s%s: %s (%u)", tg_sample_root(c, x->tag),
+		 x->mode == 2 ? " approx" : x->mode == 1 ? " exact" : "", tn, x->tid);
 }
 
 static int write_doc(struct tg_json *j, const struct tg_capture *c, struct tg_symbolizer *sym,
@@ -155,7 +165,7 @@ static int write_doc(struct tg_json *j, const struct tg_capture *c, struct tg_sy
 	struct tg_symbol syms[MAX_FRAMES];
 	int rc = stack_at && lens ? 0 : -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		const int k = tg_stack_frames(c, sym, v[i].stack, names, syms, MAX_FRAMES);
+		const int k = tg_sample_frames(c, sym, v[i].s, false, names, syms, MAX_FRAMES);
 		uint32_t *ni = tg_grow_block(ids, &cap_ids, n_ids + (size_t)k + 1, sizeof(*ids), 4096);
 		if (!ni) {
 			rc = -1;
@@ -165,7 +175,7 @@ static int write_doc(struct tg_json *j, const struct tg_capture *c, struct tg_sy
 		stack_at[i] = (uint32_t)n_ids;
 		lens[i] = (uint32_t)k;
 		for (int f = 0; f < k && rc == 0; f++) {
-			const int64_t id = frame_of(fr, sym, &syms[f]);
+			const int64_t id = frame_of(fr, sym, names[f], &syms[f]);
 			if (id < 0)
 				rc = -1;
 			ids[n_ids++] = (uint32_t)id;
@@ -194,10 +204,11 @@ static int write_doc(struct tg_json *j, const struct tg_capture *c, struct tg_sy
 		tg_json_begin_array(j);
 		for (size_t lo = 0; lo < n;) {
 			size_t hi = lo + 1;
-			while (hi < n && v[hi].tid == v[lo].tid && v[hi].tag == v[lo].tag)
+			while (hi < n && v[hi].tid == v[lo].tid && v[hi].tag == v[lo].tag &&
+			       v[hi].mode == v[lo].mode)
 				hi++;
 			char name[256];
-			profile_name(c, v[lo].tag, v[lo].tid, name, sizeof(name));
+			profile_name(c, &v[lo], name, sizeof(name));
 			const uint64_t start = v[lo].t > c->start_ns ? v[lo].t - c->start_ns : 0;
 			uint64_t end = start;
 			tg_json_begin_object(j);
@@ -244,9 +255,12 @@ int tg_speedscope_write(const struct tg_capture *c, struct tg_symbolizer *sym, s
 	struct ss_sample *v = malloc((c->n_samples + 1) * sizeof(*v));
 	struct frames fr = {0};
 	int rc = v && frames_rehash(&fr, 1024) == 0 ? 0 : -1;
-	for (size_t i = 0; i < c->n_samples && rc == 0; i++)
+	for (size_t i = 0; i < c->n_samples && rc == 0; i++) {
+		const uint32_t ph = TG_SAMPLE_PHASE(c->samples[i].flags);
+		const int mode = tg_phase_group(ph) ? (ph & TG_PHASE_APPROX ? 2 : 1) : 0;
 		v[i] = (struct ss_sample){c->samples[i].t_ns, (uint32_t)c->samples[i].tid,
-					  c->samples[i].tag, c->samples[i].stack, 0};
+					  c->samples[i].tag, mode, &c->samples[i], 0};
+	}
 	const uint64_t period = c->sample_period_ns > 0 ? (uint64_t)c->sample_period_ns : 1000000;
 	if (rc == 0)
 		rc = measure_weights(v, c->n_samples, period);

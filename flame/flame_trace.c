@@ -420,8 +420,18 @@ static void slice_args(struct writer *w, const struct tg_event *e)
 		LIT(o, "\"domain\":");
 		str(o, e->domain ? tg_capture_string(c, e->domain) : "default");
 		if (e->cbid) {
+			char key[48];
+			snprintf(key, sizeof(key), "nvtx.category.%u", (unsigned)e->cbid);
+			const char *cat = tg_capture_meta(c, key);
 			LIT(o, ",\"category\":");
-			u64(o, e->cbid);
+			if (cat)
+				str(o, cat);
+			else
+				u64(o, e->cbid);
+		}
+		if (e->flags & TG_EVF_PAYLOAD) {
+			LIT(o, ",\"payload\":");
+			i64(o, (int64_t)e->bytes);
 		}
 		if (e->flags & TG_EVF_COLOR) {
 			char rgb[16];
@@ -723,9 +733,7 @@ static int write_samples(struct writer *w)
 				     open, &n_open, 0, last_end);
 		else if (s->t_ns > last_end)
 			close_frames(w, c->pid, tid, open, &n_open, 0, last_end); /* a gap: idle */
-		int n = 0;
-		names[n++] = tg_sample_root(c, s->tag);
-		n += tg_stack_frames(c, w->opt->sym, s->stack, names + n, NULL, max_depth);
+		const int n = tg_sample_frames(c, w->opt->sym, s, true, names, NULL, max_depth + 1);
 		int common = 0;
 		while (common < n_open && common < n &&
 		       (open[common].name == names[common] || strcmp(open[common].name, names[common]) == 0))

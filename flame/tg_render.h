@@ -30,6 +30,18 @@ int tg_stack_frames(const struct tg_capture *c, struct tg_symbolizer *sym, uint3
  * mode the run was in), "[untagged]" outside every tagged phase. */
 const char *tg_sample_root(const struct tg_capture *c, int32_t tag);
 
+/* The frames a phase (tg_phase.h) puts between the root and the stack:
+ * "exact"/"approx", the group ("EMA", "Average_Signal"), and within a
+ * family its part ("MAs", "crossovers, Layer 1, Layer 2", "fused kernel").
+ * None for phase 0. names has room for 3; returns the count. */
+int tg_phase_frames(uint32_t phase, const char **names);
+/* All the frames of a sample, root first: its tag when tag_root, its
+ * phase's frames, then its stack (tg_stack_frames); symbols of the
+ * stack's frames into syms unless NULL (zeroed for the others). */
+int tg_sample_frames(const struct tg_capture *c, struct tg_symbolizer *sym,
+		     const struct tg_capture_sample *s, bool tag_root, const char **names,
+		     struct tg_symbol *syms, int cap);
+
 /* Host samples into f: only those of tag (all when tag < 0); the tag name
  * as the root frame when tag_root; each sample weighs `weight`. */
 int tg_flame_add_samples(struct tg_flame *f, const struct tg_capture *c, struct tg_symbolizer *sym,

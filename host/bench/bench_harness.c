@@ -77,12 +77,11 @@ int tg_measure_warmup(struct tg_measure *m, int warmup, const volatile sig_atomi
 	TG_FAIL_IF(warmup < 0, err, TG_E_RANGE, "harness: --warmup %d: expected 0 or more", warmup);
 	m->st->warmup = warmup;
 	m->started_ns = m->clock_ns();
-	char range[96];
 	for (int w = 0; w < warmup; w++) {
 		TG_FAIL_IF(stop && *stop, err, TG_E_INTERRUPTED, "%s: interrupted during warm-up",
 			   m->label);
-		snprintf(range, sizeof(range), "%s warm-up %d", m->label, w + 1);
-		tg_nvtx_push(range);
+		/* stable names: the number is the payload, the kind the category */
+		tg_nvtx_push_ex(m->label, TG_NVTX_WARMUP, tg_nvtx_backend_color(m->label), w + 1);
 		struct tg_backend_timing t;
 		const uint64_t t0 = m->clock_ns();
 		const int rc = m->ops->run(m->backend, &m->params, &m->batch, &m->out, &t, err);
@@ -101,11 +100,9 @@ int tg_measure_rep(struct tg_measure *m, int round, double since_s, double elaps
 {
 	TG_FAIL_IF(grow(m) < 0, err, TG_E_NOMEM, "harness: out of memory after %d repetitions",
 		   m->done);
-	char range[96];
-	snprintf(range, sizeof(range), "%s rep %d", m->label, m->done + 1);
 	struct tg_backend_timing t;
 	memset(&t, 0, sizeof(t));
-	tg_nvtx_push(range);
+	tg_nvtx_push_ex(m->label, TG_NVTX_STATE, tg_nvtx_backend_color(m->label), m->done + 1);
 	const uint64_t c0 = cpu_ns(), t0 = m->clock_ns();
 	const int rc = m->ops->run(m->backend, &m->params, &m->batch, &m->out, &t, err);
 	uint64_t t1 = m->clock_ns();

@@ -447,7 +447,9 @@ const char *tg_ev_kind_name(int kind)
 /* ---- capture.bin ---------------------------------------------------------- */
 
 #define CAPTURE_MAGIC "TGCAPTUR"
-#define CAPTURE_VERSION 1u
+/* 2: launches carry the launching thread's phase; version 1 files are
+ * still read (their launches in no phase) */
+#define CAPTURE_VERSION 2u
 
 static void put32(struct tg_sink *s, uint32_t v)
 {
@@ -518,6 +520,7 @@ int tg_capture_write(const struct tg_capture *c, struct tg_sink *s, struct tg_er
 		put32(s, l->tid);
 		put32(s, (uint32_t)l->tag);
 		put32(s, l->stack);
+		put32(s, l->phase);
 	}
 	section(s, "SMPL", c->n_samples);
 	for (size_t i = 0; i < c->n_samples; i++) {
@@ -642,10 +645,10 @@ static int read_body(struct tg_capture *c, struct reader *r)
 		return TG_ERR(err, TG_E_PARSE, "capture '%s': not a capture.bin file (bad magic)",
 			      r->source);
 	TG_TRY(get32(r, &version));
-	if (version != CAPTURE_VERSION)
+	if (version < 1 || version > CAPTURE_VERSION)
 		return TG_ERR(err, TG_E_PARSE,
-			      "capture '%s': format version %u, this build reads version %u", r->source,
-			      version, CAPTURE_VERSION);
+			      "capture '%s': format version %u, this build reads versions 1 to %u",
+			      r->source, version, CAPTURE_VERSION);
 	TG_TRY(get32(r, &c->pid));
 	TG_TRY(get64(r, &c->start_ns));
 	TG_TRY(get64(r, &c->end_ns));
@@ -729,7 +732,7 @@ static int read_body(struct tg_capture *c, struct reader *r)
 				      TG_EV_KIND_MAX);
 		TG_FAIL_IF(tg_capture_add_event(c, &e) < 0, err, TG_E_NOMEM, "capture: out of memory");
 	}
-	TG_TRY(expect_section(r, "LNCH", &n, 24));
+	TG_TRY(expect_section(r, "LNCH", &n, version >= 2 ? 28 : 24));
 	for (uint64_t i = 0; i < n; i++) {
 		struct tg_launch l = {0};
 		uint32_t tag = 0;
@@ -738,6 +741,8 @@ static int read_body(struct tg_capture *c, struct reader *r)
 		TG_TRY(get32(r, &l.tid));
 		TG_TRY(get32(r, &tag));
 		TG_TRY(get32(r, &l.stack));
+		if (version >= 2)
+			TG_TRY(get32(r, &l.phase));
 		l.tag = (int32_t)tag;
 		TG_TRY(check_stack(r, c, l.stack));
 		TG_FAIL_IF(tg_capture_add_launch(c, &l) < 0, err, TG_E_NOMEM, "capture: out of memory");

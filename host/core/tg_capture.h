@@ -64,10 +64,12 @@ enum tg_copy_kind {
 #define TG_EVF_ASYNC_COPY 4u
 #define TG_EVF_FAILED 8u    /* API call returned an error */
 #define TG_EVF_COLOR 16u    /* NVTX: the program set a colour (ARGB in regs) */
+#define TG_EVF_PAYLOAD 32u  /* NVTX push/pop range or mark: an integer payload in bytes */
 
 struct tg_event {
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC; end == start for marks */
-	uint64_t bytes;            /* memcpy/memset bytes; NVTX start/end: range id */
+	uint64_t bytes;            /* memcpy/memset bytes; NVTX start/end: range id; NVTX
+				    * push/pop and marks: the payload (TG_EVF_PAYLOAD) */
 	uint32_t name;             /* kernel (mangled), API function, NVTX message */
 	uint32_t domain;           /* NVTX domain ("" = default), API: "runtime"/"driver" */
 	uint32_t pid, tid;         /* host process and OS thread (API, sync, NVTX) */
@@ -90,13 +92,14 @@ struct tg_launch {
 	uint32_t tid;
 	int32_t tag;
 	uint32_t stack; /* id into stacks; 0 = not captured */
+	uint32_t phase; /* the launching thread's phase (tg_phase.h) */
 };
 
 struct tg_capture_sample {
 	uint64_t t_ns;
 	int32_t tid;
 	int32_t tag;
-	uint32_t flags; /* TG_SAMPLE_* of tg_sampler.h */
+	uint32_t flags; /* TG_SAMPLE_* of tg_sampler.h; bits 16-31: the phase (tg_phase.h) */
 	uint32_t stack;
 };
 

@@ -210,6 +210,7 @@ int tg_session_begin(const struct tg_session_opts *o, struct tg_session **out,
 	/* NVTX ranges in every mode: they are what the timeline is organised by */
 	tg_nvtx_init();
 	tg_nvtx_capture_start();
+	tg_nvtx_set_detail(true); /* the phases' ranges, per symbol, while profiling */
 	const int mode = o->profile.mode;
 	bool sample = samples_mode(mode);
 	if (!gpu_mode(mode)) {
@@ -283,6 +284,7 @@ void tg_session_free(struct tg_session *s)
 	if (!s)
 		return;
 	tg_nvtx_capture_stop();
+	tg_nvtx_set_detail(false);
 	if (s->main_registered)
 		tg_sampler_unregister_thread(s->sampler);
 	tg_sampler_free(s->sampler);

@@ -17,6 +17,7 @@
 
 #include "tg_config.h"
 #include "tg_mem.h"
+#include "tg_phase.h"
 #include "tg_sampler.h"
 
 #if TG_HAVE_LIBUNWIND
@@ -647,7 +648,7 @@ static void ring_push(struct thread_rec *r, uint64_t t_ns, uint32_t flags, const
 	rec->depth = (uint32_t)depth;
 	rec->t_ns = t_ns;
 	rec->tag = (int32_t)atomic_load_explicit(&r->tag, memory_order_relaxed);
-	rec->flags = flags;
+	rec->flags = (flags & 0xFFFFu) | tg_phase_get() << 16; /* the interrupted thread's phase */
 	memcpy(rec + 1, pcs, (size_t)depth * sizeof(uint64_t));
 	atomic_store_explicit(&r->head, nh + need, memory_order_release);
 }

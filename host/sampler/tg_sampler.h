@@ -56,6 +56,8 @@ extern const char *const tg_unwind_names[];
 /* flags of a sample */
 #define TG_SAMPLE_TRUNCATED 1u     /* deeper than max_depth */
 #define TG_SAMPLE_UNWIND_FAILED 2u /* the unwinder stopped on an error */
+/* bits 16-31 of a sample's flags: the thread's phase then (TG_SAMPLE_PHASE
+ * of tg_phase.h) */
 
 struct tg_sampler_opts {
 	int hz;              /* samples per second per thread; 0 -> TG_SAMPLER_DEFAULT_HZ */

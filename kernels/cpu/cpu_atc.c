@@ -9,6 +9,7 @@
 #include "cpu_internal.h"
 #include "tg_atc_math.h"
 #include "tg_nvtx.h"
+#include "tg_phase.h"
 
 int tg_cpu_scratch_reserve(struct tg_cpu_scratch *s, int32_t n, struct tg_error *err)
 {
@@ -154,8 +155,11 @@ void tg_cpu_atc_symbol(const struct tg_cpu_plan *plan, const struct tg_batch *ba
 	const struct tg_atc_params *prm = plan->params;
 	const int32_t n = tg_batch_bars(batch, s), stride = batch->stride;
 	const double *p = batch->close + (int64_t)s * stride;
+	const uint32_t mode = prm->ma_mode == TG_MA_APPROX ? TG_PHASE_APPROX : 0;
+	const uint32_t color = tg_nvtx_backend_color("cpu");
 
 	/* R (pct_change) and the growth-scaled returns of both layers. */
+	tg_phase_enter(TG_PHASE_RETURNS | mode, color);
 	double *R = sc->r;
 	if (n > 0)
 		R[0] = NAN;
@@ -168,19 +172,11 @@ void tg_cpu_atc_symbol(const struct tg_cpu_plan *plan, const struct tg_batch *ba
 		sc->den[i] = 0.0;
 	}
 
-	static const char *const ma_ranges[TG_ATC_FAMILIES] = {
-		"cpu: EMA MAs", "cpu: HMA MAs", "cpu: WMA MAs",
-		"cpu: DEMA MAs", "cpu: LSMA MAs", "cpu: KAMA MAs"};
-	static const char *const layer_ranges[TG_ATC_FAMILIES] = {
-		"cpu: EMA crossovers, Layer 1, Layer 2", "cpu: HMA crossovers, Layer 1, Layer 2",
-		"cpu: WMA crossovers, Layer 1, Layer 2", "cpu: DEMA crossovers, Layer 1, Layer 2",
-		"cpu: LSMA crossovers, Layer 1, Layer 2", "cpu: KAMA crossovers, Layer 1, Layer 2"};
 	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
-		tg_nvtx_push(ma_ranges[f]);
+		tg_phase_enter((TG_PHASE_MAS + (uint32_t)f) | mode, color);
 		for (int k = 0; k < plan->n_slots; k++)
 			tg_cpu_ma(f, prm->ma_mode, prm->lsma_point, p, n, plan->lengths[f][k], sc->ma[k],
 				  sc->tmp);
-		tg_nvtx_pop();
 
 		struct family_rows rows;
 		memset(&rows, 0, sizeof(rows));
@@ -190,9 +186,8 @@ void tg_cpu_atc_symbol(const struct tg_cpu_plan *plan, const struct tg_batch *ba
 			rows.slot_eq[k] = row(out->slot_equity, batch, f * TG_ATC_SLOTS + k, s);
 			rows.slot_sig[k] = row8(out->slot_signal, batch, f * TG_ATC_SLOTS + k, s);
 		}
-		tg_nvtx_push(layer_ranges[f]);
+		tg_phase_enter((TG_PHASE_SIGNALS + (uint32_t)f) | mode, color);
 		family_pass(plan, f, p, n, sc, &rows);
-		tg_nvtx_pop();
 
 		double *ma_row = row(out->ma, batch, f, s);
 		if (ma_row)
@@ -219,6 +214,7 @@ void tg_cpu_atc_symbol(const struct tg_cpu_plan *plan, const struct tg_batch *ba
 
 	/* Average_Signal: non-finite -> 0 (covers the NaN Layer 2 before the
 	 * cutout), then the optional strategy shift. */
+	tg_phase_enter(TG_PHASE_AVERAGE | mode, color);
 	double *avg = row(out->average, batch, 0, s);
 	double *nom = sc->nom;
 	for (int32_t i = 0; i < n; i++) {
@@ -259,4 +255,5 @@ void tg_cpu_atc_symbol(const struct tg_cpu_plan *plan, const struct tg_batch *ba
 		if (ss && stride > n)
 			memset(ss + n, 0, (size_t)(stride - n));
 	}
+	tg_phase_enter(0, 0);
 }

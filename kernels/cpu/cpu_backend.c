@@ -179,13 +179,15 @@ static int cpu_run(void *state, const struct tg_atc_params *params, const struct
 	}
 	TG_TRY(ensure_growth(st, batch->stride, err));
 
-	tg_nvtx_push("cpu: plan");
+	const uint32_t color = tg_nvtx_backend_color("cpu");
+	tg_nvtx_push_ex("cpu: plan", TG_NVTX_BACKEND, color, -1);
 	struct tg_cpu_plan plan;
 	tg_cpu_plan_init(&plan, params, st->growth, st->growth + batch->stride, batch->stride);
 	tg_nvtx_pop();
 
 	struct cpu_job job = {.plan = &plan, .batch = batch, .out = out, .max_bars = max_bars};
-	tg_nvtx_push(params->ma_mode == TG_MA_APPROX ? "cpu: atc approx" : "cpu: atc exact");
+	tg_nvtx_push_ex(params->ma_mode == TG_MA_APPROX ? "cpu: atc approx" : "cpu: atc exact",
+			TG_NVTX_BACKEND, color, -1);
 	pthread_mutex_lock(&st->mu);
 	st->job = &job;
 	st->rc = 0;

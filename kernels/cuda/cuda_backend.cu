@@ -20,6 +20,7 @@
 #include "tg_atc_math.h"
 #include "tg_atc_series.h"
 #include "tg_nvtx.h"
+#include "tg_phase.h"
 
 #define PIPES 2
 /* A batch is cut into up to 4 chunks, so that uploads and downloads overlap
@@ -465,8 +466,13 @@ static int run_chunk(struct cuda_state *st, struct pipe *p, int chunk, const str
 	}
 
 	const size_t rows = (size_t)cs * (size_t)stride * sizeof(double);
+	/* the host thread's phase (launches and copies carry it into the
+	 * profile) and one range per phase and chunk */
+	const uint32_t mode = plan->approx ? TG_PHASE_APPROX : 0;
+	const uint32_t color = tg_nvtx_backend_color("cuda");
 	TG_CUDA_TRY(err, cudaEventRecord(ev[0], p->main));
-	tg_nvtx_push("cuda: upload prices");
+	tg_phase_set(TG_PHASE_UPLOAD | mode);
+	tg_nvtx_push_phase(TG_PHASE_UPLOAD | mode, color);
 	TG_CUDA_TRY(err, cudaMemcpyAsync(p->buf[BUF_CLOSE].p, b->close + (size_t)s0 * stride, rows,
 					 cudaMemcpyHostToDevice, p->main));
 	TG_CUDA_TRY(err, cudaMemcpyAsync(p->buf[BUF_N_BARS].p, p->h_n_bars,
@@ -477,23 +483,23 @@ static int run_chunk(struct cuda_state *st, struct pipe *p, int chunk, const str
 
 	TG_CUDA_TRY(err, cudaEventRecord(p->fork, p->main));
 	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
-		char range[96];
-		snprintf(range, sizeof(range), "cuda: %s (MAs, crossovers, Layer 1, Layer 2)",
-			 tg_cuda_family_kernel_name(f, plan));
-		tg_nvtx_push(range);
+		tg_phase_set((TG_PHASE_FUSED + (uint32_t)f) | mode);
+		tg_nvtx_push_phase((TG_PHASE_FUSED + (uint32_t)f) | mode, color);
 		TG_CUDA_TRY(err, cudaStreamWaitEvent(p->fam[f], p->fork, 0));
 		TG_CUDA_TRY(err, tg_cuda_launch_family(f, plan, &c, p->fam[f]));
 		TG_CUDA_TRY(err, cudaEventRecord(p->fam_done[f], p->fam[f]));
 		TG_CUDA_TRY(err, cudaStreamWaitEvent(p->main, p->fam_done[f], 0));
 		tg_nvtx_pop();
 	}
-	tg_nvtx_push("cuda: Average_Signal");
+	tg_phase_set(TG_PHASE_AVERAGE | mode);
+	tg_nvtx_push_phase(TG_PHASE_AVERAGE | mode, color);
 	TG_CUDA_TRY(err, tg_cuda_launch_finalize(plan, &c, p->main));
 	tg_nvtx_pop();
 	TG_CUDA_TRY(err, cudaEventRecord(ev[2], p->main));
 	*kernel_bytes += tg_cuda_chunk_kernel_bytes(plan, &c);
 
-	tg_nvtx_push("cuda: download");
+	tg_phase_set(TG_PHASE_DOWNLOAD | mode);
+	tg_nvtx_push_phase(TG_PHASE_DOWNLOAD | mode, color);
 	const int32_t S = b->n_symbols;
 	if (o->average)
 		TG_TRY(download_planes(o->average, c.avg, 1, S, s0, cs, stride, sizeof(double), p->main,
@@ -525,6 +531,7 @@ static int run_chunk(struct cuda_state *st, struct pipe *p, int chunk, const str
 				       p->main, err));
 	}
 	tg_nvtx_pop();
+	tg_phase_set(0);
 	TG_CUDA_TRY(err, cudaEventRecord(ev[3], p->main));
 	p->last_chunk = chunk;
 	return 0;
@@ -589,7 +596,8 @@ static int cuda_run(void *state, const struct tg_atc_params *params, const struc
 	struct tg_cuda_plan plan;
 	TG_TRY(tg_cuda_plan_make(params, &plan, err));
 	TG_CUDA_TRY(err, cudaSetDevice(st->device));
-	tg_nvtx_push(params->ma_mode == TG_MA_APPROX ? "cuda: atc approx" : "cuda: atc exact");
+	tg_nvtx_push_ex(params->ma_mode == TG_MA_APPROX ? "cuda: atc approx" : "cuda: atc exact",
+			TG_NVTX_BACKEND, tg_nvtx_backend_color("cuda"), -1);
 	int rc = 0;
 	int32_t weight_off[TG_ATC_FAMILIES];
 	int32_t cs = 0;

@@ -5,6 +5,8 @@
 #include "tg_kernels.h"
 #include "tg_machine.h"
 #include "tg_nvtx.h"
+#include "tg_phase.h"
+#include <stdio.h>
 
 struct tg_rust_pool;
 int tg_rust_atc_run(const struct tg_atc_params *params, size_t params_size,
@@ -15,6 +17,14 @@ size_t tg_rust_params_size(void);
 struct tg_rust_pool *tg_rust_pool_new(int threads, const struct tg_thread_hooks *hooks);
 int tg_rust_pool_threads(const struct tg_rust_pool *pool);
 void tg_rust_pool_free(struct tg_rust_pool *pool);
+void tg_rust_set_phase_hook(void (*f)(uint32_t phase));
+size_t tg_rust_phase_ids(uint32_t *out, size_t n);
+
+/* The crate's phases, in the Rust backend's colour. */
+static void rust_phase(uint32_t phase)
+{
+	tg_phase_enter(phase, tg_nvtx_backend_color("rust"));
+}
 
 /* The crate's worker pool lives as long as the backend: the same threads
  * run every repetition (the hooks register them with the profiler once). */
@@ -27,6 +37,16 @@ struct rust_state {
 
 static int rust_probe(char *reason, size_t cap)
 {
+	/* the phase ids are written twice (tg_phase.h, phase.rs): compared here */
+	const uint32_t want[] = {TG_PHASE_MAS, TG_PHASE_SIGNALS, TG_PHASE_AVERAGE, TG_PHASE_RETURNS,
+				 TG_PHASE_APPROX};
+	uint32_t got[8] = {0};
+	const size_t n = tg_rust_phase_ids(got, 8);
+	if (n != sizeof(want) / sizeof(want[0]) || memcmp(got, want, sizeof(want)) != 0) {
+		snprintf(reason, cap, "Rust and C disagree on the phase ids (kernels/rust/src/phase.rs "
+				      "against host/core/tg_phase.h)");
+		return TG_E_UNSUPPORTED;
+	}
 	if (tg_rust_params_size() != sizeof(struct tg_atc_params)) {
 		snprintf(reason, cap, "Rust and C disagree on struct tg_atc_params (%zu vs %zu bytes)",
 			 tg_rust_params_size(), sizeof(struct tg_atc_params));
@@ -46,6 +66,7 @@ static int rust_open(const struct tg_backend_config *cfg, void **state, struct t
 		st->hooks = *cfg->hooks;
 		st->has_hooks = 1;
 	}
+	tg_rust_set_phase_hook(rust_phase);
 	st->pool = tg_rust_pool_new(st->threads, st->has_hooks ? &st->hooks : NULL);
 	if (!st->pool) {
 		free(st);
@@ -65,7 +86,8 @@ static int rust_run(void *state, const struct tg_atc_params *params, const struc
 		memset(timing, 0, sizeof(*timing));
 	char msg[TG_ERROR_MSG_MAX];
 	msg[0] = '\0';
-	tg_nvtx_push(params->ma_mode == TG_MA_APPROX ? "rust: atc approx" : "rust: atc exact");
+	tg_nvtx_push_ex(params->ma_mode == TG_MA_APPROX ? "rust: atc approx" : "rust: atc exact",
+			TG_NVTX_BACKEND, tg_nvtx_backend_color("rust"), -1);
 	int rc = tg_rust_atc_run(params, sizeof(*params), batch, out, st->threads,
 				 st->has_hooks ? &st->hooks : NULL, st->pool, msg, sizeof(msg));
 	tg_nvtx_pop();

@@ -52,7 +52,10 @@ cat "$TG_WORK/check"
 expect_in "$P/trace.json" '"cat":"kernel"'
 expect_in "$P/trace.json" '"cat":"memcpy","name":"memcpy HtoD"'
 expect_in "$P/trace.json" '"cat":"launch"'
-expect_in "$P/trace.json" '"name":"cuda exact rep 1"'
+expect_in "$P/trace.json" '"name":"cuda exact","args":{"domain":"trendgpu-bench","category":"state","payload":1'
+# kernels under the phase of the launching thread
+grep -q "^cuda;exact;EMA;fused kernel;.*\[gpu\] " "$P/gpu.folded" || fail "GPU time not under its phase"
+grep -q "^cuda;exact;upload;.*\[gpu\] memcpy HtoD" "$P/gpu.folded" || fail "uploads not under the upload phase"
 expect_in "$P/trace.json" '"HtoD GB/s"'
 expect_json "$P/results.json" .profile.gpu.traced true
 expect_json "$P/results.json" .profile.unmatched_correlations 0
@@ -68,5 +71,5 @@ expect_in "$P/summary.md" "GPU activity traced with CUPTI"
 expect_exit 0 "$TG_BIN" record -o "$TG_WORK/rec" -- "$TG_BIN" run --backends cuda --symbols 128 --bars 1500 --reps 2 --warmup 0 --out "$TG_WORK/rec-run"
 "$TG_TRACECHECK" "$TG_WORK/rec/trace.json" >/dev/null 2>&1 || fail "record: trace.json invalid"
 expect_in "$TG_WORK/rec/trace.json" '"cat":"kernel"'
-expect_in "$TG_WORK/rec/trace.json" '"name":"cuda exact rep 1"'
+expect_in "$TG_WORK/rec/trace.json" '"name":"cuda exact","args":{"domain":"trendgpu-bench","category":"state","payload":1'
 expect_json "$TG_WORK/rec/results.json" .profile.gpu.traced true

@@ -36,6 +36,15 @@ dup=$(grep -o '"name":"thread_name","args":{"name":"[^"]*"' "$R/trace.json" | so
 expect_json "$R/profile.speedscope.json" '["$schema"]' "https://www.speedscope.app/file-format-schema.json"
 # the engine's hot path is in the profile, under the backend's root frame
 grep -q "^cpu;.*tg_cpu_atc_symbol" "$R/cpu.folded" || fail "tg_cpu_atc_symbol not in cpu.folded"
+# phase-rooted stacks: backend;mode;phase group;part;functions, the same
+# phases on every backend
+grep -q "^cpu;exact;EMA;MAs;.*tg_cpu_atc_symbol" "$R/cpu.folded" || fail "no cpu;exact;EMA;MAs stacks"
+grep -q "^cpu;approx;KAMA;crossovers, Layer 1, Layer 2;" "$R/cpu.folded" || fail "no approx KAMA signal stacks"
+grep -q "^exact;WMA;MAs;" "$R/cpu-cpu.folded" || fail "cpu-cpu.folded is not phase-rooted"
+if [ "$backends" = cpu,rust ]; then
+	grep -q "^rust;exact;EMA;MAs;" "$R/cpu.folded" || fail "the rust backend's stacks lack the phases"
+	grep -q "^exact;EMA;MAs;" "$R/cpu-rust.folded" || fail "cpu-rust.folded is not phase-rooted"
+fi
 expect_in "$R/top.txt" "tg_cpu_atc_symbol"
 expect_in "$R/summary.md" "### CPU samples"
 # the timeline: valid, nested, with the benchmark's NVTX ranges and samples
@@ -46,9 +55,18 @@ expect_in "$R/trace.json" '"cat":"sample","name":"tg_cpu_atc_symbol"'
 expect_json "$R/results.json" .profile.sampled true
 n=$("$TG_JQ" "$R/results.json" .profile.nvtx_ranges)
 if has_nvtx; then
-	expect_in "$R/trace.json" '"name":"cpu exact rep 1"'
-	expect_in "$R/trace.json" '"name":"cpu: atc exact"'
-	expect_in "$R/trace.json" '"name":"cpu: EMA MAs"'
+	# stable names for Nsight's per-name summaries: the repetition is the
+	# payload, the kind of range the category, the backend the colour
+	expect_in "$R/trace.json" '"name":"cpu exact","args":{"domain":"trendgpu-bench","category":"state","payload":1,"color":"#1f77b4"}'
+	expect_in "$R/trace.json" '"name":"cpu exact","args":{"domain":"trendgpu-bench","category":"warm-up","payload":1'
+	! grep -q '"name":"cpu exact rep ' "$R/trace.json" || fail "a range still carries its repetition in its name"
+	expect_in "$R/trace.json" '"name":"cpu: atc exact","args":{"domain":"trendgpu-bench","category":"backend"'
+	# the same phase names on every backend, approx apart
+	expect_in "$R/trace.json" '"name":"EMA MAs","args":{"domain":"trendgpu-bench","category":"phase","color":"#1f77b4"}'
+	expect_in "$R/trace.json" '"name":"EMA MAs (approx)","args":{"domain":"trendgpu-bench","category":"phase"'
+	if [ "$nb" = 2 ]; then
+		expect_in "$R/trace.json" '"name":"KAMA crossovers, Layer 1, Layer 2","args":{"domain":"trendgpu-bench","category":"phase","color":"#d95f02"}'
+	fi
 	expect_in "$R/trace.json" '"nvtx":"NVTX static injection"'
 	expect_in "$R/trace.json" '"nvtx.unmatched_pops":0'
 	[ "$n" -gt 100 ] || fail "only $n NVTX ranges"
@@ -90,7 +108,7 @@ if ! "$TG_BIN" info | grep -q "^  cuda   available"; then
 		n=$(grep -c "GPU activity not traced" "$ERR")
 		[ "$n" = 1 ] || fail "--profile $mode: expected one line about the GPU, got $n"
 		"$TG_TRACECHECK" "$G/trace.json" >/dev/null 2>&1 || fail "--profile $mode: trace.json invalid"
-		! has_nvtx || expect_in "$G/trace.json" '"name":"cpu exact rep 1"'
+		! has_nvtx || expect_in "$G/trace.json" '"name":"cpu exact","args":{"domain":"trendgpu-bench","category":"state","payload":1'
 		expect_in "$G/trace.json" '"cat":"sample"'
 		expect_json "$G/results.json" .profile.gpu.traced false
 		expect_json "$G/results.json" .profile.mode $mode

@@ -782,9 +782,9 @@ static struct tg_capture *sample_capture(void)
 	tg_capture_add_event(c, &k);
 	tg_capture_add_event(c, &m);
 	tg_capture_add_event(c, &a);
-	struct tg_launch l = {1210, 11, 4242, 1, st};
+	struct tg_launch l = {1210, 11, 4242, 1, st, 7 | 0x100};
 	tg_capture_add_launch(c, &l);
-	struct tg_capture_sample s = {3000, 4242, 1, 0, st};
+	struct tg_capture_sample s = {3000, 4242, 1, 8u << 16, st};
 	tg_capture_add_sample(c, &s);
 	tg_capture_set_thread(c, 4242, 77, "main");
 	struct tg_capture_device d = {0, tg_capture_intern(c, "NVIDIA H100"), 132, 9, 0, 80ull << 30,
@@ -806,6 +806,48 @@ static char *write_capture(const struct tg_capture *c, size_t *len)
 	memcpy(copy, data, *len);
 	tg_sink_close(s, NULL);
 	return copy;
+}
+
+/* A version-1 file (launches without a phase) still reads: its launches
+ * are in no phase. */
+static void test_capture_version_1(void **state)
+{
+	(void)state;
+	struct tg_capture *c = sample_capture();
+	size_t len = 0;
+	char *bin = write_capture(c, &len);
+	char *lnch = memmem(bin, len, "LNCH", 4);
+	assert_non_null(lnch);
+	uint64_t n;
+	memcpy(&n, lnch + 4, 8);
+	assert_int_equal(n, 1);
+	/* drop each record's last word (the phase), say version 1 */
+	char *v1 = malloc(len);
+	size_t at = (size_t)(lnch + 12 - bin);
+	memcpy(v1, bin, at);
+	memcpy(v1 + at, bin + at, 24);
+	memcpy(v1 + at + 24, bin + at + 28, len - at - 28);
+	const uint32_t one = 1;
+	memcpy(v1 + 8, &one, 4);
+	struct tg_capture *r = tg_capture_new();
+	struct tg_error err;
+	if (tg_capture_read(r, v1, len - 4, "v1", &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(r->n_launches, 1);
+	assert_int_equal(r->launches[0].tag, 1);
+	assert_int_equal(r->launches[0].phase, 0);
+	assert_int_equal(r->n_samples, 1);
+	tg_capture_free(r);
+	/* a version from the future names what this build reads */
+	const uint32_t three = 3;
+	memcpy(bin + 8, &three, 4);
+	r = tg_capture_new();
+	assert_int_equal(tg_capture_read(r, bin, len, "v3", &err), TG_E_PARSE);
+	assert_non_null(strstr(err.msg, "format version 3, this build reads versions 1 to 2"));
+	tg_capture_free(r);
+	free(v1);
+	free(bin);
+	tg_capture_free(c);
 }
 
 static void test_capture_round_trip(void **state)
@@ -841,6 +883,8 @@ static void test_capture_round_trip(void **state)
 	}
 	assert_int_equal(r->n_launches, 1);
 	assert_int_equal(r->launches[0].tag, 1);
+	assert_int_equal(r->launches[0].phase, 7 | 0x100);
+	assert_int_equal(r->samples[0].flags >> 16, 8);
 	uint32_t depth = 0;
 	const uint64_t *pcs = tg_capture_stack(r, r->launches[0].stack, &depth);
 	assert_int_equal(depth, 3);
@@ -981,6 +1025,7 @@ int main(void)
 		cmocka_unit_test(test_capture_strings_and_stacks),
 		cmocka_unit_test(test_capture_threads_meta_launches),
 		cmocka_unit_test(test_capture_round_trip),
+		cmocka_unit_test(test_capture_version_1),
 		cmocka_unit_test(test_capture_bad_input),
 	};
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);

@@ -251,6 +251,26 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
+/// Tells the crate the C function to call at every phase change
+/// (`tg_phase_enter` with the backend's colour); NULL: none.
+#[no_mangle]
+pub extern "C" fn tg_rust_set_phase_hook(f: Option<extern "C" fn(u32)>) {
+    crate::phase::set_hook(f);
+}
+
+/// The phase ids the crate uses (see `phase::IDS`), for the C side's check
+/// against tg_phase.h: writes up to `n`, returns how many there are.
+///
+/// # Safety
+/// `out` is valid for `n` writes.
+#[no_mangle]
+pub unsafe extern "C" fn tg_rust_phase_ids(out: *mut u32, n: usize) -> usize {
+    for (i, &id) in crate::phase::IDS.iter().enumerate().take(n) {
+        *out.add(i) = id;
+    }
+    crate::phase::IDS.len()
+}
+
 /// Size of `struct tg_atc_params` as Rust sees it, for the C side's check.
 #[no_mangle]
 pub extern "C" fn tg_rust_params_size() -> usize {

@@ -15,5 +15,6 @@ pub mod ffi;
 pub mod ma;
 pub mod math;
 pub mod params;
+pub mod phase;
 pub mod pipeline;
 pub mod pool;

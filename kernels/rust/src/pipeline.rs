@@ -6,6 +6,7 @@ use crate::approx;
 use crate::ma;
 use crate::math::{self, growth};
 use crate::params::{Family, MaMode, Plan, FAMILIES, SLOTS};
+use crate::phase;
 
 /// Where one symbol's results go; `None` = not requested.
 #[derive(Default)]
@@ -91,6 +92,8 @@ pub fn run_symbol(plan: &Plan, growth: &Growth, p: &[f64], out: &mut SymbolOut, 
     }
     sc.reserve(n);
     let k_slots = plan.slots;
+    let mode = if plan.mode == MaMode::Approx { phase::APPROX } else { 0 };
+    phase::enter(phase::RETURNS | mode);
 
     // R = pct_change, and the returns scaled by each layer's growth
     sc.r[0] = f64::NAN;
@@ -105,9 +108,11 @@ pub fn run_symbol(plan: &Plan, growth: &Growth, p: &[f64], out: &mut SymbolOut, 
     sc.den[..n].fill(0.0);
 
     for (f, &family) in Family::ALL.iter().enumerate() {
+        phase::enter((phase::MAS + f as u32) | mode);
         for k in 0..k_slots {
             moving_average(plan, family, p, plan.lengths[f][k], &mut sc.ma[k][..n], &mut sc.tmp);
         }
+        phase::enter((phase::SIGNALS + f as u32) | mode);
         family_pass(plan, f, p, sc, out);
         if let Some(row) = out.ma[f].as_deref_mut() {
             row[..n].copy_from_slice(&sc.ma[0][..n]);
@@ -132,6 +137,7 @@ pub fn run_symbol(plan: &Plan, growth: &Growth, p: &[f64], out: &mut SymbolOut, 
     }
 
     // Average_Signal: non-finite -> 0, zero before the cutout, optional shift
+    phase::enter(phase::AVERAGE | mode);
     let avg = &mut sc.nom[..n];
     for (a, &d) in avg.iter_mut().zip(&sc.den[..n]) {
         let v = *a / d;
@@ -165,6 +171,7 @@ pub fn run_symbol(plan: &Plan, growth: &Growth, p: &[f64], out: &mut SymbolOut, 
             row[n..].fill(0);
         }
     }
+    phase::enter(0);
 }
 
 /// A symbol without bars: NaN rows, no final signal.

@@ -1,0 +1,59 @@
+/* The phase of the ATC pipeline a thread is in, for profiles that compare
+ * backends phase by phase: every backend (C, Rust, CUDA) marks the same
+ * phases, the sampler stamps each sample with its thread's phase, the CUDA
+ * collector each launch. One thread-local store per phase change (a few
+ * per symbol and family): free enough to leave on when nothing profiles.
+ *
+ * A phase value is an id (enum tg_phase) | TG_PHASE_APPROX when the MAs are
+ * the approximate ones; 0 outside every phase (the harness, idle workers).
+ */
+#ifndef TG_PHASE_H
+#define TG_PHASE_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum tg_phase {
+	TG_PHASE_NONE = 0,
+	TG_PHASE_MAS = 1,      /* + family (0..5): the family's nine MAs */
+	TG_PHASE_SIGNALS = 7,  /* + family: crossovers, Layer 1, Layer 2 (one fused pass) */
+	TG_PHASE_FUSED = 13,   /* + family: all of a family in one GPU kernel */
+	TG_PHASE_AVERAGE = 19, /* Average_Signal */
+	TG_PHASE_RETURNS = 20, /* returns and growth factors */
+	TG_PHASE_UPLOAD = 21,  /* host to device copies */
+	TG_PHASE_DOWNLOAD = 22,
+	TG_PHASE_PLAN = 23,    /* per-batch set-up */
+	TG_PHASE_COUNT = 24
+};
+
+#define TG_PHASE_APPROX 0x100u
+/* A captured sample's phase: bits 16-31 of its flags (the sampler's). */
+#define TG_SAMPLE_PHASE(flags) ((uint32_t)(flags) >> 16)
+#define TG_PHASE_ID(p) ((p) & 0xFFu)
+
+/* The calling thread enters phase p (0: leaves every phase). */
+void tg_phase_set(uint32_t p);
+/* The same, and where phase ranges are on (tg_nvtx_detail: profiling, or
+ * an NVTX tool attached) closes the thread's open phase range and opens
+ * p's, in the backend's colour. What the backends call. */
+void tg_phase_enter(uint32_t p, uint32_t argb);
+/* The calling thread's phase; async-signal-safe (the sampler's handler
+ * reads it on the interrupted thread). */
+uint32_t tg_phase_get(void);
+
+/* How a phase reads in profiles: its group ("EMA", "Average_Signal") and,
+ * inside a family, the part ("MAs", "crossovers, Layer 1, Layer 2",
+ * "fused kernel"; NULL otherwise). NULL group for 0 and unknown ids. */
+const char *tg_phase_group(uint32_t p);
+const char *tg_phase_part(uint32_t p);
+/* "exact" / "approx" */
+const char *tg_phase_mode(uint32_t p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
