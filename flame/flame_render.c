@@ -381,7 +381,7 @@ static int render_cpu(struct tg_capture *c, struct tg_symbolizer *sym, const str
 	const char *process = o->process ? o->process : tg_capture_meta(c, "process");
 	snprintf(title, sizeof(title), "CPU: %s", process ? process : "all threads");
 	TG_TRY(write_file(o->dir, "cpu.folded", w_folded, flames[0], info, err));
-	struct svg_job all = {NULL, flames[0], {title, subtitle, "samples", 0, 0}};
+	struct svg_job all = {NULL, flames[0], {title, subtitle, "samples", 0, 0, false, TG_PALETTE_LANG}};
 	TG_TRY(write_file(o->dir, "cpu.svg", w_svg, &all, info, err));
 	for (int t = 0; t < n_tags; t++) {
 		if (!tg_flame_total(flames[1 + t]))
@@ -394,7 +394,7 @@ static int render_cpu(struct tg_capture *c, struct tg_symbolizer *sym, const str
 		snprintf(title, sizeof(title), "CPU: %s", tag);
 		char sub[320];
 		cpu_subtitle(c, sym, tg_flame_total(flames[1 + t]), sub, sizeof(sub));
-		struct svg_job j = {NULL, flames[1 + t], {title, sub, "samples", 0, 0}};
+		struct svg_job j = {NULL, flames[1 + t], {title, sub, "samples", 0, 0, false, TG_PALETTE_LANG}};
 		TG_TRY(write_file(o->dir, name, w_svg, &j, info, err));
 	}
 	/* differential flame graphs between every pair of backends */
@@ -414,7 +414,7 @@ static int render_cpu(struct tg_capture *c, struct tg_symbolizer *sym, const str
 				 "total compared",
 				 (unsigned long long)tg_flame_total(flames[1 + b]), tb,
 				 (unsigned long long)tg_flame_total(flames[1 + a]), ta);
-			struct svg_job j = {flames[1 + a], flames[1 + b], {dtitle, sub, "samples", 0, 0}};
+			struct svg_job j = {flames[1 + a], flames[1 + b], {dtitle, sub, "samples", 0, 0, false, TG_PALETTE_LANG}};
 			TG_TRY(write_file(o->dir, name, w_svg, &j, info, err));
 		}
 	struct ss_job sj = {c, sym};
@@ -435,7 +435,7 @@ static int render_gpu(struct tg_capture *c, struct tg_symbolizer *sym, const str
 		 "[gpu] frames are GPU work",
 		 (unsigned long long)info->kernels, (unsigned long long)info->memcpys);
 	TG_TRY(write_file(o->dir, "gpu.folded", w_folded, gpu, info, err));
-	struct svg_job j = {NULL, gpu, {"GPU time by launching CPU stack", subtitle, "ns", 0, 0}};
+	struct svg_job j = {NULL, gpu, {"GPU time by launching CPU stack", subtitle, "ns", 0, 0, false, TG_PALETTE_LANG}};
 	TG_TRY(write_file(o->dir, "gpu.svg", w_svg, &j, info, err));
 	/* kernels and copies by GPU time: the leaf frames */
 	const char *hot[8];
@@ -460,7 +460,7 @@ static int render_gpu(struct tg_capture *c, struct tg_symbolizer *sym, const str
 					     {"CPU samples and GPU time per backend",
 					      "first frame: backend; CPU samples weighed by the sampling "
 					      "period, [gpu] frames by kernel/copy duration (ns)",
-					      "ns", 0, 0}};
+					      "ns", 0, 0, false, TG_PALETTE_LANG}};
 			rc = write_file(o->dir, "combined.svg", w_svg, &cj, info, err);
 		}
 		tg_flame_free(comb);
@@ -507,6 +507,8 @@ int tg_render_profile(struct tg_capture *c, const struct tg_render_opts *o,
 		rc = render_cpu(c, sym, o, flames, n_tags, info, err);
 	if (rc == 0)
 		rc = render_gpu(c, sym, o, gpu, info, err);
+	if (rc == 0)
+		rc = tg_phase_table(c, info, err);
 	if (rc == 0 && (c->n_samples || tg_flame_total(gpu))) {
 		struct top_job j = {c, flames, n_tags, gpu};
 		rc = write_file(o->dir, "top.txt", w_top, &j, info, err);

@@ -96,9 +96,15 @@ static int cmp_profile_order(const void *a, const void *b)
 	return (x->t > y->t) - (x->t < y->t);
 }
 
+struct by_thread {
+	uint64_t t;
+	uint32_t tid;
+	size_t i;
+};
+
 static int cmp_thread_order(const void *a, const void *b)
 {
-	const struct ss_sample *x = a, *y = b;
+	const struct by_thread *x = a, *y = b;
 	if (x->tid != y->tid)
 		return x->tid < y->tid ? -1 : 1;
 	return (x->t > y->t) - (x->t < y->t);
@@ -110,14 +116,20 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Each sample's weight: the time to its thread's next sample, or the
- * thread's median interval after a gap and for its last sample. */
-static int measure_weights(struct ss_sample *v, size_t n, uint64_t period)
+int tg_sample_weights(const struct tg_capture *c, uint64_t *w)
 {
-	qsort(v, n, sizeof(*v), cmp_thread_order);
+	const size_t n = c->n_samples;
+	const uint64_t period = c->sample_period_ns > 0 ? (uint64_t)c->sample_period_ns : 1000000;
+	struct by_thread *v = malloc((n + 1) * sizeof(*v));
 	uint64_t *d = malloc((n + 1) * sizeof(*d));
-	if (!d)
-		return -1;
+	if (!v || !d) {
+		free(v);
+		free(d);
+		return TG_E_NOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct by_thread){c->samples[i].t_ns, (uint32_t)c->samples[i].tid, i};
+	qsort(v, n, sizeof(*v), cmp_thread_order);
 	for (size_t lo = 0; lo < n;) {
 		size_t hi = lo + 1;
 		while (hi < n && v[hi].tid == v[lo].tid)
@@ -132,10 +144,11 @@ static int measure_weights(struct ss_sample *v, size_t n, uint64_t period)
 		}
 		for (size_t i = lo; i < hi; i++) {
 			const uint64_t gap = i + 1 < hi ? v[i + 1].t - v[i].t : 0;
-			v[i].weight = gap && (double)gap <= GAP_INTERVALS * (double)typical ? gap : typical;
+			w[v[i].i] = gap && (double)gap <= GAP_INTERVALS * (double)typical ? gap : typical;
 		}
 		lo = hi;
 	}
+	free(v);
 	free(d);
 	return 0;
 }
@@ -261,9 +274,12 @@ int tg_speedscope_write(const struct tg_capture *c, struct tg_symbolizer *sym, s
 		v[i] = (struct ss_sample){c->samples[i].t_ns, (uint32_t)c->samples[i].tid,
 					  c->samples[i].tag, mode, &c->samples[i], 0};
 	}
-	const uint64_t period = c->sample_period_ns > 0 ? (uint64_t)c->sample_period_ns : 1000000;
-	if (rc == 0)
-		rc = measure_weights(v, c->n_samples, period);
+	uint64_t *w = rc == 0 ? malloc((c->n_samples + 1) * sizeof(*w)) : NULL;
+	if (rc == 0 && (!w || tg_sample_weights(c, w) < 0))
+		rc = -1;
+	for (size_t i = 0; i < c->n_samples && rc == 0; i++)
+		v[i].weight = w[i];
+	free(w);
 	if (rc == 0) {
 		qsort(v, c->n_samples, sizeof(*v), cmp_profile_order);
 		struct tg_json j;

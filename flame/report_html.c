@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tg_phase.h"
 #include "tg_report.h"
 
 static void base64(struct tg_sink *s, const unsigned char *d, size_t n)
@@ -247,6 +248,45 @@ static void accuracy_tables(const struct tg_run_results *r, struct tg_sink *s)
 	}
 }
 
+/* Time per phase, backends side by side (tg_report_phase_pivot). */
+static void phase_table(const struct tg_profile_info *p, struct tg_sink *s)
+{
+	if (!p->n_phases)
+		return;
+	uint32_t phase[TG_MAX_PHASE_ROWS];
+	int cell[TG_MAX_PHASE_ROWS][TG_PIVOT_BACKENDS];
+	const char *be[TG_PIVOT_BACKENDS];
+	int nb = 0;
+	const int rows = tg_report_phase_pivot(p, phase, cell, TG_MAX_PHASE_ROWS, be, &nb);
+	tg_sink_puts(s, "<h3>Phases by backend</h3><p class=meta>CPU time from the samples taken in "
+			"each phase (measured intervals, summed over threads), share of the "
+			"backend's samples in that MA mode; GPU work launched in it.</p>\n"
+			"<table><tr><th>mode</th><th>phase</th>");
+	for (int b = 0; b < nb; b++) {
+		tg_sink_puts(s, "<th>");
+		tg_sink_put_xml(s, be[b]);
+		tg_sink_puts(s, "</th>");
+	}
+	tg_sink_puts(s, "</tr>\n");
+	for (int i = 0; i < rows; i++) {
+		char label[96];
+		tg_phase_label(phase[i], label, sizeof(label));
+		tg_sink_printf(s, "<tr><td>%s</td><td>", tg_phase_mode(phase[i]));
+		tg_sink_put_xml(s, label);
+		tg_sink_puts(s, "</td>");
+		for (int b = 0; b < nb; b++) {
+			char c[160] = "";
+			if (cell[i][b] >= 0)
+				tg_report_phase_cell(&p->phases[cell[i][b]], c, sizeof(c));
+			tg_sink_puts(s, "<td class=num>");
+			tg_sink_put_xml(s, c);
+			tg_sink_puts(s, "</td>");
+		}
+		tg_sink_puts(s, "</tr>\n");
+	}
+	tg_sink_puts(s, "</table>\n");
+}
+
 static void flames(const struct tg_run_results *r, struct tg_sink *s)
 {
 	static const struct {
@@ -283,6 +323,12 @@ static void flames(const struct tg_run_results *r, struct tg_sink *s)
 			       (unsigned long long)p->samples);
 		tg_sink_put_xml(s, p->gpu);
 		tg_sink_printf(s, "; %llu trace events.</p>\n", (unsigned long long)p->trace_events);
+		if (p->rate_warning[0]) {
+			tg_sink_puts(s, "<p class=bad><b>Sampling:</b> ");
+			tg_sink_put_xml(s, p->rate_warning);
+			tg_sink_puts(s, "</p>\n");
+		}
+		phase_table(p, s);
 	}
 }
 

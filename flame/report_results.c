@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "tg_json.h"
+#include "tg_phase.h"
 #include "tg_report.h"
 
 void tg_format_rate(double v, char *buf, size_t cap)
@@ -463,7 +464,41 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 								 "waiting"
 							       : "no tick reached a sampled thread");
 		}
+		if (p->n_phases) {
+			uint32_t phase[TG_MAX_PHASE_ROWS];
+			int cell[TG_MAX_PHASE_ROWS][TG_PIVOT_BACKENDS];
+			const char *be[TG_PIVOT_BACKENDS];
+			int nb = 0;
+			const int rows = tg_report_phase_pivot(p, phase, cell, TG_MAX_PHASE_ROWS, be, &nb);
+			tg_sink_puts(s, "\n### Phases by backend\n\nTime in each phase of the pipeline, "
+					"from the CPU samples taken in it (each weighed by its measured "
+					"interval, summed over threads) and the GPU work launched in it; the "
+					"share is of the backend's samples in that MA mode. The same phases on "
+					"every backend: `cpu-<backend>.svg` and `diff-*.svg` are rooted at "
+					"them.\n\n| mode | phase |");
+			for (int b = 0; b < nb; b++)
+				tg_sink_printf(s, " %s |", be[b]);
+			tg_sink_puts(s, "\n|---|---|");
+			for (int b = 0; b < nb; b++)
+				tg_sink_puts(s, "---:|");
+			tg_sink_puts(s, "\n");
+			for (int i = 0; i < rows; i++) {
+				char label[96];
+				tg_phase_label(phase[i], label, sizeof(label));
+				tg_sink_printf(s, "| %s | %s |", tg_phase_mode(phase[i]), label);
+				for (int b = 0; b < nb; b++) {
+					char c[160] = "";
+					if (cell[i][b] >= 0)
+						tg_report_phase_cell(&p->phases[cell[i][b]], c, sizeof(c));
+					tg_sink_printf(s, " %s |", c);
+				}
+				tg_sink_puts(s, "\n");
+			}
+		}
 		tg_sink_printf(s, "\n### GPU activity\n\nGPU activity %s.\n", p->gpu);
+		char why[320];
+		if (tg_report_combined_missing(p, why, sizeof(why)))
+			tg_sink_printf(s, "\ncombined.svg was not drawn: %s.\n", why);
 		if (p->gpu_traced) {
 			tg_sink_printf(s,
 				       "\n%llu kernels (%.3f ms), %llu copies (%.3f ms), %llu memsets, "
@@ -585,4 +620,70 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 	}
 	(void)err;
 	return 0;
+}
+
+int tg_report_phase_pivot(const struct tg_profile_info *p, uint32_t *phase,
+			  int cell[][TG_PIVOT_BACKENDS], int max_rows, const char **backend,
+			  int *n_backends)
+{
+	*n_backends = 0;
+	int rows = 0;
+	for (int i = 0; i < p->n_phases; i++) {
+		const struct tg_phase_row *x = &p->phases[i];
+		int b = 0;
+		while (b < *n_backends && strcmp(backend[b], x->backend) != 0)
+			b++;
+		if (b == *n_backends) {
+			if (b == TG_PIVOT_BACKENDS)
+				continue;
+			backend[(*n_backends)++] = x->backend;
+		}
+		/* rows in mode, then pipeline order */
+		int r = 0;
+		while (r < rows && phase[r] != x->phase)
+			r++;
+		if (r == rows) {
+			if (rows == max_rows)
+				continue;
+			int at = rows;
+			while (at > 0 && ((phase[at - 1] & TG_PHASE_APPROX) > (x->phase & TG_PHASE_APPROX) ||
+					  ((phase[at - 1] & TG_PHASE_APPROX) == (x->phase & TG_PHASE_APPROX) &&
+					   TG_PHASE_ID(phase[at - 1]) > TG_PHASE_ID(x->phase)))) {
+				phase[at] = phase[at - 1];
+				memcpy(cell[at], cell[at - 1], sizeof(cell[0]));
+				at--;
+			}
+			phase[at] = x->phase;
+			for (int k = 0; k < TG_PIVOT_BACKENDS; k++)
+				cell[at][k] = -1;
+			rows++;
+			r = at;
+		}
+		cell[r][b] = i;
+	}
+	return rows;
+}
+
+void tg_report_phase_cell(const struct tg_phase_row *r, char *buf, size_t cap)
+{
+	int n = 0;
+	if (r->samples)
+		n = snprintf(buf, cap, "%.1f ms (%.0f%%)", r->cpu_ms, 100.0 * r->cpu_share);
+	if (r->gpu_count && n >= 0 && (size_t)n < cap)
+		snprintf(buf + n, cap - (size_t)n, "%s%.2f ms GPU (%llu x, median %.0f us)",
+			 n ? " + " : "", r->gpu_ms, (unsigned long long)r->gpu_count, r->gpu_median_us);
+}
+
+bool tg_report_combined_missing(const struct tg_profile_info *p, char *why, size_t cap)
+{
+	if (!p->enabled || !p->sampled || !p->rendered || strstr(p->files, "combined.svg"))
+		return false;
+	if (!p->gpu_traced)
+		snprintf(why, cap, "it puts GPU time beside the CPU samples, and GPU activity was %s",
+			 p->gpu[0] ? p->gpu : "not traced");
+	else if (!p->kernels && !p->memcpys)
+		snprintf(why, cap, "GPU activity was traced, but no kernel or copy ran");
+	else
+		snprintf(why, cap, "no CPU samples to put beside the GPU time");
+	return true;
 }

@@ -41,18 +41,29 @@ size_t tg_flame_nodes(const struct tg_flame *f);
 
 int tg_flame_write_folded(const struct tg_flame *f, struct tg_sink *s, struct tg_error *err);
 
+enum tg_flame_palette {
+	TG_PALETTE_HOT = 0, /* flamegraph.pl's: warm shades from a hash of the name */
+	TG_PALETTE_LANG = 1 /* a hue per kind of code: C, C++, Rust, CUDA runtime,
+			       kernel, [gpu] work, phases and backends, unknown */
+};
+
 struct tg_flame_svg_opts {
 	const char *title;    /* default "Flame Graph" */
 	const char *subtitle; /* optional second line */
 	const char *unit;     /* what a count is: "samples" (default), "ns" */
 	int width;            /* pixels, default 1200 */
 	double min_px;        /* frames narrower than this are left out, default 0.1 */
+	bool inverted;        /* icicle: the root at the top (a button switches) */
+	int palette;          /* enum tg_flame_palette */
 };
 
 /* An interactive flame graph: click to zoom, Ctrl-F / "Search" for a
- * regular expression (matches highlighted, matched share shown), tooltips
- * with counts and percentages, "Reset Zoom". Colours come from a hash of
- * the frame name; frames starting with "[gpu]" use a blue-green palette. */
+ * regular expression (matches highlighted, matched share shown; "ic" or
+ * Ctrl-I ignores case), tooltips with counts and percentages, "Reset
+ * Zoom", "Icicle"/"Flame" to turn it over; zoom, search, case and
+ * orientation are kept in the URL fragment (#z=12&s=kama&i=1&v=1), so a
+ * link shows the same view. Colours from the palette; "[gpu]" frames
+ * blue-green; text black or white by the fill's luminance. */
 int tg_flame_write_svg(const struct tg_flame *f, const struct tg_flame_svg_opts *o,
 		       struct tg_sink *s, struct tg_error *err);
 /* The frames of `after`, coloured by how their share of all samples

@@ -65,6 +65,17 @@ int tg_flame_add_gpu(struct tg_flame *f, const struct tg_capture *c, struct tg_s
 int tg_speedscope_write(const struct tg_capture *c, struct tg_symbolizer *sym, struct tg_sink *s,
 			struct tg_error *err);
 
+/* Each sample's weight in ns, in capture order: the time to its thread's
+ * next sample (its measured interval), or after a gap of more than four
+ * typical intervals (the thread waited) and for the last, the thread's
+ * median interval. What speedscope and the phase table weigh samples by. */
+int tg_sample_weights(const struct tg_capture *c, uint64_t *w);
+/* info->phases: per backend (tag), MA mode and phase, the CPU samples
+ * (count, weighed time, share of the backend's samples in that mode) and
+ * the GPU work launched in that phase (count, time, median). */
+int tg_phase_table(const struct tg_capture *c, struct tg_profile_info *info,
+		   struct tg_error *err);
+
 struct tg_render_opts {
 	const char *dir;     /* the run directory */
 	const char *maps;    /* /proc/<pid>/maps text of the profiled process; NULL: this one */

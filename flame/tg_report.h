@@ -43,6 +43,22 @@ void tg_report_ratio_text(const struct tg_ratio *x, char *buf, size_t cap);
 const char *tg_report_family_name(const struct tg_run_results *r, int f);
 
 int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, struct tg_error *err);
+
+/* combined.svg (CPU samples and GPU time per backend) needs both: true,
+ * with the reason in why, when a profile has samples but no combined.svg. */
+bool tg_report_combined_missing(const struct tg_profile_info *p, char *why, size_t cap);
+
+/* The phase table pivoted for reading across backends: one row per MA
+ * mode and phase (in pipeline order), one column per backend; cell[r][b]
+ * indexes p->phases, or -1. Returns the row count (phase of row r in
+ * phase[r]); backends into backend[] (n_backends). */
+#define TG_PIVOT_BACKENDS 8
+int tg_report_phase_pivot(const struct tg_profile_info *p, uint32_t *phase,
+			  int cell[][TG_PIVOT_BACKENDS], int max_rows, const char **backend,
+			  int *n_backends);
+/* A cell as the tables show it: "12.3 ms (45%)", GPU time added as
+ * "+ 1.2 ms GPU (30 x, median 40 us)". */
+void tg_report_phase_cell(const struct tg_phase_row *r, char *buf, size_t cap);
 /* The table `run` prints: one line per state, then speed-ups, accuracy and
  * agreement. */
 int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg_error *err);

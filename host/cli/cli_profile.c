@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli_internal.h"
+#include "tg_report.h"
 #include "tg_run.h"
 #include "tg_sampler.h"
 #include "tg_str.h"
@@ -60,4 +61,7 @@ void tg_cli_print_profile_paths(const char *dir, const struct tg_profile_info *p
 		if (hit && (hit == p->files || hit[-1] == ',') && (hit[len] == ',' || hit[len] == '\0'))
 			printf("profile: %s/%s (%s)\n", dir, main_files[i].file, main_files[i].what);
 	}
+	char why[320];
+	if (tg_report_combined_missing(p, why, sizeof(why)))
+		printf("profile: combined.svg not written: %s\n", why);
 }

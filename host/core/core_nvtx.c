@@ -44,14 +44,13 @@ static void create_domain(void)
 		nvtxDomainNameCategoryA(domain, c, tg_nvtx_category_name(c));
 	/* the hot ranges' names, registered once: "EMA MAs", "KAMA crossovers, ..." */
 	for (uint32_t id = 1; id < TG_PHASE_COUNT; id++) {
-		const char *g = tg_phase_group(id), *part = tg_phase_part(id);
-		if (!g)
+		if (!tg_phase_group(id))
 			continue;
 		char name[96];
-		snprintf(name, sizeof(name), "%s%s%s", g, part ? " " : "", part ? part : "");
+		const size_t n = tg_phase_label(id, name, sizeof(name) - 10);
 		phase_names[id][0] = nvtxDomainRegisterStringA(domain, name);
 		/* approx phases read apart in a per-name summary */
-		snprintf(name, sizeof(name), "%s%s%s (approx)", g, part ? " " : "", part ? part : "");
+		snprintf(name + n, sizeof(name) - n, " (approx)");
 		phase_names[id][1] = nvtxDomainRegisterStringA(domain, name);
 	}
 }

@@ -2,6 +2,8 @@
 #include "tg_phase.h"
 
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "tg_nvtx.h"
 
@@ -75,4 +77,23 @@ const char *tg_phase_part(uint32_t p)
 const char *tg_phase_mode(uint32_t p)
 {
 	return p & TG_PHASE_APPROX ? "approx" : "exact";
+}
+
+size_t tg_phase_label(uint32_t p, char *buf, size_t cap)
+{
+	const char *g = tg_phase_group(p), *part = tg_phase_part(p);
+	const int n = snprintf(buf, cap, "%s%s%s", g ? g : "none", part ? " " : "", part ? part : "");
+	return n < 0 ? 0 : (size_t)n;
+}
+
+bool tg_phase_is_frame(const char *name)
+{
+	if (strcmp(name, "exact") == 0 || strcmp(name, "approx") == 0)
+		return true;
+	for (uint32_t id = 1; id < TG_PHASE_COUNT; id++) {
+		const char *g = tg_phase_group(id), *part = tg_phase_part(id);
+		if ((g && strcmp(name, g) == 0) || (part && strcmp(name, part) == 0))
+			return true;
+	}
+	return false;
 }

@@ -10,6 +10,8 @@
 #ifndef TG_PHASE_H
 #define TG_PHASE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -49,6 +51,12 @@ uint32_t tg_phase_get(void);
  * "fused kernel"; NULL otherwise). NULL group for 0 and unknown ids. */
 const char *tg_phase_group(uint32_t p);
 const char *tg_phase_part(uint32_t p);
+/* "EMA MAs", "KAMA crossovers, Layer 1, Layer 2", "Average_Signal":
+ * group and part (the NVTX range's name); returns snprintf's count. */
+size_t tg_phase_label(uint32_t p, char *buf, size_t cap);
+/* Is name one of the frames phases put in a stack ("exact", "EMA", "MAs",
+ * "Average_Signal", ...)? */
+bool tg_phase_is_frame(const char *name);
 /* "exact" / "approx" */
 const char *tg_phase_mode(uint32_t p);
 

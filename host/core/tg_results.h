@@ -111,6 +111,23 @@ struct tg_ratio {
 enum tg_ratio_verdict { TG_RATIO_SAME = 0, TG_RATIO_FASTER = 1, TG_RATIO_SLOWER = 2 };
 int tg_ratio_verdict(const struct tg_ratio *x);
 
+/* One row of the phase table: a backend's time in one phase of the
+ * pipeline (tg_phase.h) in one MA mode, from its CPU samples (each weighed
+ * by its measured interval) and its GPU activity (kernels and copies
+ * launched while the host thread was in that phase). */
+struct tg_phase_row {
+	char backend[16];
+	uint32_t phase;       /* tg_phase value (id | TG_PHASE_APPROX) */
+	uint64_t samples;
+	double cpu_ms;        /* the samples' measured intervals, summed over threads */
+	double cpu_share;     /* of the backend's samples in that MA mode */
+	uint64_t gpu_count;   /* kernels and copies */
+	double gpu_ms;        /* their GPU time */
+	double gpu_median_us; /* the median kernel or copy */
+};
+
+#define TG_MAX_PHASE_ROWS 160
+
 /* What a profiled run recorded (run --profile, record). */
 struct tg_profile_info {
 	bool enabled;
@@ -151,6 +168,10 @@ struct tg_profile_info {
 	uint64_t nvtx_ranges;
 	uint64_t trace_events, unmatched_correlations;
 	char files[1024];       /* what the profile wrote, comma-separated */
+	/* the phase table: by backend, MA mode and phase (none for programs
+	 * that mark no phases, as under record) */
+	struct tg_phase_row phases[TG_MAX_PHASE_ROWS];
+	int n_phases;
 };
 
 struct tg_run_results {

@@ -12,6 +12,7 @@
 
 #include "tg_json.h"
 #include "tg_mem.h"
+#include "tg_phase.h"
 #include "tg_run.h"
 #include "tg_str.h"
 
@@ -236,6 +237,26 @@ static void write_profile(struct tg_json *j, const struct tg_profile_info *p)
 		tg_json_end_array(j);
 	}
 	tg_json_kv_string(j, "symbolizer", p->symbolizer);
+	/* how long each phase took on each backend: the comparison itself */
+	tg_json_key(j, "phases");
+	tg_json_begin_array(j);
+	for (int i = 0; i < p->n_phases; i++) {
+		const struct tg_phase_row *r = &p->phases[i];
+		char label[96];
+		tg_phase_label(r->phase, label, sizeof(label));
+		tg_json_begin_object(j);
+		tg_json_kv_string(j, "backend", r->backend);
+		tg_json_kv_string(j, "ma_mode", tg_phase_mode(r->phase));
+		tg_json_kv_string(j, "phase", label);
+		tg_json_kv_uint(j, "cpu_samples", r->samples);
+		tg_json_kv_double(j, "cpu_ms", r->cpu_ms);
+		tg_json_kv_double(j, "cpu_share", r->cpu_share);
+		tg_json_kv_uint(j, "gpu_count", r->gpu_count);
+		tg_json_kv_double(j, "gpu_ms", r->gpu_ms);
+		tg_json_kv_double(j, "gpu_median_us", r->gpu_median_us);
+		tg_json_end_object(j);
+	}
+	tg_json_end_array(j);
 	tg_json_key(j, "gpu");
 	tg_json_begin_object(j);
 	tg_json_kv_bool(j, "traced", p->gpu_traced);

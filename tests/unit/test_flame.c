@@ -10,6 +10,7 @@
 
 #include "tg_capture.h"
 #include "tg_flame.h"
+#include "tg_phase.h"
 #include "tg_render.h"
 #include "tg_report.h"
 #include "tg_test.h"
@@ -251,6 +252,106 @@ static void test_flame_golden(void **state)
 	tg_sink_close(s, NULL);
 	tg_flame_free(after);
 	tg_flame_free(f);
+}
+
+static char *svg_with(const struct tg_flame *f, const struct tg_flame *before,
+		      const struct tg_flame_svg_opts *o)
+{
+	struct tg_sink *s = tg_sink_open_memory();
+	if (before)
+		assert_int_equal(tg_flame_write_diff_svg(before, f, o, s, NULL), 0);
+	else
+		assert_int_equal(tg_flame_write_svg(f, o, s, NULL), 0);
+	char *out = strdup(tg_sink_memory_data(s, NULL));
+	tg_sink_close(s, NULL);
+	return out;
+}
+
+/* The y of the frame titled name (its rect follows the title). */
+static double frame_y(const char *svg, const char *name)
+{
+	char key[256];
+	snprintf(key, sizeof(key), "<title>%s (", name);
+	const char *t = strstr(svg, key);
+	assert_non_null(t);
+	const char *y = strstr(t, " y=\"");
+	assert_non_null(y);
+	return atof(y + 4);
+}
+
+/* Flame graphs at flamegraph.pl's level: icicle, minimum width, subtitle,
+ * palettes by kind of code, readable text on any fill, the view in the URL. */
+static void test_flame_views(void **state)
+{
+	(void)state;
+	struct tg_flame *f = parse("main;run;tg_cpu_ema 30\nmain;run;tg_atc_rs::ma::ema 60\n"
+				   "main;run;cudaLaunchKernel;[gpu] atc_kernel 9\nmain;tiny 1\n");
+	struct tg_flame_svg_opts o = {"T", "my subtitle", "samples", 1000, 0.1, false, TG_PALETTE_LANG};
+	char *flame = svg_with(f, NULL, &o);
+	o.inverted = true;
+	char *icicle = svg_with(f, NULL, &o);
+	/* flame: the root below its children; icicle: above them */
+	assert_true(frame_y(flame, "main") > frame_y(flame, "run"));
+	assert_true(frame_y(icicle, "main") < frame_y(icicle, "run"));
+	assert_non_null(strstr(icicle, "data-inverted=\"1\""));
+	assert_non_null(strstr(flame, ">my subtitle</text>"));
+	/* the buttons and the view kept in the URL fragment */
+	assert_non_null(strstr(flame, "id=\"invert\""));
+	assert_non_null(strstr(flame, "id=\"icase\""));
+	assert_non_null(strstr(flame, "history.replaceState"));
+	assert_non_null(strstr(flame, "new RegExp(term, ic ? 'i' : '')"));
+	/* the language palette: C warm, Rust orange-brown, CUDA runtime green */
+	char want[128];
+	const struct {
+		const char *name;
+		int kind; /* 0 C: g < 231 and b < 56; 1 Rust: r >= 200, 120 <= g < 171, 40 <= b < 71; 2 CUDA: g >= 190 */
+	} k[] = {{"tg_cpu_ema", 0}, {"tg_atc_rs::ma::ema", 1}, {"cudaLaunchKernel", 2}};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(want, sizeof(want), "<g data-n=\"%s\" data-f=\"rgb(", k[i].name);
+		const char *c = strstr(flame, want);
+		assert_non_null(c);
+		int r, g, b;
+		assert_int_equal(sscanf(c + strlen(want), "%d,%d,%d", &r, &g, &b), 3);
+		if (k[i].kind == 0)
+			assert_true(r >= 205 && b < 56);
+		else if (k[i].kind == 1)
+			assert_true(r >= 200 && g >= 120 && g < 171 && b >= 40 && b < 71);
+		else
+			assert_true(g >= 190 && b < 101);
+	}
+	/* --minwidth: a frame narrower than it is left out */
+	o.inverted = false;
+	o.min_px = 20; /* "tiny" is 1% of 980 px */
+	char *wide = svg_with(f, NULL, &o);
+	assert_null(strstr(wide, "<title>tiny ("));
+	assert_non_null(strstr(flame, "<title>tiny ("));
+	/* a diff that shrinks a frame to nothing: the darkest blue gets white text */
+	struct tg_flame *before = parse("main;run;tg_cpu_ema 90\nmain;other 10\n");
+	struct tg_flame *after = parse("main;run;tg_cpu_ema 1\nmain;other 99\n");
+	o.min_px = 0.1;
+	char *diff = svg_with(after, before, &o);
+	const char *ema = strstr(diff, "<g data-n=\"tg_cpu_ema\" data-f=\"rgb(");
+	assert_non_null(ema);
+	int r, g, b;
+	assert_int_equal(sscanf(ema + strlen("<g data-n=\"tg_cpu_ema\" data-f=\"rgb("), "%d,%d,%d", &r, &g, &b), 3);
+	assert_true(b == 255 && r < 60); /* shrank the most: deep blue */
+	const char *text = strstr(ema, "<text ");
+	assert_non_null(text);
+	assert_true(strncmp(strstr(text, "y=\""), "y=\"", 3) == 0);
+	assert_non_null(strstr(text, "fill=\"#fff\""));
+	assert_true(strstr(text, "fill=\"#fff\"") < strstr(text, "</text>"));
+	/* a light red one keeps black text */
+	const char *other = strstr(diff, "<g data-n=\"other\"");
+	assert_non_null(other);
+	const char *otext = strstr(other, "<text ");
+	assert_true(strstr(otext, "fill=\"#fff\"") == NULL || strstr(otext, "fill=\"#fff\"") > strstr(otext, "</text>"));
+	free(flame);
+	free(icicle);
+	free(wide);
+	free(diff);
+	tg_flame_free(f);
+	tg_flame_free(before);
+	tg_flame_free(after);
 }
 
 static void test_flame_edge_cases(void **state)
@@ -574,6 +675,85 @@ static void test_speedscope(void **state)
 	tg_capture_free(c);
 }
 
+/* The phase table: each backend's samples by MA mode and phase, weighed
+ * by their measured intervals, GPU work by the launching thread's phase. */
+static void test_phase_table(void **state)
+{
+	(void)state;
+	struct tg_capture *c = tg_capture_new();
+	c->pid = 1000;
+	c->sample_period_ns = 1000000;
+	tg_capture_set_tag(c, 0, "main");
+	tg_capture_set_tag(c, 1, "cpu");
+	tg_capture_set_tag(c, 2, "cuda");
+	const uint64_t pcs[] = {(uint64_t)(uintptr_t)sample_leaf + 1};
+	const uint32_t st = tg_capture_add_stack(c, pcs, 1);
+	/* cpu, thread 1001: 3 ms EMA MAs, 1 ms KAMA signals, exact; 2 ms approx
+	 * HMA MAs; a sample outside every phase (not in the table) */
+	const struct {
+		int ms;
+		uint32_t phase;
+	} in[] = {{1, TG_PHASE_MAS + 0},
+		  {2, TG_PHASE_MAS + 0},
+		  {3, TG_PHASE_MAS + 0},
+		  {4, TG_PHASE_SIGNALS + 5},
+		  {5, (TG_PHASE_MAS + 1) | TG_PHASE_APPROX},
+		  {6, (TG_PHASE_MAS + 1) | TG_PHASE_APPROX},
+		  {7, 0}};
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		struct tg_capture_sample sm = {(uint64_t)in[i].ms * 1000000, 1001, 1, in[i].phase << 16, st};
+		tg_capture_add_sample(c, &sm);
+	}
+	/* cuda: two kernels of 40 and 60 us launched in the EMA fused kernel phase */
+	struct tg_launch l1 = {100, 21, 1000, 2, st, TG_PHASE_FUSED + 0}, l2 = {200, 22, 1000, 2, st,
+									     TG_PHASE_FUSED + 0};
+	tg_capture_add_launch(c, &l1);
+	tg_capture_add_launch(c, &l2);
+	ev(c, TG_EV_KERNEL, "k", 1000, 41000, 0, 7, 21);
+	ev(c, TG_EV_KERNEL, "k", 50000, 110000, 0, 7, 22);
+	tg_capture_sort(c);
+	struct tg_profile_info info;
+	memset(&info, 0, sizeof(info));
+	struct tg_error err;
+	assert_int_equal(tg_phase_table(c, &info, &err), 0);
+	assert_int_equal(info.n_phases, 4);
+	const struct tg_phase_row *r = info.phases;
+	assert_string_equal(r[0].backend, "cpu");
+	assert_int_equal(r[0].phase, TG_PHASE_MAS + 0);
+	assert_int_equal(r[0].samples, 3);
+	assert_true(fabs(r[0].cpu_ms - 3.0) < 1e-9);
+	assert_true(fabs(r[0].cpu_share - 0.75) < 1e-12); /* of the 4 exact samples */
+	assert_int_equal(r[1].phase, TG_PHASE_SIGNALS + 5);
+	assert_int_equal(r[2].phase, (TG_PHASE_MAS + 1) | TG_PHASE_APPROX);
+	assert_true(fabs(r[2].cpu_share - 1.0) < 1e-12);
+	assert_string_equal(r[3].backend, "cuda");
+	assert_int_equal(r[3].gpu_count, 2);
+	assert_true(fabs(r[3].gpu_ms - 0.1) < 1e-9);
+	assert_true(fabs(r[3].gpu_median_us - 60.0) < 1e-9);
+	/* pivoted: a row per mode and phase, a column per backend */
+	uint32_t phase[TG_MAX_PHASE_ROWS];
+	int cell[TG_MAX_PHASE_ROWS][TG_PIVOT_BACKENDS];
+	const char *be[TG_PIVOT_BACKENDS];
+	int nb = 0;
+	const int rows = tg_report_phase_pivot(&info, phase, cell, TG_MAX_PHASE_ROWS, be, &nb);
+	assert_int_equal(rows, 4);
+	assert_int_equal(nb, 2);
+	assert_int_equal(phase[0], TG_PHASE_MAS + 0);
+	assert_int_equal(phase[1], TG_PHASE_SIGNALS + 5);
+	assert_int_equal(phase[2], TG_PHASE_FUSED + 0);
+	assert_int_equal(phase[3], (TG_PHASE_MAS + 1) | TG_PHASE_APPROX);
+	assert_int_equal(cell[2][0], -1);
+	char text[160];
+	tg_report_phase_cell(&info.phases[cell[0][0]], text, sizeof(text));
+	assert_string_equal(text, "3.0 ms (75%)");
+	tg_report_phase_cell(&info.phases[cell[2][1]], text, sizeof(text));
+	assert_string_equal(text, "0.10 ms GPU (2 x, median 60 us)");
+	char label[96];
+	tg_phase_label(phase[1], label, sizeof(label));
+	assert_string_equal(label, "KAMA crossovers, Layer 1, Layer 2");
+	tg_capture_free(c);
+}
+
 static void expect_invalid(const char *json, const char *want)
 {
 	struct tg_trace_check_stats cs;
@@ -690,9 +870,11 @@ int main(void)
 		cmocka_unit_test(test_folded_errors_and_names),
 		cmocka_unit_test(test_flame_golden),
 		cmocka_unit_test(test_flame_edge_cases),
+		cmocka_unit_test(test_flame_views),
 		cmocka_unit_test(test_speedscope),
 		cmocka_unit_test(test_trace_golden),
 		cmocka_unit_test(test_trace_samples),
+		cmocka_unit_test(test_phase_table),
 		cmocka_unit_test(test_trace_validator_rejects),
 		cmocka_unit_test(test_gpu_flame),
 		cmocka_unit_test(test_demangle_basic),
