@@ -41,6 +41,9 @@
 /* exported (see agent.map) */
 int InitializeInjection(void);
 int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
+typedef int (*tg_main_fn)(int, char **, char **);
+int __libc_start_main(tg_main_fn main_fn, int argc, char **argv, void (*init)(void),
+		      void (*fini)(void), void (*rtld_fini)(void), void *stack_end);
 
 static struct {
 	int active;
@@ -140,6 +143,35 @@ int InitializeInjection(void)
 	if (rc == 0)
 		atexit(flush_gpu);
 	return 1;
+}
+
+/* ---- the main thread ------------------------------------------------------ */
+
+/* The constructor registered the main thread from the loader's start-up
+ * code, so the sampler's frame-pointer walk could not find where main's
+ * chain ends (glibc's start code keeps no frame pointer): every main-thread
+ * sample went to libunwind. Wrapping main lets it see the stack again from
+ * inside. */
+static tg_main_fn real_main;
+
+static int tg_record_main(int argc, char **argv, char **envp)
+{
+	if (A.active)
+		tg_session_thread_rebase(A.session);
+	return real_main(argc, argv, envp);
+}
+
+int __libc_start_main(tg_main_fn main_fn, int argc, char **argv, void (*init)(void),
+		      void (*fini)(void), void (*rtld_fini)(void), void *stack_end)
+{
+	int (*next)(tg_main_fn, int, char **, void (*)(void), void (*)(void), void (*)(void),
+		    void *) =
+		(int (*)(tg_main_fn, int, char **, void (*)(void), void (*)(void), void (*)(void),
+			 void *))dlsym(RTLD_NEXT, "__libc_start_main");
+	if (!next)
+		return main_fn(argc, argv, NULL); /* no libc below us: nothing to wrap */
+	real_main = main_fn;
+	return next(tg_record_main, argc, argv, init, fini, rtld_fini, stack_end);
 }
 
 /* ---- start and finish ---------------------------------------------------- */

@@ -147,6 +147,9 @@ struct tg_profile_info {
 	int threads;
 	uint64_t fallbacks;     /* hybrid unwinding: stacks libunwind completed */
 	uint64_t overruns;      /* timer ticks the kernel merged into a pending one */
+	/* TG_SAMPLER_COMPARE_UNWIND=1: samples unwound by both the hybrid and
+	 * libunwind, and those whose stacks agree */
+	uint64_t unwind_compared, unwind_agreed;
 	int cpus;               /* online CPUs where it was sampled */
 	/* the achieved rate under 80% of the request, or samples dropped: what
 	 * happened and why; "" when neither */

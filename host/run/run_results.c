@@ -221,6 +221,11 @@ static void write_profile(struct tg_json *j, const struct tg_profile_info *p)
 		tg_json_kv_int(j, "threads", p->threads);
 		tg_json_kv_uint(j, "unwind_fallbacks", p->fallbacks);
 		tg_json_kv_uint(j, "timer_overruns", p->overruns);
+		if (p->unwind_compared) {
+			tg_json_kv_uint(j, "unwind_compared", p->unwind_compared);
+			tg_json_kv_double(j, "unwind_agreement",
+					  (double)p->unwind_agreed / (double)p->unwind_compared);
+		}
 		tg_json_kv_int(j, "cpus", p->cpus);
 		if (p->rate_warning[0])
 			tg_json_kv_string(j, "rate_warning", p->rate_warning);

@@ -152,7 +152,9 @@ static int start_sampler(struct tg_session *s, struct tg_error *err)
 	const struct tg_profile_opts *p = &s->o.profile;
 	struct tg_sampler_opts so = {.hz = p->hz, .clock = p->clock, .unwind = p->unwind,
 				     .include_idle = p->include_idle != 0,
-				     .ring_bytes = (size_t)p->ring_kb * 1024};
+				     .ring_bytes = (size_t)p->ring_kb * 1024,
+				     .compare_unwinders = getenv("TG_SAMPLER_COMPARE_UNWIND") &&
+							  strcmp(getenv("TG_SAMPLER_COMPARE_UNWIND"), "1") == 0};
 	TG_TRY(tg_sampler_new(&so, &s->sampler, err));
 	TG_TRY(tg_sampler_start(s->sampler, err));
 	TG_TRY(tg_sampler_register_thread(s->sampler, 0, err));
@@ -268,6 +270,12 @@ int tg_session_thread_enter(struct tg_session *s, int tag, struct tg_error *err)
 	return s && s->sampler ? tg_sampler_register_thread(s->sampler, tag, err) : 0;
 }
 
+void tg_session_thread_rebase(struct tg_session *s)
+{
+	if (s && s->sampler)
+		tg_sampler_rebase_thread(s->sampler);
+}
+
 void tg_session_thread_exit(struct tg_session *s)
 {
 	if (s && s->sampler)
@@ -372,6 +380,8 @@ void tg_profile_info_from_capture(const struct tg_capture *c, struct tg_profile_
 	info->fallbacks = tg_capture_counter(c, "sampler.fallbacks");
 	info->threads = (int)tg_capture_counter(c, "sampler.threads");
 	info->overruns = tg_capture_counter(c, "sampler.overruns");
+	info->unwind_compared = tg_capture_counter(c, "sampler.unwind_compared");
+	info->unwind_agreed = tg_capture_counter(c, "sampler.unwind_agreed");
 	info->cpus = (int)tg_capture_counter(c, "sampler.cpus");
 	tg_profile_rate_check(info);
 }

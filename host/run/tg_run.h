@@ -103,6 +103,8 @@ void tg_session_set_tag(struct tg_session *s, int tag, bool busy);
 /* A thread that starts / ends being sampled (the agent's threads). */
 int tg_session_thread_enter(struct tg_session *s, int tag, struct tg_error *err);
 void tg_session_thread_exit(struct tg_session *s);
+/* The calling thread's stack seen again from here (tg_sampler_rebase_thread). */
+void tg_session_thread_rebase(struct tg_session *s);
 /* Whether the session samples host stacks. */
 bool tg_session_samples(const struct tg_session *s);
 /* Stops every collector and exports what they recorded into a new capture

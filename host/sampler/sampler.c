@@ -73,6 +73,7 @@ struct thread_rec {
 	_Atomic uint64_t signals, dropped, idle, failed, truncated;
 	_Atomic uint64_t fallbacks; /* hybrid: stacks libunwind completed */
 	_Atomic uint64_t overruns;  /* ticks that expired while one was still pending */
+	_Atomic uint64_t compared, agreed; /* compare_unwinders: samples, same stacks */
 	_Atomic uint64_t handler_ns; /* time spent in the handler, entry to exit */
 	uint64_t registered_at_ns;
 	uint64_t paused_at_ns;  /* 0 when running */
@@ -315,6 +316,7 @@ TG_RAW_READ static int unwind_fp(const struct tg_sampler_regs *g, const struct t
  * scanned (or %rbp) starts a chain that checks all the way to its clean
  * end, that chain is the rest of the stack, else scan on. At most 16 such
  * frames, 4 KiB of stack each; 0 when the scan fails (libunwind's turn). */
+#define LEAF_SCAN_BYTES 1024 /* a frameless function's own stack use */
 #define SCAN_FRAMES 16
 #define SCAN_BYTES 4096
 #define SCAN_WORDS 2048 /* words read in all, per sample */
@@ -407,6 +409,24 @@ TG_RAW_READ static int unwind_hybrid(const struct tg_sampler_regs *g, const stru
 		pcs[n++] = w;
 		resume = above[k];
 		break;
+	}
+	/* A frameless function that does use the stack (libm's __sin_fma, the
+	 * string functions: registers pushed, room for spills) keeps its
+	 * return address deeper than the two words looked at: when the frame's
+	 * own return address is not from a call of that function, the first
+	 * word above the stack pointer, below the caller's frame, that returns
+	 * from a call of it is its return address. */
+	if (n == 1 && fn != 0 && !(framed_ret && returns_from(m, framed_ret, fn))) {
+		const uintptr_t end = rbp_ok && rbp > sp ? rbp : sp + LEAF_SCAN_BYTES;
+		for (uintptr_t at = sp; at < end && at - sp < LEAF_SCAN_BYTES && at <= r->stack_hi - 8;
+		     at += 8) {
+			const uintptr_t w = arch_return_address(*(const uintptr_t *)at);
+			if (w != 0 && returns_from(m, w, fn)) {
+				pcs[n++] = w;
+				resume = at + 8;
+				break;
+			}
+		}
 	}
 	uint32_t f = 0;
 	int got = n;
@@ -625,6 +645,20 @@ static int unwind_libunwind(ucontext_t *uc, uint64_t ip, uint64_t *pcs, int max,
 
 /* ---- the handler ---------------------------------------------------------- */
 
+/* Two unwinds of one sample agree when one is the other's start and the
+ * longer goes at most two frames further (libunwind reaches __clone3 or
+ * _start above where a frame-pointer chain ends cleanly). */
+static int same_stack(const uint64_t *a, int na, const uint64_t *b, int nb)
+{
+	const int n = na < nb ? na : nb, extra = na > nb ? na - nb : nb - na;
+	if (extra > 2)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 static void ring_push(struct thread_rec *r, uint64_t t_ns, uint32_t flags, const uint64_t *pcs,
 		      int depth)
 {
@@ -695,6 +729,16 @@ static void on_sigprof(int sig, siginfo_t *si, void *ctx)
 			depth = unwind_libunwind((ucontext_t *)ctx, g.ip, pcs, s->o.max_depth, &flags);
 			if (!(flags & TG_SAMPLE_UNWIND_FAILED))
 				atomic_fetch_add_explicit(&r->fallbacks, 1, memory_order_relaxed);
+		} else if (s->o.compare_unwinders) {
+			/* the same sample by libunwind: does the hybrid agree? */
+			uint64_t ref[TG_SAMPLE_MAX_DEPTH];
+			uint32_t rf = 0;
+			const int nr = unwind_libunwind((ucontext_t *)ctx, g.ip, ref, s->o.max_depth, &rf);
+			if (!(rf & TG_SAMPLE_UNWIND_FAILED)) {
+				atomic_fetch_add_explicit(&r->compared, 1, memory_order_relaxed);
+				if (same_stack(pcs, depth, ref, nr))
+					atomic_fetch_add_explicit(&r->agreed, 1, memory_order_relaxed);
+			}
 		}
 #endif
 	}
@@ -955,14 +999,32 @@ __attribute__((noinline)) static void chain_top_here(const struct code_map *m,
 		agree++;
 	if (agree == 0 || agree + 1 >= nb)
 		return;
+	/* the outer frames first, then the address that makes the handler use
+	 * them: a tick on this thread in between sees top_ret 0 */
+	int n_outer = 0;
+	for (int k = agree + 1; k < nb && n_outer < (int)(sizeof(r->outer) / sizeof(r->outer[0])); k++)
+		r->outer[n_outer++] = (uint64_t)(uintptr_t)bt[k];
+	r->n_outer = n_outer;
+	atomic_signal_fence(memory_order_release);
 	r->top_ret = (uintptr_t)fp[agree - 1];
-	for (int k = agree + 1; k < nb && r->n_outer < (int)(sizeof(r->outer) / sizeof(r->outer[0]));
-	     k++)
-		r->outer[r->n_outer++] = (uint64_t)(uintptr_t)bt[k];
 #else
 	(void)m;
 	(void)r;
 #endif
+}
+
+void tg_sampler_rebase_thread(struct tg_sampler *s)
+{
+	struct thread_rec *r = tls_rec;
+	if (!r || !s->hybrid)
+		return;
+	r->top_ret = 0;
+	atomic_signal_fence(memory_order_release);
+	r->n_outer = 0;
+	pthread_mutex_lock(&s->mu);
+	refresh_map(s);
+	pthread_mutex_unlock(&s->mu);
+	chain_top_here(atomic_load(&s->map), r);
 }
 
 int tg_sampler_register_thread(struct tg_sampler *s, int32_t tag, struct tg_error *err)
@@ -1159,6 +1221,8 @@ void tg_sampler_get_stats(const struct tg_sampler *s, struct tg_sampler_stats *s
 		st->truncated += atomic_load(&r->truncated);
 		st->fallbacks += atomic_load(&r->fallbacks);
 		st->overruns += atomic_load(&r->overruns);
+		st->unwind_compared += atomic_load(&r->compared);
+		st->unwind_agreed += atomic_load(&r->agreed);
 		handler_ns += atomic_load(&r->handler_ns);
 		st->thread_seconds += r->registered_s;
 		if (atomic_load(&r->active))
@@ -1223,6 +1287,10 @@ int tg_sampler_export(const struct tg_sampler *s, struct tg_capture *c, struct t
 		rc = tg_capture_count(c, "sampler.fallbacks", st.fallbacks);
 	if (rc == 0)
 		rc = tg_capture_count(c, "sampler.overruns", st.overruns);
+	if (rc == 0 && s->o.compare_unwinders)
+		rc = tg_capture_count(c, "sampler.unwind_compared", st.unwind_compared);
+	if (rc == 0 && s->o.compare_unwinders)
+		rc = tg_capture_count(c, "sampler.unwind_agreed", st.unwind_agreed);
 	const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	if (rc == 0)
 		rc = tg_capture_count(c, "sampler.cpus", cpus > 0 ? (uint64_t)cpus : 0);

@@ -117,7 +117,17 @@ static int arch_tail_jumps_to(const struct code_map *m, uintptr_t t, uintptr_t f
 		if (b[0] == 0xe9 && at + 5 <= end) {
 			int32_t rel;
 			memcpy(&rel, b + 1, 4);
-			if (at + 5 + (uintptr_t)(intptr_t)rel == fn)
+			const uintptr_t dest = at + 5 + (uintptr_t)(intptr_t)rel;
+			/* directly, or to a PLT stub of fn (Rust's log1pf64 -> log1p) */
+			if (dest == fn || arch_through_plt(m, dest) == fn)
+				return 1;
+		}
+		/* jmp *disp32(%rip): through a GOT slot */
+		if (b[0] == 0xff && b[1] == 0x25 && at + 6 <= end) {
+			int32_t disp;
+			memcpy(&disp, b + 2, 4);
+			uintptr_t dest;
+			if (read_slot(m, at + 6 + (uintptr_t)(intptr_t)disp, g->object, &dest) && dest == fn)
 				return 1;
 		}
 	}

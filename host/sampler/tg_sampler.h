@@ -67,6 +67,10 @@ struct tg_sampler_opts {
 	int max_depth;       /* 0 -> 128, at most TG_SAMPLE_MAX_DEPTH */
 	size_t ring_bytes;   /* per thread; 0 -> 1 MiB */
 	int drain_ms;        /* how often rings are emptied; 0 -> 10 ms */
+	/* hybrid: also unwind every sample with libunwind and count the
+	 * samples whose stacks agree (a check of the unwinder, 10-40 us per
+	 * sample; TG_SAMPLER_COMPARE_UNWIND=1 in the environment) */
+	bool compare_unwinders;
 };
 
 struct tg_sample {
@@ -92,6 +96,7 @@ struct tg_sampler_stats {
 	const char *unwind;       /* "hybrid" / "libunwind" / "frame-pointers" */
 	uint64_t fallbacks;       /* hybrid: stacks libunwind took over */
 	uint64_t overruns;        /* ticks merged by the kernel into a pending one */
+	uint64_t unwind_compared, unwind_agreed; /* compare_unwinders */
 	/* the handler's own cost (unwinding and storing), entry to exit: mean
 	 * per sample, and its share of the sampled threads' time; the kernel's
 	 * cost of delivering the signal comes on top (see the profiling guide) */
@@ -106,6 +111,10 @@ int tg_sampler_new(const struct tg_sampler_opts *o, struct tg_sampler **out, str
 int tg_sampler_start(struct tg_sampler *s, struct tg_error *err);
 /* Starts sampling the calling thread, its samples tagged `tag`. */
 int tg_sampler_register_thread(struct tg_sampler *s, int32_t tag, struct tg_error *err);
+/* The calling (registered) thread's stack base again, from here: for a
+ * thread registered before it reached the code it will run (the agent
+ * registers the main thread in a constructor, before main). */
+void tg_sampler_rebase_thread(struct tg_sampler *s);
 /* Changes the calling (registered) thread's tag from now on. */
 void tg_sampler_set_tag(struct tg_sampler *s, int32_t tag);
 /* Disarms / re-arms the calling (registered) thread's timer: a thread
