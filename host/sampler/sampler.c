@@ -416,10 +416,10 @@ TG_RAW_READ static int unwind_hybrid(const struct tg_sampler_regs *g, const stru
 	 * own return address is not from a call of that function, the first
 	 * word above the stack pointer, below the caller's frame, that returns
 	 * from a call of it is its return address. */
-	if (n == 1 && fn != 0 && !(framed_ret && returns_from(m, framed_ret, fn))) {
-		const uintptr_t end = rbp_ok && rbp > sp ? rbp : sp + LEAF_SCAN_BYTES;
-		for (uintptr_t at = sp; at < end && at - sp < LEAF_SCAN_BYTES && at <= r->stack_hi - 8;
-		     at += 8) {
+	if (n == 1 && fn != 0 && rbp_ok && rbp > sp && !(framed_ret && returns_from(m, framed_ret, fn))) {
+		/* (%rbp still the caller's frame; code that took the register
+		 * over is scan_recover's, which also finds a saved %rbp) */
+		for (uintptr_t at = sp; at < rbp && at - sp < LEAF_SCAN_BYTES; at += 8) {
 			const uintptr_t w = arch_return_address(*(const uintptr_t *)at);
 			if (w != 0 && returns_from(m, w, fn)) {
 				pcs[n++] = w;

@@ -480,6 +480,20 @@ static void test_hybrid_walk(void **state)
 	assert_int_equal(flags, 0);
 	assert_int_equal(n, 2);
 	assert_true(pcs[0] == in_middle && pcs[1] == ret_into_outer);
+	/* a frameless leaf that uses the stack (libm's __sin_fma: registers
+	 * pushed, spills): its return address lies deeper than the two words
+	 * looked at first; %rbp is still the caller's frame */
+	memset(stack, 0, sizeof(stack));
+	stack[0] = 0x1234;
+	stack[1] = 0x5678;
+	stack[2] = (uintptr_t)&stack[8]; /* a pushed register that looks like a pointer */
+	stack[3] = ret_into_caller;
+	stack[8] = 0;
+	stack[9] = ret_into_outer;
+	n = walk_stack(s, in_leaf, (uintptr_t)&stack[8], pcs, &flags);
+	assert_int_equal(flags, 0);
+	assert_int_equal(n, 3);
+	assert_true(pcs[1] == ret_into_caller && pcs[2] == ret_into_outer);
 	/* a code address that does not follow a call is not a return address */
 	n = walk(s, in_leaf, (uintptr_t)caller_of_callee, 0, ret_into_outer, 0, pcs, &flags);
 	assert_int_equal(n, 2);
