@@ -670,6 +670,11 @@ struct frame_open {
 	uint64_t start;
 };
 
+static uint64_t whole_us(uint64_t ns)
+{
+	return (ns + 500) / 1000 * 1000;
+}
+
 static void close_frames(struct writer *w, uint32_t pid, uint32_t tid, struct frame_open *open,
 			 int *n_open, int keep, uint64_t t)
 {
@@ -677,13 +682,24 @@ static void close_frames(struct writer *w, uint32_t pid, uint32_t tid, struct fr
 	 * sample close together with equal ts and dur, and both importers
 	 * (catapult and Perfetto) then take the one earlier in the file as the
 	 * parent. */
+	/* Whole microseconds (a sample's time is a tick's, good to a few us):
+	 * frames that close together then end at the same double in every
+	 * importer (speedscope computes ts + dur, and 1995.559 + 0.001 is not
+	 * always 1995.56: "Tried to end cpu when tg_cpu_atc_symbol was on the
+	 * top of the stack") */
+	/* ... and a microsecond before the next sample's frames begin: a frame
+	 * that closes and reopens under the same name at one instant reads to
+	 * speedscope as a zero-length one (it opens the new one first) */
+	uint64_t end = whole_us(t > w->o->base ? t - w->o->base : 0);
+	end = end >= 1000 ? end - 1000 : 0;
 	for (int k = keep; k < *n_open; k++) {
 		const struct frame_open *f = &open[k];
+		const uint64_t start = whole_us(f->start > w->o->base ? f->start - w->o->base : 0);
 		begin(w->o, 'X', pid, tid);
 		LIT(w->o, ",\"ts\":");
-		ts(w->o, f->start);
+		us(w->o, start);
 		LIT(w->o, ",\"dur\":");
-		us(w->o, t > f->start ? t - f->start : 0);
+		us(w->o, end > start ? end - start : 1000);
 		LIT(w->o, ",\"cat\":\"sample\",\"name\":");
 		str(w->o, f->name);
 		LIT(w->o, "}");

@@ -23,7 +23,7 @@ packages=(
   python3              # small checks in the CLI tests
 )
 test_packages=(
-  chromium                                # report.html checked in a headless browser
+  chromium                                # report.html and the profiles checked in a headless browser
   clang libclang-rt-14-dev                # libFuzzer (scripts/fuzz.sh)
   cppcheck                                # static analysis
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user  # the aarch64 build and its tests
@@ -49,6 +49,13 @@ for p in "${want[@]}"; do
     missing+=("$p")
   fi
 done
+
+# Node.js and npm (speedscope + playwright-core for tests/cli/cli_viewers.sh):
+# any node on the PATH counts (a NodeSource nodejs carries its own npm);
+# otherwise Debian's.
+if [ "${1:-}" = "--test" ] && { ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; }; then
+  missing+=(nodejs npm)
+fi
 
 # Rust: rustup's cargo in ~/.cargo/bin counts; otherwise Debian's cargo.
 if ! command -v cargo >/dev/null 2>&1 && [ ! -x "${HOME:-/root}/.cargo/bin/cargo" ]; then
