@@ -189,6 +189,16 @@ static int cmp_vsym(const void *a, const void *b)
 	return (strncmp(y->name, "__vdso_", 7) == 0) - (strncmp(x->name, "__vdso_", 7) == 0);
 }
 
+/* Reads a struct at off of an image of len bytes (any alignment); 0 when
+ * it does not fit. */
+static int read_at(const unsigned char *b, size_t len, uint64_t off, void *out, size_t size)
+{
+	if (off > len || size > len - off)
+		return 0;
+	memcpy(out, b + off, size);
+	return 1;
+}
+
 int tg_symbolizer_load_vdso(struct tg_symbolizer *s, const void *image, size_t len,
 			    struct tg_error *err)
 {
@@ -198,49 +208,53 @@ int tg_symbolizer_load_vdso(struct tg_symbolizer *s, const void *image, size_t l
 			m = &s->maps[i];
 	TG_FAIL_IF(!m, err, TG_E_PARSE, "vdso: the memory map has no [vdso] line");
 	const unsigned char *b = image;
-	const Elf64_Ehdr *eh = image;
-	TG_FAIL_IF(len < sizeof(*eh) || memcmp(b, ELFMAG, SELFMAG) != 0 ||
-			   b[EI_CLASS] != ELFCLASS64 || eh->e_shentsize != sizeof(Elf64_Shdr) ||
-			   eh->e_shoff > len || eh->e_shnum > (len - eh->e_shoff) / sizeof(Elf64_Shdr),
-		   err, TG_E_PARSE, "vdso: not a 64-bit ELF image with section headers (%zu bytes)",
+	Elf64_Ehdr eh;
+	TG_FAIL_IF(!read_at(b, len, 0, &eh, sizeof(eh)) || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+			   eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) ||
+			   eh.e_shnum > 1024,
+		   err, TG_E_PARSE,
+		   "vdso: not a 64-bit ELF image with section headers (%zu bytes); the vDSO is "
+		   "left unnamed",
 		   len);
-	const Elf64_Shdr *sh = (const Elf64_Shdr *)(b + eh->e_shoff);
 	/* the image's link address of its first byte: the vDSO is mapped whole */
 	uint64_t base = 0;
-	bool have_base = false;
-	TG_FAIL_IF(eh->e_phoff > len || eh->e_phnum > (len - eh->e_phoff) / sizeof(Elf64_Phdr), err,
-		   TG_E_PARSE, "vdso: program headers outside the image");
-	const Elf64_Phdr *ph = (const Elf64_Phdr *)(b + eh->e_phoff);
-	for (int i = 0; i < eh->e_phnum && !have_base; i++)
-		if (ph[i].p_type == PT_LOAD) {
-			base = ph[i].p_vaddr - ph[i].p_offset;
-			have_base = true;
+	for (int i = 0; i < eh.e_phnum && i < 64; i++) {
+		Elf64_Phdr ph;
+		if (!read_at(b, len, eh.e_phoff + (uint64_t)i * sizeof(ph), &ph, sizeof(ph)))
+			break;
+		if (ph.p_type == PT_LOAD) {
+			base = ph.p_vaddr - ph.p_offset;
+			break;
 		}
+	}
 	size_t cap = 0;
-	for (int i = 0; i < eh->e_shnum; i++) {
-		if (sh[i].sh_type != SHT_DYNSYM && sh[i].sh_type != SHT_SYMTAB)
+	for (int i = 0; i < eh.e_shnum; i++) {
+		Elf64_Shdr sh, strs;
+		if (!read_at(b, len, eh.e_shoff + (uint64_t)i * sizeof(sh), &sh, sizeof(sh)))
+			break;
+		if ((sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB) || sh.sh_link >= eh.e_shnum ||
+		    !read_at(b, len, eh.e_shoff + (uint64_t)sh.sh_link * sizeof(strs), &strs,
+			     sizeof(strs)) ||
+		    strs.sh_offset > len || strs.sh_size > len - strs.sh_offset || !strs.sh_size ||
+		    sh.sh_offset > len || sh.sh_size > len - sh.sh_offset)
 			continue;
-		if (sh[i].sh_link >= eh->e_shnum || sh[i].sh_offset > len ||
-		    sh[i].sh_size > len - sh[i].sh_offset)
-			continue;
-		const Elf64_Shdr *strs = &sh[sh[i].sh_link];
-		if (strs->sh_offset > len || strs->sh_size > len - strs->sh_offset || !strs->sh_size)
-			continue;
-		const char *names = (const char *)b + strs->sh_offset;
-		const Elf64_Sym *sym = (const Elf64_Sym *)(b + sh[i].sh_offset);
-		for (size_t k = 0; k < sh[i].sh_size / sizeof(*sym); k++) {
-			if (ELF64_ST_TYPE(sym[k].st_info) != STT_FUNC || sym[k].st_value == 0 ||
-			    sym[k].st_name >= strs->sh_size ||
-			    memchr(names + sym[k].st_name, 0, strs->sh_size - sym[k].st_name) == NULL)
+		const char *names = (const char *)b + strs.sh_offset;
+		for (uint64_t k = 0; k < sh.sh_size / sizeof(Elf64_Sym) && k < 4096; k++) {
+			Elf64_Sym sym;
+			if (!read_at(b, len, sh.sh_offset + k * sizeof(sym), &sym, sizeof(sym)))
+				break;
+			if (ELF64_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_value == 0 ||
+			    sym.st_name >= strs.sh_size ||
+			    memchr(names + sym.st_name, 0, strs.sh_size - sym.st_name) == NULL)
 				continue;
 			struct vdso_sym *nv =
 				tg_grow_block(s->vsyms, &cap, s->n_vsyms + 1, sizeof(*nv), 32);
-			const char *name = keep(s, unversioned(names + sym[k].st_name));
+			const char *name = nv ? keep(s, unversioned(names + sym.st_name)) : NULL;
 			TG_FAIL_IF(!nv || !name, err, TG_E_NOMEM, "vdso: out of memory");
 			s->vsyms = nv;
-			const uint64_t lo = m->lo + (sym[k].st_value - base);
+			const uint64_t lo = m->lo + (sym.st_value - base);
 			s->vsyms[s->n_vsyms++] =
-				(struct vdso_sym){lo, lo + (sym[k].st_size ? sym[k].st_size : 1), name};
+				(struct vdso_sym){lo, lo + (sym.st_size ? sym.st_size : 1), name};
 		}
 	}
 	qsort(s->vsyms, s->n_vsyms, sizeof(*s->vsyms), cmp_vsym);
