@@ -42,7 +42,7 @@ struct tg_symbolizer {
 	struct mapping *maps;
 	size_t n_maps;
 	struct vdso_sym *vsyms;
-	size_t n_vsyms;
+	size_t n_vsyms, cap_vsyms;
 	struct entry *slots;
 	size_t mask, used;
 	char **strings; /* owned names, freed at the end */
@@ -227,7 +227,6 @@ int tg_symbolizer_load_vdso(struct tg_symbolizer *s, const void *image, size_t l
 			break;
 		}
 	}
-	size_t cap = 0;
 	for (int i = 0; i < eh.e_shnum; i++) {
 		Elf64_Shdr sh, strs;
 		if (!read_at(b, len, eh.e_shoff + (uint64_t)i * sizeof(sh), &sh, sizeof(sh)))
@@ -248,7 +247,7 @@ int tg_symbolizer_load_vdso(struct tg_symbolizer *s, const void *image, size_t l
 			    memchr(names + sym.st_name, 0, strs.sh_size - sym.st_name) == NULL)
 				continue;
 			struct vdso_sym *nv =
-				tg_grow_block(s->vsyms, &cap, s->n_vsyms + 1, sizeof(*nv), 32);
+				tg_grow_block(s->vsyms, &s->cap_vsyms, s->n_vsyms + 1, sizeof(*nv), 32);
 			const char *name = nv ? keep(s, unversioned(names + sym.st_name)) : NULL;
 			TG_FAIL_IF(!nv || !name, err, TG_E_NOMEM, "vdso: out of memory");
 			s->vsyms = nv;
@@ -257,7 +256,8 @@ int tg_symbolizer_load_vdso(struct tg_symbolizer *s, const void *image, size_t l
 				(struct vdso_sym){lo, lo + (sym.st_size ? sym.st_size : 1), name};
 		}
 	}
-	qsort(s->vsyms, s->n_vsyms, sizeof(*s->vsyms), cmp_vsym);
+	if (s->n_vsyms > 1)
+		qsort(s->vsyms, s->n_vsyms, sizeof(*s->vsyms), cmp_vsym);
 	return 0;
 }
 

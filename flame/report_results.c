@@ -524,6 +524,46 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 
 /* ---- terminal table ---------------------------------------------------------------- */
 
+/* "  phases, cpu exact: HMA MAs 28%, ..." for each backend and MA mode: the
+ * three phases with the largest share of its samples (the table is in
+ * summary.md). */
+static void phase_lines(const struct tg_profile_info *p, struct tg_sink *s)
+{
+	for (int i = 0; i < p->n_phases; i++) {
+		const struct tg_phase_row *r = &p->phases[i];
+		bool first = true; /* of its backend and mode */
+		for (int k = 0; k < i && first; k++)
+			first = !(strcmp(p->phases[k].backend, r->backend) == 0 &&
+				  (p->phases[k].phase & TG_PHASE_APPROX) == (r->phase & TG_PHASE_APPROX));
+		if (!first)
+			continue;
+		int top[3] = {-1, -1, -1};
+		for (int k = i; k < p->n_phases; k++) {
+			const struct tg_phase_row *x = &p->phases[k];
+			if (strcmp(x->backend, r->backend) != 0 || !x->samples ||
+			    (x->phase & TG_PHASE_APPROX) != (r->phase & TG_PHASE_APPROX))
+				continue;
+			for (int t = 0; t < 3; t++)
+				if (top[t] < 0 || x->cpu_share > p->phases[top[t]].cpu_share) {
+					for (int u = 2; u > t; u--)
+						top[u] = top[u - 1];
+					top[t] = k;
+					break;
+				}
+		}
+		if (top[0] < 0)
+			continue;
+		tg_sink_printf(s, "  phases, %s %s:", r->backend, tg_phase_mode(r->phase));
+		for (int t = 0; t < 3 && top[t] >= 0; t++) {
+			char label[96];
+			tg_phase_label(p->phases[top[t]].phase, label, sizeof(label));
+			tg_sink_printf(s, "%s %s %.0f%%", t ? "," : "", label,
+				       100.0 * p->phases[top[t]].cpu_share);
+		}
+		tg_sink_puts(s, "\n");
+	}
+}
+
 int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg_error *err)
 {
 	tg_sink_printf(s, "%-6s %-6s %3s %6s %10s %22s %8s %-12s %10s %9s\n", "backend", "MA", "thr",
@@ -604,6 +644,7 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 				tg_sink_printf(s, "  warning: %s\n", p->rate_warning);
 			for (int i = 0; i < p->n_hottest && i < 5; i++)
 				tg_sink_printf(s, "  %d. %s\n", i + 1, p->hottest[i]);
+			phase_lines(p, s);
 		}
 		if (p->gpu_traced) {
 			tg_sink_printf(s,
