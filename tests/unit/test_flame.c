@@ -573,12 +573,14 @@ static void test_trace_samples(void **state)
 	if (tg_trace_check(text, strlen(text), &cs, why, sizeof(why)) < 0)
 		fail_msg("the trace fails validation: %s", why);
 	/* root frame "cpu" for the whole run of samples, sample_root inside,
-	 * sample_leaf for the first six samples only */
-	assert_non_null(strstr(text, "\"ts\":0.000,\"dur\":10000.000,\"cat\":\"sample\",\"name\":\"cpu\""));
-	assert_non_null(strstr(text, "\"ts\":0.000,\"dur\":10000.000,\"cat\":\"sample\",\"name\":\"sample_root\""));
-	assert_non_null(strstr(text, "\"ts\":0.000,\"dur\":6000.000,\"cat\":\"sample\",\"name\":\"sample_leaf\""));
+	 * sample_leaf for the first six samples only; each slice ends a
+	 * microsecond before what follows it begins (speedscope reopens a
+	 * same-named frame first at an equal instant) */
+	assert_non_null(strstr(text, "\"ts\":0.000,\"dur\":9999.000,\"cat\":\"sample\",\"name\":\"cpu\""));
+	assert_non_null(strstr(text, "\"ts\":0.000,\"dur\":9999.000,\"cat\":\"sample\",\"name\":\"sample_root\""));
+	assert_non_null(strstr(text, "\"ts\":0.000,\"dur\":5999.000,\"cat\":\"sample\",\"name\":\"sample_leaf\""));
 	/* the second thread's sample, after an idle gap, lasts one period */
-	assert_non_null(strstr(text, "\"ts\":49000.000,\"dur\":1000.000,\"cat\":\"sample\",\"name\":\"cpu\""));
+	assert_non_null(strstr(text, "\"ts\":49000.000,\"dur\":999.000,\"cat\":\"sample\",\"name\":\"cpu\""));
 	assert_non_null(strstr(text, "CPU samples"));
 	assert_int_equal(cs.max_depth, 3);
 	/* frames that open and close together (cpu and sample_root span the
