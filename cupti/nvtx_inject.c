@@ -906,19 +906,6 @@ void tg_nvtx_capture_reset(void)
 
 #else /* !TG_HAVE_NVTX */
 
-/* Does path name the object this code is in (the agent, or the program)? */
-static bool names_this_module(const char *path)
-{
-	Dl_info info;
-	if (!dladdr((void *)(uintptr_t)attach, &info) || !info.dli_fname)
-		return false;
-	char *a = realpath(path, NULL), *b = realpath(info.dli_fname, NULL);
-	const bool same = a && b && strcmp(a, b) == 0;
-	free(a);
-	free(b);
-	return same;
-}
-
 enum tg_nvtx_state tg_nvtx_capture_state(char *why, size_t cap)
 {
 	snprintf(why, cap, "built without the NVTX headers (CUDA toolkit)");

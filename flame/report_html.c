@@ -253,31 +253,28 @@ static void phase_table(const struct tg_profile_info *p, struct tg_sink *s)
 {
 	if (!p->n_phases)
 		return;
-	uint32_t phase[TG_MAX_PHASE_ROWS];
-	int cell[TG_MAX_PHASE_ROWS][TG_PIVOT_BACKENDS];
-	const char *be[TG_PIVOT_BACKENDS];
-	int nb = 0;
-	const int rows = tg_report_phase_pivot(p, phase, cell, TG_MAX_PHASE_ROWS, be, &nb);
+	static struct tg_phase_pivot pv;
+	tg_report_phase_pivot(p, &pv);
 	tg_sink_puts(s, "<h3>Phases by backend</h3><p class=meta>CPU time from the samples taken in "
 			"each phase (measured intervals, summed over threads), share of the "
 			"backend's samples in that MA mode; GPU work launched in it.</p>\n"
 			"<table><tr><th>mode</th><th>phase</th>");
-	for (int b = 0; b < nb; b++) {
+	for (int b = 0; b < pv.n_backends; b++) {
 		tg_sink_puts(s, "<th>");
-		tg_sink_put_xml(s, be[b]);
+		tg_sink_put_xml(s, pv.backend[b]);
 		tg_sink_puts(s, "</th>");
 	}
 	tg_sink_puts(s, "</tr>\n");
-	for (int i = 0; i < rows; i++) {
+	for (int i = 0; i < pv.rows; i++) {
 		char label[96];
-		tg_phase_label(phase[i], label, sizeof(label));
-		tg_sink_printf(s, "<tr><td>%s</td><td>", tg_phase_mode(phase[i]));
+		tg_phase_label(pv.phase[i], label, sizeof(label));
+		tg_sink_printf(s, "<tr><td>%s</td><td>", tg_phase_mode(pv.phase[i]));
 		tg_sink_put_xml(s, label);
 		tg_sink_puts(s, "</td>");
-		for (int b = 0; b < nb; b++) {
+		for (int b = 0; b < pv.n_backends; b++) {
 			char c[160] = "";
-			if (cell[i][b] >= 0)
-				tg_report_phase_cell(&p->phases[cell[i][b]], c, sizeof(c));
+			if (pv.cell[i][b] >= 0)
+				tg_report_phase_cell(&p->phases[pv.cell[i][b]], c, sizeof(c));
 			tg_sink_puts(s, "<td class=num>");
 			tg_sink_put_xml(s, c);
 			tg_sink_puts(s, "</td>");

@@ -465,31 +465,28 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 							       : "no tick reached a sampled thread");
 		}
 		if (p->n_phases) {
-			uint32_t phase[TG_MAX_PHASE_ROWS];
-			int cell[TG_MAX_PHASE_ROWS][TG_PIVOT_BACKENDS];
-			const char *be[TG_PIVOT_BACKENDS];
-			int nb = 0;
-			const int rows = tg_report_phase_pivot(p, phase, cell, TG_MAX_PHASE_ROWS, be, &nb);
+			static struct tg_phase_pivot pv; /* 5 KiB: not on the stack */
+			tg_report_phase_pivot(p, &pv);
 			tg_sink_puts(s, "\n### Phases by backend\n\nTime in each phase of the pipeline, "
 					"from the CPU samples taken in it (each weighed by its measured "
 					"interval, summed over threads) and the GPU work launched in it; the "
 					"share is of the backend's samples in that MA mode. The same phases on "
 					"every backend: `cpu-<backend>.svg` and `diff-*.svg` are rooted at "
 					"them.\n\n| mode | phase |");
-			for (int b = 0; b < nb; b++)
-				tg_sink_printf(s, " %s |", be[b]);
+			for (int b = 0; b < pv.n_backends; b++)
+				tg_sink_printf(s, " %s |", pv.backend[b]);
 			tg_sink_puts(s, "\n|---|---|");
-			for (int b = 0; b < nb; b++)
+			for (int b = 0; b < pv.n_backends; b++)
 				tg_sink_puts(s, "---:|");
 			tg_sink_puts(s, "\n");
-			for (int i = 0; i < rows; i++) {
+			for (int i = 0; i < pv.rows; i++) {
 				char label[96];
-				tg_phase_label(phase[i], label, sizeof(label));
-				tg_sink_printf(s, "| %s | %s |", tg_phase_mode(phase[i]), label);
-				for (int b = 0; b < nb; b++) {
+				tg_phase_label(pv.phase[i], label, sizeof(label));
+				tg_sink_printf(s, "| %s | %s |", tg_phase_mode(pv.phase[i]), label);
+				for (int b = 0; b < pv.n_backends; b++) {
 					char c[160] = "";
-					if (cell[i][b] >= 0)
-						tg_report_phase_cell(&p->phases[cell[i][b]], c, sizeof(c));
+					if (pv.cell[i][b] >= 0)
+						tg_report_phase_cell(&p->phases[pv.cell[i][b]], c, sizeof(c));
 					tg_sink_printf(s, " %s |", c);
 				}
 				tg_sink_puts(s, "\n");
@@ -663,46 +660,43 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 	return 0;
 }
 
-int tg_report_phase_pivot(const struct tg_profile_info *p, uint32_t *phase,
-			  int cell[][TG_PIVOT_BACKENDS], int max_rows, const char **backend,
-			  int *n_backends)
+void tg_report_phase_pivot(const struct tg_profile_info *p, struct tg_phase_pivot *out)
 {
-	*n_backends = 0;
-	int rows = 0;
+	out->n_backends = out->rows = 0;
 	for (int i = 0; i < p->n_phases; i++) {
 		const struct tg_phase_row *x = &p->phases[i];
 		int b = 0;
-		while (b < *n_backends && strcmp(backend[b], x->backend) != 0)
+		while (b < out->n_backends && strcmp(out->backend[b], x->backend) != 0)
 			b++;
-		if (b == *n_backends) {
+		if (b == out->n_backends) {
 			if (b == TG_PIVOT_BACKENDS)
 				continue;
-			backend[(*n_backends)++] = x->backend;
+			out->backend[out->n_backends++] = x->backend;
 		}
 		/* rows in mode, then pipeline order */
 		int r = 0;
-		while (r < rows && phase[r] != x->phase)
+		while (r < out->rows && out->phase[r] != x->phase)
 			r++;
-		if (r == rows) {
-			if (rows == max_rows)
+		if (r == out->rows) {
+			if (out->rows == TG_MAX_PHASE_ROWS)
 				continue;
-			int at = rows;
-			while (at > 0 && ((phase[at - 1] & TG_PHASE_APPROX) > (x->phase & TG_PHASE_APPROX) ||
-					  ((phase[at - 1] & TG_PHASE_APPROX) == (x->phase & TG_PHASE_APPROX) &&
-					   TG_PHASE_ID(phase[at - 1]) > TG_PHASE_ID(x->phase)))) {
-				phase[at] = phase[at - 1];
-				memcpy(cell[at], cell[at - 1], sizeof(cell[0]));
+			const uint32_t mode = x->phase & TG_PHASE_APPROX, id = TG_PHASE_ID(x->phase);
+			int at = out->rows;
+			while (at > 0 && ((out->phase[at - 1] & TG_PHASE_APPROX) > mode ||
+					  ((out->phase[at - 1] & TG_PHASE_APPROX) == mode &&
+					   TG_PHASE_ID(out->phase[at - 1]) > id))) {
+				out->phase[at] = out->phase[at - 1];
+				memcpy(out->cell[at], out->cell[at - 1], sizeof(out->cell[0]));
 				at--;
 			}
-			phase[at] = x->phase;
+			out->phase[at] = x->phase;
 			for (int k = 0; k < TG_PIVOT_BACKENDS; k++)
-				cell[at][k] = -1;
-			rows++;
+				out->cell[at][k] = -1;
+			out->rows++;
 			r = at;
 		}
-		cell[r][b] = i;
+		out->cell[r][b] = i;
 	}
-	return rows;
 }
 
 void tg_report_phase_cell(const struct tg_phase_row *r, char *buf, size_t cap)

@@ -50,12 +50,15 @@ bool tg_report_combined_missing(const struct tg_profile_info *p, char *why, size
 
 /* The phase table pivoted for reading across backends: one row per MA
  * mode and phase (in pipeline order), one column per backend; cell[r][b]
- * indexes p->phases, or -1. Returns the row count (phase of row r in
- * phase[r]); backends into backend[] (n_backends). */
+ * indexes p->phases, or -1. */
 #define TG_PIVOT_BACKENDS 8
-int tg_report_phase_pivot(const struct tg_profile_info *p, uint32_t *phase,
-			  int cell[][TG_PIVOT_BACKENDS], int max_rows, const char **backend,
-			  int *n_backends);
+struct tg_phase_pivot {
+	uint32_t phase[TG_MAX_PHASE_ROWS];
+	int cell[TG_MAX_PHASE_ROWS][TG_PIVOT_BACKENDS];
+	const char *backend[TG_PIVOT_BACKENDS];
+	int rows, n_backends;
+};
+void tg_report_phase_pivot(const struct tg_profile_info *p, struct tg_phase_pivot *out);
 /* A cell as the tables show it: "12.3 ms (45%)", GPU time added as
  * "+ 1.2 ms GPU (30 x, median 40 us)". */
 void tg_report_phase_cell(const struct tg_phase_row *r, char *buf, size_t cap);

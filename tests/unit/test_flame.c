@@ -733,25 +733,22 @@ static void test_phase_table(void **state)
 	assert_true(fabs(r[3].gpu_ms - 0.1) < 1e-9);
 	assert_true(fabs(r[3].gpu_median_us - 60.0) < 1e-9);
 	/* pivoted: a row per mode and phase, a column per backend */
-	uint32_t phase[TG_MAX_PHASE_ROWS];
-	int cell[TG_MAX_PHASE_ROWS][TG_PIVOT_BACKENDS];
-	const char *be[TG_PIVOT_BACKENDS];
-	int nb = 0;
-	const int rows = tg_report_phase_pivot(&info, phase, cell, TG_MAX_PHASE_ROWS, be, &nb);
-	assert_int_equal(rows, 4);
-	assert_int_equal(nb, 2);
-	assert_int_equal(phase[0], TG_PHASE_MAS + 0);
-	assert_int_equal(phase[1], TG_PHASE_SIGNALS + 5);
-	assert_int_equal(phase[2], TG_PHASE_FUSED + 0);
-	assert_int_equal(phase[3], (TG_PHASE_MAS + 1) | TG_PHASE_APPROX);
-	assert_int_equal(cell[2][0], -1);
+	static struct tg_phase_pivot pv;
+	tg_report_phase_pivot(&info, &pv);
+	assert_int_equal(pv.rows, 4);
+	assert_int_equal(pv.n_backends, 2);
+	assert_int_equal(pv.phase[0], TG_PHASE_MAS + 0);
+	assert_int_equal(pv.phase[1], TG_PHASE_SIGNALS + 5);
+	assert_int_equal(pv.phase[2], TG_PHASE_FUSED + 0);
+	assert_int_equal(pv.phase[3], (TG_PHASE_MAS + 1) | TG_PHASE_APPROX);
+	assert_int_equal(pv.cell[2][0], -1);
 	char text[160];
-	tg_report_phase_cell(&info.phases[cell[0][0]], text, sizeof(text));
+	tg_report_phase_cell(&info.phases[pv.cell[0][0]], text, sizeof(text));
 	assert_string_equal(text, "3.0 ms (75%)");
-	tg_report_phase_cell(&info.phases[cell[2][1]], text, sizeof(text));
+	tg_report_phase_cell(&info.phases[pv.cell[2][1]], text, sizeof(text));
 	assert_string_equal(text, "0.10 ms GPU (2 x, median 60 us)");
 	char label[96];
-	tg_phase_label(phase[1], label, sizeof(label));
+	tg_phase_label(pv.phase[1], label, sizeof(label));
 	assert_string_equal(label, "KAMA crossovers, Layer 1, Layer 2");
 	tg_capture_free(c);
 }
