@@ -316,7 +316,8 @@ TG_RAW_READ static int unwind_fp(const struct tg_sampler_regs *g, const struct t
  * scanned (or %rbp) starts a chain that checks all the way to its clean
  * end, that chain is the rest of the stack, else scan on. At most 16 such
  * frames, 4 KiB of stack each; 0 when the scan fails (libunwind's turn). */
-#define LEAF_SCAN_BYTES 1024 /* a frameless function's own stack use */
+#define LEAF_SCAN_BYTES 1024 /* frameless functions' own stack use */
+#define LEAF_LEVELS 4        /* frameless functions calling frameless functions */
 #define SCAN_FRAMES 16
 #define SCAN_BYTES 4096
 #define SCAN_WORDS 2048 /* words read in all, per sample */
@@ -412,20 +413,32 @@ TG_RAW_READ static int unwind_hybrid(const struct tg_sampler_regs *g, const stru
 	}
 	/* A frameless function that does use the stack (libm's __sin_fma, the
 	 * string functions: registers pushed, room for spills) keeps its
-	 * return address deeper than the two words looked at: when the frame's
-	 * own return address is not from a call of that function, the first
-	 * word above the stack pointer, below the caller's frame, that returns
-	 * from a call of it is its return address. */
-	if (n == 1 && fn != 0 && rbp_ok && rbp > sp && !(framed_ret && returns_from(m, framed_ret, fn))) {
-		/* (%rbp still the caller's frame; code that took the register
-		 * over is scan_recover's, which also finds a saved %rbp) */
-		for (uintptr_t at = sp; at < rbp && at - sp < LEAF_SCAN_BYTES; at += 8) {
-			const uintptr_t w = arch_return_address(*(const uintptr_t *)at);
-			if (w != 0 && returns_from(m, w, fn)) {
-				pcs[n++] = w;
-				resume = at + 8;
-				break;
+	 * return address deeper than the two words looked at, and its caller
+	 * may be frameless too (libc's clock_gettime calling into the vDSO):
+	 * while the frame's own return address is not from a call of the
+	 * innermost function found, the next word above, below the caller's
+	 * frame, that returns from a call of it is its return address. Only
+	 * while %rbp is still the caller's frame (code that took the register
+	 * over is scan_recover's, which also finds a saved %rbp). */
+	if (rbp_ok && rbp > sp) {
+		uintptr_t from = n == 1 ? sp : resume;
+		uintptr_t want = n == 1 ? fn : fn_start(m, (uintptr_t)pcs[n - 1]);
+		for (int level = 0; level < LEAF_LEVELS && n < max && want != 0; level++) {
+			if (framed_ret && returns_from(m, framed_ret, want))
+				break; /* the chain has the rest */
+			uintptr_t got_w = 0;
+			for (uintptr_t at = from; at < rbp && at - sp < LEAF_SCAN_BYTES; at += 8) {
+				const uintptr_t w = arch_return_address(*(const uintptr_t *)at);
+				if (w != 0 && returns_from(m, w, want)) {
+					got_w = w;
+					from = resume = at + 8;
+					break;
+				}
 			}
+			if (got_w == 0)
+				break;
+			pcs[n++] = got_w;
+			want = fn_start(m, got_w);
 		}
 	}
 	uint32_t f = 0;
