@@ -48,3 +48,17 @@ for p in d["profiles"]:
     assert len(p["samples"]) == len(p["weights"]), p["name"]
     assert p["endValue"] - p["startValue"] == sum(p["weights"]), p["name"]
 PY
+
+# the flame graphs' own script in the browser: the view from the URL
+# fragment (an upper-case search with ignore-case on, the icicle layout), a
+# click that zooms and is kept in the fragment, no script error
+svgcheck="$(dirname "$0")/../viewers/svg_check.mjs"
+for svg in "$R/cpu-cpu.svg" "$R/cpu.svg"; do
+	timeout 120 node "$svgcheck" "$viewers/node_modules/playwright-core" "$chromium" "$svg" tg_cpu \
+		>"$TG_WORK/svg.log" 2>&1 || { cat "$TG_WORK/svg.log"; fail "$(basename "$svg") does not work in the browser"; }
+	cat "$TG_WORK/svg.log"
+done
+if [ -f "$R/diff-cpu-vs-rust.svg" ]; then
+	timeout 120 node "$svgcheck" "$viewers/node_modules/playwright-core" "$chromium" "$R/diff-cpu-vs-rust.svg" mas \
+		>"$TG_WORK/svg.log" 2>&1 || { cat "$TG_WORK/svg.log"; fail "the diff graph does not work in the browser"; }
+fi
