@@ -104,8 +104,10 @@ static int first_plt_entry(uintptr_t *addr, char *name, size_t cap)
 		const Elf64_Sym *sym = (const Elf64_Sym *)(img + dynsym->sh_offset) + ELF64_R_SYM(r[0].r_info);
 		const char *str = img + sh[dynsym->sh_link].sh_offset;
 		snprintf(name, cap, "%s", str + sym->st_name);
-		/* with .plt.sec (IBT) the entries sit there; otherwise after PLT0 */
-		const uint64_t vaddr = plt_sec ? plt_sec->sh_addr : plt->sh_addr + 16;
+		/* with .plt.sec (IBT) the entries sit there; otherwise after PLT0
+		 * (16 bytes on x86-64, 32 on aarch64) */
+		const uint64_t plt0 = eh->e_machine == EM_AARCH64 ? 32 : 16;
+		const uint64_t vaddr = plt_sec ? plt_sec->sh_addr : plt->sh_addr + plt0;
 		struct link_map *lm = NULL;
 		void *self = dlopen(NULL, RTLD_NOW);
 		if (self && dlinfo(self, RTLD_DI_LINKMAP, &lm) == 0 && lm) {
