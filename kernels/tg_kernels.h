@@ -152,6 +152,9 @@ struct tg_backend_ops {
 	/* Optional (NULL: none). PCI bus id of the device ("0000:3b:00.0"), to
 	 * find the CPUs nearest to it. */
 	int (*pci_bus_id)(int device, char *buf, size_t cap);
+	/* Optional (NULL: not said). The instruction set its kernels run with,
+	 * e.g. "scalar C (the CPU has AVX2, FMA)", "CUDA sm_90". */
+	const char *(*isa)(void);
 };
 
 /* ---- parameters (kernels/atc_params.c) --------------------------------- */

@@ -68,6 +68,8 @@ int tg_measure_init(struct tg_measure *m, const struct tg_backend_ops *ops, void
 	m->reason = TG_STOP_CONTINUE;
 	st->bar_mas = tg_batch_bar_mas(batch);
 	st->threads = ops->threads ? ops->threads(backend) : 1;
+	if (ops->isa)
+		tg_strlcpy(st->isa, ops->isa(), sizeof(st->isa));
 	return 0;
 }
 

@@ -84,6 +84,8 @@ int tg_cmd_info(int argc, char **argv)
 			tg_json_kv_bool(&j, "available", ok);
 			if (!ok)
 				tg_json_kv_string(&j, "reason", why);
+			if (ok && all[i]->isa)
+				tg_json_kv_string(&j, "isa", all[i]->isa());
 			char dev[256];
 			if (ok && all[i]->describe && all[i]->describe(dev, sizeof(dev)) == 0)
 				tg_json_kv_string(&j, "device", dev);
@@ -119,6 +121,8 @@ int tg_cmd_info(int argc, char **argv)
 		char dev[256];
 		if (ok && all[i]->describe && all[i]->describe(dev, sizeof(dev)) == 0)
 			printf("  %-6s %-11s %s\n", "", "", dev);
+		if (ok && all[i]->isa)
+			printf("  %-6s %-11s instruction set: %s\n", "", "", all[i]->isa());
 	}
 	printf("\nprofiling:\n");
 	printf("  nvtx      %s\n", nvtx);

@@ -207,3 +207,33 @@ void tg_topology_describe(const struct tg_topology *t, char *buf, size_t cap)
 					 t->gpus[i].numa_node);
 }
 
+
+const char *tg_machine_simd(void)
+{
+	static char buf[96];
+	if (buf[0])
+		return buf;
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_cpu_init();
+	const struct {
+		const char *name;
+		int has;
+	} ext[] = {{"SSE4.2", __builtin_cpu_supports("sse4.2")},
+		   {"AVX", __builtin_cpu_supports("avx")},
+		   {"AVX2", __builtin_cpu_supports("avx2")},
+		   {"FMA", __builtin_cpu_supports("fma")},
+		   {"AVX-512F", __builtin_cpu_supports("avx512f")}};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		if (ext[i].has && n < sizeof(buf))
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? ", " : "",
+					      ext[i].name);
+	if (n == 0)
+		snprintf(buf, sizeof(buf), "none detected");
+#elif defined(__aarch64__)
+	snprintf(buf, sizeof(buf), "NEON");
+#else
+	snprintf(buf, sizeof(buf), "none detected");
+#endif
+	return buf;
+}

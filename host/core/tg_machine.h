@@ -78,6 +78,9 @@ void tg_machine_probe(struct tg_machine *m);
 const struct tg_build_info *tg_build_info(void);
 /* Number of CPUs this process may run on (affinity mask), at least 1. */
 int tg_machine_cpu_count(void);
+/* The SIMD extensions this CPU has, as "AVX2, FMA, AVX-512F" (x86-64),
+ * "NEON" (aarch64), or "none detected". */
+const char *tg_machine_simd(void);
 
 void tg_machine_write_json(struct tg_json *j, const struct tg_machine *m);
 /* One line: "1 package, 2 cores, 2 hardware threads; L1d 48 KiB x2; ...". */

@@ -63,6 +63,7 @@ struct tg_state_result {
 	int chunks;                  /* pieces the batch was cut into */
 	bool pinned;                 /* host buffers were page-locked */
 	char kernels[64];            /* which kernel variant ran ("" when one only) */
+	char isa[128];               /* the instruction set the backend ran with ("" not said) */
 };
 
 struct tg_family_accuracy {

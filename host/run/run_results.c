@@ -165,6 +165,8 @@ static void write_state(struct tg_json *j, const struct tg_run_results *r,
 	}
 	if (st->kernels[0])
 		tg_json_kv_string(j, "kernels", st->kernels);
+	if (st->isa[0])
+		tg_json_kv_string(j, "isa", st->isa);
 	tg_json_end_object(j);
 }
 
@@ -650,6 +652,7 @@ static int read_state(const struct reader *rd, json_t *s, const char *where,
 	TG_TRY(get_text(rd, s, where, "device", false, st->device, sizeof(st->device)));
 	TG_TRY(get_text(rd, s, where, "placement", false, st->placement, sizeof(st->placement)));
 	TG_TRY(get_text(rd, s, where, "kernels", false, st->kernels, sizeof(st->kernels)));
+	TG_TRY(get_text(rd, s, where, "isa", false, st->isa, sizeof(st->isa)));
 	int64_t v = 0;
 	TG_TRY(get_int(rd, s, where, "threads", false, 0, 1 << 20, &v));
 	st->threads = (int)v;

@@ -235,6 +235,16 @@ static void cpu_close(void *state)
 	free(st);
 }
 
+/* No SIMD yet: each symbol is walked alone, in scalar double precision. */
+static const char *cpu_isa(void)
+{
+	static char buf[160];
+	if (!buf[0])
+		snprintf(buf, sizeof(buf), "scalar C, one symbol at a time (the CPU has %s)",
+			 tg_machine_simd());
+	return buf;
+}
+
 const struct tg_backend_ops tg_backend_cpu = {
 	.name = "cpu",
 	.description = "C11 engine, O(1) per bar per MA, threads over symbols",
@@ -243,4 +253,5 @@ const struct tg_backend_ops tg_backend_cpu = {
 	.run = cpu_run,
 	.threads = cpu_threads,
 	.close = cpu_close,
+	.isa = cpu_isa,
 };

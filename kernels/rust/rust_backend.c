@@ -111,6 +111,16 @@ static void rust_close(void *state)
 	free(st);
 }
 
+/* The crate is built for the target's baseline (no target-cpu=native). */
+static const char *rust_isa(void)
+{
+	static char buf[160];
+	if (!buf[0])
+		snprintf(buf, sizeof(buf), "scalar Rust, one symbol at a time (the CPU has %s)",
+			 tg_machine_simd());
+	return buf;
+}
+
 const struct tg_backend_ops tg_backend_rust = {
 	.name = "rust",
 	.description = "Rust crate (kernels/rust), a persistent worker pool over symbols",
@@ -119,4 +129,5 @@ const struct tg_backend_ops tg_backend_rust = {
 	.run = rust_run,
 	.threads = rust_threads,
 	.close = rust_close,
+	.isa = rust_isa,
 };

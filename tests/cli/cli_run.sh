@@ -18,6 +18,10 @@ expect_json "$J" 'length(.states)' 2
 expect_json "$J" '.states[0].backend' cpu
 expect_json "$J" '.states[0].ma' exact
 expect_json "$J" '.states[1].ma' approx
+# the instruction set each backend ran with, in results.json and info
+isa=$("$TG_JQ" "$J" '.states[0].isa')
+case $isa in "scalar C, one symbol at a time (the CPU has "*) ;; *) fail "states[0].isa is '$isa'" ;; esac
+"$TG_BIN" info | grep -q "instruction set: scalar C" || fail "info does not name the cpu backend's instruction set"
 expect_json "$J" '.states[0].threads' 2
 expect_json "$J" 'length(.states[0].wall_ns.samples)' 3
 expect_json "$J" '.states[0].bar_mas_per_rep' 86400
@@ -50,7 +54,7 @@ expect_json "$TG_WORK/r2/results.json" .params.symbols 2
 expect_json "$TG_WORK/r2/results.json" .params.data "$TG_WORK/data"
 # without --backends: every backend built in, in info's order; the ones
 # that cannot run here are reported and skipped
-built=$("$TG_BIN" info | awk '/^backends:/ { on = 1; next } on && NF == 0 { exit } on { printf "%s%s", sep, $1; sep = "," }')
+built=$("$TG_BIN" info | awk '/^backends:/ { on = 1; next } on && NF == 0 { exit } on && ($2 == "available" || $2 == "unavailable") { printf "%s%s", sep, $1; sep = "," }')
 expect_json "$TG_WORK/r2/results.json" .params.backends "$built"
 expect_json "$TG_WORK/r2/results.json" '.states[0].available' true
 

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The CPU engines' speed as issue #15 states its goals: ns per bar·MA of
+# the whole pipeline (54 MA slots per bar, approx included), one thread,
+# for the C and Rust backends in one run each (states interleaved), at two
+# sizes; then 2 threads against 1 at the larger size (alternating runs,
+# medians of the per-run medians). A benchmark, never a test.
+#   scripts/bench-engine.sh [BUILD_DIR] [OUT_DIR]
+#   TG_BENCH_REPS (default 20), TG_BENCH_PAIRS (default 3), TG_BENCH_SIZES
+#   (default "20x1500 500x10000")
+set -euo pipefail
+build=${1:-build/release}
+out=${2:-$(mktemp -d /tmp/bench-engine.XXXXXX)}
+bin="$build/trendgpu-bench"
+reps=${TG_BENCH_REPS:-20}
+pairs=${TG_BENCH_PAIRS:-3}
+sizes=${TG_BENCH_SIZES:-"20x1500 500x10000"}
+backends=cpu
+"$bin" info | grep -q "^  rust   available" && backends=cpu,rust
+mkdir -p "$out"
+per_bar_ma() { # results.json -> "backend mode ns_wall ns_cpu" lines
+	python3 - "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for s in d["states"]:
+    if not s.get("available", True) or "wall_ns" not in s:
+        continue
+    n = s["bar_mas_per_rep"]
+    print(s["backend"], s["ma"], "%.2f" % (s["wall_ns"]["median"] / n),
+          "%.2f" % (s["cpu_ns"]["median"] / n), s["wall_ns"]["n"])
+PY
+}
+echo "== one thread: ns per bar·MA (whole pipeline; wall and CPU time medians)"
+for size in $sizes; do
+	sym=${size%x*}
+	bars=${size#*x}
+	dir="$out/t1-$size"
+	"$bin" run --backends "$backends" --threads 1 --symbols "$sym" --bars "$bars" --reps "$reps" \
+		--no-accuracy --out "$dir" --force >"$dir.log" 2>&1 || { cat "$dir.log"; exit 1; }
+	per_bar_ma "$dir/results.json" | while read -r b m w c n; do
+		printf "  %-9s %-5s %-6s %6s ns wall  %6s ns cpu  (n=%s)\n" "$size" "$b" "$m" "$w" "$c" "$n"
+	done
+done
+big=$(echo "$sizes" | awk '{ print $NF }')
+sym=${big%x*}
+bars=${big#*x}
+echo "== threads at $big: the median of each run, 1 and 2 threads alternated $pairs times"
+for p in $(seq 1 "$pairs"); do
+	for t in 1 2; do
+		dir="$out/scale-$p-t$t"
+		"$bin" run --backends "$backends" --threads "$t" --symbols "$sym" --bars "$bars" \
+			--reps "$reps" --no-accuracy --out "$dir" --force >"$dir.log" 2>&1 || { cat "$dir.log"; exit 1; }
+	done
+done
+python3 - "$out" "$pairs" <<'PY'
+import json, statistics, sys
+out, pairs = sys.argv[1], int(sys.argv[2])
+speed = {}
+for p in range(1, pairs + 1):
+    runs = {t: json.load(open(f"{out}/scale-{p}-t{t}/results.json")) for t in (1, 2)}
+    for s1 in runs[1]["states"]:
+        s2 = next(x for x in runs[2]["states"] if x["backend"] == s1["backend"] and x["ma"] == s1["ma"])
+        if "wall_ns" in s1 and "wall_ns" in s2:
+            speed.setdefault((s1["backend"], s1["ma"]), []).append(s1["wall_ns"]["median"] / s2["wall_ns"]["median"])
+for (b, m), v in sorted(speed.items()):
+    print("  %-5s %-6s 2 threads %.2fx one thread (runs: %s)" % (b, m, statistics.median(v), ", ".join("%.2f" % x for x in v)))
+PY
+echo "results: $out"
