@@ -698,6 +698,17 @@ static int cuda_copy_bandwidth(void *state, double *bytes_per_s, char *what, siz
 	return rc;
 }
 
+#ifndef TG_CUDA_ARCHS
+#define TG_CUDA_ARCHS "?"
+#endif
+
+/* float64 kernels without fused multiply-add (the C engine's bits), as
+ * built: SASS for the real architectures, PTX for the JIT on newer ones */
+static const char *cuda_isa(void)
+{
+	return "CUDA float64, no FMA contraction, built for " TG_CUDA_ARCHS;
+}
+
 static int cuda_pci_bus_id(int device, char *buf, size_t cap)
 {
 	if (cudaDeviceGetPCIBusId(buf, (int)cap, device) != cudaSuccess)
@@ -718,4 +729,5 @@ extern "C" const struct tg_backend_ops tg_backend_cuda = {
 	cuda_host_free,
 	cuda_copy_bandwidth,
 	cuda_pci_bus_id,
+	cuda_isa,
 };
