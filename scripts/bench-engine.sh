@@ -6,7 +6,9 @@
 # medians of the per-run medians). A benchmark, never a test.
 #   scripts/bench-engine.sh [BUILD_DIR] [OUT_DIR]
 #   TG_BENCH_REPS (default 20), TG_BENCH_PAIRS (default 3), TG_BENCH_SIZES
-#   (default "20x1500 500x10000")
+#   (default "20x1500 500x10000"); TG_TULIP_SRC=DIR (a local checkout of
+#   Tulip Indicators, never vendored): also its 54 MAs alone at each size,
+#   one thread (scripts/bench/tulip_bench.c), and our pipeline's ratio to it
 set -euo pipefail
 build=${1:-build/release}
 out=${2:-$(mktemp -d /tmp/bench-engine.XXXXXX)}
@@ -29,6 +31,12 @@ for s in d["states"]:
           "%.2f" % (s["cpu_ns"]["median"] / n), s["wall_ns"]["n"])
 PY
 }
+tulip=""
+if [ -n "${TG_TULIP_SRC:-}" ]; then
+	tulip="$out/tulip_bench"
+	cc -O2 -I"$TG_TULIP_SRC" -o "$tulip" "$(dirname "$0")/bench/tulip_bench.c" \
+		"$TG_TULIP_SRC/tiamalgamation.c" -lm || { echo "cannot build Tulip Indicators from $TG_TULIP_SRC" >&2; exit 1; }
+fi
 echo "== one thread: ns per bar·MA (whole pipeline; wall and CPU time medians)"
 for size in $sizes; do
 	sym=${size%x*}
@@ -36,9 +44,14 @@ for size in $sizes; do
 	dir="$out/t1-$size"
 	"$bin" run --backends "$backends" --threads 1 --symbols "$sym" --bars "$bars" --reps "$reps" \
 		--no-accuracy --out "$dir" --force >"$dir.log" 2>&1 || { cat "$dir.log"; exit 1; }
+	t_ns=""
+	[ -n "$tulip" ] && t_ns=$("$tulip" "$sym" "$bars" "$reps")
 	per_bar_ma "$dir/results.json" | while read -r b m w c n; do
-		printf "  %-9s %-5s %-6s %6s ns wall  %6s ns cpu  (n=%s)\n" "$size" "$b" "$m" "$w" "$c" "$n"
+		printf "  %-9s %-5s %-6s %6s ns wall  %6s ns cpu  (n=%s)" "$size" "$b" "$m" "$w" "$c" "$n"
+		[ -n "$t_ns" ] && awk -v w="$w" -v t="$t_ns" 'BEGIN { printf "  %.2fx Tulip'"'"'s MAs alone", w / t }'
+		echo
 	done
+	[ -n "$t_ns" ] && printf "  %-9s Tulip Indicators, the 54 MAs alone: %s ns\n" "$size" "$t_ns"
 done
 big=$(echo "$sizes" | awk '{ print $NF }')
 sym=${big%x*}
