@@ -1,7 +1,10 @@
 /* The calling thread's pipeline phase (tg_phase.h). */
 #include "tg_phase.h"
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +21,39 @@ void tg_phase_set(uint32_t p)
 
 /* a phase range of this thread is open (tg_nvtx_detail) */
 static _Thread_local int range_open;
+/* the symbols this thread began in the current repetition */
+static _Thread_local unsigned long tls_rep;
+static _Thread_local unsigned symbols_in_rep;
+static _Atomic unsigned long repetition = 1;
+
+void tg_phase_new_repetition(void)
+{
+	atomic_fetch_add_explicit(&repetition, 1, memory_order_relaxed);
+}
+
+/* Ranges for this symbol? While profiling, those of the first
+ * TG_PHASE_RANGE_SYMBOLS symbols each thread computes per repetition (a
+ * 5000-symbol profile would otherwise hold 13 ranges per symbol and
+ * repetition: half a GB of trace); all of them under another NVTX tool
+ * (Nsight Systems keeps what it is given) or with
+ * TG_NVTX_PHASE_RANGES=all. */
+static bool ranges_for_this_symbol(uint32_t p)
+{
+	const unsigned long rep = atomic_load_explicit(&repetition, memory_order_relaxed);
+	if (tls_rep != rep) {
+		tls_rep = rep;
+		symbols_in_rep = 0;
+	}
+	if (TG_PHASE_ID(p) == TG_PHASE_RETURNS)
+		symbols_in_rep++; /* every backend's symbol starts with its returns */
+	static int all = -1;
+	if (all < 0) {
+		const char *env = getenv("TG_NVTX_PHASE_RANGES"), *tool = getenv("NVTX_INJECTION64_PATH");
+		all = (env && strcmp(env, "all") == 0) ||
+		      (tool && *tool && !strstr(tool, "libtgrecord"));
+	}
+	return all || symbols_in_rep <= TG_PHASE_RANGE_SYMBOLS;
+}
 
 void tg_phase_enter(uint32_t p, uint32_t argb)
 {
@@ -28,7 +64,7 @@ void tg_phase_enter(uint32_t p, uint32_t argb)
 		tg_nvtx_pop();
 		range_open = 0;
 	}
-	if (p && tg_nvtx_detail()) {
+	if (p && tg_nvtx_detail() && ranges_for_this_symbol(p)) {
 		tg_nvtx_push_phase(p, argb);
 		range_open = 1;
 	}

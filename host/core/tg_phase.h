@@ -42,6 +42,12 @@ void tg_phase_set(uint32_t p);
  * an NVTX tool attached) closes the thread's open phase range and opens
  * p's, in the backend's colour. What the backends call. */
 void tg_phase_enter(uint32_t p, uint32_t argb);
+/* Phase ranges (while profiling) cover the first this many symbols each
+ * thread computes in a repetition; TG_NVTX_PHASE_RANGES=all, or another
+ * NVTX tool attached, covers every symbol. */
+#define TG_PHASE_RANGE_SYMBOLS 16
+/* A new timed repetition or warm-up begins (the harness calls it). */
+void tg_phase_new_repetition(void);
 /* The calling thread's phase; async-signal-safe (the sampler's handler
  * reads it on the interrupted thread). */
 uint32_t tg_phase_get(void);

@@ -70,6 +70,22 @@ if has_nvtx; then
 	expect_in "$R/trace.json" '"nvtx":"NVTX static injection"'
 	expect_in "$R/trace.json" '"nvtx.unmatched_pops":0'
 	[ "$n" -gt 100 ] || fail "only $n NVTX ranges"
+	# per-symbol phase ranges: the first 16 symbols a thread computes per
+	# repetition (a 5000-symbol profile stays a usable trace), all of them
+	# when asked
+	for want in 16 40; do
+		P="$TG_WORK/ranges-$want"
+		env $([ "$want" = 40 ] && echo TG_NVTX_PHASE_RANGES=all) "$TG_BIN" run --backends cpu --threads 1 \
+			--symbols 40 --bars 300 --reps 2 --warmup 0 --profile cpu --out "$P" >/dev/null 2>&1 ||
+			fail "the $want-range run failed"
+		got=$(grep -o '"name":"EMA MAs","args"' "$P/trace.json" | wc -l)
+		# 2 repetitions (the accuracy pass after them adds its own under "all")
+		if [ "$want" = 16 ]; then
+			[ "$got" = 32 ] || fail "expected 32 EMA MAs ranges (16 symbols x 2 repetitions), got $got"
+		else
+			[ "$got" -ge 80 ] || fail "TG_NVTX_PHASE_RANGES=all: expected 80 or more EMA MAs ranges, got $got"
+		fi
+	done
 else
 	# a build without the NVTX headers says so and records no ranges
 	expect_in "$R/trace.json" '"nvtx":"built without the NVTX headers'
