@@ -39,7 +39,9 @@ grep -q "^cpu;.*tg_cpu_atc_symbol" "$R/cpu.folded" || fail "tg_cpu_atc_symbol no
 # phase-rooted stacks: backend;mode;phase group;part;functions, the same
 # phases on every backend
 grep -q "^cpu;exact;EMA;MAs;.*tg_cpu_atc_symbol" "$R/cpu.folded" || fail "no cpu;exact;EMA;MAs stacks"
-grep -q "^cpu;approx;KAMA;crossovers, Layer 1, Layer 2;" "$R/cpu.folded" || fail "no approx KAMA signal stacks"
+# (approx states are short: which of their phases a few samples land in varies)
+grep -qE "^cpu;approx;(EMA|HMA|WMA|DEMA|LSMA|KAMA|Average_Signal|returns)[;]" "$R/cpu.folded" ||
+	fail "no phase-rooted approx stacks"
 grep -q "^exact;WMA;MAs;" "$R/cpu-cpu.folded" || fail "cpu-cpu.folded is not phase-rooted"
 if [ "$backends" = cpu,rust ]; then
 	grep -q "^rust;exact;EMA;MAs;" "$R/cpu.folded" || fail "the rust backend's stacks lack the phases"
