@@ -38,14 +38,14 @@ expect_json "$R/profile.speedscope.json" '["$schema"]' "https://www.speedscope.a
 grep -q "^cpu;.*tg_cpu_atc_symbol" "$R/cpu.folded" || fail "tg_cpu_atc_symbol not in cpu.folded"
 # phase-rooted stacks: backend;mode;phase group;part;functions, the same
 # phases on every backend
-grep -q "^cpu;exact;EMA;MAs;.*tg_cpu_atc_symbol" "$R/cpu.folded" || fail "no cpu;exact;EMA;MAs stacks"
+grep -q "^cpu;exact;HMA;MAs;.*tg_cpu_atc_symbol" "$R/cpu.folded" || fail "no cpu;exact;HMA;MAs stacks (the widest phase)"
 # (approx states are short: which of their phases a few samples land in varies)
 grep -qE "^cpu;approx;(EMA|HMA|WMA|DEMA|LSMA|KAMA|Average_Signal|returns)[;]" "$R/cpu.folded" ||
 	fail "no phase-rooted approx stacks"
-grep -q "^exact;WMA;MAs;" "$R/cpu-cpu.folded" || fail "cpu-cpu.folded is not phase-rooted"
+grep -q "^exact;HMA;MAs;" "$R/cpu-cpu.folded" || fail "cpu-cpu.folded is not phase-rooted"
 if [ "$backends" = cpu,rust ]; then
-	grep -q "^rust;exact;EMA;MAs;" "$R/cpu.folded" || fail "the rust backend's stacks lack the phases"
-	grep -q "^exact;EMA;MAs;" "$R/cpu-rust.folded" || fail "cpu-rust.folded is not phase-rooted"
+	grep -q "^rust;exact;HMA;MAs;" "$R/cpu.folded" || fail "the rust backend's stacks lack the phases"
+	grep -q "^exact;HMA;MAs;" "$R/cpu-rust.folded" || fail "cpu-rust.folded is not phase-rooted"
 fi
 expect_in "$R/top.txt" "tg_cpu_atc_symbol"
 expect_in "$R/summary.md" "### CPU samples"

@@ -43,7 +43,8 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 names = [p["name"] for p in d["profiles"]]
 assert any(n.startswith("cpu exact: ") for n in names), names
-assert any(n.startswith("cpu approx: ") for n in names), names
+# (the approx states are short: their samples may all land on one thread)
+assert any(" approx: " in n for n in names), names
 for p in d["profiles"]:
     assert len(p["samples"]) == len(p["weights"]), p["name"]
     assert p["endValue"] - p["startValue"] == sum(p["weights"]), p["name"]
