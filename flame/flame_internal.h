@@ -8,6 +8,13 @@
 
 #define FLAME_NONE UINT32_MAX
 
+/* qsort's comparison of uint64_t values, ascending. */
+static inline int flame_cmp_u64(const void *a, const void *b)
+{
+	const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
 struct flame_node {
 	uint32_t name;         /* index into names; FLAME_NONE for the root */
 	uint32_t parent;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flame_internal.h"
 #include "tg_mem.h"
 #include "tg_phase.h"
 #include "tg_render.h"
@@ -39,17 +40,6 @@ static int cmp_acc(const void *a, const void *b)
 	       (TG_PHASE_ID(x->phase) < TG_PHASE_ID(y->phase));
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
-static bool gpu_work(int kind)
-{
-	return kind == TG_EV_KERNEL || kind == TG_EV_MEMCPY || kind == TG_EV_MEMSET;
-}
-
 int tg_phase_table(const struct tg_capture *c, struct tg_profile_info *info, struct tg_error *err)
 {
 	info->n_phases = 0;
@@ -68,7 +58,7 @@ int tg_phase_table(const struct tg_capture *c, struct tg_profile_info *info, str
 	}
 	for (size_t i = 0; i < c->n_events && rc == 0; i++) {
 		const struct tg_event *e = &c->events[i];
-		if (!gpu_work(e->kind) || !e->correlation)
+		if (!tg_event_on_gpu(e->kind) || !e->correlation)
 			continue;
 		const struct tg_launch *l = tg_capture_find_launch(c, e->correlation);
 		if (!l || !tg_phase_group(l->phase))
@@ -106,7 +96,7 @@ int tg_phase_table(const struct tg_capture *c, struct tg_profile_info *info, str
 				total += a->gpu_ns[k];
 			r->gpu_ms = (double)total * 1e-6;
 			if (a->n_gpu) {
-				qsort(a->gpu_ns, a->n_gpu, sizeof(uint64_t), cmp_u64);
+				qsort(a->gpu_ns, a->n_gpu, sizeof(uint64_t), flame_cmp_u64);
 				r->gpu_median_us = (double)a->gpu_ns[a->n_gpu / 2] * 1e-3;
 			}
 		}

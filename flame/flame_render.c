@@ -163,11 +163,6 @@ static int launch_names(const struct tg_capture *c, struct tg_symbolizer *sym, u
 	return n;
 }
 
-static bool is_gpu_work(int kind)
-{
-	return kind == TG_EV_KERNEL || kind == TG_EV_MEMCPY || kind == TG_EV_MEMSET;
-}
-
 /* "[gpu] <demangled kernel>" / "[gpu] memcpy HtoD" into buf */
 static const char *gpu_frame(const struct tg_capture *c, const struct tg_event *e, char *buf,
 			     size_t cap)
@@ -190,7 +185,7 @@ int tg_flame_add_gpu(struct tg_flame *f, const struct tg_capture *c, struct tg_s
 	char leaf[512];
 	for (size_t i = 0; i < c->n_events; i++) {
 		const struct tg_event *e = &c->events[i];
-		if (!is_gpu_work(e->kind))
+		if (!tg_event_on_gpu(e->kind))
 			continue;
 		const struct tg_launch *l = e->correlation ? tg_capture_find_launch(c, e->correlation)
 							   : NULL;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "tg_json.h"
+#include "flame_internal.h"
 #include "tg_mem.h"
 #include "tg_phase.h"
 #include "tg_render.h"
@@ -110,12 +111,6 @@ static int cmp_thread_order(const void *a, const void *b)
 	return (x->t > y->t) - (x->t < y->t);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
 int tg_sample_weights(const struct tg_capture *c, uint64_t *w)
 {
 	const size_t n = c->n_samples;
@@ -139,7 +134,7 @@ int tg_sample_weights(const struct tg_capture *c, uint64_t *w)
 			d[nd++] = v[i + 1].t - v[i].t;
 		uint64_t typical = period;
 		if (nd) {
-			qsort(d, nd, sizeof(*d), cmp_u64);
+			qsort(d, nd, sizeof(*d), flame_cmp_u64);
 			typical = d[nd / 2] ? d[nd / 2] : period;
 		}
 		for (size_t i = lo; i < hi; i++) {

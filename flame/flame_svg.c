@@ -97,9 +97,9 @@ static void frame_colour(const char *name, int palette, int *r, int *g, int *b)
 	}
 }
 
-/* Black or white text, whichever contrasts more with the fill (WCAG
+/* Whether white text contrasts more than black with the fill (WCAG
  * relative luminance): black on pure blue read at 2.5:1. */
-static const char *text_fill(int r, int g, int b)
+static bool white_text(int r, int g, int b)
 {
 	const double c[3] = {r / 255.0, g / 255.0, b / 255.0};
 	double lin[3];
@@ -107,7 +107,7 @@ static const char *text_fill(int r, int g, int b)
 		lin[i] = c[i] <= 0.04045 ? c[i] / 12.92 : pow((c[i] + 0.055) / 1.055, 2.4);
 	const double L = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
 	/* contrast with black (L + 0.05) / 0.05 against white 1.05 / (L + 0.05) */
-	return (L + 0.05) * (L + 0.05) >= 0.05 * 1.05 ? "#000" : "#fff";
+	return (L + 0.05) * (L + 0.05) < 0.05 * 1.05;
 }
 
 static const char script[] =
@@ -259,7 +259,7 @@ static int emit(struct svg_ctx *c, uint32_t node, int depth, double x)
 		       "</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" "
 		       "fill=\"rgb(%d,%d,%d)\" rx=\"2\" ry=\"2\"/><text x=\"%.2f\" y=\"%.1f\"%s>",
 		       x, y, w, FRAME_H - 1, r, g, b, x + 3, y + 11.5,
-		       strcmp(text_fill(r, g, b), "#fff") == 0 ? " fill=\"#fff\"" : "");
+		       white_text(r, g, b) ? " fill=\"#fff\"" : "");
 	size_t fit = w > 6 ? (size_t)((w - 6) / FONT_W) : 0;
 	if (fit >= 3) {
 		size_t len = strlen(name);

@@ -320,11 +320,6 @@ struct writer {
 	char **demangled;   /* per string id: demangled kernel name, "" when not mangled */
 };
 
-static bool is_gpu(int kind)
-{
-	return kind == TG_EV_KERNEL || kind == TG_EV_MEMCPY || kind == TG_EV_MEMSET;
-}
-
 static const char *category(const struct tg_event *e)
 {
 	switch (e->kind) {
@@ -450,7 +445,7 @@ static void slice_args(struct writer *w, const struct tg_event *e)
 		LIT(o, ",\"correlation\":");
 		u64(o, e->correlation);
 	}
-	if (is_gpu(e->kind)) {
+	if (tg_event_on_gpu(e->kind)) {
 		LIT(o, ",\"stream\":");
 		u64(o, e->stream);
 		LIT(o, ",\"device\":");
@@ -504,7 +499,7 @@ static int assign_tracks(struct writer *w)
 		struct track *tr;
 		uint32_t base;
 		uint64_t end = e->end_ns;
-		if (is_gpu(e->kind)) {
+		if (tg_event_on_gpu(e->kind)) {
 			tr = track_get(&w->tracks, TG_TRACE_GPU_PID(e->device), e->stream, G_STREAM);
 			base = e->stream;
 		} else if (e->kind == TG_EV_OVERHEAD && e->sub == 1) {
@@ -520,7 +515,7 @@ static int assign_tracks(struct writer *w)
 		if (!tr)
 			return TG_E_NOMEM;
 		tr->base_tid = base;
-		if (is_gpu(e->kind))
+		if (tg_event_on_gpu(e->kind))
 			tr->device = e->device;
 		w->out_end[i] = end;
 		if (e->kind == TG_EV_MARK) { /* instants need no nesting */
@@ -538,7 +533,7 @@ static void write_slices(struct writer *w)
 	struct out *o = w->o;
 	for (size_t i = 0; i < c->n_events; i++) {
 		const struct tg_event *e = &c->events[i];
-		const uint32_t pid = is_gpu(e->kind) || (e->kind == TG_EV_OVERHEAD && e->sub == 1)
+		const uint32_t pid = tg_event_on_gpu(e->kind) || (e->kind == TG_EV_OVERHEAD && e->sub == 1)
 					     ? TG_TRACE_GPU_PID(e->device)
 					     : (e->pid ? e->pid : c->pid);
 		if (e->kind == TG_EV_MARK) {
@@ -569,7 +564,7 @@ static void write_flows(struct writer *w)
 	struct out *o = w->o;
 	for (size_t i = 0; i < c->n_events; i++) {
 		const struct tg_event *e = &c->events[i];
-		if (!is_gpu(e->kind) || !e->correlation)
+		if (!tg_event_on_gpu(e->kind) || !e->correlation)
 			continue;
 		const struct corr *k = find_corr(w->api, w->n_api, e->correlation);
 		if (!k) {

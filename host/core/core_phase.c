@@ -46,25 +46,27 @@ static bool ranges_for_this_symbol(uint32_t p)
 	}
 	if (TG_PHASE_ID(p) == TG_PHASE_RETURNS)
 		symbols_in_rep++; /* every backend's symbol starts with its returns */
-	static int all = -1;
-	if (all < 0) {
+	static atomic_int all = -1; /* read from every worker: decided once */
+	int a = atomic_load_explicit(&all, memory_order_relaxed);
+	if (a < 0) {
 		const char *env = getenv("TG_NVTX_PHASE_RANGES"), *tool = getenv("NVTX_INJECTION64_PATH");
-		all = (env && strcmp(env, "all") == 0) ||
-		      (tool && *tool && !strstr(tool, "libtgrecord"));
+		a = (env && strcmp(env, "all") == 0) || (tool && *tool && !strstr(tool, "libtgrecord"));
+		atomic_store_explicit(&all, a, memory_order_relaxed);
 	}
-	return all || symbols_in_rep <= TG_PHASE_RANGE_SYMBOLS;
+	return a || symbols_in_rep <= TG_PHASE_RANGE_SYMBOLS;
 }
 
 void tg_phase_enter(uint32_t p, uint32_t argb)
 {
 	phase_now = p;
-	if (!range_open && !tg_nvtx_detail())
+	const bool detail = tg_nvtx_detail();
+	if (!range_open && !detail)
 		return;
 	if (range_open) {
 		tg_nvtx_pop();
 		range_open = 0;
 	}
-	if (p && tg_nvtx_detail() && ranges_for_this_symbol(p)) {
+	if (p && detail && ranges_for_this_symbol(p)) {
 		tg_nvtx_push_phase(p, argb);
 		range_open = 1;
 	}

@@ -18,6 +18,7 @@
 #ifndef TG_CAPTURE_H
 #define TG_CAPTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -84,6 +85,12 @@ struct tg_event {
 				    * overhead: kind >> 16 | kind & 0xff; API: 0 */
 	uint32_t cbid;             /* API callback id; NVTX: category */
 };
+
+/* Kernels, copies and memsets: work that ran on the GPU, on a stream. */
+static inline bool tg_event_on_gpu(int kind)
+{
+	return kind == TG_EV_KERNEL || kind == TG_EV_MEMCPY || kind == TG_EV_MEMSET;
+}
 
 /* The CPU stack that issued GPU work. */
 struct tg_launch {
