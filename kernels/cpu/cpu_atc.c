@@ -192,35 +192,34 @@ void tg_cpu_atc_symbol(const struct tg_cpu_plan *plan, const struct tg_batch *ba
 		double *ma_row = row(out->ma, batch, f, s);
 		if (ma_row)
 			memcpy(ma_row, sc->ma[0], (size_t)n * sizeof(double));
-		for (int k = 0; k < TG_ATC_SLOTS; k++) {
-			/* approx: the one MA (and its signal/equity) fills all 9 slots */
-			int src = k < plan->n_slots ? k : 0;
-			int64_t plane = f * TG_ATC_SLOTS + k;
-			double *sm = row(out->slot_ma, batch, plane, s);
+		for (int k = 0; k < plan->n_slots; k++) {
+			double *sm = row(out->slot_ma, batch, f * TG_ATC_SLOTS + k, s);
 			if (sm)
-				memcpy(sm, sc->ma[src], (size_t)n * sizeof(double));
-			if (src != k) {
-				double *se = row(out->slot_equity, batch, plane, s);
-				int8_t *ss = row8(out->slot_signal, batch, plane, s);
-				if (se)
-					memcpy(se, row(out->slot_equity, batch, f * TG_ATC_SLOTS, s),
-					       (size_t)n * sizeof(double));
-				if (ss)
-					memcpy(ss, row8(out->slot_signal, batch, f * TG_ATC_SLOTS, s),
-					       (size_t)n);
-			}
+				memcpy(sm, sc->ma[k], (size_t)n * sizeof(double));
 		}
 	}
 
 	/* Average_Signal: non-finite -> 0 (covers the NaN Layer 2 before the
 	 * cutout), then the optional strategy shift. */
 	tg_phase_enter(TG_PHASE_AVERAGE | mode, color);
-	double *avg = row(out->average, batch, 0, s);
 	double *nom = sc->nom;
 	for (int32_t i = 0; i < n; i++) {
 		double v = nom[i] / sc->den[i];
 		nom[i] = isfinite(v) ? v : 0.0;
 	}
+	tg_cpu_atc_finish(plan, batch, s, out, nom, R);
+	tg_phase_enter(0, 0);
+}
+
+void tg_cpu_atc_finish(const struct tg_cpu_plan *plan, const struct tg_batch *batch, int32_t s,
+		       const struct tg_atc_outputs *out, double *avg_in, const double *R)
+{
+	const struct tg_atc_params *prm = plan->params;
+	const int32_t n = tg_batch_bars(batch, s), stride = batch->stride;
+	double *nom = avg_in;
+	/* Average_Signal (non-finite already 0, which covers the NaN Layer 2
+	 * before the cutout), then the optional strategy shift. */
+	double *avg = row(out->average, batch, 0, s);
 	if (prm->cutout > 0 && prm->cutout < n)
 		for (int32_t i = 0; i < prm->cutout; i++)
 			nom[i] = 0.0;
@@ -240,8 +239,24 @@ void tg_cpu_atc_symbol(const struct tg_cpu_plan *plan, const struct tg_batch *ba
 
 	double *r_row = row(out->r, batch, 0, s);
 	if (r_row) {
-		memcpy(r_row, R, (size_t)n * sizeof(double));
+		if (R)
+			memcpy(r_row, R, (size_t)n * sizeof(double));
 		pad_nan(r_row, n, stride);
+	}
+	/* approx: the one MA (and its signal/equity) fills all 9 slots */
+	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
+		for (int k = plan->n_slots; k < TG_ATC_SLOTS; k++) {
+			const int64_t plane = f * TG_ATC_SLOTS + k, src = f * TG_ATC_SLOTS;
+			double *sm = row(out->slot_ma, batch, plane, s);
+			double *se = row(out->slot_equity, batch, plane, s);
+			int8_t *ss = row8(out->slot_signal, batch, plane, s);
+			if (sm)
+				memcpy(sm, row(out->slot_ma, batch, src, s), (size_t)n * sizeof(double));
+			if (se)
+				memcpy(se, row(out->slot_equity, batch, src, s), (size_t)n * sizeof(double));
+			if (ss)
+				memcpy(ss, row8(out->slot_signal, batch, src, s), (size_t)n);
+		}
 	}
 	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
 		pad_nan(row(out->ma, batch, f, s), n, stride);
@@ -255,5 +270,4 @@ void tg_cpu_atc_symbol(const struct tg_cpu_plan *plan, const struct tg_batch *ba
 		if (ss && stride > n)
 			memset(ss + n, 0, (size_t)(stride - n));
 	}
-	tg_phase_enter(0, 0);
 }

@@ -63,6 +63,56 @@ void tg_cpu_scratch_fini(struct tg_cpu_scratch *s);
 void tg_cpu_plan_init(struct tg_cpu_plan *plan, const struct tg_atc_params *params, double *g1,
 		      double *g2, int32_t n);
 
+/* Writes symbol s's Average_Signal (avg: n values, non-finite already 0;
+ * the cutout and the strategy shift are applied here, in place), its final
+ * value and signal, R (NULL: written already), the approx slots' copies of
+ * slot 0 and the NaN padding past its bars. Both paths end with it. */
+void tg_cpu_atc_finish(const struct tg_cpu_plan *plan, const struct tg_batch *batch, int32_t s,
+		       const struct tg_atc_outputs *out, double *avg, const double *R);
+
+/* ---- symbols in groups of TG_CPU_LANES, one vector lane each (cpu_lanes.inc) */
+
+#define TG_CPU_LANES 8
+/* Fewer symbols than this left over: they run one at a time. */
+#define TG_CPU_GROUP_MIN 2
+
+/* How the C engine walks symbols. */
+enum tg_cpu_simd {
+	TG_CPU_SCALAR = 0,  /* one symbol at a time */
+	TG_CPU_GENERIC = 1, /* groups, the baseline vector unit (SSE2/NEON) */
+	TG_CPU_AVX2 = 2     /* groups, AVX2 (no FMA) */
+};
+
+/* Per-worker buffers of the group path: bar-major [bars][lanes] series. */
+struct tg_cpu_lanes_scratch {
+	int32_t cap;          /* bars */
+	int32_t ring_mask;    /* ring size - 1 (Hull's middle series per slot) */
+	int32_t weights_cap;
+	void *block;          /* one 64-byte-aligned allocation for all below */
+	double *p, *r1, *r2, *nom, *den, *mid, *rings, *weights;
+};
+
+int tg_cpu_lanes_reserve(struct tg_cpu_lanes_scratch *s, const struct tg_cpu_plan *plan, int32_t n,
+			 struct tg_error *err);
+void tg_cpu_lanes_fini(struct tg_cpu_lanes_scratch *s);
+
+/* Runs symbols s0 .. s0 + lanes - 1 (lanes <= TG_CPU_LANES) as one group. */
+typedef void tg_cpu_group_fn(const struct tg_cpu_plan *plan, const struct tg_batch *batch,
+			     int32_t s0, int32_t lanes, const struct tg_atc_outputs *out,
+			     struct tg_cpu_lanes_scratch *gs, struct tg_cpu_scratch *sc);
+tg_cpu_group_fn tg_cpu_group_generic;
+#if defined(__x86_64__)
+tg_cpu_group_fn tg_cpu_group_avx2;
+#endif
+
+/* The walk to use: TG_CPU_SIMD=scalar|generic|avx2|auto (unset: auto, the
+ * widest the CPU runs); *why says why when the request cannot be met. */
+enum tg_cpu_simd tg_cpu_simd_choose(const char **why);
+tg_cpu_group_fn *tg_cpu_group_for(enum tg_cpu_simd simd);
+/* symbols per group of that walk (1: scalar) */
+int tg_cpu_group_lanes(enum tg_cpu_simd simd);
+const char *tg_cpu_simd_name(enum tg_cpu_simd simd);
+
 /* Runs symbol s of the batch and writes its requested outputs. */
 void tg_cpu_atc_symbol(const struct tg_cpu_plan *plan, const struct tg_batch *batch, int32_t s,
 		       const struct tg_atc_outputs *out, struct tg_cpu_scratch *scratch);

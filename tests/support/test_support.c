@@ -212,6 +212,8 @@ void tg_test_outputs_alloc(struct tg_test_outputs *a, int32_t n_symbols, int32_t
 	a->o.slot_equity = d;
 	d += TG_ATC_MAS * cells;
 	a->o.final_value = d;
+	a->n_symbols = n_symbols;
+	a->stride = stride;
 	a->o.slot_signal = a->bytes;
 	a->o.final_signal = a->bytes + cells * TG_ATC_MAS;
 }
@@ -223,19 +225,61 @@ void tg_test_outputs_free(struct tg_test_outputs *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/* The doubles of struct tg_test_outputs, region by region, in the order
+ * the pipeline computes them, so that the first difference reported is
+ * the cause and not a consequence. */
+static const struct {
+	const char *name;
+	size_t planes; /* of n_symbols x stride; 0: n_symbols values */
+} out_regions[] = {{"average", 1},	       {"r", 1},
+		   {"ma", TG_ATC_FAMILIES},	       {"l1_signal", TG_ATC_FAMILIES},
+		   {"l2_equity", TG_ATC_FAMILIES}, {"slot_ma", TG_ATC_MAS},
+		   {"slot_equity", TG_ATC_MAS},    {"final_value", 0}};
+static const int pipeline_order[] = {1, 5, 6, 2, 3, 4, 0, 7};
+
+static void expect_same_doubles(const char *what, const struct tg_test_outputs *got,
+				const struct tg_test_outputs *want, int region)
+{
+	const size_t cells = (size_t)want->n_symbols * (size_t)want->stride;
+	size_t from = 0;
+	for (int r = 0; r < region; r++)
+		from += out_regions[r].planes * cells;
+	const size_t count = out_regions[region].planes ? out_regions[region].planes * cells
+							 : (size_t)want->n_symbols;
+	for (size_t i = from; i < from + count; i++) {
+		const double g = got->block[i], e = want->block[i];
+		if ((g != g && e != e) || memcmp(&g, &e, sizeof(double)) == 0)
+			continue;
+		const size_t k = i - from;
+		if (!out_regions[region].planes)
+			fail_msg("%s: final_value of symbol %zu is %.17g, expected %.17g", what, k, g, e);
+		fail_msg("%s: %s plane %zu, symbol %zu, bar %zu is %.17g, expected %.17g", what,
+			 out_regions[region].name, k / cells, k % cells / (size_t)want->stride,
+			 k % (size_t)want->stride, g, e);
+	}
+}
+
 void tg_test_outputs_expect_same(const char *what, const struct tg_test_outputs *got,
 				 const struct tg_test_outputs *want)
 {
 	assert_int_equal(got->doubles, want->doubles);
-	for (size_t i = 0; i < want->doubles; i++) {
-		const double g = got->block[i], e = want->block[i];
-		if (!(g != g && e != e) && memcmp(&g, &e, sizeof(double)) != 0)
-			fail_msg("%s: double %zu of the outputs is %.17g, expected %.17g", what, i, g, e);
+	assert_int_equal(got->n_bytes, want->n_bytes);
+	const size_t cells = (size_t)want->n_symbols * (size_t)want->stride;
+	for (size_t o = 0; o < sizeof(pipeline_order) / sizeof(pipeline_order[0]); o++) {
+		expect_same_doubles(what, got, want, pipeline_order[o]);
+		if (pipeline_order[o] != 6)
+			continue;
+		/* the crossover states, with the equities */
+		for (size_t i = 0; i < cells * TG_ATC_MAS; i++)
+			if (got->bytes[i] != want->bytes[i])
+				fail_msg("%s: slot_signal plane %zu, symbol %zu, bar %zu is %d, expected %d",
+					 what, i / cells, i % cells / (size_t)want->stride,
+					 i % (size_t)want->stride, got->bytes[i], want->bytes[i]);
 	}
-	for (size_t i = 0; i < want->n_bytes; i++)
+	for (size_t i = cells * TG_ATC_MAS; i < want->n_bytes; i++)
 		if (got->bytes[i] != want->bytes[i])
-			fail_msg("%s: byte %zu of the outputs is %d, expected %d", what, i, got->bytes[i],
-				 want->bytes[i]);
+			fail_msg("%s: final_signal of symbol %zu is %d, expected %d", what,
+				 i - cells * TG_ATC_MAS, got->bytes[i], want->bytes[i]);
 }
 
 struct tg_backend_timing tg_test_run(const struct tg_backend_ops *ops, const struct tg_atc_params *p,

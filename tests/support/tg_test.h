@@ -74,6 +74,7 @@ struct tg_test_outputs {
 	double *block;
 	int8_t *bytes;
 	size_t doubles, n_bytes;
+	int32_t n_symbols, stride;
 };
 
 void tg_test_outputs_alloc(struct tg_test_outputs *a, int32_t n_symbols, int32_t stride);

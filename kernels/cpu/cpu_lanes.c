@@ -1,0 +1,135 @@
+/* The group path's buffers and the choice of walk (scalar, baseline vector
+ * unit, AVX2); the per-bar code is in cpu_lanes.inc. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu_internal.h"
+#include "tg_atc_series.h"
+
+static int32_t pow2_at_least(int32_t n)
+{
+	int32_t p = 1;
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+int tg_cpu_lanes_reserve(struct tg_cpu_lanes_scratch *s, const struct tg_cpu_plan *plan, int32_t n,
+			 struct tg_error *err)
+{
+	/* the rings hold Hull's middle series per slot (its outer WMA reads
+	 * sqrt(L) + 1 bars back) and the approximate DEMA's inner SMA (L + 1) */
+	int32_t need = 1;
+	for (int k = 0; k < TG_ATC_SLOTS; k++) {
+		const int32_t r = tg_hull_root(plan->lengths[TG_FAM_HMA][k]) + 1;
+		need = r > need ? r : need;
+	}
+	const int32_t dl = plan->lengths[TG_FAM_DEMA][0] + 1;
+	need = dl > need ? dl : need;
+	const int32_t ring = pow2_at_least(need);
+	int32_t wcap = tg_hma_approx_weight_count(plan->lengths[TG_FAM_HMA][0]);
+	const int32_t wl = plan->lengths[TG_FAM_WMA][0];
+	wcap = wl > wcap ? wl : wcap;
+	if (n <= s->cap && ring - 1 == s->ring_mask && wcap <= s->weights_cap)
+		return 0;
+	const size_t lane_row = (size_t)TG_CPU_LANES * sizeof(double);
+	const size_t bars = (size_t)(n > 0 ? n : 1);
+	const size_t series = 6 * bars * lane_row;
+	const size_t rings = (size_t)TG_ATC_SLOTS * (size_t)ring * lane_row;
+	const size_t weights = ((size_t)wcap * sizeof(double) + 63) / 64 * 64;
+	const size_t bytes = series + rings + weights;
+	void *block = aligned_alloc(64, bytes);
+	TG_FAIL_IF(!block, err, TG_E_NOMEM,
+		   "cpu backend: failed to allocate %zu MB of group scratch for %d bars", bytes >> 20,
+		   n);
+	free(s->block);
+	memset(s, 0, sizeof(*s));
+	s->block = block;
+	s->cap = n;
+	s->ring_mask = ring - 1;
+	s->weights_cap = wcap;
+	double *p = block;
+	const size_t step = bars * TG_CPU_LANES;
+	s->p = p;
+	s->r1 = p + step;
+	s->r2 = p + 2 * step;
+	s->nom = p + 3 * step;
+	s->den = p + 4 * step;
+	s->mid = p + 5 * step;
+	s->rings = p + 6 * step;
+	s->weights = s->rings + (size_t)TG_ATC_SLOTS * (size_t)ring * TG_CPU_LANES;
+	return 0;
+}
+
+void tg_cpu_lanes_fini(struct tg_cpu_lanes_scratch *s)
+{
+	free(s->block);
+	memset(s, 0, sizeof(*s));
+}
+
+static int has_avx2(void)
+{
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2");
+#else
+	return 0;
+#endif
+}
+
+enum tg_cpu_simd tg_cpu_simd_choose(const char **why)
+{
+	const char *want = getenv("TG_CPU_SIMD");
+	if (why)
+		*why = NULL;
+	if (want && strcmp(want, "scalar") == 0)
+		return TG_CPU_SCALAR;
+	if (want && strcmp(want, "generic") == 0)
+		return TG_CPU_GENERIC;
+	if (want && strcmp(want, "avx2") == 0 && !has_avx2()) {
+		if (why)
+			*why = "TG_CPU_SIMD=avx2 but this CPU has no AVX2: the baseline vector unit instead";
+		return TG_CPU_GENERIC;
+	}
+	if (want && *want && strcmp(want, "avx2") != 0 && strcmp(want, "auto") != 0 && why)
+		*why = "TG_CPU_SIMD is not one of scalar, generic, avx2, auto: auto";
+	return has_avx2() ? TG_CPU_AVX2 : TG_CPU_GENERIC;
+}
+
+tg_cpu_group_fn *tg_cpu_group_for(enum tg_cpu_simd simd)
+{
+	switch (simd) {
+	case TG_CPU_SCALAR: return NULL;
+#if defined(__x86_64__)
+	case TG_CPU_AVX2: return tg_cpu_group_avx2;
+#endif
+	default: return tg_cpu_group_generic;
+	}
+}
+
+int tg_cpu_group_lanes(enum tg_cpu_simd simd)
+{
+	switch (simd) {
+	case TG_CPU_SCALAR: return 1;
+	case TG_CPU_AVX2: return 4;
+	default: return 2;
+	}
+}
+
+const char *tg_cpu_simd_name(enum tg_cpu_simd simd)
+{
+	switch (simd) {
+	case TG_CPU_SCALAR: return "scalar C, one symbol at a time";
+	case TG_CPU_AVX2: return "AVX2 (no FMA), 8 symbols per group in 2 x 4 lanes";
+	default:
+#if defined(__aarch64__)
+		return "NEON, 8 symbols per group in 4 x 2 lanes";
+#elif defined(__SSE4_2__)
+		return "SSE4.2, 8 symbols per group in 4 x 2 lanes";
+#elif defined(__x86_64__)
+		return "SSE2, 8 symbols per group in 4 x 2 lanes";
+#else
+		return "the compiler's generic vectors, 8 symbols per group";
+#endif
+	}
+}

@@ -1,0 +1,209 @@
+/* The C engine's group path (symbols in vector lanes, cpu_lanes.inc) gives
+ * the scalar engine's bits: every output, on random batches with NaN gaps,
+ * flat stretches and uneven lengths, 1 / 7 / 8 / 9 / 1000 symbols, each
+ * robustness, cutouts, both MA modes, both LSMA points, the strategy
+ * shift; on the baseline vector unit and, where the CPU has it, AVX2. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu_internal.h"
+#include "tg_test.h"
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+
+struct batch {
+	double *close;
+	int32_t *bars;
+	struct tg_batch b;
+};
+
+/* S symbols, the longest `stride` bars; uneven lengths (some shorter than
+ * every MA's window) unless `even`; NaN gaps, flat stretches, a leading
+ * NaN, a gap at a resync bar and a flat start mixed in */
+static void batch_make(struct batch *t, int32_t S, int32_t stride, int even)
+{
+	t->close = malloc((size_t)S * (size_t)stride * sizeof(double));
+	t->bars = malloc((size_t)S * sizeof(int32_t));
+	assert_non_null(t->close);
+	assert_non_null(t->bars);
+	for (int32_t s = 0; s < S; s++) {
+		double *w = tg_test_walk(&rng, stride, s % 3 == 1, s % 4 == 2);
+		if (s % 5 == 3)
+			w[0] = NAN;
+		if (s % 7 == 4 && stride > 260)
+			w[256] = NAN;
+		if (s % 6 == 5)
+			for (int32_t i = 0; i < 40 && i < stride; i++)
+				w[i] = 101.25;
+		memcpy(t->close + (size_t)s * (size_t)stride, w, (size_t)stride * sizeof(double));
+		free(w);
+		t->bars[s] = even ? stride : stride - (int32_t)(tg_test_urand(&rng) * (double)stride * 0.7);
+		if (!even && s % 11 == 10)
+			t->bars[s] = 5 + s % 7;
+	}
+	t->b = (struct tg_batch){.close = t->close, .n_bars = t->bars, .n_symbols = S, .stride = stride};
+}
+
+static void batch_free(struct batch *t)
+{
+	free(t->close);
+	free(t->bars);
+}
+
+static void run_with(const char *simd, int threads, const struct tg_atc_params *p,
+		     const struct tg_batch *b, const struct tg_atc_outputs *o)
+{
+	setenv("TG_CPU_SIMD", simd, 1);
+	struct tg_backend_config cfg = {.threads = threads};
+	void *st;
+	struct tg_backend_timing t;
+	struct tg_error err;
+	tg_error_clear(&err);
+	if (tg_backend_cpu.open(&cfg, &st, &err) < 0)
+		fail_msg("%s", err.msg);
+	const int rc = tg_backend_cpu.run(st, p, b, o, &t, &err);
+	tg_backend_cpu.close(st);
+	unsetenv("TG_CPU_SIMD");
+	if (rc < 0)
+		fail_msg("%s", err.msg);
+}
+
+static int have_avx2(void)
+{
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2");
+#else
+	return 0;
+#endif
+}
+
+/* every vector path against the scalar one, every output */
+static void expect_lanes_match(const char *what, const struct tg_atc_params *p, struct batch *t,
+			       int threads)
+{
+	struct tg_test_outputs want, got;
+	tg_test_outputs_alloc(&want, t->b.n_symbols, t->b.stride);
+	run_with("scalar", 1, p, &t->b, &want.o);
+	const char *paths[] = {"generic", "avx2"};
+	for (int k = 0; k < 2; k++) {
+		if (k == 1 && !have_avx2())
+			continue;
+		tg_test_outputs_alloc(&got, t->b.n_symbols, t->b.stride);
+		run_with(paths[k], threads, p, &t->b, &got.o);
+		char label[160];
+		snprintf(label, sizeof(label), "%s, %s, %d symbols, %d thread(s)", what, paths[k],
+			 t->b.n_symbols, threads);
+		tg_test_outputs_expect_same(label, &got, &want);
+		tg_test_outputs_free(&got);
+	}
+	tg_test_outputs_free(&want);
+}
+
+static void test_every_parameter(void **state)
+{
+	(void)state;
+	struct batch t;
+	batch_make(&t, 9, 700, 0);
+	for (int mode = 0; mode < 2; mode++)
+		for (int rob = 0; rob < 3; rob++)
+			for (int variant = 0; variant < 3; variant++) {
+				struct tg_atc_params p;
+				tg_atc_params_default(&p);
+				p.ma_mode = mode;
+				p.robustness = rob;
+				p.cutout = variant == 1 ? 37 : 0;
+				p.strategy_mode = variant == 2;
+				p.lsma_point = variant == 2 ? TG_LSMA_PENULTIMATE : TG_LSMA_LAST;
+				if (variant == 1) {
+					p.lambda = 0.7;
+					p.decay = 3.0;
+				}
+				char what[96];
+				snprintf(what, sizeof(what), "%s, %s, variant %d", mode ? "approx" : "exact",
+					 tg_robustness_name(rob), variant);
+				expect_lanes_match(what, &p, &t, 1);
+			}
+	batch_free(&t);
+}
+
+static void test_symbol_counts(void **state)
+{
+	(void)state;
+	const int32_t counts[] = {1, 2, 7, 8, 9, 17};
+	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++)
+		for (int mode = 0; mode < 2; mode++) {
+			struct batch t;
+			batch_make(&t, counts[c], 400, c % 2);
+			struct tg_atc_params p;
+			tg_atc_params_default(&p);
+			p.ma_mode = mode;
+			expect_lanes_match(mode ? "approx" : "exact", &p, &t, 2);
+			batch_free(&t);
+		}
+}
+
+/* 1000 symbols, two threads sharing the groups: the Average_Signal and
+ * final signals (all outputs of 1000 symbols would be 170 MB) */
+static void test_thousand_symbols(void **state)
+{
+	(void)state;
+	struct batch t;
+	batch_make(&t, 1000, 300, 0);
+	const size_t cells = (size_t)t.b.n_symbols * (size_t)t.b.stride;
+	for (int mode = 0; mode < 2; mode++) {
+		struct tg_atc_params p;
+		tg_atc_params_default(&p);
+		p.ma_mode = mode;
+		double *a = malloc(cells * sizeof(double)), *b = malloc(cells * sizeof(double));
+		double *l2a = malloc(6 * cells * sizeof(double)), *l2b = malloc(6 * cells * sizeof(double));
+		int8_t *fa = malloc(1000), *fb = malloc(1000);
+		struct tg_atc_outputs oa = {.average = a, .final_signal = fa, .l2_equity = l2a};
+		struct tg_atc_outputs ob = {.average = b, .final_signal = fb, .l2_equity = l2b};
+		run_with("scalar", 1, &p, &t.b, &oa);
+		run_with(have_avx2() ? "avx2" : "generic", 2, &p, &t.b, &ob);
+		for (size_t i = 0; i < cells; i++)
+			if (!(isnan(a[i]) && isnan(b[i])) && memcmp(&a[i], &b[i], sizeof(double)) != 0)
+				fail_msg("%s: Average_Signal of symbol %zu bar %zu: %.17g, scalar %.17g",
+					 mode ? "approx" : "exact", i / 300, i % 300, b[i], a[i]);
+		for (size_t i = 0; i < 6 * cells; i++)
+			if (!(isnan(l2a[i]) && isnan(l2b[i])) && memcmp(&l2a[i], &l2b[i], sizeof(double)) != 0)
+				fail_msg("Layer 2 cell %zu differs", i);
+		assert_memory_equal(fa, fb, 1000);
+		free(a);
+		free(b);
+		free(l2a);
+		free(l2b);
+		free(fa);
+		free(fb);
+	}
+	batch_free(&t);
+}
+
+/* what info and results.json report: the walk that runs */
+static void test_isa_names_the_walk(void **state)
+{
+	(void)state;
+	setenv("TG_CPU_SIMD", "scalar", 1);
+	assert_non_null(strstr(tg_backend_cpu.isa(), "scalar C"));
+	setenv("TG_CPU_SIMD", "generic", 1);
+	assert_non_null(strstr(tg_backend_cpu.isa(), "8 symbols per group"));
+	setenv("TG_CPU_SIMD", "bogus", 1);
+	assert_non_null(strstr(tg_backend_cpu.isa(), "not one of scalar, generic, avx2, auto"));
+	unsetenv("TG_CPU_SIMD");
+	if (have_avx2())
+		assert_non_null(strstr(tg_backend_cpu.isa(), "AVX2 (no FMA)"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_parameter),
+		cmocka_unit_test(test_symbol_counts),
+		cmocka_unit_test(test_thousand_symbols),
+		cmocka_unit_test(test_isa_names_the_walk),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
