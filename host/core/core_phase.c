@@ -24,6 +24,7 @@ static _Thread_local int range_open;
 /* the symbols this thread began in the current repetition */
 static _Thread_local unsigned long tls_rep;
 static _Thread_local unsigned symbols_in_rep;
+static _Thread_local unsigned symbols_next = 1;
 static _Atomic unsigned long repetition = 1;
 
 void tg_phase_new_repetition(void)
@@ -44,8 +45,11 @@ static bool ranges_for_this_symbol(uint32_t p)
 		tls_rep = rep;
 		symbols_in_rep = 0;
 	}
-	if (TG_PHASE_ID(p) == TG_PHASE_RETURNS)
-		symbols_in_rep++; /* every backend's symbol starts with its returns */
+	if (TG_PHASE_ID(p) == TG_PHASE_RETURNS) {
+		/* every backend's symbol (or group of symbols) starts with its returns */
+		symbols_in_rep += symbols_next;
+		symbols_next = 1;
+	}
 	static atomic_int all = -1; /* read from every worker: decided once */
 	int a = atomic_load_explicit(&all, memory_order_relaxed);
 	if (a < 0) {
@@ -54,6 +58,11 @@ static bool ranges_for_this_symbol(uint32_t p)
 		atomic_store_explicit(&all, a, memory_order_relaxed);
 	}
 	return a || symbols_in_rep <= TG_PHASE_RANGE_SYMBOLS;
+}
+
+void tg_phase_next_symbols(unsigned n)
+{
+	symbols_next = n ? n : 1;
 }
 
 void tg_phase_enter(uint32_t p, uint32_t argb)

@@ -46,6 +46,10 @@ void tg_phase_enter(uint32_t p, uint32_t argb);
  * thread computes in a repetition; TG_NVTX_PHASE_RANGES=all, or another
  * NVTX tool attached, covers every symbol. */
 #define TG_PHASE_RANGE_SYMBOLS 16
+/* The calling thread's next symbol is n symbols computed together (a
+ * group in vector lanes): they count as n for TG_PHASE_RANGE_SYMBOLS.
+ * Call before entering its TG_PHASE_RETURNS. */
+void tg_phase_next_symbols(unsigned n);
 /* A new timed repetition or warm-up begins (the harness calls it). */
 void tg_phase_new_repetition(void);
 /* The calling thread's phase; async-signal-safe (the sampler's handler

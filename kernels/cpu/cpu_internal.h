@@ -72,7 +72,8 @@ void tg_cpu_atc_finish(const struct tg_cpu_plan *plan, const struct tg_batch *ba
 
 /* ---- symbols in groups of TG_CPU_LANES, one vector lane each (cpu_lanes.inc) */
 
-#define TG_CPU_LANES 8
+/* the most symbols a group holds (the buffers' lane count) */
+#define TG_CPU_LANES 4
 /* Fewer symbols than this left over: they run one at a time. */
 #define TG_CPU_GROUP_MIN 2
 
@@ -96,7 +97,8 @@ int tg_cpu_lanes_reserve(struct tg_cpu_lanes_scratch *s, const struct tg_cpu_pla
 			 struct tg_error *err);
 void tg_cpu_lanes_fini(struct tg_cpu_lanes_scratch *s);
 
-/* Runs symbols s0 .. s0 + lanes - 1 (lanes <= TG_CPU_LANES) as one group. */
+/* Runs symbols s0 .. s0 + lanes - 1 (lanes <= the walk's group size) as
+ * one group. */
 typedef void tg_cpu_group_fn(const struct tg_cpu_plan *plan, const struct tg_batch *batch,
 			     int32_t s0, int32_t lanes, const struct tg_atc_outputs *out,
 			     struct tg_cpu_lanes_scratch *gs, struct tg_cpu_scratch *sc);

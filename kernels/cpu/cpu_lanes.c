@@ -120,16 +120,16 @@ const char *tg_cpu_simd_name(enum tg_cpu_simd simd)
 {
 	switch (simd) {
 	case TG_CPU_SCALAR: return "scalar C, one symbol at a time";
-	case TG_CPU_AVX2: return "AVX2 (no FMA), 8 symbols per group in 2 x 4 lanes";
+	case TG_CPU_AVX2: return "AVX2 (no FMA), 4 symbols per group, one per lane";
 	default:
 #if defined(__aarch64__)
-		return "NEON, 8 symbols per group in 4 x 2 lanes";
+		return "NEON, 2 symbols per group, one per lane";
 #elif defined(__SSE4_2__)
-		return "SSE4.2, 8 symbols per group in 4 x 2 lanes";
+		return "SSE4.2, 2 symbols per group, one per lane";
 #elif defined(__x86_64__)
-		return "SSE2, 8 symbols per group in 4 x 2 lanes";
+		return "SSE2, 2 symbols per group, one per lane";
 #else
-		return "the compiler's generic vectors, 8 symbols per group";
+		return "the compiler's generic vectors, 2 symbols per group, one per lane";
 #endif
 	}
 }

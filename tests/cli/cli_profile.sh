@@ -35,25 +35,29 @@ dup=$(grep -o '"name":"thread_name","args":{"name":"[^"]*"' "$R/trace.json" | so
 [ -z "$dup" ] || fail "a thread named twice in trace.json: $dup"
 expect_json "$R/profile.speedscope.json" '["$schema"]' "https://www.speedscope.app/file-format-schema.json"
 # the engine's hot path is in the profile, under the backend's root frame
-grep -q "^cpu;.*tg_cpu_atc_symbol" "$R/cpu.folded" || fail "tg_cpu_atc_symbol not in cpu.folded"
+# (8 symbols: the C engine computes them in groups of vector lanes)
+cpu_fn="(tg_cpu_atc_symbol|tg_cpu_group_[a-z0-9]+)"
+grep -qE "^cpu;.*$cpu_fn" "$R/cpu.folded" || fail "the C engine's functions are not in cpu.folded"
 # phase-rooted stacks: backend;mode;phase group;part;functions, the same
 # phases on every backend
-grep -q "^cpu;exact;HMA;MAs;.*tg_cpu_atc_symbol" "$R/cpu.folded" || fail "no cpu;exact;HMA;MAs stacks (the widest phase)"
+# one symbol at a time the C engine has MAs and signals phases; in groups of
+# lanes one fused pass per family
+grep -qE "^cpu;exact;HMA;(MAs|fused kernel);.*$cpu_fn" "$R/cpu.folded" || fail "no cpu;exact;HMA stacks (the widest phase)"
 # (approx states are short: which of their phases a few samples land in varies)
 grep -qE "^cpu;approx;(EMA|HMA|WMA|DEMA|LSMA|KAMA|Average_Signal|returns)[;]" "$R/cpu.folded" ||
 	fail "no phase-rooted approx stacks"
-grep -q "^exact;HMA;MAs;" "$R/cpu-cpu.folded" || fail "cpu-cpu.folded is not phase-rooted"
+grep -qE "^exact;HMA;(MAs|fused kernel);" "$R/cpu-cpu.folded" || fail "cpu-cpu.folded is not phase-rooted"
 if [ "$backends" = cpu,rust ]; then
 	grep -q "^rust;exact;HMA;MAs;" "$R/cpu.folded" || fail "the rust backend's stacks lack the phases"
 	grep -q "^exact;HMA;MAs;" "$R/cpu-rust.folded" || fail "cpu-rust.folded is not phase-rooted"
 fi
-expect_in "$R/top.txt" "tg_cpu_atc_symbol"
+grep -qE "$cpu_fn" "$R/top.txt" || fail "top.txt lacks the C engine"
 expect_in "$R/summary.md" "### CPU samples"
 # the timeline: valid, nested, with the benchmark's NVTX ranges and samples
 "$TG_TRACECHECK" "$R/trace.json" >"$TG_WORK/check" 2>&1 || { cat "$TG_WORK/check"; fail "trace.json invalid"; }
 "$TG_TRACECHECK" --folded "$R/cpu.folded" "$R/trace.json" >"$TG_WORK/check" 2>&1 ||
 	{ cat "$TG_WORK/check"; fail "trace.json: sampled stacks nest unlike cpu.folded (upside down?)"; }
-expect_in "$R/trace.json" '"cat":"sample","name":"tg_cpu_atc_symbol"'
+grep -qE '"cat":"sample","name":"'"$cpu_fn"'"' "$R/trace.json" || fail "no sample slices of the C engine in trace.json"
 expect_json "$R/results.json" .profile.sampled true
 n=$("$TG_JQ" "$R/results.json" .profile.nvtx_ranges)
 if has_nvtx; then
@@ -64,8 +68,10 @@ if has_nvtx; then
 	! grep -q '"name":"cpu exact rep ' "$R/trace.json" || fail "a range still carries its repetition in its name"
 	expect_in "$R/trace.json" '"name":"cpu: atc exact","args":{"domain":"trendgpu-bench","category":"backend"'
 	# the same phase names on every backend, approx apart
-	expect_in "$R/trace.json" '"name":"EMA MAs","args":{"domain":"trendgpu-bench","category":"phase","color":"#1f77b4"}'
-	expect_in "$R/trace.json" '"name":"EMA MAs (approx)","args":{"domain":"trendgpu-bench","category":"phase"'
+	grep -qE '"name":"EMA (MAs|fused kernel)","args":\{"domain":"trendgpu-bench","category":"phase","color":"#1f77b4"\}' "$R/trace.json" ||
+		fail "no EMA phase range in the C engine's colour"
+	grep -qE '"name":"EMA (MAs|fused kernel) \(approx\)","args":\{"domain":"trendgpu-bench","category":"phase"' "$R/trace.json" ||
+		fail "no approx EMA phase range"
 	if [ "$nb" = 2 ]; then
 		expect_in "$R/trace.json" '"name":"KAMA crossovers, Layer 1, Layer 2","args":{"domain":"trendgpu-bench","category":"phase","color":"#d95f02"}'
 	fi
@@ -74,10 +80,10 @@ if has_nvtx; then
 	[ "$n" -gt 100 ] || fail "only $n NVTX ranges"
 	# per-symbol phase ranges: the first 16 symbols a thread computes per
 	# repetition (a 5000-symbol profile stays a usable trace), all of them
-	# when asked
+	# when asked (one symbol at a time here; groups below)
 	for want in 16 40; do
 		P="$TG_WORK/ranges-$want"
-		env $([ "$want" = 40 ] && echo TG_NVTX_PHASE_RANGES=all) "$TG_BIN" run --backends cpu --threads 1 \
+		env TG_CPU_SIMD=scalar $([ "$want" = 40 ] && echo TG_NVTX_PHASE_RANGES=all) "$TG_BIN" run --backends cpu --threads 1 \
 			--symbols 40 --bars 300 --reps 2 --warmup 0 --profile cpu --out "$P" >/dev/null 2>&1 ||
 			fail "the $want-range run failed"
 		got=$(grep -o '"name":"EMA MAs","args"' "$P/trace.json" | wc -l)
@@ -88,6 +94,16 @@ if has_nvtx; then
 			[ "$got" -ge 80 ] || fail "TG_NVTX_PHASE_RANGES=all: expected 80 or more EMA MAs ranges, got $got"
 		fi
 	done
+	# in groups of lanes a group counts its symbols: 16 symbols are 16 / lanes groups
+	lanes=$("$TG_BIN" info | grep -o "[0-9]* symbols per group" | head -1 | cut -d' ' -f1)
+	if [ -n "$lanes" ]; then
+		P="$TG_WORK/ranges-groups"
+		"$TG_BIN" run --backends cpu --threads 1 --symbols 40 --bars 300 --reps 2 --warmup 0 --profile cpu \
+			--out "$P" >/dev/null 2>&1 || fail "the grouped range run failed"
+		got=$(grep -o '"name":"EMA fused kernel","args"' "$P/trace.json" | wc -l)
+		[ "$got" = $((2 * 16 / lanes)) ] ||
+			fail "expected $((2 * 16 / lanes)) EMA fused kernel ranges (16 symbols in groups of $lanes x 2 repetitions), got $got"
+	fi
 else
 	# a build without the NVTX headers says so and records no ranges
 	expect_in "$R/trace.json" '"nvtx":"built without the NVTX headers'
