@@ -110,6 +110,8 @@ tg_cpu_group_fn tg_cpu_group_avx2;
 /* The walk to use: TG_CPU_SIMD=scalar|generic|avx2|auto (unset: auto, the
  * widest the CPU runs); *why says why when the request cannot be met. */
 enum tg_cpu_simd tg_cpu_simd_choose(const char **why);
+/* Does this CPU run AVX2 (0 off x86-64)? */
+int tg_cpu_has_avx2(void);
 tg_cpu_group_fn *tg_cpu_group_for(enum tg_cpu_simd simd);
 /* symbols per group of that walk (1: scalar) */
 int tg_cpu_group_lanes(enum tg_cpu_simd simd);

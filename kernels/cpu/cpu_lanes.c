@@ -67,7 +67,7 @@ void tg_cpu_lanes_fini(struct tg_cpu_lanes_scratch *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static int has_avx2(void)
+int tg_cpu_has_avx2(void)
 {
 #if defined(__x86_64__)
 	__builtin_cpu_init();
@@ -86,14 +86,14 @@ enum tg_cpu_simd tg_cpu_simd_choose(const char **why)
 		return TG_CPU_SCALAR;
 	if (want && strcmp(want, "generic") == 0)
 		return TG_CPU_GENERIC;
-	if (want && strcmp(want, "avx2") == 0 && !has_avx2()) {
+	if (want && strcmp(want, "avx2") == 0 && !tg_cpu_has_avx2()) {
 		if (why)
 			*why = "TG_CPU_SIMD=avx2 but this CPU has no AVX2: the baseline vector unit instead";
 		return TG_CPU_GENERIC;
 	}
 	if (want && *want && strcmp(want, "avx2") != 0 && strcmp(want, "auto") != 0 && why)
 		*why = "TG_CPU_SIMD is not one of scalar, generic, avx2, auto: auto";
-	return has_avx2() ? TG_CPU_AVX2 : TG_CPU_GENERIC;
+	return tg_cpu_has_avx2() ? TG_CPU_AVX2 : TG_CPU_GENERIC;
 }
 
 tg_cpu_group_fn *tg_cpu_group_for(enum tg_cpu_simd simd)

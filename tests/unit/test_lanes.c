@@ -70,16 +70,6 @@ static void run_with(const char *simd, int threads, const struct tg_atc_params *
 		fail_msg("%s", err.msg);
 }
 
-static int have_avx2(void)
-{
-#if defined(__x86_64__)
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx2");
-#else
-	return 0;
-#endif
-}
-
 /* every vector path against the scalar one, every output */
 static void expect_lanes_match(const char *what, const struct tg_atc_params *p, struct batch *t,
 			       int threads)
@@ -89,7 +79,7 @@ static void expect_lanes_match(const char *what, const struct tg_atc_params *p, 
 	run_with("scalar", 1, p, &t->b, &want.o);
 	const char *paths[] = {"generic", "avx2"};
 	for (int k = 0; k < 2; k++) {
-		if (k == 1 && !have_avx2())
+		if (k == 1 && !tg_cpu_has_avx2())
 			continue;
 		tg_test_outputs_alloc(&got, t->b.n_symbols, t->b.stride);
 		run_with(paths[k], threads, p, &t->b, &got.o);
@@ -163,7 +153,7 @@ static void test_thousand_symbols(void **state)
 		struct tg_atc_outputs oa = {.average = a, .final_signal = fa, .l2_equity = l2a};
 		struct tg_atc_outputs ob = {.average = b, .final_signal = fb, .l2_equity = l2b};
 		run_with("scalar", 1, &p, &t.b, &oa);
-		run_with(have_avx2() ? "avx2" : "generic", 2, &p, &t.b, &ob);
+		run_with(tg_cpu_has_avx2() ? "avx2" : "generic", 2, &p, &t.b, &ob);
 		for (size_t i = 0; i < cells; i++)
 			if (!(isnan(a[i]) && isnan(b[i])) && memcmp(&a[i], &b[i], sizeof(double)) != 0)
 				fail_msg("%s: Average_Signal of symbol %zu bar %zu: %.17g, scalar %.17g",
@@ -193,7 +183,7 @@ static void test_isa_names_the_walk(void **state)
 	setenv("TG_CPU_SIMD", "bogus", 1);
 	assert_non_null(strstr(tg_backend_cpu.isa(), "not one of scalar, generic, avx2, auto"));
 	unsetenv("TG_CPU_SIMD");
-	if (have_avx2())
+	if (tg_cpu_has_avx2())
 		assert_non_null(strstr(tg_backend_cpu.isa(), "AVX2 (no FMA)"));
 }
 
