@@ -37,7 +37,8 @@ int tg_cpu_lanes_reserve(struct tg_cpu_lanes_scratch *s, const struct tg_cpu_pla
 	const size_t series = 6 * bars * lane_row;
 	const size_t rings = (size_t)TG_ATC_SLOTS * (size_t)ring * lane_row;
 	const size_t weights = ((size_t)wcap * sizeof(double) + 63) / 64 * 64;
-	const size_t bytes = series + rings + weights;
+	/* (aligned_alloc wants a multiple of the alignment) */
+	const size_t bytes = (series + rings + weights + 63) / 64 * 64;
 	void *block = aligned_alloc(64, bytes);
 	TG_FAIL_IF(!block, err, TG_E_NOMEM,
 		   "cpu backend: failed to allocate %zu MB of group scratch for %d bars", bytes >> 20,
