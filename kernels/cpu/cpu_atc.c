@@ -61,16 +61,6 @@ void tg_cpu_plan_init(struct tg_cpu_plan *plan, const struct tg_atc_params *para
 	plan->g2 = g2;
 }
 
-static double *row(double *base, const struct tg_batch *b, int64_t plane, int32_t s)
-{
-	return base ? base + (plane * b->n_symbols + s) * (int64_t)b->stride : NULL;
-}
-
-static int8_t *row8(int8_t *base, const struct tg_batch *b, int64_t plane, int32_t s)
-{
-	return base ? base + (plane * b->n_symbols + s) * (int64_t)b->stride : NULL;
-}
-
 static void pad_nan(double *r, int32_t from, int32_t to)
 {
 	if (r)
@@ -180,20 +170,20 @@ void tg_cpu_atc_symbol(const struct tg_cpu_plan *plan, const struct tg_batch *ba
 
 		struct family_rows rows;
 		memset(&rows, 0, sizeof(rows));
-		rows.l1 = row(out->l1_signal, batch, f, s);
-		rows.l2 = row(out->l2_equity, batch, f, s);
+		rows.l1 = tg_cpu_row(out->l1_signal, batch, f, s);
+		rows.l2 = tg_cpu_row(out->l2_equity, batch, f, s);
 		for (int k = 0; k < plan->n_slots; k++) {
-			rows.slot_eq[k] = row(out->slot_equity, batch, f * TG_ATC_SLOTS + k, s);
-			rows.slot_sig[k] = row8(out->slot_signal, batch, f * TG_ATC_SLOTS + k, s);
+			rows.slot_eq[k] = tg_cpu_row(out->slot_equity, batch, f * TG_ATC_SLOTS + k, s);
+			rows.slot_sig[k] = tg_cpu_row8(out->slot_signal, batch, f * TG_ATC_SLOTS + k, s);
 		}
 		tg_phase_enter((TG_PHASE_SIGNALS + (uint32_t)f) | mode, color);
 		family_pass(plan, f, p, n, sc, &rows);
 
-		double *ma_row = row(out->ma, batch, f, s);
+		double *ma_row = tg_cpu_row(out->ma, batch, f, s);
 		if (ma_row)
 			memcpy(ma_row, sc->ma[0], (size_t)n * sizeof(double));
 		for (int k = 0; k < plan->n_slots; k++) {
-			double *sm = row(out->slot_ma, batch, f * TG_ATC_SLOTS + k, s);
+			double *sm = tg_cpu_row(out->slot_ma, batch, f * TG_ATC_SLOTS + k, s);
 			if (sm)
 				memcpy(sm, sc->ma[k], (size_t)n * sizeof(double));
 		}
@@ -219,7 +209,7 @@ void tg_cpu_atc_finish(const struct tg_cpu_plan *plan, const struct tg_batch *ba
 	double *nom = avg_in;
 	/* Average_Signal (non-finite already 0, which covers the NaN Layer 2
 	 * before the cutout), then the optional strategy shift. */
-	double *avg = row(out->average, batch, 0, s);
+	double *avg = tg_cpu_row(out->average, batch, 0, s);
 	if (prm->cutout > 0 && prm->cutout < n)
 		for (int32_t i = 0; i < prm->cutout; i++)
 			nom[i] = 0.0;
@@ -237,7 +227,7 @@ void tg_cpu_atc_finish(const struct tg_cpu_plan *plan, const struct tg_batch *ba
 	if (out->final_signal)
 		out->final_signal[s] = (int8_t)tg_final_signal(last, prm->min_signal);
 
-	double *r_row = row(out->r, batch, 0, s);
+	double *r_row = tg_cpu_row(out->r, batch, 0, s);
 	if (r_row) {
 		if (R)
 			memcpy(r_row, R, (size_t)n * sizeof(double));
@@ -247,26 +237,26 @@ void tg_cpu_atc_finish(const struct tg_cpu_plan *plan, const struct tg_batch *ba
 	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
 		for (int k = plan->n_slots; k < TG_ATC_SLOTS; k++) {
 			const int64_t plane = f * TG_ATC_SLOTS + k, src = f * TG_ATC_SLOTS;
-			double *sm = row(out->slot_ma, batch, plane, s);
-			double *se = row(out->slot_equity, batch, plane, s);
-			int8_t *ss = row8(out->slot_signal, batch, plane, s);
+			double *sm = tg_cpu_row(out->slot_ma, batch, plane, s);
+			double *se = tg_cpu_row(out->slot_equity, batch, plane, s);
+			int8_t *ss = tg_cpu_row8(out->slot_signal, batch, plane, s);
 			if (sm)
-				memcpy(sm, row(out->slot_ma, batch, src, s), (size_t)n * sizeof(double));
+				memcpy(sm, tg_cpu_row(out->slot_ma, batch, src, s), (size_t)n * sizeof(double));
 			if (se)
-				memcpy(se, row(out->slot_equity, batch, src, s), (size_t)n * sizeof(double));
+				memcpy(se, tg_cpu_row(out->slot_equity, batch, src, s), (size_t)n * sizeof(double));
 			if (ss)
-				memcpy(ss, row8(out->slot_signal, batch, src, s), (size_t)n);
+				memcpy(ss, tg_cpu_row8(out->slot_signal, batch, src, s), (size_t)n);
 		}
 	}
 	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
-		pad_nan(row(out->ma, batch, f, s), n, stride);
-		pad_nan(row(out->l1_signal, batch, f, s), n, stride);
-		pad_nan(row(out->l2_equity, batch, f, s), n, stride);
+		pad_nan(tg_cpu_row(out->ma, batch, f, s), n, stride);
+		pad_nan(tg_cpu_row(out->l1_signal, batch, f, s), n, stride);
+		pad_nan(tg_cpu_row(out->l2_equity, batch, f, s), n, stride);
 	}
 	for (int k = 0; k < TG_ATC_MAS; k++) {
-		pad_nan(row(out->slot_ma, batch, k, s), n, stride);
-		pad_nan(row(out->slot_equity, batch, k, s), n, stride);
-		int8_t *ss = row8(out->slot_signal, batch, k, s);
+		pad_nan(tg_cpu_row(out->slot_ma, batch, k, s), n, stride);
+		pad_nan(tg_cpu_row(out->slot_equity, batch, k, s), n, stride);
+		int8_t *ss = tg_cpu_row8(out->slot_signal, batch, k, s);
 		if (ss && stride > n)
 			memset(ss + n, 0, (size_t)(stride - n));
 	}

@@ -70,10 +70,25 @@ void tg_cpu_plan_init(struct tg_cpu_plan *plan, const struct tg_atc_params *para
 void tg_cpu_atc_finish(const struct tg_cpu_plan *plan, const struct tg_batch *batch, int32_t s,
 		       const struct tg_atc_outputs *out, double *avg, const double *R);
 
-/* ---- symbols in groups of TG_CPU_LANES, one vector lane each (cpu_lanes.inc) */
+/* Row s of output plane `plane` ([planes][S][stride]); NULL when the
+ * output was not asked for. */
+static inline double *tg_cpu_row(double *base, const struct tg_batch *b, int64_t plane, int32_t s)
+{
+	return base ? base + (plane * b->n_symbols + s) * (int64_t)b->stride : NULL;
+}
 
+static inline int8_t *tg_cpu_row8(int8_t *base, const struct tg_batch *b, int64_t plane, int32_t s)
+{
+	return base ? base + (plane * b->n_symbols + s) * (int64_t)b->stride : NULL;
+}
+
+/* ---- symbols in groups, one vector lane each (cpu_lanes.inc) ---- */
+
+/* symbols per group: one register's doubles */
+#define TG_CPU_AVX2_LANES 4
+#define TG_CPU_GENERIC_LANES 2
 /* the most symbols a group holds (the buffers' lane count) */
-#define TG_CPU_LANES 4
+#define TG_CPU_LANES TG_CPU_AVX2_LANES
 /* Fewer symbols than this left over: they run one at a time. */
 #define TG_CPU_GROUP_MIN 2
 

@@ -112,8 +112,8 @@ int tg_cpu_group_lanes(enum tg_cpu_simd simd)
 {
 	switch (simd) {
 	case TG_CPU_SCALAR: return 1;
-	case TG_CPU_AVX2: return 4;
-	default: return 2;
+	case TG_CPU_AVX2: return TG_CPU_AVX2_LANES;
+	default: return TG_CPU_GENERIC_LANES;
 	}
 }
 
