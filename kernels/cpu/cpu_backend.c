@@ -259,10 +259,8 @@ static void cpu_close(void *state)
 static const char *cpu_isa(void)
 {
 	static _Thread_local char buf[256];
-	const char *why;
-	const enum tg_cpu_simd simd = tg_cpu_simd_choose(&why);
-	snprintf(buf, sizeof(buf), "%s (the CPU has %s)%s%s", tg_cpu_simd_name(simd),
-		 tg_machine_simd(), why ? "; " : "", why ? why : "");
+	tg_cpu_isa_describe(buf, sizeof(buf), tg_cpu_simd_choose(NULL),
+			    "scalar C, one symbol at a time");
 	return buf;
 }
 

@@ -131,6 +131,10 @@ tg_cpu_group_fn *tg_cpu_group_for(enum tg_cpu_simd simd);
 /* symbols per group of that walk (1: scalar) */
 int tg_cpu_group_lanes(enum tg_cpu_simd simd);
 const char *tg_cpu_simd_name(enum tg_cpu_simd simd);
+/* What a CPU backend runs with, for `isa`: the walk's name (`scalar` for
+ * the scalar walk), the CPU's instruction sets and why TG_CPU_SIMD was
+ * not followed, if it was not. The C and Rust backends share it. */
+void tg_cpu_isa_describe(char *buf, size_t cap, enum tg_cpu_simd simd, const char *scalar);
 
 /* Runs symbol s of the batch and writes its requested outputs. */
 void tg_cpu_atc_symbol(const struct tg_cpu_plan *plan, const struct tg_batch *batch, int32_t s,

@@ -1,10 +1,12 @@
 /* The group path's buffers and the choice of walk (scalar, baseline vector
  * unit, AVX2); the per-bar code is in cpu_lanes.inc. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu_internal.h"
 #include "tg_atc_series.h"
+#include "tg_machine.h"
 
 static int32_t pow2_at_least(int32_t n)
 {
@@ -115,6 +117,15 @@ int tg_cpu_group_lanes(enum tg_cpu_simd simd)
 	case TG_CPU_AVX2: return TG_CPU_AVX2_LANES;
 	default: return TG_CPU_GENERIC_LANES;
 	}
+}
+
+void tg_cpu_isa_describe(char *buf, size_t cap, enum tg_cpu_simd simd, const char *scalar)
+{
+	const char *why;
+	tg_cpu_simd_choose(&why);
+	snprintf(buf, cap, "%s (the CPU has %s)%s%s",
+		 simd == TG_CPU_SCALAR ? scalar : tg_cpu_simd_name(simd), tg_machine_simd(),
+		 why ? "; " : "", why ? why : "");
 }
 
 const char *tg_cpu_simd_name(enum tg_cpu_simd simd)

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_internal.h"
 #include "tg_kernels.h"
 #include "tg_machine.h"
 #include "tg_nvtx.h"
@@ -10,14 +11,15 @@
 
 struct tg_rust_pool;
 int tg_rust_atc_run(const struct tg_atc_params *params, size_t params_size,
-		    const struct tg_batch *batch, const struct tg_atc_outputs *out, int threads,
+		    const struct tg_batch *batch, const struct tg_atc_outputs *out, int simd, int threads,
 		    const struct tg_thread_hooks *hooks, const struct tg_rust_pool *pool, char *err,
 		    size_t err_cap);
 size_t tg_rust_params_size(void);
 struct tg_rust_pool *tg_rust_pool_new(int threads, const struct tg_thread_hooks *hooks);
 int tg_rust_pool_threads(const struct tg_rust_pool *pool);
 void tg_rust_pool_free(struct tg_rust_pool *pool);
-void tg_rust_set_phase_hook(void (*f)(uint32_t phase));
+void tg_rust_set_phase_hook(void (*f)(uint32_t phase), void (*group)(uint32_t symbols));
+int tg_rust_has_avx2(void);
 size_t tg_rust_phase_ids(uint32_t *out, size_t n);
 
 /* The crate's phases, in the Rust backend's colour. */
@@ -26,9 +28,15 @@ static void rust_phase(uint32_t phase)
 	tg_phase_enter(phase, tg_nvtx_backend_color("rust"));
 }
 
+static void rust_group(uint32_t symbols)
+{
+	tg_phase_next_symbols(symbols);
+}
+
 /* The crate's worker pool lives as long as the backend: the same threads
  * run every repetition (the hooks register them with the profiler once). */
 struct rust_state {
+	enum tg_cpu_simd simd; /* the C engine's choice (TG_CPU_SIMD, the CPU) */
 	int threads;
 	struct tg_thread_hooks hooks;
 	int has_hooks;
@@ -38,8 +46,8 @@ struct rust_state {
 static int rust_probe(char *reason, size_t cap)
 {
 	/* the phase ids are written twice (tg_phase.h, phase.rs): compared here */
-	const uint32_t want[] = {TG_PHASE_MAS, TG_PHASE_SIGNALS, TG_PHASE_AVERAGE, TG_PHASE_RETURNS,
-				 TG_PHASE_APPROX};
+	const uint32_t want[] = {TG_PHASE_MAS,     TG_PHASE_SIGNALS, TG_PHASE_FUSED,
+				 TG_PHASE_AVERAGE, TG_PHASE_RETURNS, TG_PHASE_APPROX};
 	uint32_t got[8] = {0};
 	const size_t n = tg_rust_phase_ids(got, 8);
 	if (n != sizeof(want) / sizeof(want[0]) || memcmp(got, want, sizeof(want)) != 0) {
@@ -66,7 +74,8 @@ static int rust_open(const struct tg_backend_config *cfg, void **state, struct t
 		st->hooks = *cfg->hooks;
 		st->has_hooks = 1;
 	}
-	tg_rust_set_phase_hook(rust_phase);
+	st->simd = tg_cpu_simd_choose(NULL);
+	tg_rust_set_phase_hook(rust_phase, rust_group);
 	st->pool = tg_rust_pool_new(st->threads, st->has_hooks ? &st->hooks : NULL);
 	if (!st->pool) {
 		free(st);
@@ -88,7 +97,7 @@ static int rust_run(void *state, const struct tg_atc_params *params, const struc
 	msg[0] = '\0';
 	tg_nvtx_push_ex(params->ma_mode == TG_MA_APPROX ? "rust: atc approx" : "rust: atc exact",
 			TG_NVTX_BACKEND, tg_nvtx_backend_color("rust"), -1);
-	int rc = tg_rust_atc_run(params, sizeof(*params), batch, out, st->threads,
+	int rc = tg_rust_atc_run(params, sizeof(*params), batch, out, (int)st->simd, st->threads,
 				 st->has_hooks ? &st->hooks : NULL, st->pool, msg, sizeof(msg));
 	tg_nvtx_pop();
 	if (rc < 0)
@@ -111,13 +120,17 @@ static void rust_close(void *state)
 	free(st);
 }
 
-/* The crate is built for the target's baseline (no target-cpu=native). */
+/* The walk the crate runs (the C engine's choice, the same lanes); its
+ * AVX2 walk checks the CPU itself and says so if it sees none. */
 static const char *rust_isa(void)
 {
-	static char buf[160];
-	if (!buf[0])
-		snprintf(buf, sizeof(buf), "scalar Rust, one symbol at a time (the CPU has %s)",
-			 tg_machine_simd());
+	static _Thread_local char buf[256];
+	const enum tg_cpu_simd simd = tg_cpu_simd_choose(NULL);
+	tg_cpu_isa_describe(buf, sizeof(buf), simd, "scalar Rust, one symbol at a time");
+	if (simd == TG_CPU_AVX2 && !tg_rust_has_avx2()) {
+		const size_t n = strlen(buf);
+		snprintf(buf + n, sizeof(buf) - n, "; Rust sees no AVX2: 4 lanes on the baseline unit");
+	}
 	return buf;
 }
 

@@ -60,6 +60,6 @@ for svg in "$R/cpu-cpu.svg" "$R/cpu.svg"; do
 	cat "$TG_WORK/svg.log"
 done
 if [ -f "$R/diff-cpu-vs-rust.svg" ]; then
-	timeout 120 node "$svgcheck" "$viewers/node_modules/playwright-core" "$chromium" "$R/diff-cpu-vs-rust.svg" mas \
+	timeout 120 node "$svgcheck" "$viewers/node_modules/playwright-core" "$chromium" "$R/diff-cpu-vs-rust.svg" fused \
 		>"$TG_WORK/svg.log" 2>&1 || { cat "$TG_WORK/svg.log"; fail "the diff graph does not work in the browser"; }
 fi

@@ -1,14 +1,16 @@
-/* The C engine's group path (symbols in vector lanes, cpu_lanes.inc) gives
- * the scalar engine's bits: every output, on random batches with NaN gaps,
- * flat stretches and uneven lengths, 1 / 7 / 8 / 9 / 1000 symbols, each
- * robustness, cutouts, both MA modes, both LSMA points, the strategy
- * shift; on the baseline vector unit and, where the CPU has it, AVX2. */
+/* The group paths (symbols in vector lanes: the C engine's cpu_lanes.inc,
+ * the Rust crate's lanes.rs) give the scalar C engine's bits: every output,
+ * on random batches with NaN gaps, flat stretches and uneven lengths,
+ * 1 / 2 / 7 / 8 / 9 / 17 / 1000 symbols, each robustness, cutouts, both MA
+ * modes, both LSMA points, the strategy shift; on the baseline vector unit
+ * and, where the CPU has it, AVX2; and the Rust crate's scalar walk. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu_internal.h"
+#include "tg_config.h"
 #include "tg_test.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
@@ -52,8 +54,9 @@ static void batch_free(struct batch *t)
 	free(t->bars);
 }
 
-static void run_with(const char *simd, int threads, const struct tg_atc_params *p,
-		     const struct tg_batch *b, const struct tg_atc_outputs *o)
+static void run_on(const struct tg_backend_ops *be, const char *simd, int threads,
+		   const struct tg_atc_params *p, const struct tg_batch *b,
+		   const struct tg_atc_outputs *o)
 {
 	setenv("TG_CPU_SIMD", simd, 1);
 	struct tg_backend_config cfg = {.threads = threads};
@@ -61,31 +64,50 @@ static void run_with(const char *simd, int threads, const struct tg_atc_params *
 	struct tg_backend_timing t;
 	struct tg_error err;
 	tg_error_clear(&err);
-	if (tg_backend_cpu.open(&cfg, &st, &err) < 0)
-		fail_msg("%s", err.msg);
-	const int rc = tg_backend_cpu.run(st, p, b, o, &t, &err);
-	tg_backend_cpu.close(st);
+	if (be->open(&cfg, &st, &err) < 0)
+		fail_msg("%s: %s", be->name, err.msg);
+	const int rc = be->run(st, p, b, o, &t, &err);
+	be->close(st);
 	unsetenv("TG_CPU_SIMD");
 	if (rc < 0)
-		fail_msg("%s", err.msg);
+		fail_msg("%s: %s", be->name, err.msg);
 }
 
-/* every vector path against the scalar one, every output */
+static void run_with(const char *simd, int threads, const struct tg_atc_params *p,
+		     const struct tg_batch *b, const struct tg_atc_outputs *o)
+{
+	run_on(&tg_backend_cpu, simd, threads, p, b, o);
+}
+
+/* The walks checked against the scalar C engine. */
+static const struct {
+	const struct tg_backend_ops *be;
+	const char *simd;
+} walks[] = {
+	{&tg_backend_cpu, "generic"},
+	{&tg_backend_cpu, "avx2"},
+#if TG_HAVE_RUST
+	{&tg_backend_rust, "scalar"},
+	{&tg_backend_rust, "generic"},
+	{&tg_backend_rust, "avx2"},
+#endif
+};
+
+/* every walk against the scalar C one, every output */
 static void expect_lanes_match(const char *what, const struct tg_atc_params *p, struct batch *t,
 			       int threads)
 {
 	struct tg_test_outputs want, got;
 	tg_test_outputs_alloc(&want, t->b.n_symbols, t->b.stride);
 	run_with("scalar", 1, p, &t->b, &want.o);
-	const char *paths[] = {"generic", "avx2"};
-	for (int k = 0; k < 2; k++) {
-		if (k == 1 && !tg_cpu_has_avx2())
+	for (size_t k = 0; k < sizeof(walks) / sizeof(walks[0]); k++) {
+		if (strcmp(walks[k].simd, "avx2") == 0 && !tg_cpu_has_avx2())
 			continue;
 		tg_test_outputs_alloc(&got, t->b.n_symbols, t->b.stride);
-		run_with(paths[k], threads, p, &t->b, &got.o);
+		run_on(walks[k].be, walks[k].simd, threads, p, &t->b, &got.o);
 		char label[160];
-		snprintf(label, sizeof(label), "%s, %s, %d symbols, %d thread(s)", what, paths[k],
-			 t->b.n_symbols, threads);
+		snprintf(label, sizeof(label), "%s, %s %s, %d symbols, %d thread(s)", what,
+			 walks[k].be->name, walks[k].simd, t->b.n_symbols, threads);
 		tg_test_outputs_expect_same(label, &got, &want);
 		tg_test_outputs_free(&got);
 	}
@@ -153,15 +175,27 @@ static void test_thousand_symbols(void **state)
 		struct tg_atc_outputs oa = {.average = a, .final_signal = fa, .l2_equity = l2a};
 		struct tg_atc_outputs ob = {.average = b, .final_signal = fb, .l2_equity = l2b};
 		run_with("scalar", 1, &p, &t.b, &oa);
-		run_with(tg_cpu_has_avx2() ? "avx2" : "generic", 2, &p, &t.b, &ob);
-		for (size_t i = 0; i < cells; i++)
-			if (!(isnan(a[i]) && isnan(b[i])) && memcmp(&a[i], &b[i], sizeof(double)) != 0)
-				fail_msg("%s: Average_Signal of symbol %zu bar %zu: %.17g, scalar %.17g",
-					 mode ? "approx" : "exact", i / 300, i % 300, b[i], a[i]);
-		for (size_t i = 0; i < 6 * cells; i++)
-			if (!(isnan(l2a[i]) && isnan(l2b[i])) && memcmp(&l2a[i], &l2b[i], sizeof(double)) != 0)
-				fail_msg("Layer 2 cell %zu differs", i);
-		assert_memory_equal(fa, fb, 1000);
+		const struct tg_backend_ops *bes[] = {
+			&tg_backend_cpu,
+#if TG_HAVE_RUST
+			&tg_backend_rust,
+#endif
+		};
+		for (size_t k = 0; k < sizeof(bes) / sizeof(bes[0]); k++) {
+			run_on(bes[k], tg_cpu_has_avx2() ? "avx2" : "generic", 2, &p, &t.b, &ob);
+			for (size_t i = 0; i < cells; i++)
+				if (!(isnan(a[i]) && isnan(b[i])) &&
+				    memcmp(&a[i], &b[i], sizeof(double)) != 0)
+					fail_msg("%s %s: Average_Signal of symbol %zu bar %zu: %.17g, "
+						 "scalar C %.17g",
+						 bes[k]->name, mode ? "approx" : "exact", i / 300,
+						 i % 300, b[i], a[i]);
+			for (size_t i = 0; i < 6 * cells; i++)
+				if (!(isnan(l2a[i]) && isnan(l2b[i])) &&
+				    memcmp(&l2a[i], &l2b[i], sizeof(double)) != 0)
+					fail_msg("%s: Layer 2 cell %zu differs", bes[k]->name, i);
+			assert_memory_equal(fa, fb, 1000);
+		}
 		free(a);
 		free(b);
 		free(l2a);
@@ -185,6 +219,16 @@ static void test_isa_names_the_walk(void **state)
 	unsetenv("TG_CPU_SIMD");
 	if (tg_cpu_has_avx2())
 		assert_non_null(strstr(tg_backend_cpu.isa(), "AVX2 (no FMA)"));
+#if TG_HAVE_RUST
+	/* the Rust crate walks as TG_CPU_SIMD says, and says so */
+	setenv("TG_CPU_SIMD", "scalar", 1);
+	assert_non_null(strstr(tg_backend_rust.isa(), "scalar Rust"));
+	setenv("TG_CPU_SIMD", "generic", 1);
+	assert_non_null(strstr(tg_backend_rust.isa(), "2 symbols per group"));
+	unsetenv("TG_CPU_SIMD");
+	if (tg_cpu_has_avx2())
+		assert_non_null(strstr(tg_backend_rust.isa(), "AVX2 (no FMA), 4 symbols per group"));
+#endif
 }
 
 int main(void)

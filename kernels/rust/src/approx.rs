@@ -42,8 +42,7 @@ pub fn wma_approx(p: &[f64], len: usize, out: &mut [f64]) {
         out[..n].copy_from_slice(p);
         return;
     }
-    let total = (len * (len + 1) / 2) as f64;
-    let weights: Vec<f64> = (1..=len).map(|j| j as f64 / total).collect();
+    let weights = wma_approx_weights(len);
     let mut products = vec![0.0; len];
     let mut nan = 0usize;
     for i in 0..n {
@@ -66,6 +65,12 @@ pub fn wma_approx(p: &[f64], len: usize, out: &mut [f64]) {
     // SMA1 over the first bars depends only on those bars
     let warm = n.min(len - 1);
     sma1(&p[..warm], len, &mut out[..warm]);
+}
+
+/// The weights 1..L pre-normalised by their total, oldest first.
+pub fn wma_approx_weights(len: usize) -> Vec<f64> {
+    let total = (len * (len + 1) / 2) as f64;
+    (1..=len).map(|j| j as f64 / total).collect()
 }
 
 /// Hull over the approximate WMA; `tmp` holds 2n values.

@@ -1,7 +1,8 @@
 //! A batch of symbols over worker threads (the backend's [`Pool`], or
-//! `std::thread::scope` without one): each worker takes the next symbol
-//! from a shared queue, so series of different lengths balance, and keeps
-//! its own scratch (a pool worker keeps it from run to run).
+//! `std::thread::scope` without one): each worker takes the next group of
+//! symbols (one per vector lane, [`crate::lanes`]; one symbol in the scalar
+//! walk) from a shared queue, so series of different lengths balance, and
+//! keeps its own scratch (a pool worker keeps it from run to run).
 
 use std::cell::RefCell;
 use std::sync::Mutex;
@@ -9,6 +10,7 @@ use std::sync::Mutex;
 use crate::pool::Pool;
 
 use crate::params::{Plan, FAMILIES, SLOTS};
+use crate::lanes;
 use crate::pipeline::{run_symbol, Growth, Scratch, SymbolOut};
 
 /// The batch's prices: `n_symbols` rows of `stride` closes.
@@ -43,6 +45,41 @@ pub struct Outputs<'a> {
     pub slot_signal: Option<&'a mut [i8]>,
     pub slot_equity: Option<&'a mut [f64]>,
 }
+
+/// How symbols are walked (the C engine's `enum tg_cpu_simd`, chosen by
+/// the C side from `TG_CPU_SIMD` and the CPU).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Simd {
+    /// one symbol at a time
+    Scalar,
+    /// groups of 2, the baseline vector unit
+    Generic,
+    /// groups of 4 in AVX2 registers (the baseline unit where the CPU has none)
+    Avx2,
+}
+
+impl Simd {
+    pub fn from_c(v: i32) -> Simd {
+        match v {
+            0 => Simd::Scalar,
+            1 => Simd::Generic,
+            _ => Simd::Avx2,
+        }
+    }
+
+    /// symbols per group
+    pub fn lanes(self) -> usize {
+        match self {
+            Simd::Scalar => 1,
+            Simd::Generic => 2,
+            Simd::Avx2 => 4,
+        }
+    }
+}
+
+/// Fewer symbols than this left over: they run one at a time (a lone
+/// symbol runs faster alone than in an otherwise empty group).
+pub const GROUP_MIN: usize = 2;
 
 /// Called on each worker thread when it starts and before it ends.
 pub trait ThreadHooks: Sync {
@@ -113,20 +150,41 @@ pub fn run(
     plan: &Plan,
     prices: &Prices,
     out: Outputs,
+    simd: Simd,
     threads: usize,
     hooks: Option<&dyn ThreadHooks>,
     pool: Option<&Pool>,
 ) -> Result<(), String> {
     let growth = Growth::new(plan, prices.stride);
-    let work = Mutex::new(per_symbol(out, prices).into_iter().enumerate());
+    let unit = simd.lanes();
+    let mut outs = per_symbol(out, prices).into_iter();
+    let groups: Vec<(usize, Vec<SymbolOut>)> = (0..prices.n_symbols)
+        .step_by(unit)
+        .map(|s0| (s0, outs.by_ref().take(unit).collect()))
+        .collect();
+    let work = Mutex::new(groups.into_iter());
     let drain = |scratch: &mut Scratch| loop {
-        // the lock is held only to take the next symbol
+        // the lock is held only to take the next group
         let next = work.lock().unwrap_or_else(|e| e.into_inner()).next();
-        let (s, mut symbol_out) = match next {
+        let (s0, mut group_out) = match next {
             Some(item) => item,
             None => break,
         };
-        run_symbol(plan, &growth, prices.row(s), &mut symbol_out, scratch);
+        let lanes = group_out.len();
+        if lanes < GROUP_MIN {
+            for (k, o) in group_out.iter_mut().enumerate() {
+                run_symbol(plan, &growth, prices.row(s0 + k), o, scratch);
+            }
+            continue;
+        }
+        let mut closes: [&[f64]; 4] = [&[]; 4];
+        for (k, c) in closes.iter_mut().enumerate().take(lanes) {
+            *c = prices.row(s0 + k);
+        }
+        match simd {
+            Simd::Avx2 => lanes::group_avx2(plan, &growth, &closes[..lanes], &mut group_out, &mut scratch.lanes4),
+            _ => lanes::group_generic(plan, &growth, &closes[..lanes], &mut group_out, &mut scratch.lanes2),
+        }
     };
     if let Some(pool) = pool {
         return pool.run(&|_worker| SCRATCH.with(|sc| drain(&mut sc.borrow_mut())));

@@ -8,7 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use std::sync::Arc;
 
-use crate::batch::{self, Outputs, Prices, ThreadHooks};
+use crate::batch::{self, Outputs, Prices, Simd, ThreadHooks};
 use crate::pool::Pool;
 use crate::params::{AtcParams, Plan, FAMILIES, SLOTS};
 
@@ -150,8 +150,10 @@ unsafe fn slice_mut<'a, T>(ptr: *mut T, len: usize) -> Option<&'a mut [T]> {
     (!ptr.is_null()).then(|| std::slice::from_raw_parts_mut(ptr, len))
 }
 
-/// Runs the ATC pipeline over a batch (see `tg_kernels.h`). Returns 0, or a
-/// negative `enum tg_status` with a message in `err`.
+/// Runs the ATC pipeline over a batch (see `tg_kernels.h`), walking the
+/// symbols as `simd` says (0 scalar, 1 groups of 2 on the baseline unit,
+/// 2 groups of 4 in AVX2: `enum tg_cpu_simd`). Returns 0, or a negative
+/// `enum tg_status` with a message in `err`.
 ///
 /// # Safety
 /// Every pointer is NULL (where the ABI allows it) or points to memory laid
@@ -163,6 +165,7 @@ pub unsafe extern "C" fn tg_rust_atc_run(
     params_size: usize,
     batch: *const TgBatch,
     out: *const TgOutputs,
+    simd: c_int,
     threads: c_int,
     hooks: *const TgThreadHooks,
     pool: *const Pool,
@@ -227,7 +230,8 @@ pub unsafe extern "C" fn tg_rust_atc_run(
     let c_hooks = (!hooks.is_null()).then(|| CHooks(&*hooks));
     let pool = (!pool.is_null()).then(|| &*pool);
     let result = guarded(|| {
-        batch::run(&plan, &prices, outputs, threads.max(1) as usize, c_hooks.as_ref().map(|h| h as &dyn ThreadHooks), pool)
+        let hooks = c_hooks.as_ref().map(|h| h as &dyn ThreadHooks);
+        batch::run(&plan, &prices, outputs, Simd::from_c(simd), threads.max(1) as usize, hooks, pool)
     })
     .and_then(|r| r.map_err(|msg| format!("rust backend: internal error (panic): {msg}")));
     match result {
@@ -252,10 +256,17 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 }
 
 /// Tells the crate the C function to call at every phase change
-/// (`tg_phase_enter` with the backend's colour); NULL: none.
+/// (`tg_phase_enter` with the backend's colour) and the one to call before
+/// a group of n symbols (`tg_phase_next_symbols`); NULL: none.
 #[no_mangle]
-pub extern "C" fn tg_rust_set_phase_hook(f: Option<extern "C" fn(u32)>) {
-    crate::phase::set_hook(f);
+pub extern "C" fn tg_rust_set_phase_hook(f: Option<extern "C" fn(u32)>, group: Option<extern "C" fn(u32)>) {
+    crate::phase::set_hook(f, group);
+}
+
+/// Does the crate see AVX2 on this CPU (what its AVX2 walk checks)?
+#[no_mangle]
+pub extern "C" fn tg_rust_has_avx2() -> c_int {
+    c_int::from(crate::lanes::has_avx2())
 }
 
 /// The phase ids the crate uses (see `phase::IDS`), for the C side's check
@@ -286,7 +297,7 @@ mod tests {
         let mut msg = [0 as c_char; 256];
         // SAFETY: every pointer comes from a live reference or buffer.
         let rc = unsafe {
-            tg_rust_atc_run(params, size, batch, out, 2, std::ptr::null(), std::ptr::null(), msg.as_mut_ptr(), msg.len())
+            tg_rust_atc_run(params, size, batch, out, 2, 2, std::ptr::null(), std::ptr::null(), msg.as_mut_ptr(), msg.len())
         };
         // SAFETY: report() NUL-terminates within the buffer.
         (rc, unsafe { CStr::from_ptr(msg.as_ptr()) }.to_string_lossy().into_owned())
@@ -333,7 +344,7 @@ mod tests {
         assert_eq!(rc, 0);
         assert_eq!(fin[0], 1);
         // SAFETY: NULL arguments are rejected before any use.
-        let rc = unsafe { tg_rust_atc_run(std::ptr::null(), size, &ok_batch, &out, 1, std::ptr::null(), std::ptr::null(), std::ptr::null_mut(), 0) };
+        let rc = unsafe { tg_rust_atc_run(std::ptr::null(), size, &ok_batch, &out, 2, 1, std::ptr::null(), std::ptr::null(), std::ptr::null_mut(), 0) };
         assert_eq!(rc, TG_E_INVAL);
     }
 

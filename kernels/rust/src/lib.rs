@@ -12,9 +12,11 @@
 pub mod approx;
 pub mod batch;
 pub mod ffi;
+pub mod lanes;
 pub mod ma;
 pub mod math;
 pub mod params;
 pub mod phase;
 pub mod pipeline;
 pub mod pool;
+pub mod simd;

@@ -153,8 +153,7 @@ pub fn wma(p: &[f64], len: usize, out: &mut [f64]) {
 /// The Hull composition over a WMA: wma(2 wma(p, L/2) - wma(p, L), sqrt L).
 pub fn hull(p: &[f64], len: usize, out: &mut [f64], tmp: &mut [f64], wma: fn(&[f64], usize, &mut [f64])) {
     let n = p.len();
-    let half = (len / 2).max(1);
-    let root = (1..).take_while(|r: &usize| r * r <= len).last().unwrap_or(1);
+    let (half, root) = (hull_half(len), hull_root(len));
     let (fast, rest) = tmp.split_at_mut(n);
     let slow = &mut rest[..n];
     wma(p, half, fast);
@@ -163,6 +162,16 @@ pub fn hull(p: &[f64], len: usize, out: &mut [f64], tmp: &mut [f64], wma: fn(&[f
         *f = 2.0 * *f - s;
     }
     wma(fast, root, out);
+}
+
+/// Hull's fast length, L/2 (at least 1).
+pub fn hull_half(len: usize) -> usize {
+    (len / 2).max(1)
+}
+
+/// Hull's outer length, floor(sqrt(L)) (at least 1).
+pub fn hull_root(len: usize) -> usize {
+    (1..).take_while(|r: &usize| r * r <= len).last().unwrap_or(1)
 }
 
 /// True Hull MA; `tmp` holds 2n values.
@@ -180,15 +189,20 @@ pub fn lsma(p: &[f64], len: usize, point: LsmaPoint, out: &mut [f64]) {
         out[..n].fill(f64::NAN);
         return;
     }
-    let l = len as f64;
-    let (cw, cs, den) = match point {
-        LsmaPoint::Last => (6.0, 2.0 * (l + 1.0), l * (l + 1.0)),
-        LsmaPoint::Penultimate => (6.0 * (l - 3.0), 2.0 * (l + 1.0) * (l - 4.0), l * (l + 1.0) * (l - 1.0)),
-    };
+    let (cw, cs, den) = lsma_coefficients(len, point);
     let mut ws = WindowSums::new(len);
     for (i, o) in out[..n].iter_mut().enumerate() {
         ws.advance(p, i);
         *o = if i + 1 >= len && ws.nan == 0 { (cw * ws.w - cs * ws.s) / den } else { f64::NAN };
+    }
+}
+
+/// The LSMA line as (cw W - cs S) / den: its three constants for length L.
+pub fn lsma_coefficients(len: usize, point: LsmaPoint) -> (f64, f64, f64) {
+    let l = len as f64;
+    match point {
+        LsmaPoint::Last => (6.0, 2.0 * (l + 1.0), l * (l + 1.0)),
+        LsmaPoint::Penultimate => (6.0 * (l - 3.0), 2.0 * (l + 1.0) * (l - 4.0), l * (l + 1.0) * (l - 1.0)),
     }
 }
 

@@ -3,8 +3,14 @@
 //! deterministic; Rust never fuses multiply-adds on its own.
 
 pub const EQUITY_FLOOR: f64 = 0.25;
-const KAMA_FAST: f64 = 0.666;
-const KAMA_SLOW: f64 = 0.064;
+pub const KAMA_FAST: f64 = 0.666;
+pub const KAMA_SLOW: f64 = 0.064;
+
+/// alpha = 2 / (L + 1) as pandas writes it, and 1 - alpha.
+pub fn ewm_coefficients(len: usize) -> (f64, f64) {
+    let alpha = 1.0 / (1.0 + (len as f64 - 1.0) / 2.0);
+    (alpha, 1.0 - alpha)
+}
 
 /// pandas `ewm(span=L, adjust=False).mean()` (spec §3.1).
 #[derive(Clone, Copy, Debug)]
@@ -17,8 +23,8 @@ pub struct Ewm {
 
 impl Ewm {
     pub fn new(len: usize) -> Ewm {
-        let alpha = 1.0 / (1.0 + (len as f64 - 1.0) / 2.0);
-        Ewm { y: f64::NAN, w: 1.0, alpha, beta: 1.0 - alpha }
+        let (alpha, beta) = ewm_coefficients(len);
+        Ewm { y: f64::NAN, w: 1.0, alpha, beta }
     }
 
     /// Feeds one input (NaN = missing) and returns the output for the bar.
@@ -56,13 +62,15 @@ pub fn cross(state: i8, close: f64, ma: f64, prev_close: f64, prev_ma: f64) -> i
     }
 }
 
-/// Equity recursion of spec §6 for one bar: `prev` is None on the first
-/// active bar, `sp` the previous bar's signal (NaN at bar 0), `r` = R x growth.
+/// Equity recursion of spec §6 for one bar: `prev` is NaN on the first
+/// active bar (and restarts the equity wherever it is NaN, as the C
+/// engine's tg_equity_step), `sp` the previous bar's signal (NaN at bar 0),
+/// `r` = R x growth.
 #[inline]
-pub fn equity(prev: Option<f64>, sp: f64, r: f64, start: f64, d: f64) -> f64 {
+pub fn equity(prev: f64, sp: f64, r: f64, start: f64, d: f64) -> f64 {
     let e = match prev {
-        None => start,
-        Some(prev) => {
+        prev if prev.is_nan() => start,
+        prev => {
             let a = if sp.is_nan() || r.is_nan() || sp == 0.0 {
                 0.0
             } else if sp > 0.0 {
@@ -208,8 +216,8 @@ mod tests {
         assert_eq!(cross(0, 10.0, 10.0, 9.0, 9.0), 0);
         assert_eq!(cross(1, 9.0, 10.0, 10.0, 10.0), -1);
         assert_eq!(cross(-1, 11.0, 10.0, f64::NAN, 10.0), -1);
-        assert_eq!(equity(None, f64::NAN, f64::NAN, 0.2, 0.99), 0.25);
-        assert_eq!(equity(Some(1.0), -1.0, 0.01, 1.0, 0.5), 0.5 * 0.99);
+        assert_eq!(equity(f64::NAN, f64::NAN, f64::NAN, 0.2, 0.99), 0.25);
+        assert_eq!(equity(1.0, -1.0, 0.01, 1.0, 0.5), 0.5 * 0.99);
         assert_eq!(equity_next(1.0, 0, 0.01, 0.5), 0.5);
         assert_eq!(equity_next(1.0, -1, -0.01, 1.0), 1.01);
         assert_eq!(round2_ratio(1.0, 3.0), 0.33);

@@ -3,6 +3,7 @@
 //! family signal, the Layer-2 equity and the Average_Signal sums.
 
 use crate::approx;
+use crate::lanes::{Base2, LaneScratch, Scratch4};
 use crate::ma;
 use crate::math::{self, growth};
 use crate::params::{Family, MaMode, Plan, FAMILIES, SLOTS};
@@ -49,6 +50,9 @@ pub struct Scratch {
     r2: Vec<f64>,
     nom: Vec<f64>,
     den: Vec<f64>,
+    /// the group walk's buffers, per group width
+    pub(crate) lanes2: LaneScratch<Base2>,
+    pub(crate) lanes4: Scratch4,
 }
 
 impl Scratch {
@@ -117,32 +121,31 @@ pub fn run_symbol(plan: &Plan, growth: &Growth, p: &[f64], out: &mut SymbolOut, 
         if let Some(row) = out.ma[f].as_deref_mut() {
             row[..n].copy_from_slice(&sc.ma[0][..n]);
         }
-        for k in 0..SLOTS {
-            // approx: the one MA, its states and equities fill all 9 slots
-            let src = if k < k_slots { k } else { 0 };
+        for k in 0..k_slots {
             if let Some(row) = out.slot_ma[f * SLOTS + k].as_deref_mut() {
-                row[..n].copy_from_slice(&sc.ma[src][..n]);
-            }
-            if src != k {
-                let (head, tail) = out.slot_equity.split_at_mut(f * SLOTS + k);
-                if let (Some(from), Some(to)) = (head[f * SLOTS].as_deref(), tail[0].as_deref_mut()) {
-                    to[..n].copy_from_slice(&from[..n]);
-                }
-                let (head, tail) = out.slot_signal.split_at_mut(f * SLOTS + k);
-                if let (Some(from), Some(to)) = (head[f * SLOTS].as_deref(), tail[0].as_deref_mut()) {
-                    to[..n].copy_from_slice(&from[..n]);
-                }
+                row[..n].copy_from_slice(&sc.ma[k][..n]);
             }
         }
     }
 
-    // Average_Signal: non-finite -> 0, zero before the cutout, optional shift
+    // Average_Signal: non-finite -> 0 (covers the NaN Layer 2 before the cutout)
     phase::enter(phase::AVERAGE | mode);
     let avg = &mut sc.nom[..n];
     for (a, &d) in avg.iter_mut().zip(&sc.den[..n]) {
         let v = *a / d;
         *a = if v.is_finite() { v } else { 0.0 };
     }
+    finish(plan, avg, Some(&sc.r[..n]), out);
+    phase::enter(0);
+}
+
+/// The end of a symbol, for both walks: `avg` (its bars' Average_Signal,
+/// non-finite already 0) zeroed before the cutout and shifted in strategy
+/// mode, the final value and signal, R written (when given; the group walk
+/// wrote it), approx's one MA copied to all 9 slots, rows NaN-padded to
+/// the stride.
+pub(crate) fn finish(plan: &Plan, avg: &mut [f64], r: Option<&[f64]>, out: &mut SymbolOut) {
+    let n = avg.len();
     if plan.cutout > 0 && plan.cutout < n {
         avg[..plan.cutout].fill(0.0);
     }
@@ -158,7 +161,18 @@ pub fn run_symbol(plan: &Plan, growth: &Growth, p: &[f64], out: &mut SymbolOut, 
         *s = math::final_signal(last, plan.min_signal);
     }
     write_padded(out.average.as_deref_mut(), avg);
-    write_padded(out.r.as_deref_mut(), &sc.r[..n]);
+    match r {
+        Some(r) => write_padded(out.r.as_deref_mut(), r),
+        None => pad(out.r.as_deref_mut(), n),
+    }
+    // approx: the one MA, its states and equities fill all 9 slots
+    for f in 0..FAMILIES {
+        for k in plan.slots..SLOTS {
+            copy_slot(&mut out.slot_ma, f, k, n);
+            copy_slot(&mut out.slot_equity, f, k, n);
+            copy_slot(&mut out.slot_signal, f, k, n);
+        }
+    }
     for f in 0..FAMILIES {
         pad(out.ma[f].as_deref_mut(), n);
         pad(out.l1_signal[f].as_deref_mut(), n);
@@ -171,7 +185,14 @@ pub fn run_symbol(plan: &Plan, growth: &Growth, p: &[f64], out: &mut SymbolOut, 
             row[n..].fill(0);
         }
     }
-    phase::enter(0);
+}
+
+/// Slot k of family f's first n values from its slot 0.
+fn copy_slot<T: Copy>(rows: &mut [Option<&mut [T]>], f: usize, k: usize, n: usize) {
+    let (head, tail) = rows.split_at_mut(f * SLOTS + k);
+    if let (Some(from), Some(to)) = (head[f * SLOTS].as_deref(), tail[0].as_deref_mut()) {
+        to[..n].copy_from_slice(&from[..n]);
+    }
 }
 
 /// A symbol without bars: NaN rows, no final signal.
@@ -217,7 +238,7 @@ fn family_pass(plan: &Plan, f: usize, p: &[f64], sc: &mut Scratch, out: &mut Sym
     let mut sig = [0i8; SLOTS];
     let mut eq = [1.0f64; SLOTS];
     let mut prev_ma = [f64::NAN; SLOTS];
-    let (mut prev_close, mut prev_s, mut q) = (f64::NAN, f64::NAN, None::<f64>);
+    let (mut prev_close, mut prev_s, mut q) = (f64::NAN, f64::NAN, f64::NAN);
     let ma: [&[f64]; SLOTS] = std::array::from_fn(|k| &sc.ma[k][..n]);
     let want_slots = (0..k_slots).any(|k| {
         out.slot_equity[f * SLOTS + k].is_some() || out.slot_signal[f * SLOTS + k].is_some()
@@ -249,18 +270,16 @@ fn family_pass(plan: &Plan, f: usize, p: &[f64], sc: &mut Scratch, out: &mut Sym
             }
         }
         let s_family = math::round2_ratio(num, wsum);
-        let q_now = if i < cutout { None } else { Some(math::equity(q, prev_s, sc.r2[i], weight, d)) };
-        q = q_now;
-        let qv = q.unwrap_or(f64::NAN);
-        sc.nom[i] += math::cut(s_family, plan.long_threshold, plan.short_threshold) * qv;
-        sc.den[i] += qv;
+        q = if i < cutout { f64::NAN } else { math::equity(q, prev_s, sc.r2[i], weight, d) };
+        sc.nom[i] += math::cut(s_family, plan.long_threshold, plan.short_threshold) * q;
+        sc.den[i] += q;
         prev_s = s_family;
         prev_close = c;
         if let Some(row) = out.l1_signal[f].as_deref_mut() {
             row[i] = s_family;
         }
         if let Some(row) = out.l2_equity[f].as_deref_mut() {
-            row[i] = qv;
+            row[i] = q;
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use tg_atc_rs::batch::{self, Outputs, Prices};
+use tg_atc_rs::batch::{self, Outputs, Prices, Simd};
 use tg_atc_rs::params::{AtcParams, Plan};
 
 fn golden_dir() -> PathBuf {
@@ -38,20 +38,34 @@ struct Run {
     slot_eq: Vec<f64>,
 }
 
-fn run(params: &AtcParams, close: &[f64]) -> Run {
+/// The walks every golden case runs through: the scalar one, and groups
+/// of symbols in vector lanes.
+const WALKS: [Simd; 3] = [Simd::Scalar, Simd::Generic, Simd::Avx2];
+
+/// Runs `close` as one symbol (the scalar walk) or, in a group walk, as
+/// the second of three symbols (the others: the series scaled, and a
+/// shorter one), and returns that symbol's outputs.
+fn run(params: &AtcParams, close: &[f64], simd: Simd) -> Run {
     let n = close.len();
     let plan = Plan::new(params).unwrap();
+    let (symbols, at) = if simd == Simd::Scalar { (1, 0) } else { (3, 1) };
+    let mut all = Vec::with_capacity(symbols * n);
+    for s in 0..symbols {
+        let scale = if s == at { 1.0 } else { 1.0 + 0.25 * s as f64 };
+        all.extend(close.iter().map(|x| x * scale));
+    }
+    let bars: Vec<i32> = (0..symbols).map(|s| if s == at { n as i32 } else { (n - n / (3 + s)) as i32 }).collect();
     let mut r = Run {
-        ma: vec![0.0; 6 * n],
-        l1: vec![0.0; 6 * n],
-        l2: vec![0.0; 6 * n],
-        avg: vec![0.0; n],
-        r: vec![0.0; n],
-        slot_ma: vec![0.0; 54 * n],
-        slot_sig: vec![0; 54 * n],
-        slot_eq: vec![0.0; 54 * n],
+        ma: vec![0.0; 6 * n * symbols],
+        l1: vec![0.0; 6 * n * symbols],
+        l2: vec![0.0; 6 * n * symbols],
+        avg: vec![0.0; n * symbols],
+        r: vec![0.0; n * symbols],
+        slot_ma: vec![0.0; 54 * n * symbols],
+        slot_sig: vec![0; 54 * n * symbols],
+        slot_eq: vec![0.0; 54 * n * symbols],
     };
-    let prices = Prices { close, n_bars: None, n_symbols: 1, stride: n };
+    let prices = Prices { close: &all, n_bars: Some(&bars), n_symbols: symbols, stride: n };
     let out = Outputs {
         average: Some(&mut r.avg),
         r: Some(&mut r.r),
@@ -63,8 +77,21 @@ fn run(params: &AtcParams, close: &[f64]) -> Run {
         slot_equity: Some(&mut r.slot_eq),
         ..Outputs::default()
     };
-    batch::run(&plan, &prices, out, 1, None, None).unwrap();
-    r
+    batch::run(&plan, &prices, out, simd, 1, None, None).unwrap();
+    // symbol `at` of every [plane][symbol][bar] buffer
+    fn pick<T: Copy>(v: &[T], symbols: usize, at: usize, n: usize) -> Vec<T> {
+        v.chunks(n).skip(at).step_by(symbols).flatten().copied().collect()
+    }
+    Run {
+        ma: pick(&r.ma, symbols, at, n),
+        l1: pick(&r.l1, symbols, at, n),
+        l2: pick(&r.l2, symbols, at, n),
+        avg: pick(&r.avg, symbols, at, n),
+        r: pick(&r.r, symbols, at, n),
+        slot_ma: pick(&r.slot_ma, symbols, at, n),
+        slot_sig: pick(&r.slot_sig, symbols, at, n),
+        slot_eq: pick(&r.slot_eq, symbols, at, n),
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -118,15 +145,15 @@ fn golden_cases() {
         ("C_special_default", "HMA", true),
         ("D_nangap_default", "LSMA", false),
     ];
-    for (name, set_family, has_approx) in cases {
+    for (simd, (name, set_family, has_approx)) in WALKS.iter().flat_map(|&w| cases.iter().map(move |&c| (w, c))) {
         let g = read_csv(&format!("{name}_exact.csv"));
         let close = &g["close"];
         let n = close.len();
         for (point, suffix) in [(0, "_lastpoint"), (1, "")] {
             let mut p = case_params(name);
             p.lsma_point = point;
-            let r = run(&p, close);
-            let tag = format!("{name} (lsma {point})");
+            let r = run(&p, close, simd);
+            let tag = format!("{name} (lsma {point}, {simd:?})");
             check(&mut errors, &format!("{tag} R"), &r.r, &g["R"], Tol::Rel);
             for (f, fam) in FAM.iter().enumerate() {
                 let sfx = if *fam == "LSMA" { suffix } else { "" };
@@ -146,7 +173,7 @@ fn golden_cases() {
                     let len = plan.lengths[f][k];
                     let base = (f * 9 + k) * n;
                     let sig: Vec<f64> = r.slot_sig[base..base + n].iter().map(|&x| f64::from(x)).collect();
-                    check(&mut errors, &format!("{name} {set_family}_{slot}_L{len}"), &r.slot_ma[base..base + n], &s[&format!("{set_family}_{slot}_L{len}")], Tol::Rel);
+                    check(&mut errors, &format!("{name} {simd:?} {set_family}_{slot}_L{len}"), &r.slot_ma[base..base + n], &s[&format!("{set_family}_{slot}_L{len}")], Tol::Rel);
                     check(&mut errors, &format!("{name} sig_{slot}_L{len}"), &sig, &s[&format!("sig_{slot}_L{len}")], Tol::Equal);
                     check(&mut errors, &format!("{name} eq_{slot}_L{len}"), &r.slot_eq[base..base + n], &s[&format!("eq_{slot}_L{len}")], Tol::Rel);
                 }
@@ -156,14 +183,14 @@ fn golden_cases() {
             let a = read_csv(&format!("{name}_approx.csv"));
             let mut p = case_params(name);
             p.ma_mode = 1;
-            let r = run(&p, &a["close"]);
+            let r = run(&p, &a["close"], simd);
             for (f, fam) in FAM.iter().enumerate() {
                 let row = |v: &Vec<f64>| v[f * n..(f + 1) * n].to_vec();
-                check(&mut errors, &format!("{name} approx AMA_{fam}"), &row(&r.ma), &a[&format!("AMA_{fam}")], Tol::Rel);
-                check(&mut errors, &format!("{name} approx {fam}_Signal"), &row(&r.l1), &a[&format!("{fam}_Signal")], Tol::Equal);
-                check(&mut errors, &format!("{name} approx {fam}_S"), &row(&r.l2), &a[&format!("{fam}_S")], Tol::Rel);
+                check(&mut errors, &format!("{name} {simd:?} approx AMA_{fam}"), &row(&r.ma), &a[&format!("AMA_{fam}")], Tol::Rel);
+                check(&mut errors, &format!("{name} {simd:?} approx {fam}_Signal"), &row(&r.l1), &a[&format!("{fam}_Signal")], Tol::Equal);
+                check(&mut errors, &format!("{name} {simd:?} approx {fam}_S"), &row(&r.l2), &a[&format!("{fam}_S")], Tol::Rel);
             }
-            check(&mut errors, &format!("{name} approx Average_Signal"), &r.avg, &a["Average_Signal"], Tol::Abs);
+            check(&mut errors, &format!("{name} {simd:?} approx Average_Signal"), &r.avg, &a["Average_Signal"], Tol::Abs);
         }
     }
     assert!(errors.is_empty(), "golden mismatches:\n{}", errors.join("\n"));
@@ -180,13 +207,13 @@ fn threads_do_not_change_results() {
     let prices = Prices { close: &close, n_bars: Some(&bars), n_symbols: 8, stride: n };
     let mut a1 = vec![0.0; 8 * n];
     let mut a3 = vec![0.0; 8 * n];
-    batch::run(&plan, &prices, Outputs { average: Some(&mut a1), ..Outputs::default() }, 1, None, None).unwrap();
-    batch::run(&plan, &prices, Outputs { average: Some(&mut a3), ..Outputs::default() }, 3, None, None).unwrap();
+    batch::run(&plan, &prices, Outputs { average: Some(&mut a1), ..Outputs::default() }, Simd::Scalar, 1, None, None).unwrap();
+    batch::run(&plan, &prices, Outputs { average: Some(&mut a3), ..Outputs::default() }, Simd::Avx2, 3, None, None).unwrap();
     // the backend's persistent pool: the same bits, run after run
     let pool = tg_atc_rs::pool::Pool::new(3, None);
     for _ in 0..3 {
         let mut ap = vec![0.0; a1.len()];
-        batch::run(&plan, &prices, Outputs { average: Some(&mut ap), ..Outputs::default() }, 3, None, Some(&pool)).unwrap();
+        batch::run(&plan, &prices, Outputs { average: Some(&mut ap), ..Outputs::default() }, Simd::Generic, 3, None, Some(&pool)).unwrap();
         assert!(ap.iter().zip(&a1).all(|(x, y)| x.to_bits() == y.to_bits()), "pool run differs");
     }
     assert_eq!(a1.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), a3.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
