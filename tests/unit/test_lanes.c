@@ -23,18 +23,21 @@ struct batch {
 
 /* S symbols, the longest `stride` bars; uneven lengths (some shorter than
  * every MA's window) unless `even`; NaN gaps, flat stretches, a leading
- * NaN, a gap at a resync bar and a flat start mixed in */
+ * NaN, a gap at a resync bar and a flat start mixed in; `even` 2: clean
+ * (every symbol `stride` bars, no NaN: the groups' clean steps), the flat
+ * stretches and flat starts kept */
 static void batch_make(struct batch *t, int32_t S, int32_t stride, int even)
 {
+	const int clean = even == 2;
 	t->close = malloc((size_t)S * (size_t)stride * sizeof(double));
 	t->bars = malloc((size_t)S * sizeof(int32_t));
 	assert_non_null(t->close);
 	assert_non_null(t->bars);
 	for (int32_t s = 0; s < S; s++) {
-		double *w = tg_test_walk(&rng, stride, s % 3 == 1, s % 4 == 2);
-		if (s % 5 == 3)
+		double *w = tg_test_walk(&rng, stride, !clean && s % 3 == 1, s % 4 == 2);
+		if (!clean && s % 5 == 3)
 			w[0] = NAN;
-		if (s % 7 == 4 && stride > 260)
+		if (!clean && s % 7 == 4 && stride > 260)
 			w[256] = NAN;
 		if (s % 6 == 5)
 			for (int32_t i = 0; i < 40 && i < stride; i++)
@@ -114,11 +117,9 @@ static void expect_lanes_match(const char *what, const struct tg_atc_params *p, 
 	tg_test_outputs_free(&want);
 }
 
-static void test_every_parameter(void **state)
+static void every_parameter(struct batch *bt, const char *kind)
 {
-	(void)state;
-	struct batch t;
-	batch_make(&t, 9, 700, 0);
+	struct batch t = *bt;
 	for (int mode = 0; mode < 2; mode++)
 		for (int rob = 0; rob < 3; rob++)
 			for (int variant = 0; variant < 3; variant++) {
@@ -133,11 +134,38 @@ static void test_every_parameter(void **state)
 					p.lambda = 0.7;
 					p.decay = 3.0;
 				}
-				char what[96];
-				snprintf(what, sizeof(what), "%s, %s, variant %d", mode ? "approx" : "exact",
-					 tg_robustness_name(rob), variant);
+				char what[128];
+				snprintf(what, sizeof(what), "%s batch, %s, %s, variant %d", kind,
+					 mode ? "approx" : "exact", tg_robustness_name(rob), variant);
 				expect_lanes_match(what, &p, &t, 1);
 			}
+}
+
+static void test_every_parameter(void **state)
+{
+	(void)state;
+	struct batch t;
+	batch_make(&t, 9, 700, 0);
+	every_parameter(&t, "gaps");
+	batch_free(&t);
+}
+
+/* groups without a NaN take the clean steps: the same bits */
+static void test_clean_groups(void **state)
+{
+	(void)state;
+	struct batch t;
+	batch_make(&t, 9, 700, 2);
+	every_parameter(&t, "clean");
+	batch_free(&t);
+	/* one long enough for several resyncs of every window */
+	batch_make(&t, 8, 3000, 2);
+	struct tg_atc_params p;
+	tg_atc_params_default(&p);
+	for (int mode = 0; mode < 2; mode++) {
+		p.ma_mode = mode;
+		expect_lanes_match(mode ? "clean 3000 bars, approx" : "clean 3000 bars, exact", &p, &t, 2);
+	}
 	batch_free(&t);
 }
 
@@ -235,6 +263,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_parameter),
+		cmocka_unit_test(test_clean_groups),
 		cmocka_unit_test(test_symbol_counts),
 		cmocka_unit_test(test_thousand_symbols),
 		cmocka_unit_test(test_isa_names_the_walk),

@@ -3,7 +3,8 @@
 //! panic is caught here, and errors leave as negative status codes with a
 //! message (the values of `enum tg_status`).
 
-use std::ffi::{c_char, c_int, c_void};
+// (std::os::raw: std::ffi has the C types only from Rust 1.64; the crate builds with 1.63)
+use std::os::raw::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use std::sync::Arc;

@@ -14,7 +14,10 @@
 //! vectorises. The scalar steps branch on the bar index (the same in every
 //! lane) and on the data (NaN gaps, flat runs): those become per-lane
 //! selects. Symbols shorter than the group's longest run on NaN padding;
-//! their values past their own end are discarded.
+//! their values past their own end are discarded. A clean group (every
+//! lane full, no NaN price) takes the steps' `clean` form: every NaN a
+//! step can then meet is set by the bar index alone (warm-ups), so the
+//! per-lane NaN bookkeeping folds away (as in cpu_lanes.inc).
 
 use crate::approx::wma_approx_weights;
 use crate::ma::{hull_half, hull_root, lsma_coefficients, RESYNC};
@@ -132,7 +135,8 @@ fn pairwise<T: Lanes>(x: &[T], w: Option<&[f64]>, n: usize) -> T {
 
 /// One slot's MA, stepped bar by bar over the group's closes x.
 trait Step<T: Lanes> {
-    fn step(&mut self, x: &[T], i: usize) -> T;
+    /// `clean`: the group's prices hold no NaN (a constant where inlined)
+    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T;
 }
 
 /// pandas ewm ([`crate::math::Ewm`])
@@ -165,6 +169,19 @@ impl<T: Lanes> Ewm<T> {
         self.y = sel(yv, y_valid, sel(xv, x, self.y));
         self.y
     }
+
+    /// step where y and x are valid (w is then 1)
+    #[inline(always)]
+    fn step_clean(&mut self, x: T) -> T {
+        let w1 = self.w * self.beta;
+        let num = w1 * self.y + x * self.alpha;
+        let den = w1 + self.alpha;
+        let upd = self.y.ne(x);
+        let divide = upd & den.ne(bc(1.0));
+        let q = if divide.any() { sel(divide, num / den, num) } else { num };
+        self.y = sel(upd, q, self.y);
+        self.y
+    }
 }
 
 /// pandas `Series.mean()` of bars 0..n-1
@@ -193,11 +210,13 @@ impl<T: Lanes> Ema<T> {
 
 impl<T: Lanes> Step<T> for Ema<T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize) -> T {
+    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
         if i + 1 < self.len {
             bc(f64::NAN)
         } else if i + 1 == self.len {
             self.e.step(nanmean(x, self.len))
+        } else if clean {
+            self.e.step_clean(x[i])
         } else {
             self.e.step(x[i])
         }
@@ -211,12 +230,13 @@ struct Dema<T: Lanes> {
 
 impl<T: Lanes> Step<T> for Dema<T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize) -> T {
-        let v1 = self.e1.step(x, i);
+    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
+        let v1 = self.e1.step(x, i, clean);
         if i + 1 < self.e1.len {
             return bc(f64::NAN);
         }
-        let v2 = self.e2.step(v1);
+        // the inner EMA is valid from bar L - 1 on
+        let v2 = if clean && i + 1 > self.e1.len { self.e2.step_clean(v1) } else { self.e2.step(v1) };
         v1 * 2.0 - v2
     }
 }
@@ -247,12 +267,39 @@ impl<T: Lanes> Wsum<T> {
         }
     }
 
+    /// `clean`: no NaN in the window nor in the bar leaving it
     #[inline(always)]
-    fn advance(&mut self, x: &[T], mask: usize, i: usize) {
+    fn advance(&mut self, x: &[T], mask: usize, i: usize, clean: bool) {
         let len = self.len;
         let vin = at(x, mask, i);
         self.run = sel(vin.eq(self.last), self.run + 1.0, bc(1.0));
         self.last = vin;
+        if clean {
+            if i < len {
+                self.s = self.s + vin;
+                self.w = self.w + vin * (i + 1) as f64;
+            } else if i % RESYNC == 0 {
+                let (mut s, mut w) = (bc::<T>(0.0), bc::<T>(0.0));
+                for j in 0..len {
+                    let v = at(x, mask, i + 1 - len + j);
+                    s = s + v;
+                    w = w + v * (j + 1) as f64;
+                }
+                self.s = s;
+                self.w = w;
+                self.nan = bc(0.0);
+            } else {
+                let vout = at(x, mask, i - len);
+                self.w = self.w + (vin * len as f64 - self.s);
+                self.s = self.s + (vin - vout);
+            }
+            let flat = self.run.ge(bc(len as f64));
+            if flat.any() {
+                self.s = sel(flat, vin * len as f64, self.s);
+                self.w = sel(flat, vin * self.total, self.w);
+            }
+            return;
+        }
         let in_nan = vin.is_nan();
         if i < len {
             self.nan = self.nan + T::one(in_nan);
@@ -286,10 +333,13 @@ impl<T: Lanes> Wsum<T> {
     }
 
     #[inline(always)]
-    fn wma(&mut self, x: &[T], mask: usize, i: usize) -> T {
-        self.advance(x, mask, i);
+    fn wma(&mut self, x: &[T], mask: usize, i: usize, clean: bool) -> T {
+        self.advance(x, mask, i, clean);
         if i + 1 < self.len {
             return bc(f64::NAN);
+        }
+        if clean {
+            return self.w / self.total;
         }
         sel(self.nan.eq(bc(0.0)), self.w / self.total, bc(f64::NAN))
     }
@@ -297,8 +347,8 @@ impl<T: Lanes> Wsum<T> {
 
 impl<T: Lanes> Step<T> for Wsum<T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize) -> T {
-        self.wma(x, usize::MAX, i)
+    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
+        self.wma(x, usize::MAX, i, clean)
     }
 }
 
@@ -311,12 +361,15 @@ struct Lsma<T: Lanes> {
 
 impl<T: Lanes> Step<T> for Lsma<T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize) -> T {
-        self.w.advance(x, usize::MAX, i);
+    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
+        self.w.advance(x, usize::MAX, i, clean);
         if i + 1 < self.w.len {
             return bc(f64::NAN);
         }
         let line = (self.w.w * self.cw - self.w.s * self.cs) / self.den;
+        if clean {
+            return line;
+        }
         sel(self.w.nan.eq(bc(0.0)), line, bc(f64::NAN))
     }
 }
@@ -333,11 +386,15 @@ struct Hma<'a, T: Lanes> {
 
 impl<T: Lanes> Step<T> for Hma<'_, T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize) -> T {
-        let f = self.fast.wma(x, usize::MAX, i);
-        let w = self.slow.wma(x, usize::MAX, i);
+    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
+        let f = self.fast.wma(x, usize::MAX, i, clean);
+        let w = self.slow.wma(x, usize::MAX, i, clean);
         self.ring[i & self.mask] = f * 2.0 - w;
-        self.outer.wma(self.ring, self.mask, i)
+        // over clean prices the middle series is NaN before bar slow.len - 1
+        // only: the outer window and the bar leaving it are valid from bar
+        // slow.len - 1 + outer.len on
+        let outer_clean = clean && i + 1 >= self.slow.len + self.outer.len;
+        self.outer.wma(self.ring, self.mask, i, outer_clean)
     }
 }
 
@@ -357,7 +414,7 @@ fn kama_diff<T: Lanes>(x: &[T], j: usize) -> T {
 
 impl<T: Lanes> Step<T> for Kama<T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize) -> T {
+    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
         let len = self.len;
         let p = x[i];
         if i == 0 {
@@ -375,6 +432,19 @@ impl<T: Lanes> Step<T> for Kama<T> {
                 self.nan = self.nan + T::one(dn);
                 self.noise = sel(dn, self.noise, self.noise + d);
             }
+        } else if clean {
+            self.run = sel(p.eq(x[i - 1]), self.run + 1.0, bc(1.0));
+            let flat = self.run.gt(bc(len as f64));
+            if i % RESYNC == 0 {
+                let mut noise = bc::<T>(0.0);
+                for j in i + 1 - len..=i {
+                    noise = noise + kama_diff(x, j);
+                }
+                self.noise = noise;
+            } else {
+                self.noise = self.noise - kama_diff(x, i - len) + kama_diff(x, i);
+            }
+            self.noise = sel(flat, bc(0.0), self.noise);
         } else {
             self.run = sel(p.eq(x[i - 1]), self.run + 1.0, bc(1.0));
             let flat = self.run.gt(bc::<T>(len as f64));
@@ -397,11 +467,12 @@ impl<T: Lanes> Step<T> for Kama<T> {
             self.nan = sel(flat, bc(0.0), self.nan);
         }
         let signal = (p - x[i - len]).abs();
-        let noise = sel(self.nan.ne(bc::<T>(0.0)), bc::<T>(f64::NAN), self.noise);
+        // (clean: no NaN difference, and the KAMA, seeded at a price, is valid)
+        let noise = if clean { self.noise } else { sel(self.nan.ne(bc::<T>(0.0)), bc(f64::NAN), self.noise) };
         let ratio = sel(noise.eq(bc::<T>(0.0)), bc::<T>(0.0), signal / noise);
         let t = ratio * (KAMA_FAST - KAMA_SLOW) + KAMA_SLOW;
         let sc = t * t;
-        let prev = sel(self.k.eq(self.k), self.k, p);
+        let prev = if clean { self.k } else { sel(self.k.eq(self.k), self.k, p) };
         self.k = prev + sc * (p - prev);
         self.k
     }
@@ -425,11 +496,31 @@ impl<T: Lanes> Sma1<T> {
     }
 
     #[inline(always)]
-    fn at(&mut self, x: &[T], mask: usize, i: usize) -> T {
+    fn at(&mut self, x: &[T], mask: usize, i: usize, clean: bool) -> T {
         let len = self.len;
         let v = at(x, mask, i);
         self.run = sel(v.eq(self.last), self.run + 1.0, bc(1.0));
         self.last = v;
+        if clean {
+            // every value counts: count is min(i + 1, L)
+            if i >= len && i % RESYNC == 0 {
+                let mut sum = bc::<T>(0.0);
+                for j in i + 1 - len..=i {
+                    sum = sum + at(x, mask, j);
+                }
+                self.sum = sum;
+            } else {
+                self.sum = self.sum + v;
+                if i >= len {
+                    self.sum = self.sum - at(x, mask, i - len);
+                }
+            }
+            let count = (if i < len { i + 1 } else { len }) as f64;
+            let flat = self.run.ge(bc(len as f64)) | self.run.eq(bc((i + 1) as f64));
+            self.sum = sel(flat, v * count, self.sum);
+            self.count = bc(count);
+            return self.sum / count;
+        }
         if i >= len && i % RESYNC == 0 {
             let (mut sum, mut count) = (bc::<T>(0.0), bc::<T>(0.0));
             for j in i + 1 - len..=i {
@@ -459,8 +550,8 @@ impl<T: Lanes> Sma1<T> {
 
 impl<T: Lanes> Step<T> for Sma1<T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize) -> T {
-        self.at(x, usize::MAX, i)
+    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
+        self.at(x, usize::MAX, i, clean)
     }
 }
 
@@ -480,22 +571,26 @@ impl<'w, T: Lanes> WmaApprox<'w, T> {
 
 impl<T: Lanes> Step<T> for WmaApprox<'_, T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize) -> T {
+    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
         let len = self.len;
         let v = x[i];
         if len <= 1 {
             return v;
         }
-        self.nan = self.nan + T::one(v.is_nan());
-        if i >= len {
-            self.nan = self.nan - T::one(x[i - len].is_nan());
+        if !clean {
+            self.nan = self.nan + T::one(v.is_nan());
+            if i >= len {
+                self.nan = self.nan - T::one(x[i - len].is_nan());
+            }
         }
         if i + 1 < len {
-            return self.warm.step(x, i);
+            return self.warm.step(x, i, clean);
         }
-        let gap = self.nan.ne(bc::<T>(0.0));
         let sum = pairwise(&x[i + 1 - len..], Some(self.weights), len);
-        sel(gap, bc(f64::NAN), sum)
+        if clean {
+            return sum;
+        }
+        sel(self.nan.ne(bc(0.0)), bc(f64::NAN), sum)
     }
 }
 
@@ -509,11 +604,13 @@ struct HmaApprox<'a, 'w, T: Lanes> {
 
 impl<T: Lanes> Step<T> for HmaApprox<'_, '_, T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize) -> T {
-        let f = self.fast.step(x, i);
-        let w = self.slow.step(x, i);
+    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
+        // (over clean prices the middle series is valid from bar 0: the
+        // warm-ups are expanding means)
+        let f = self.fast.step(x, i, clean);
+        let w = self.slow.step(x, i, clean);
         self.mid[i] = f * 2.0 - w;
-        self.outer.step(self.mid, i)
+        self.outer.step(self.mid, i, clean)
     }
 }
 
@@ -526,10 +623,10 @@ struct DemaApprox<'a, T: Lanes> {
 
 impl<T: Lanes> Step<T> for DemaApprox<'_, T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize) -> T {
-        let a = self.a.step(x, i);
+    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
+        let a = self.a.step(x, i, clean);
         self.ring[i & self.mask] = a;
-        a * 2.0 - self.b.at(self.ring, self.mask, i)
+        a * 2.0 - self.b.at(self.ring, self.mask, i, clean)
     }
 }
 
@@ -540,14 +637,14 @@ struct LsmaApprox<T: Lanes> {
 
 impl<T: Lanes> Step<T> for LsmaApprox<T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize) -> T {
+    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
         let len = self.len;
         let last = x[i];
         if len <= 2 {
             return last;
         }
         if i + 1 < len {
-            return self.warm.step(x, i);
+            return self.warm.step(x, i, clean);
         }
         let first = x[i + 1 - len];
         let slope = (last - first) / len as f64;
@@ -562,7 +659,7 @@ struct KamaApprox<T: Lanes> {
 
 impl<T: Lanes> Step<T> for KamaApprox<T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize) -> T {
+    fn step(&mut self, x: &[T], i: usize, _clean: bool) -> T {
         let p = x[i];
         self.k = if i == 0 { p } else { self.k + (p - self.k) * self.alpha };
         self.k
@@ -659,7 +756,7 @@ fn equity_floor<T: Lanes>(e: T) -> T {
 /// Layer-2 equity and the Average_Signal sums ([`crate::pipeline`]'s
 /// family pass, lane by lane).
 #[inline(always)]
-fn family_pass<T: Lanes, S: Step<T>>(g: &mut Group<T>, st: &mut [S], outs: &mut [SymbolOut]) {
+fn family_pass<T: Lanes, S: Step<T>, const CLEAN: bool>(g: &mut Group<T>, st: &mut [S], outs: &mut [SymbolOut]) {
     let plan = g.plan;
     let (f, d, cutout) = (g.family, plan.d, plan.cutout);
     let weight = plan.weight[f];
@@ -675,7 +772,7 @@ fn family_pass<T: Lanes, S: Step<T>>(g: &mut Group<T>, st: &mut [S], outs: &mut 
         let r = g.r1[i].nz();
         let (mut num, mut wsum) = (bc::<T>(0.0), bc::<T>(0.0));
         for (k, s) in st.iter_mut().enumerate() {
-            let m = s.step(x, i);
+            let m = s.step(x, i, CLEAN);
             // bar 0 keeps the start equity
             let e = if i == 0 { eq[k] } else { equity_floor((eq[k] * d) * (sig[k] * r + 1.0)) };
             let up = c.gt(m) & prev_close.le(prev_ma[k]);
@@ -722,14 +819,52 @@ fn family_pass<T: Lanes, S: Step<T>>(g: &mut Group<T>, st: &mut [S], outs: &mut 
     }
 }
 
+/// Where a family pass is compiled: one function per (lanes, MA step,
+/// clean) rather than all of them inlined into one group function, which
+/// keeps the optimiser's work (and the crate's build time) linear in the
+/// number of passes; the call costs nothing next to a pass over every bar.
+trait Pass: Lanes {
+    fn pass<S: Step<Self>, const CLEAN: bool>(g: &mut Group<Self>, st: &mut [S], outs: &mut [SymbolOut]);
+}
+
+impl<const N: usize> Pass for Arr<N> {
+    #[inline(never)]
+    fn pass<S: Step<Self>, const CLEAN: bool>(g: &mut Group<Self>, st: &mut [S], outs: &mut [SymbolOut]) {
+        family_pass::<Self, S, CLEAN>(g, st, outs)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Pass for X2 {
+    #[inline(never)]
+    fn pass<S: Step<Self>, const CLEAN: bool>(g: &mut Group<Self>, st: &mut [S], outs: &mut [SymbolOut]) {
+        family_pass::<Self, S, CLEAN>(g, st, outs)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Pass for X4 {
+    fn pass<S: Step<Self>, const CLEAN: bool>(g: &mut Group<Self>, st: &mut [S], outs: &mut [SymbolOut]) {
+        // SAFETY: an X4 exists only on a CPU with AVX2 (see simd::X4).
+        unsafe { pass_avx2::<S, CLEAN>(g, st, outs) }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline(never)]
+unsafe fn pass_avx2<S: Step<X4>, const CLEAN: bool>(g: &mut Group<X4>, st: &mut [S], outs: &mut [SymbolOut]) {
+    family_pass::<X4, S, CLEAN>(g, st, outs)
+}
+
 #[inline(always)]
-fn family_exact<T: Lanes>(g: &mut Group<T>, rings: &mut [T], ring: usize, outs: &mut [SymbolOut]) {
+fn family_exact<T: Pass, const CLEAN: bool>(g: &mut Group<T>, rings: &mut [T], ring: usize, outs: &mut [SymbolOut]) {
     let plan = g.plan;
     let lengths = plan.lengths[g.family];
     match g.family {
         0 => {
             let mut st: [Ema<T>; SLOTS] = std::array::from_fn(|k| Ema::new(lengths[k]));
-            family_pass(g, &mut st, outs);
+            T::pass::<_, CLEAN>(g, &mut st, outs);
         }
         1 => {
             let mut chunks = rings.chunks_mut(ring);
@@ -743,23 +878,23 @@ fn family_exact<T: Lanes>(g: &mut Group<T>, rings: &mut [T], ring: usize, outs: 
                     mask: ring - 1,
                 })
                 .collect();
-            family_pass(g, &mut st, outs);
+            T::pass::<_, CLEAN>(g, &mut st, outs);
         }
         2 => {
             let mut st: [Wsum<T>; SLOTS] = std::array::from_fn(|k| Wsum::new(lengths[k]));
-            family_pass(g, &mut st, outs);
+            T::pass::<_, CLEAN>(g, &mut st, outs);
         }
         3 => {
             let mut st: [Dema<T>; SLOTS] =
                 std::array::from_fn(|k| Dema { e1: Ema::new(lengths[k]), e2: Ewm::new(lengths[k]) });
-            family_pass(g, &mut st, outs);
+            T::pass::<_, CLEAN>(g, &mut st, outs);
         }
         4 => {
             let mut st: [Lsma<T>; SLOTS] = std::array::from_fn(|k| {
                 let (cw, cs, den) = lsma_coefficients(lengths[k], plan.lsma_point);
                 Lsma { w: Wsum::new(lengths[k]), cw, cs, den }
             });
-            family_pass(g, &mut st, outs);
+            T::pass::<_, CLEAN>(g, &mut st, outs);
         }
         _ => {
             let mut st: [Kama<T>; SLOTS] = std::array::from_fn(|k| Kama {
@@ -769,13 +904,13 @@ fn family_exact<T: Lanes>(g: &mut Group<T>, rings: &mut [T], ring: usize, outs: 
                 run: bc(1.0),
                 len: lengths[k],
             });
-            family_pass(g, &mut st, outs);
+            T::pass::<_, CLEAN>(g, &mut st, outs);
         }
     }
 }
 
 #[inline(always)]
-fn family_approx<T: Lanes>(
+fn family_approx<T: Pass, const CLEAN: bool>(
     g: &mut Group<T>,
     mid: &mut [T],
     rings: &mut [T],
@@ -784,7 +919,7 @@ fn family_approx<T: Lanes>(
 ) {
     let len = g.plan.lengths[g.family][0];
     match g.family {
-        0 => family_pass(g, &mut [Sma1::new(len)], outs),
+        0 => T::pass::<_, CLEAN>(g, &mut [Sma1::new(len)], outs),
         1 => {
             let (half, root) = (hull_half(len), hull_root(len));
             let (wf, ws, wo) = (wma_approx_weights(half), wma_approx_weights(len), wma_approx_weights(root));
@@ -794,20 +929,20 @@ fn family_approx<T: Lanes>(
                 outer: WmaApprox::new(root, &wo),
                 mid,
             };
-            family_pass(g, &mut [st], outs);
+            T::pass::<_, CLEAN>(g, &mut [st], outs);
         }
         2 => {
             let w = wma_approx_weights(len);
-            family_pass(g, &mut [WmaApprox::new(len, &w)], outs);
+            T::pass::<_, CLEAN>(g, &mut [WmaApprox::new(len, &w)], outs);
         }
         3 => {
             let st = DemaApprox { a: Sma1::new(len), b: Sma1::new(len), ring: &mut rings[..ring], mask: ring - 1 };
-            family_pass(g, &mut [st], outs);
+            T::pass::<_, CLEAN>(g, &mut [st], outs);
         }
-        4 => family_pass(g, &mut [LsmaApprox { warm: Sma1::new(len), len }], outs),
+        4 => T::pass::<_, CLEAN>(g, &mut [LsmaApprox { warm: Sma1::new(len), len }], outs),
         _ => {
             let alpha = 2.0 / ((len + 1) * (len + 1)) as f64;
-            family_pass(g, &mut [KamaApprox { k: bc(f64::NAN), alpha }], outs);
+            T::pass::<_, CLEAN>(g, &mut [KamaApprox { k: bc(f64::NAN), alpha }], outs);
         }
     }
 }
@@ -815,7 +950,7 @@ fn family_approx<T: Lanes>(
 /// Runs the pipeline over `closes` (lanes <= T::N symbols, each its own
 /// bars) and fills `outs`, one per symbol.
 #[inline(always)]
-fn group<T: Lanes>(plan: &Plan, growth: &Growth, closes: &[&[f64]], outs: &mut [SymbolOut], sc: &mut LaneScratch<T>) {
+fn group<T: Pass>(plan: &Plan, growth: &Growth, closes: &[&[f64]], outs: &mut [SymbolOut], sc: &mut LaneScratch<T>) {
     let lanes = closes.len();
     debug_assert!(lanes <= T::N && lanes == outs.len());
     let n = closes.iter().map(|c| c.len()).max().unwrap_or(0);
@@ -831,12 +966,16 @@ fn group<T: Lanes>(plan: &Plan, growth: &Growth, closes: &[&[f64]], outs: &mut [
     phase::group(lanes as u32);
     phase::enter(phase::RETURNS | mode);
     // bar-major interleave; NaN past a symbol's end and in empty lanes
+    let mut gaps = bc::<T>(0.0).is_nan();
     for (i, pi) in p[..n].iter_mut().enumerate() {
         *pi = T::from_fn(|l| match closes.get(l) {
             Some(c) if i < c.len() => c[i],
             _ => f64::NAN,
         });
+        gaps = gaps | pi.is_nan();
     }
+    // every lane full and no NaN price: the steps' clean form
+    let clean = !gaps.any();
     for i in 0..n {
         let r = if i == 0 { bc::<T>(f64::NAN) } else { p[i] / p[i - 1] - 1.0 };
         r1[i] = r * growth.g1[i];
@@ -872,9 +1011,11 @@ fn group<T: Lanes>(plan: &Plan, growth: &Growth, closes: &[&[f64]], outs: &mut [
             den: &mut den[..n],
             rows,
         };
-        match plan.mode {
-            MaMode::Exact => family_exact(&mut g, rings, ring, outs),
-            MaMode::Approx => family_approx(&mut g, &mut mid[..n], rings, ring, outs),
+        match (plan.mode, clean) {
+            (MaMode::Exact, true) => family_exact::<T, true>(&mut g, rings, ring, outs),
+            (MaMode::Exact, false) => family_exact::<T, false>(&mut g, rings, ring, outs),
+            (MaMode::Approx, true) => family_approx::<T, true>(&mut g, &mut mid[..n], rings, ring, outs),
+            (MaMode::Approx, false) => family_approx::<T, false>(&mut g, &mut mid[..n], rings, ring, outs),
         }
     }
 
