@@ -42,6 +42,10 @@ static void batch_make(struct batch *t, int32_t S, int32_t stride, int even)
 		if (s % 6 == 5)
 			for (int32_t i = 0; i < 40 && i < stride; i++)
 				w[i] = 101.25;
+		/* a zero price: the next return is infinite, and so (or NaN) the
+		 * equities after it */
+		if (s % 8 == 6 && stride > 120)
+			w[60 + s % 50] = 0.0;
 		memcpy(t->close + (size_t)s * (size_t)stride, w, (size_t)stride * sizeof(double));
 		free(w);
 		t->bars[s] = even ? stride : stride - (int32_t)(tg_test_urand(&rng) * (double)stride * 0.7);

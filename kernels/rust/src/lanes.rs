@@ -87,6 +87,42 @@ fn pairwise_block<T: Lanes>(x: &[T], w: Option<&[f64]>, n: usize) -> T {
     res
 }
 
+/// `pairwise_block(x, Some(w), n)` for n <= 128: the same sums in the same
+/// order over slices cut to n first (no bounds check, no weight test per
+/// term): the approximate WMA's window, every bar.
+#[inline(always)]
+fn wdot<T: Lanes>(x: &[T], w: &[f64], n: usize) -> T {
+    // (no closures here: one would be compiled without the caller's AVX2)
+    let (x, w) = (&x[..n], &w[..n]);
+    let mut res = bc::<T>(0.0);
+    let mut i = 0;
+    if n >= 8 {
+        let mut r = [bc::<T>(0.0); 8];
+        for k in 0..8 {
+            r[k] = x[k] * w[k];
+        }
+        let n8 = n - n % 8;
+        i = 8;
+        while i < n8 {
+            let (xc, wc) = (&x[i..i + 8], &w[i..i + 8]);
+            for k in 0..8 {
+                r[k] = r[k] + xc[k] * wc[k];
+            }
+            i += 8;
+        }
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    }
+    // the tail (fewer than 8), unrolled: t is the same every bar
+    let (xt, wt) = (&x[i..], &w[i..]);
+    let t = xt.len();
+    for k in 0..7 {
+        if k < t {
+            res = res + xt[k] * wt[k];
+        }
+    }
+    res
+}
+
 /// The sum of the first n terms of x (times w when given), in numpy's
 /// order: the halves of [`crate::ma::pairwise`] walked with a stack.
 #[inline(always)]
@@ -586,7 +622,8 @@ impl<T: Lanes> Step<T> for WmaApprox<'_, T> {
         if i + 1 < len {
             return self.warm.step(x, i, clean);
         }
-        let sum = pairwise(&x[i + 1 - len..], Some(self.weights), len);
+        let window = &x[i + 1 - len..];
+        let sum = if len <= 128 { wdot(window, self.weights, len) } else { pairwise(window, Some(self.weights), len) };
         if clean {
             return sum;
         }
@@ -756,7 +793,11 @@ fn equity_floor<T: Lanes>(e: T) -> T {
 /// Layer-2 equity and the Average_Signal sums ([`crate::pipeline`]'s
 /// family pass, lane by lane).
 #[inline(always)]
-fn family_pass<T: Lanes, S: Step<T>, const CLEAN: bool>(g: &mut Group<T>, st: &mut [S], outs: &mut [SymbolOut]) {
+fn family_pass<T: Lanes, S: Step<T>, const K: usize, const CLEAN: bool>(
+    g: &mut Group<T>,
+    st: &mut [S; K],
+    outs: &mut [SymbolOut],
+) {
     let plan = g.plan;
     let (f, d, cutout) = (g.family, plan.d, plan.cutout);
     let weight = plan.weight[f];
@@ -778,7 +819,8 @@ fn family_pass<T: Lanes, S: Step<T>, const CLEAN: bool>(g: &mut Group<T>, st: &m
             let up = c.gt(m) & prev_close.le(prev_ma[k]);
             let down = c.lt(m) & prev_close.ge(prev_ma[k]);
             let sk = sig[k];
-            let s_new = sk + T::one(up) * (bc::<T>(1.0) - sk) - T::one(down) * (sk + 1.0);
+            // sk + up (1 - sk) - down (sk + 1), sk in {-1, 0, +1}: the same bits
+            let s_new = sel(up, bc(1.0), sel(down, bc(-1.0), sk));
             eq[k] = e;
             sig[k] = s_new;
             prev_ma[k] = m;
@@ -795,9 +837,16 @@ fn family_pass<T: Lanes, S: Step<T>, const CLEAN: bool>(g: &mut Group<T>, st: &m
             }
         }
         // the rounded family signal, its Layer-2 equity, the cut
-        let v = num / wsum;
-        let finite = v.abs().lt(bc::<T>(f64::INFINITY));
-        let s_fam = sel(finite, (v * 100.0).rint() / 100.0, bc::<T>(f64::NAN));
+        let unbounded = wsum.is_nan() | wsum.abs().ge(bc(f64::INFINITY));
+        let s_fam = if K == 1 && !unbounded.any() {
+            // one slot, its equity e finite (>= the floor): (0 + s e) / (0 + e)
+            // is s in {-1, 0, +1} exactly, and so is its rounding
+            sig[0]
+        } else {
+            let v = num / wsum;
+            let finite = v.abs().lt(bc::<T>(f64::INFINITY));
+            sel(finite, (v * 100.0).rint() / 100.0, bc::<T>(f64::NAN))
+        };
         q = if i < cutout {
             bc(f64::NAN)
         } else {
@@ -820,41 +869,45 @@ fn family_pass<T: Lanes, S: Step<T>, const CLEAN: bool>(g: &mut Group<T>, st: &m
 }
 
 /// Where a family pass is compiled: one function per (lanes, MA step,
-/// clean) rather than all of them inlined into one group function, which
+/// slots, clean) rather than all of them inlined into one group function, which
 /// keeps the optimiser's work (and the crate's build time) linear in the
 /// number of passes; the call costs nothing next to a pass over every bar.
 trait Pass: Lanes {
-    fn pass<S: Step<Self>, const CLEAN: bool>(g: &mut Group<Self>, st: &mut [S], outs: &mut [SymbolOut]);
+    fn pass<S: Step<Self>, const K: usize, const CLEAN: bool>(g: &mut Group<Self>, st: &mut [S; K], outs: &mut [SymbolOut]);
 }
 
 impl<const N: usize> Pass for Arr<N> {
     #[inline(never)]
-    fn pass<S: Step<Self>, const CLEAN: bool>(g: &mut Group<Self>, st: &mut [S], outs: &mut [SymbolOut]) {
-        family_pass::<Self, S, CLEAN>(g, st, outs)
+    fn pass<S: Step<Self>, const K: usize, const CLEAN: bool>(g: &mut Group<Self>, st: &mut [S; K], outs: &mut [SymbolOut]) {
+        family_pass::<Self, S, K, CLEAN>(g, st, outs)
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 impl Pass for X2 {
     #[inline(never)]
-    fn pass<S: Step<Self>, const CLEAN: bool>(g: &mut Group<Self>, st: &mut [S], outs: &mut [SymbolOut]) {
-        family_pass::<Self, S, CLEAN>(g, st, outs)
+    fn pass<S: Step<Self>, const K: usize, const CLEAN: bool>(g: &mut Group<Self>, st: &mut [S; K], outs: &mut [SymbolOut]) {
+        family_pass::<Self, S, K, CLEAN>(g, st, outs)
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 impl Pass for X4 {
-    fn pass<S: Step<Self>, const CLEAN: bool>(g: &mut Group<Self>, st: &mut [S], outs: &mut [SymbolOut]) {
+    fn pass<S: Step<Self>, const K: usize, const CLEAN: bool>(g: &mut Group<Self>, st: &mut [S; K], outs: &mut [SymbolOut]) {
         // SAFETY: an X4 exists only on a CPU with AVX2 (see simd::X4).
-        unsafe { pass_avx2::<S, CLEAN>(g, st, outs) }
+        unsafe { pass_avx2::<S, K, CLEAN>(g, st, outs) }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline(never)]
-unsafe fn pass_avx2<S: Step<X4>, const CLEAN: bool>(g: &mut Group<X4>, st: &mut [S], outs: &mut [SymbolOut]) {
-    family_pass::<X4, S, CLEAN>(g, st, outs)
+unsafe fn pass_avx2<S: Step<X4>, const K: usize, const CLEAN: bool>(
+    g: &mut Group<X4>,
+    st: &mut [S; K],
+    outs: &mut [SymbolOut],
+) {
+    family_pass::<X4, S, K, CLEAN>(g, st, outs)
 }
 
 #[inline(always)]
@@ -864,37 +917,34 @@ fn family_exact<T: Pass, const CLEAN: bool>(g: &mut Group<T>, rings: &mut [T], r
     match g.family {
         0 => {
             let mut st: [Ema<T>; SLOTS] = std::array::from_fn(|k| Ema::new(lengths[k]));
-            T::pass::<_, CLEAN>(g, &mut st, outs);
+            T::pass::<_, _, CLEAN>(g, &mut st, outs);
         }
         1 => {
             let mut chunks = rings.chunks_mut(ring);
-            let mut st: Vec<Hma<T>> = lengths
-                .iter()
-                .map(|&len| Hma {
-                    fast: Wsum::new(hull_half(len)),
-                    slow: Wsum::new(len),
-                    outer: Wsum::new(hull_root(len)),
-                    ring: chunks.next().expect("a ring per slot"),
-                    mask: ring - 1,
-                })
-                .collect();
-            T::pass::<_, CLEAN>(g, &mut st, outs);
+            let mut st: [Hma<T>; SLOTS] = std::array::from_fn(|k| Hma {
+                fast: Wsum::new(hull_half(lengths[k])),
+                slow: Wsum::new(lengths[k]),
+                outer: Wsum::new(hull_root(lengths[k])),
+                ring: chunks.next().expect("a ring per slot"),
+                mask: ring - 1,
+            });
+            T::pass::<_, _, CLEAN>(g, &mut st, outs);
         }
         2 => {
             let mut st: [Wsum<T>; SLOTS] = std::array::from_fn(|k| Wsum::new(lengths[k]));
-            T::pass::<_, CLEAN>(g, &mut st, outs);
+            T::pass::<_, _, CLEAN>(g, &mut st, outs);
         }
         3 => {
             let mut st: [Dema<T>; SLOTS] =
                 std::array::from_fn(|k| Dema { e1: Ema::new(lengths[k]), e2: Ewm::new(lengths[k]) });
-            T::pass::<_, CLEAN>(g, &mut st, outs);
+            T::pass::<_, _, CLEAN>(g, &mut st, outs);
         }
         4 => {
             let mut st: [Lsma<T>; SLOTS] = std::array::from_fn(|k| {
                 let (cw, cs, den) = lsma_coefficients(lengths[k], plan.lsma_point);
                 Lsma { w: Wsum::new(lengths[k]), cw, cs, den }
             });
-            T::pass::<_, CLEAN>(g, &mut st, outs);
+            T::pass::<_, _, CLEAN>(g, &mut st, outs);
         }
         _ => {
             let mut st: [Kama<T>; SLOTS] = std::array::from_fn(|k| Kama {
@@ -904,7 +954,7 @@ fn family_exact<T: Pass, const CLEAN: bool>(g: &mut Group<T>, rings: &mut [T], r
                 run: bc(1.0),
                 len: lengths[k],
             });
-            T::pass::<_, CLEAN>(g, &mut st, outs);
+            T::pass::<_, _, CLEAN>(g, &mut st, outs);
         }
     }
 }
@@ -919,7 +969,7 @@ fn family_approx<T: Pass, const CLEAN: bool>(
 ) {
     let len = g.plan.lengths[g.family][0];
     match g.family {
-        0 => T::pass::<_, CLEAN>(g, &mut [Sma1::new(len)], outs),
+        0 => T::pass::<_, _, CLEAN>(g, &mut [Sma1::new(len)], outs),
         1 => {
             let (half, root) = (hull_half(len), hull_root(len));
             let (wf, ws, wo) = (wma_approx_weights(half), wma_approx_weights(len), wma_approx_weights(root));
@@ -929,20 +979,20 @@ fn family_approx<T: Pass, const CLEAN: bool>(
                 outer: WmaApprox::new(root, &wo),
                 mid,
             };
-            T::pass::<_, CLEAN>(g, &mut [st], outs);
+            T::pass::<_, _, CLEAN>(g, &mut [st], outs);
         }
         2 => {
             let w = wma_approx_weights(len);
-            T::pass::<_, CLEAN>(g, &mut [WmaApprox::new(len, &w)], outs);
+            T::pass::<_, _, CLEAN>(g, &mut [WmaApprox::new(len, &w)], outs);
         }
         3 => {
             let st = DemaApprox { a: Sma1::new(len), b: Sma1::new(len), ring: &mut rings[..ring], mask: ring - 1 };
-            T::pass::<_, CLEAN>(g, &mut [st], outs);
+            T::pass::<_, _, CLEAN>(g, &mut [st], outs);
         }
-        4 => T::pass::<_, CLEAN>(g, &mut [LsmaApprox { warm: Sma1::new(len), len }], outs),
+        4 => T::pass::<_, _, CLEAN>(g, &mut [LsmaApprox { warm: Sma1::new(len), len }], outs),
         _ => {
             let alpha = 2.0 / ((len + 1) * (len + 1)) as f64;
-            T::pass::<_, CLEAN>(g, &mut [KamaApprox { k: bc(f64::NAN), alpha }], outs);
+            T::pass::<_, _, CLEAN>(g, &mut [KamaApprox { k: bc(f64::NAN), alpha }], outs);
         }
     }
 }
