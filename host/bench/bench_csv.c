@@ -351,3 +351,31 @@ int tg_csv_column(const struct tg_csv *c, int col, enum tg_csv_policy policy, do
 	}
 	return 0;
 }
+
+int32_t tg_csv_row_line(const struct tg_csv *c, int32_t r)
+{
+	return r >= 0 && r < c->n_rows ? c->rows[r].lineno : 0;
+}
+
+int tg_csv_times(const struct tg_csv *c, int col, int64_t *out, struct tg_error *err)
+{
+	TG_FAIL_IF(col < 0 || col >= c->n_cols, err, TG_E_INVAL, "data: '%s': no column %d",
+		   c->path, col);
+	const char *name = c->names[col];
+	for (int32_t r = 0; r < c->n_rows; r++) {
+		const struct csv_line *ln = &c->rows[r];
+		const char *p = ln->start, *end = ln->start + ln->len;
+		const char *fs = NULL, *msg = NULL;
+		size_t fl = 0;
+		for (int i = 0; i <= col; i++)
+			next_field(&p, end, &fs, &fl, &msg);
+		trim(&fs, &fl);
+		if (tg_time_parse(fs, fl, &out[r]) < 0)
+			return TG_ERR(err, TG_E_PARSE,
+				      "data: %s:%d: column '%s': '%.*s' is not a timestamp; expected "
+				      "an ISO 8601 date or date-time (2024-01-31, "
+				      "2024-01-31T09:30:00Z) or epoch seconds or milliseconds",
+				      c->path, ln->lineno, name, (int)(fl > 40 ? 40 : fl), fs);
+	}
+	return 0;
+}

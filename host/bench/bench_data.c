@@ -1,6 +1,7 @@
 /* Datasets: the synthetic generator and the CSV file/directory loader. */
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,44 @@ void tg_data_free(struct tg_dataset *ds)
 	free(ds->names);
 	free(ds->n_bars);
 	free(ds->close);
+	free(ds->step_ms);
+	free(ds->n_gaps);
 	memset(ds, 0, sizeof(*ds));
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+	const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+void tg_data_shape(const struct tg_dataset *ds, struct tg_data_shape *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ds->n_symbols <= 0)
+		return;
+	int32_t *v = malloc((size_t)ds->n_symbols * sizeof(*v));
+	if (v) {
+		memcpy(v, ds->n_bars, (size_t)ds->n_symbols * sizeof(*v));
+		qsort(v, (size_t)ds->n_symbols, sizeof(*v), cmp_i32);
+		out->median_bars = v[(ds->n_symbols - 1) / 2];
+		free(v);
+	}
+	out->min_bars = out->max_bars = ds->n_bars[0];
+	for (int32_t i = 0; i < ds->n_symbols; i++) {
+		const int32_t n = ds->n_bars[i];
+		out->min_bars = n < out->min_bars ? n : out->min_bars;
+		out->max_bars = n > out->max_bars ? n : out->max_bars;
+		out->total_bars += n;
+	}
+	if (!v)
+		out->median_bars = out->min_bars;
 }
 
 static int dataset_alloc(struct tg_dataset *ds, int32_t symbols, int32_t stride,
@@ -135,7 +173,110 @@ struct series {
 	char *name;
 	double *close;
 	int32_t n;
+	bool timed;      /* the file had a timestamp column */
+	bool reversed;   /* newest first: reversed */
+	bool trimmed;    /* cut to its last max_bars bars */
+	int64_t step_ms; /* the median step between bars */
+	int32_t n_gaps;  /* steps longer than 1.5 step_ms */
+	int64_t *times;  /* while loading: the bars' times (NULL without) */
 };
+
+/* The columns that may hold a file's times, in the order looked for */
+static const char *const time_columns[] = {"timestamp", "date", "datetime", "time", "open_time"};
+
+/* Checks that t[0..n) increases; a file that decreases throughout is
+ * reversed (close with it). Repeats and disorder are errors at file:line. */
+static int order_times(struct tg_csv *c, const char *path, const char *col, int64_t *t,
+		       double *close, int32_t n, bool *reversed, struct tg_error *err)
+{
+	*reversed = false;
+	if (n < 2)
+		return 0;
+	const bool down = t[n - 1] < t[0];
+	for (int32_t i = 1; i < n; i++) {
+		if (t[i] == t[i - 1]) {
+			char a[40];
+			tg_time_format(t[i], a, sizeof(a));
+			return TG_ERR(err, TG_E_PARSE,
+				      "data: %s:%d: column '%s': %s repeats line %d's time; expected "
+				      "one row per bar",
+				      path, tg_csv_row_line(c, i), col, a, tg_csv_row_line(c, i - 1));
+		}
+		if ((t[i] < t[i - 1]) != down) {
+			char a[40], b[40];
+			tg_time_format(t[i], a, sizeof(a));
+			tg_time_format(t[i - 1], b, sizeof(b));
+			return TG_ERR(err, TG_E_PARSE,
+				      "data: %s:%d: column '%s': %s is %s than line %d's %s; expected "
+				      "times in order (%s, as the file's first and last rows are)",
+				      path, tg_csv_row_line(c, i), col, a, down ? "later" : "earlier",
+				      tg_csv_row_line(c, i - 1), b,
+				      down ? "newest first" : "oldest first");
+		}
+	}
+	if (!down)
+		return 0;
+	for (int32_t i = 0, j = n - 1; i < j; i++, j--) {
+		const int64_t tt = t[i];
+		t[i] = t[j];
+		t[j] = tt;
+		const double cc = close[i];
+		close[i] = close[j];
+		close[j] = cc;
+	}
+	*reversed = true;
+	return 0;
+}
+
+/* The typical step (the median difference) and the steps longer than
+ * 1.5 of it, over increasing t[0..n) */
+static void count_gaps(const int64_t *t, int32_t n, int64_t *step, int32_t *gaps)
+{
+	*step = 0;
+	*gaps = 0;
+	if (n < 2)
+		return;
+	int64_t *d = malloc((size_t)(n - 1) * sizeof(*d));
+	if (!d)
+		return;
+	for (int32_t i = 1; i < n; i++)
+		d[i - 1] = t[i] - t[i - 1];
+	qsort(d, (size_t)(n - 1), sizeof(*d), cmp_i64);
+	*step = d[(n - 2) / 2];
+	free(d);
+	for (int32_t i = 1; i < n; i++)
+		*gaps += 2 * (t[i] - t[i - 1]) > 3 * *step;
+}
+
+/* The times of a file with a timestamp column: parsed, ordered (close
+ * reversed with them), gaps counted. */
+static int series_times(struct tg_csv *c, const char *path, struct series *out,
+			struct tg_error *err)
+{
+	int col = -1;
+	const char *col_name = NULL;
+	for (size_t k = 0; col < 0 && k < sizeof(time_columns) / sizeof(time_columns[0]); k++) {
+		TG_TRY(tg_csv_find_unique(c, time_columns[k], &col, err));
+		col_name = time_columns[k];
+	}
+	if (col < 0)
+		return 0;
+	col_name = tg_csv_column_name(c, col);
+	int64_t *t = malloc((size_t)out->n * sizeof(*t));
+	TG_FAIL_IF(!t, err, TG_E_NOMEM, "data: '%s': out of memory", path);
+	int rc = tg_csv_times(c, col, t, err);
+	if (rc == 0)
+		rc = order_times(c, path, col_name, t, out->close, out->n, &out->reversed, err);
+	if (rc < 0) {
+		free(t);
+		return rc;
+	}
+	out->timed = true;
+	out->times = t;
+	if (out->reversed)
+		tg_warn("data: '%s': its rows are newest first; reversed to oldest first", path);
+	return 0;
+}
 
 /* The close column of a parsed file (freed here) as a series named after
  * path: the file name without directory and extension. */
@@ -175,13 +316,28 @@ static int series_from_csv(struct tg_csv *c, const char *path, const struct tg_l
 	}
 	int rc = tg_csv_column(c, col, o->allow_nan ? TG_CSV_PRICE_OR_NAN : TG_CSV_PRICE, out->close,
 			       err);
+	out->n = n;
+	if (rc == 0)
+		rc = series_times(c, path, out, err);
 	tg_csv_free(c);
 	if (rc < 0) {
 		free(out->close);
 		out->close = NULL;
 		return rc;
 	}
-	out->n = n;
+	int32_t first = 0;
+	if (o->max_bars > 0 && n > o->max_bars) {
+		/* the last max_bars bars, oldest first */
+		first = n - o->max_bars;
+		memmove(out->close, out->close + first, (size_t)o->max_bars * sizeof(double));
+		n = out->n = o->max_bars;
+		out->trimmed = true;
+	}
+	if (out->times) {
+		count_gaps(out->times + first, n, &out->step_ms, &out->n_gaps);
+		free(out->times);
+		out->times = NULL;
+	}
 	int32_t finite = 0;
 	for (int32_t i = 0; i < n; i++)
 		finite += out->close[i] == out->close[i];
@@ -211,6 +367,27 @@ static int series_from_csv(struct tg_csv *c, const char *path, const struct tg_l
 	return 0;
 }
 
+/* The times' facts of the loaded series into ds (when any had times) */
+static int dataset_times(struct tg_dataset *ds, const struct series *ser, struct tg_error *err)
+{
+	bool timed = false;
+	for (int32_t i = 0; i < ds->n_symbols; i++) {
+		timed |= ser[i].timed;
+		ds->n_reversed += ser[i].reversed;
+		ds->n_trimmed += ser[i].trimmed;
+	}
+	if (!timed)
+		return 0;
+	ds->step_ms = calloc((size_t)ds->n_symbols, sizeof(*ds->step_ms));
+	ds->n_gaps = calloc((size_t)ds->n_symbols, sizeof(*ds->n_gaps));
+	TG_FAIL_IF(!ds->step_ms || !ds->n_gaps, err, TG_E_NOMEM, "data: out of memory");
+	for (int32_t i = 0; i < ds->n_symbols; i++) {
+		ds->step_ms[i] = ser[i].step_ms;
+		ds->n_gaps[i] = ser[i].n_gaps;
+	}
+	return 0;
+}
+
 static int load_series(const char *path, const struct tg_load_opts *o, struct series *out,
 		       struct tg_error *err)
 {
@@ -232,12 +409,17 @@ int tg_data_parse_csv(const char *text, size_t len, const char *name,
 	struct series ser = {0};
 	TG_TRY(series_from_csv(c, name, o, &ser, err));
 	int rc = dataset_alloc(ds, 1, ser.n, err);
+	if (rc == 0)
+		rc = dataset_times(ds, &ser, err);
 	if (rc == 0) {
+		ds->n_files = 1;
 		tg_strlcpy(ds->source, name, sizeof(ds->source));
 		memcpy(ds->close, ser.close, (size_t)ser.n * sizeof(double));
 		ds->n_bars[0] = ser.n;
 		ds->names[0] = ser.name;
 		ser.name = NULL;
+	} else {
+		tg_data_free(ds);
 	}
 	free(ser.name);
 	free(ser.close);
@@ -304,6 +486,52 @@ static int list_dir(const char *dir, char ***files, int *n_files, struct tg_erro
 	return 0;
 }
 
+/* The symbol name of a file: its name without directory and extension */
+static void symbol_of(const char *path, char *buf, size_t cap)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	const char *dot = strrchr(base, '.');
+	size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(buf, base, n);
+	buf[n] = '\0';
+}
+
+/* Keeps the files whose symbol matches o->select, then the first
+ * o->max_symbols of them (files[] is in name order); those dropped move to
+ * the end of files[] (the caller frees every entry). */
+static int select_files(const char *path, const struct tg_load_opts *o, char **files, int *n,
+			struct tg_error *err)
+{
+	int kept = 0;
+	for (int i = 0; i < *n; i++) {
+		char sym[256];
+		symbol_of(files[i], sym, sizeof(sym));
+		if (o->select && fnmatch(o->select, sym, 0) != 0)
+			continue;
+		char *f = files[kept];
+		files[kept] = files[i];
+		files[i] = f;
+		kept++;
+	}
+	TG_FAIL_IF(kept == 0, err, TG_E_INVAL,
+		   "data: '%s': no symbol matches --select '%s' (of %d files; symbols are file "
+		   "names without .csv)",
+		   path, o->select ? o->select : "", *n);
+	if (o->max_symbols > 0 && o->max_symbols > kept)
+		return TG_ERR(err, TG_E_RANGE,
+			      "data: '%s': --symbols %d, but %s %d symbol%s; give at most %d or "
+			      "leave --symbols out",
+			      path, o->max_symbols, o->select ? "--select matches" : "it holds", kept,
+			      kept == 1 ? "" : "s", kept);
+	if (o->max_symbols > 0)
+		kept = o->max_symbols;
+	*n = kept;
+	return 0;
+}
+
 int tg_data_load(const char *path, const struct tg_load_opts *o, struct tg_dataset *ds,
 		 struct tg_error *err)
 {
@@ -324,8 +552,11 @@ int tg_data_load(const char *path, const struct tg_load_opts *o, struct tg_datas
 			return TG_ERR(err, TG_E_NOMEM, "data: out of memory");
 		}
 	}
-	struct series *ser = calloc((size_t)n_files, sizeof(*ser));
-	int rc = ser ? 0 : TG_ERR(err, TG_E_NOMEM, "data: out of memory");
+	const int listed = n_files;
+	int rc = select_files(path, o, files, &n_files, err);
+	struct series *ser = rc == 0 ? calloc((size_t)(n_files ? n_files : 1), sizeof(*ser)) : NULL;
+	if (rc == 0 && !ser)
+		rc = TG_ERR(err, TG_E_NOMEM, "data: out of memory");
 	int32_t stride = 0;
 	for (int i = 0; rc == 0 && i < n_files; i++) {
 		rc = load_series(files[i], o, &ser[i], err);
@@ -334,8 +565,11 @@ int tg_data_load(const char *path, const struct tg_load_opts *o, struct tg_datas
 	}
 	if (rc == 0)
 		rc = dataset_alloc(ds, n_files, stride, err);
+	if (rc == 0)
+		rc = dataset_times(ds, ser, err);
 	if (rc == 0) {
 		tg_strlcpy(ds->source, path, sizeof(ds->source));
+		ds->n_files = listed;
 		for (int i = 0; i < n_files; i++) {
 			memcpy(ds->close + (size_t)i * (size_t)stride, ser[i].close,
 			       (size_t)ser[i].n * sizeof(double));
@@ -343,7 +577,11 @@ int tg_data_load(const char *path, const struct tg_load_opts *o, struct tg_datas
 			ds->names[i] = ser[i].name;
 			ser[i].name = NULL;
 		}
+	} else {
+		tg_data_free(ds);
 	}
+	for (int i = listed - 1; i >= n_files; i--)
+		free(files[i]);
 	for (int i = 0; i < n_files; i++) {
 		if (ser) {
 			free(ser[i].name);

@@ -22,7 +22,22 @@ struct tg_dataset {
 	double *close;     /* [n_symbols][stride] */
 	char **names;      /* [n_symbols] symbol names */
 	char source[600];  /* "synthetic seed=42" or the path loaded */
+	/* loaded files with a timestamp column (NULL otherwise): per symbol
+	 * the typical step (the median difference, ms; 0 without times) and
+	 * the gaps longer than 1.5 steps */
+	int64_t *step_ms;  /* [n_symbols] */
+	int32_t *n_gaps;   /* [n_symbols] */
+	int32_t n_reversed; /* files given newest first, reversed */
+	int32_t n_trimmed;  /* series cut to their last max_bars bars */
+	int32_t n_files;    /* files in the directory before the selection */
 };
+
+/* min / median / max bars and their sum over the symbols */
+struct tg_data_shape {
+	int32_t min_bars, median_bars, max_bars;
+	int64_t total_bars;
+};
+void tg_data_shape(const struct tg_dataset *ds, struct tg_data_shape *out);
 
 struct tg_synth_opts {
 	int32_t symbols;
@@ -38,11 +53,19 @@ struct tg_load_opts {
 	bool allow_nan;    /* NaN closes are gaps (atc); otherwise an error (run) */
 	int32_t min_bars;  /* a series with fewer bars is an error (0: no check) */
 	const char *min_bars_reason; /* "the longest moving average" */
+	const char *select; /* fnmatch(3) pattern on symbol names (NULL: all) */
+	int32_t max_symbols; /* the first N selected symbols in name order (0: all) */
+	int32_t max_bars;    /* the last B bars of each series (0: all) */
 };
 
 /* path is one CSV file (one symbol) or a directory of *.csv files (one
  * symbol each, sorted by name). Each file needs a header with a `close`
- * column; other columns are ignored. Errors name file:line. */
+ * column; other columns are ignored, except a timestamp column
+ * (`timestamp`, `date`, `datetime`, `time` or `open_time`, any case):
+ * its times must increase — a file newest first is reversed with a
+ * warning naming it, a repeated or out-of-order time is an error naming
+ * file:line — and gaps longer than the typical step are counted. Errors
+ * name file:line. */
 int tg_data_load(const char *path, const struct tg_load_opts *o, struct tg_dataset *ds,
 		 struct tg_error *err);
 
@@ -56,6 +79,18 @@ void tg_data_free(struct tg_dataset *ds);
 struct tg_batch tg_data_batch(const struct tg_dataset *ds);
 struct tg_batch tg_data_sub_batch(const struct tg_dataset *ds, int32_t first, int32_t count);
 int32_t tg_data_min_bars(const struct tg_dataset *ds);
+
+/* ---- timestamps ---------------------------------------------------------- */
+
+/* One timestamp to ms since the epoch: ISO 8601 dates (2024-01-31) and
+ * date-times (2024-01-31T09:30, 2024-01-31 09:30:00.250, with Z, +01:00,
+ * +0100 or no zone: UTC), epoch seconds (up to 11 digits, a fraction
+ * allowed) or milliseconds (12 to 14 digits). 0, or -1 when s is none of
+ * these. */
+int tg_time_parse(const char *s, size_t len, int64_t *ms);
+/* ms as 2024-01-31T09:30:00Z; a span as "15 min", "1 d", "2 d 3 h" */
+int tg_time_format(int64_t ms, char *buf, size_t cap);
+int tg_time_span(int64_t ms, char *buf, size_t cap);
 
 /* ---- generic CSV table (the loader and the conformance tests) ---------- */
 
@@ -90,6 +125,11 @@ int32_t tg_csv_rows(const struct tg_csv *c);
 /* Parses column col of every row into out[rows]. */
 int tg_csv_column(const struct tg_csv *c, int col, enum tg_csv_policy policy, double *out,
 		  struct tg_error *err);
+/* Parses column col of every row as timestamps (tg_time_parse) into
+ * out[rows]; errors name file:line. */
+int tg_csv_times(const struct tg_csv *c, int col, int64_t *out, struct tg_error *err);
+/* The 1-based file line of data row r */
+int32_t tg_csv_row_line(const struct tg_csv *c, int32_t r);
 
 #ifdef __cplusplus
 }

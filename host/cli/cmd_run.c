@@ -98,7 +98,13 @@ static int parse(struct run_cli *c, int argc, char **argv)
 		 0, 0, NULL},
 		{"data", TG_OPT_STRING, &o->data, "PATH",
 		 "real data instead of synthetic: a CSV file, or a directory with one CSV per "
-		 "symbol (header timestamp,open,high,low,close,volume; the close column is used)",
+		 "symbol (header timestamp,open,high,low,close,volume; the close column is used; "
+		 "times must increase). With it, --symbols N takes the first N symbols in name "
+		 "order and --bars B the last B bars of each",
+		 0, 0, NULL},
+		{"select", TG_OPT_STRING, &o->data_select, "PATTERN",
+		 "with --data: only the symbols (file names without .csv) that match the shell "
+		 "pattern (BTC*, [A-F]*)",
 		 0, 0, NULL},
 		{"threads", TG_OPT_INT, &o->threads, "T",
 		 "worker threads of the CPU backends (default: one per available CPU)", 0, 4096,
@@ -158,8 +164,8 @@ static int parse(struct run_cli *c, int argc, char **argv)
 	};
 	const struct tg_cli_spec spec = {
 		.command = "run",
-		.usage = "run [--backends LIST] [--ma exact,approx] [--symbols N --bars B | --data "
-			 "PATH] [--threads T] [--reps R] [--out DIR] [parameters]",
+		.usage = "run [--backends LIST] [--ma exact,approx] [--symbols N --bars B] [--data "
+			 "PATH [--select PATTERN]] [--threads T] [--reps R] [--out DIR] [parameters]",
 		.description = run_description,
 		.groups = groups,
 		.n_groups = 3,
@@ -194,9 +200,15 @@ static int parse(struct run_cli *c, int argc, char **argv)
 		return tg_cli_usage_error("run", &err);
 	o->symbols = c->symbols_v[0];
 	o->bars = c->bars_v[0];
+	if (o->data) {
+		o->data_symbols = c->symbols ? o->symbols : 0;
+		o->data_bars = c->bars ? o->bars : 0;
+	}
 	if (o->data && (c->n_symbols > 1 || c->n_bars > 1))
 		TG_ERR(&err, TG_E_INVAL, "a sweep (--symbols or --bars with a list) measures "
 					 "synthetic data: it cannot go with --data");
+	else if (o->data_select && !o->data)
+		TG_ERR(&err, TG_E_INVAL, "--select picks symbols of --data: give --data DIR too");
 	else if (c->max_time && strcmp(c->max_time, "auto") == 0) {
 		o->auto_budget = true;
 		if (o->warmup == 0 && o->reps == 0)
@@ -246,8 +258,19 @@ static void print_table(const struct run_cli *c, const struct tg_run_results *re
 			 o->rule.max_noise * 100, o->rule.min_samples, o->rule.max_samples,
 			 o->rule.min_time_s, budget, o->auto_budget ? ", planned" : "");
 	}
-	tg_sink_printf(so, "workload: %d symbols x %d bars (%s), %s after %d warm-up\n\n",
-		       ds->n_symbols, ds->stride, ds->source, how, o->warmup);
+	struct tg_data_shape sh;
+	tg_data_shape(ds, &sh);
+	if (sh.min_bars == sh.max_bars)
+		tg_sink_printf(so, "workload: %d symbols x %d bars (%s), %s after %d warm-up\n",
+			       ds->n_symbols, ds->stride, ds->source, how, o->warmup);
+	else
+		tg_sink_printf(so,
+			       "workload: %d symbols, %d-%d bars (median %d; %lld bar-symbols) (%s), "
+			       "%s after %d warm-up\n",
+			       ds->n_symbols, sh.min_bars, sh.max_bars, sh.median_bars,
+			       (long long)sh.total_bars, ds->source, how, o->warmup);
+	tg_run_print_data_notes(so, &c->o, ds);
+	tg_sink_putc(so, '\n');
 	tg_report_table(res, so, NULL);
 	tg_sink_putc(so, '\n');
 	tg_sink_close(so, NULL); /* a failed stdout is reported at exit (main) */

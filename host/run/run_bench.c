@@ -148,11 +148,60 @@ int tg_run_load_data(const struct tg_run_opts *o, struct tg_dataset *ds, struct 
 		longest.ma_mode = TG_MA_EXACT;
 		struct tg_load_opts lo = {.allow_nan = false,
 					  .min_bars = tg_atc_max_length(&longest),
-					  .min_bars_reason = "the longest moving average"};
+					  .min_bars_reason = "the longest moving average",
+					  .select = o->data_select,
+					  .max_symbols = o->data_symbols,
+					  .max_bars = o->data_bars};
+		TG_FAIL_IF(o->data_bars > 0 && o->data_bars < lo.min_bars, err, TG_E_RANGE,
+			   "--bars %d with --data: the last %d bars are fewer than the longest "
+			   "moving average (%d bars)",
+			   o->data_bars, o->data_bars, lo.min_bars);
 		return tg_data_load(o->data, &lo, ds, err);
 	}
 	struct tg_synth_opts so = {.symbols = o->symbols, .bars = o->bars, .seed = o->seed};
 	return tg_data_synthetic(&so, ds, err);
+}
+
+void tg_run_print_data_notes(struct tg_sink *so, const struct tg_run_opts *o,
+			     const struct tg_dataset *ds)
+{
+	if (!o->data)
+		return;
+	if (o->data_select || o->data_symbols)
+		tg_sink_printf(so, "data: %d of the %d files%s%s%s (in name order)\n", ds->n_symbols,
+			       ds->n_files, o->data_select ? " matching '" : "",
+			       o->data_select ? o->data_select : "", o->data_select ? "'" : "");
+	if (o->data_bars)
+		tg_sink_printf(so, "data: the last %d bars of each series (%d of %d were longer)\n",
+			       o->data_bars, ds->n_trimmed, ds->n_symbols);
+	if (ds->n_reversed)
+		tg_sink_printf(so, "data: %d file%s newest first: reversed to oldest first\n",
+			       ds->n_reversed, ds->n_reversed == 1 ? " was" : "s were");
+	if (!ds->step_ms) {
+		tg_sink_printf(so, "data: no timestamp column: the rows' order is taken as the "
+				   "bars' order\n");
+		return;
+	}
+	int64_t gaps = 0;
+	int32_t with = 0;
+	int64_t step0 = -1;
+	bool same = true;
+	for (int32_t i = 0; i < ds->n_symbols; i++) {
+		gaps += ds->n_gaps[i];
+		with += ds->n_gaps[i] > 0;
+		if (ds->step_ms[i] > 0) {
+			if (step0 < 0)
+				step0 = ds->step_ms[i];
+			same &= ds->step_ms[i] == step0;
+		}
+	}
+	char step[48] = "various";
+	if (step0 > 0 && same)
+		tg_time_span(step0, step, sizeof(step));
+	tg_sink_printf(so,
+		       "data: timestamps increase in every file; typical step %s; %lld gap%s "
+		       "longer than 1.5 steps in %d of %d symbols\n",
+		       step, (long long)gaps, gaps == 1 ? "" : "s", with, ds->n_symbols);
 }
 
 int tg_run_tags(const struct tg_run_opts *o, const char **tags, int cap)
@@ -201,9 +250,30 @@ void tg_run_record_params(struct tg_run_results *r, const struct tg_run_opts *o,
 		items[i] = tg_ma_mode_name(o->modes[i]);
 	param_list(r, "ma", items, o->n_modes);
 	tg_results_param_text(r, "data", ds->source);
+	struct tg_data_shape shape;
+	tg_data_shape(ds, &shape);
 	tg_results_param_number(r, "symbols", ds->n_symbols);
 	tg_results_param_number(r, "bars", ds->stride);
-	tg_results_param_number(r, "min_bars", tg_data_min_bars(ds));
+	tg_results_param_number(r, "min_bars", shape.min_bars);
+	tg_results_param_number(r, "median_bars", shape.median_bars);
+	tg_results_param_number(r, "max_bars", shape.max_bars);
+	tg_results_param_number(r, "total_bars", (double)shape.total_bars);
+	if (o->data) {
+		tg_results_param_number(r, "data_files", ds->n_files);
+		if (o->data_select)
+			tg_results_param_text(r, "data_select", o->data_select);
+		tg_results_param_number(r, "data_last_bars", o->data_bars);
+		tg_results_param_number(r, "data_reversed_files", ds->n_reversed);
+		int64_t gaps = 0;
+		int32_t with_gaps = 0;
+		for (int32_t i = 0; ds->n_gaps && i < ds->n_symbols; i++) {
+			gaps += ds->n_gaps[i];
+			with_gaps += ds->n_gaps[i] > 0;
+		}
+		tg_results_param_text(r, "data_timestamps", ds->step_ms ? "checked" : "none");
+		tg_results_param_number(r, "data_gaps", (double)gaps);
+		tg_results_param_number(r, "data_symbols_with_gaps", with_gaps);
+	}
 	if (!o->data)
 		tg_results_param_number(r, "seed", (double)o->seed);
 	tg_results_param_number(r, "threads_requested", o->threads);

@@ -224,6 +224,10 @@ struct tg_run_opts {
 	/* the data: a CSV file or directory, else synthetic */
 	const char *data;
 	int32_t symbols, bars;
+	/* with data: a name pattern, the first N symbols, the last B bars (0:
+	 * all) */
+	const char *data_select;
+	int32_t data_symbols, data_bars;
 	uint64_t seed;
 	/* measurement */
 	int32_t threads;                 /* CPU backends' workers; 0: one per CPU */
@@ -252,6 +256,12 @@ int tg_run_check_params(const struct tg_run_opts *o, int32_t min_bars, struct tg
 /* The data the options name: the CSV file or directory (at least the
  * longest MA's bars), else the synthetic walks. */
 int tg_run_load_data(const struct tg_run_opts *o, struct tg_dataset *ds, struct tg_error *err);
+/* What the data is, beyond its shape, for the terminal: the selection,
+ * the cut, reversed files, the timestamps' step and gaps (nothing for
+ * synthetic data). */
+struct tg_sink;
+void tg_run_print_data_notes(struct tg_sink *so, const struct tg_run_opts *o,
+			     const struct tg_dataset *ds);
 /* The names of the profiling tags: 0 "main" (the loop itself), 1 + b
  * backend b. Returns the count. */
 int tg_run_tags(const struct tg_run_opts *o, const char **tags, int cap);

@@ -66,6 +66,33 @@ expect_json "$TG_WORK/r2/results.json" .params.data "$TG_WORK/data"
 built=$("$TG_BIN" info | awk '/^backends:/ { on = 1; next } on && NF == 0 { exit } on && ($2 == "available" || $2 == "unavailable") { printf "%s%s", sep, $1; sep = "," }')
 expect_json "$TG_WORK/r2/results.json" .params.backends "$built"
 expect_json "$TG_WORK/r2/results.json" '.states[0].available' true
+# --symbols and --bars with --data: the first N symbols in name order, the
+# last B bars of each (they were ignored); a newest-first file is reversed
+# with a warning; the workload line gives the bars' spread
+{ echo "Date,Open,High,Low,Close,Volume"
+  awk 'BEGIN { srand(7); p = 100; for (i = 399; i >= 0; i--) { p *= 1 + (rand() - 0.5) / 50; printf "%d-%02d-%02d,1,1,1,%.6f,10\n", 2020 + int(i / 336), 1 + int(i % 336 / 28), 1 + i % 28, p } }'
+} >"$TG_WORK/data/DDD.csv"
+expect_exit 0 "$TG_BIN" run --data "$TG_WORK/data" --symbols 2 --bars 250 --reps 2 --warmup 0 \
+	--backends cpu --ma exact --out "$TG_WORK/data-r3"
+expect_in "$OUT" "workload: 2 symbols x 250 bars ($TG_WORK/data)"
+expect_in "$OUT" "data: 2 of the 3 files (in name order)"
+expect_in "$OUT" "data: the last 250 bars of each series (2 of 2 were longer)"
+expect_json "$TG_WORK/data-r3/results.json" .params.symbols 2
+expect_json "$TG_WORK/data-r3/results.json" .params.max_bars 250
+expect_json "$TG_WORK/data-r3/results.json" .params.data_files 3
+expect_exit 0 "$TG_BIN" run --data "$TG_WORK/data" --select 'D*' --reps 2 --warmup 0 \
+	--backends cpu --ma exact --out "$TG_WORK/data-r4"
+expect_in "$ERR" "DDD.csv': its rows are newest first; reversed to oldest first"
+expect_in "$OUT" "data: 1 file was newest first: reversed to oldest first"
+expect_in "$OUT" "workload: 1 symbols x 400 bars"
+expect_json "$TG_WORK/data-r4/results.json" .params.data_reversed_files 1
+# days 1-28 of each month: a gap at every new month but March 2021 (Feb has 28 days)
+expect_json "$TG_WORK/data-r4/results.json" .params.data_gaps 13
+expect_exit 0 "$TG_BIN" run --data "$TG_WORK/data" --reps 2 --warmup 0 --backends cpu --ma exact \
+	--out "$TG_WORK/data-r5"
+expect_in "$OUT" "workload: 3 symbols, 300-400 bars (median 300; 1000 bar-symbols)"
+expect_exit 1 "$TG_BIN" run --data "$TG_WORK/data" --symbols 5 --reps 2 --out "$TG_WORK/data-r6"
+expect_in "$ERR" "--symbols 5, but it holds 3 symbols; give at most 3"
 
 # a backend asked for by name that is not built or not usable is reported,
 # the others still run, and the run fails; with `all` it is only skipped

@@ -239,6 +239,184 @@ static void test_csv_directory(void **state)
 	assert_non_null(strstr(err.msg, "no .csv files"));
 }
 
+/* ---- timestamps ---- */
+
+static int64_t t_of(const char *s)
+{
+	int64_t ms = -1;
+	if (tg_time_parse(s, strlen(s), &ms) < 0)
+		fail_msg("'%s' did not parse", s);
+	return ms;
+}
+
+static void test_time_parse(void **state)
+{
+	(void)state;
+	/* 2024-01-31T09:30:00Z = 1706693400 s */
+	const int64_t t = 1706693400000;
+	assert_true(t_of("2024-01-31T09:30:00Z") == t);
+	assert_true(t_of("2024-01-31 09:30:00") == t);
+	assert_true(t_of("2024-01-31T09:30") == t);
+	assert_true(t_of("2024-01-31T10:30:00+01:00") == t);
+	assert_true(t_of("2024-01-31T10:30:00+0100") == t);
+	assert_true(t_of("2024-01-31T04:30:00-05:00") == t);
+	assert_true(t_of("2024-01-31T09:30:00.250Z") == t + 250);
+	assert_true(t_of("2024-01-31") == t - (9 * 60 + 30) * 60000);
+	assert_true(t_of("1706693400") == t);
+	assert_true(t_of("1706693400.5") == t + 500);
+	assert_true(t_of("1706693400000") == t);
+	assert_true(t_of("1970-01-01") == 0);
+	assert_true(t_of("2024-02-29") == t_of("2024-03-01") - 86400000);
+	assert_true(t_of("2000-02-29") + 86400000 == t_of("2000-03-01"));
+	const char *bad[] = {"", "2024-13-01", "2024-02-30", "2023-02-29", "1900-02-29",
+			     "2024-01-31T24:00", "2024-01-31T09:60", "2024-01-31X09:30",
+			     "2024-01-31T09:30Q", "2024/01/31", "31.01.2024", "12abc",
+			     "1706693400000000", "17066934000000.5", "-5", "2024-01-31T09:30:00+19:00",
+			     "2024-1-31", "."};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int64_t ms;
+		if (tg_time_parse(bad[i], strlen(bad[i]), &ms) == 0)
+			fail_msg("'%s' parsed as %lld, expected an error", bad[i], (long long)ms);
+	}
+	char buf[40];
+	tg_time_format(t + 250, buf, sizeof(buf));
+	assert_string_equal(buf, "2024-01-31T09:30:00Z");
+	tg_time_span(15 * 60000, buf, sizeof(buf));
+	assert_string_equal(buf, "15 min");
+	tg_time_span((2 * 24 + 3) * 3600000LL, buf, sizeof(buf));
+	assert_string_equal(buf, "2 d 3 h");
+}
+
+/* n 15-minute bars from 2024-01-01, close 100 + i, as ISO times or epoch
+ * ms, newest first when rev; a 5 h hole before each bar in gaps */
+static const char *bars_csv(const char *name, int n, int rev, int ms, const int *gaps, int n_gaps)
+{
+	static char buf[1 << 16];
+	size_t used = (size_t)snprintf(buf, sizeof(buf), "timestamp,open,high,low,close,volume\n");
+	int64_t t = 1704067200000, *tv = malloc((size_t)n * sizeof(*tv));
+	assert_non_null(tv);
+	for (int i = 0; i < n; i++) {
+		for (int g = 0; g < n_gaps; g++)
+			t += gaps[g] == i ? 5 * 3600000LL : 0;
+		tv[i] = t;
+		t += 15 * 60000;
+	}
+	for (int k = 0; k < n; k++) {
+		const int i = rev ? n - 1 - k : k;
+		char ts[40];
+		if (ms)
+			snprintf(ts, sizeof(ts), "%lld", (long long)tv[i]);
+		else
+			tg_time_format(tv[i], ts, sizeof(ts));
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s,1,1,1,%d,9\n", ts,
+					 100 + i);
+	}
+	free(tv);
+	return write_file(name, buf);
+}
+
+static void test_csv_times(void **state)
+{
+	(void)state;
+	struct tg_dataset ds;
+	struct tg_error err;
+	tg_error_clear(&err);
+	struct tg_load_opts o = {0};
+	/* newest first: reversed, closes oldest first, counted */
+	const int gaps[] = {10, 30};
+	const char *path = bars_csv("rev.csv", 40, 1, 0, gaps, 2);
+	assert_int_equal(tg_data_load(path, &o, &ds, &err), 0);
+	assert_int_equal(ds.n_reversed, 1);
+	for (int i = 0; i < 40; i++)
+		assert_true(ds.close[i] == 100 + i);
+	assert_non_null(ds.step_ms);
+	assert_true(ds.step_ms[0] == 15 * 60000);
+	assert_int_equal(ds.n_gaps[0], 2);
+	tg_data_free(&ds);
+	/* epoch milliseconds, oldest first, no gaps */
+	path = bars_csv("ms.csv", 40, 0, 1, NULL, 0);
+	assert_int_equal(tg_data_load(path, &o, &ds, &err), 0);
+	assert_int_equal(ds.n_reversed, 0);
+	assert_int_equal(ds.n_gaps[0], 0);
+	assert_true(ds.close[39] == 139);
+	tg_data_free(&ds);
+	/* no timestamp column: no times */
+	path = write_file("notime.csv", "close\n1\n2\n");
+	assert_int_equal(tg_data_load(path, &o, &ds, &err), 0);
+	assert_null(ds.step_ms);
+	tg_data_free(&ds);
+	/* a repeated time, out of order, in a newest-first file, not a time */
+	const char *hdr = "date,close\n";
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s2024-01-01,1\n2024-01-02,2\n2024-01-02,3\n2024-01-03,4\n", hdr);
+	expect_load_error("dup.csv", buf, 0, 0,
+			  "dup.csv:4: column 'date': 2024-01-02T00:00:00Z repeats line 3's time");
+	snprintf(buf, sizeof(buf), "%s2024-01-01,1\n2024-01-03,2\n2024-01-02,3\n2024-01-04,4\n", hdr);
+	expect_load_error("order.csv", buf, 0, 0,
+			  "order.csv:4: column 'date': 2024-01-02T00:00:00Z is earlier than line 3's "
+			  "2024-01-03T00:00:00Z; expected times in order (oldest first");
+	snprintf(buf, sizeof(buf), "%s2024-01-04,1\n2024-01-02,2\n2024-01-03,3\n2024-01-01,4\n", hdr);
+	expect_load_error("order2.csv", buf, 0, 0,
+			  "order2.csv:4: column 'date': 2024-01-03T00:00:00Z is later than line 3's "
+			  "2024-01-02T00:00:00Z; expected times in order (newest first");
+	snprintf(buf, sizeof(buf), "%s2024-01-01,1\nyesterday,2\n", hdr);
+	expect_load_error("word.csv", buf, 0, 0,
+			  "word.csv:3: column 'date': 'yesterday' is not a timestamp");
+	/* two columns that both name the time */
+	expect_load_error("twotimes.csv", "Date,date,close\n1,1,1\n", 0, 0, "both name the date");
+}
+
+static void test_csv_selection(void **state)
+{
+	(void)state;
+	char dir[400];
+	snprintf(dir, sizeof(dir), "%s/sel", tmpdir);
+	mkdir(dir, 0777);
+	bars_csv("sel/BTC.csv", 60, 0, 0, NULL, 0);
+	bars_csv("sel/ETH.csv", 50, 0, 0, NULL, 0);
+	bars_csv("sel/BNB.csv", 40, 1, 0, NULL, 0);
+	struct tg_dataset ds;
+	struct tg_error err;
+	tg_error_clear(&err);
+	/* the first 2 in name order (BNB, BTC), their last 45 bars */
+	struct tg_load_opts o = {.max_symbols = 2, .max_bars = 45};
+	assert_int_equal(tg_data_load(dir, &o, &ds, &err), 0);
+	assert_int_equal(ds.n_symbols, 2);
+	assert_int_equal(ds.n_files, 3);
+	assert_string_equal(ds.names[0], "BNB");
+	assert_string_equal(ds.names[1], "BTC");
+	assert_int_equal(ds.n_bars[0], 40);
+	assert_int_equal(ds.n_bars[1], 45);
+	assert_int_equal(ds.n_trimmed, 1);
+	assert_true(ds.close[ds.stride] == 115 && ds.close[ds.stride + 44] == 159);
+	struct tg_data_shape sh;
+	tg_data_shape(&ds, &sh);
+	assert_true(sh.min_bars == 40 && sh.max_bars == 45 && sh.total_bars == 85);
+	tg_data_free(&ds);
+	/* a pattern */
+	o = (struct tg_load_opts){.select = "B*"};
+	assert_int_equal(tg_data_load(dir, &o, &ds, &err), 0);
+	assert_int_equal(ds.n_symbols, 2);
+	assert_string_equal(ds.names[1], "BTC");
+	tg_data_free(&ds);
+	o = (struct tg_load_opts){.select = "E*", .max_symbols = 1};
+	assert_int_equal(tg_data_load(dir, &o, &ds, &err), 0);
+	assert_string_equal(ds.names[0], "ETH");
+	assert_int_equal(ds.n_bars[0], 50);
+	tg_data_free(&ds);
+	/* refused, with the reason */
+	o = (struct tg_load_opts){.max_symbols = 4};
+	assert_int_equal(tg_data_load(dir, &o, &ds, &err), TG_E_RANGE);
+	assert_non_null(strstr(err.msg, "--symbols 4, but it holds 3 symbols"));
+	o = (struct tg_load_opts){.select = "X*"};
+	assert_int_equal(tg_data_load(dir, &o, &ds, &err), TG_E_INVAL);
+	assert_non_null(strstr(err.msg, "no symbol matches --select 'X*'"));
+	/* the cut is checked against the longest MA after cutting */
+	o = (struct tg_load_opts){.max_bars = 20, .min_bars = 34, .min_bars_reason = "the MA"};
+	assert_int_equal(tg_data_load(dir, &o, &ds, &err), TG_E_RANGE);
+	assert_non_null(strstr(err.msg, "20 bars, fewer than the MA"));
+}
+
 /* ---- accuracy: reproduces the reference's cases.json numbers ---- */
 
 static void test_accuracy_matches_cases_json(void **state)
@@ -933,6 +1111,9 @@ int main(void)
 		cmocka_unit_test(test_csv_nul_and_missing),
 		cmocka_unit_test(test_csv_good_file),
 		cmocka_unit_test(test_csv_directory),
+		cmocka_unit_test(test_time_parse),
+		cmocka_unit_test(test_csv_times),
+		cmocka_unit_test(test_csv_selection),
 		cmocka_unit_test(test_accuracy_matches_cases_json),
 		cmocka_unit_test(test_harness_counts_and_stats),
 		cmocka_unit_test(test_compare_verdicts),
