@@ -26,6 +26,7 @@ struct tg_csv {
 	int32_t n_rows;
 	char **names;
 	int n_cols;
+	bool headerless; /* Binance klines: no header, the columns named here */
 };
 
 /* Splits the next field off *p (within end); returns its bounds without
@@ -120,6 +121,59 @@ int tg_csv_open(const char *path, struct tg_csv **out, struct tg_error *err)
 	return tg_csv_parse(text, len, path, out, err);
 }
 
+/* Binance klines (exported by its API and data.binance.vision) have no
+ * header: open time (ms), open, high, low, close, volume, close time, quote
+ * volume, trades, taker buy base, taker buy quote, ignore. A first line of
+ * 6 to 12 numbers, the first an epoch-ms time, is such a row; returns its
+ * field count, or 0. */
+static const char *const klines_columns[12] = {
+	"open_time", "open",    "high",       "low",        "close",       "volume",
+	"close_time", "quote_volume", "trades", "taker_base", "taker_quote", "ignore"};
+
+static int is_klines(const struct csv_line *ln)
+{
+	const char *msg = NULL;
+	const int nf = count_fields(ln, &msg);
+	if (msg || nf < 6 || nf > 12)
+		return 0;
+	const char *p = ln->start, *end = ln->start + ln->len;
+	for (int i = 0; i < nf; i++) {
+		const char *fs;
+		size_t fl;
+		next_field(&p, end, &fs, &fl, &msg);
+		trim(&fs, &fl);
+		if (fl == 0)
+			return 0;
+		for (size_t j = 0; j < fl; j++)
+			if (!((fs[j] >= '0' && fs[j] <= '9') || fs[j] == '.' || fs[j] == '-' ||
+			      fs[j] == 'e' || fs[j] == 'E' || fs[j] == '+'))
+				return 0;
+		if (i == 0) {
+			int64_t ms;
+			if (fl < 12 || fl > 14 || tg_time_parse(fs, fl, &ms) < 0)
+				return 0;
+		}
+	}
+	return nf;
+}
+
+static int klines_names(struct tg_csv *c, int nf, struct tg_error *err)
+{
+	c->names = calloc((size_t)nf, sizeof(char *));
+	TG_FAIL_IF(!c->names, err, TG_E_NOMEM, "data: '%s': out of memory", c->path);
+	c->n_cols = nf;
+	for (int i = 0; i < nf; i++) {
+		c->names[i] = strdup(klines_columns[i]);
+		TG_FAIL_IF(!c->names[i], err, TG_E_NOMEM, "data: '%s': out of memory", c->path);
+	}
+	return 0;
+}
+
+bool tg_csv_headerless(const struct tg_csv *c)
+{
+	return c->headerless;
+}
+
 int tg_csv_parse(char *text_in, size_t len, const char *path, struct tg_csv **out,
 		 struct tg_error *err)
 {
@@ -178,26 +232,40 @@ int tg_csv_parse(char *text_in, size_t len, const char *path, struct tg_csv **ou
 			    path);
 		goto fail;
 	}
+	const int klines = is_klines(&lines[0]);
 	c->header = lines[0];
-	if (c->header.len == 0) {
+	if (klines) {
+		/* no header: Binance klines, the first line is a row */
+		c->headerless = true;
+		rc = klines_names(c, klines, err);
+		if (rc < 0)
+			goto fail;
+		memmove(lines + 1, lines, (size_t)k * sizeof(*lines));
+		k++;
+	}
+	if (klines) {
+		/* (the names are set) */
+	} else if (c->header.len == 0) {
 		rc = TG_ERR(err, TG_E_PARSE, "data: %s:1: empty header line", path);
 		goto fail;
 	}
 	const char *msg = NULL;
-	c->n_cols = count_fields(&c->header, &msg);
+	if (!klines)
+		c->n_cols = count_fields(&c->header, &msg);
 	if (msg) {
 		c->n_cols = 0;
 		rc = TG_ERR(err, TG_E_PARSE, "data: %s:1: header: %s", path, msg);
 		goto fail;
 	}
-	c->names = calloc((size_t)c->n_cols, sizeof(char *));
+	if (!klines)
+		c->names = calloc((size_t)c->n_cols, sizeof(char *));
 	if (!c->names) {
 		c->n_cols = 0;
 		rc = TG_ERR(err, TG_E_NOMEM, "data: '%s': out of memory", path);
 		goto fail;
 	}
 	const char *hp = c->header.start, *hend = c->header.start + c->header.len;
-	for (int i = 0; i < c->n_cols; i++) {
+	for (int i = 0; !klines && i < c->n_cols; i++) {
 		const char *fs;
 		size_t fl;
 		next_field(&hp, hend, &fs, &fl, &msg);
@@ -224,8 +292,9 @@ int tg_csv_parse(char *text_in, size_t len, const char *path, struct tg_csv **ou
 		}
 		if (nf != c->n_cols) {
 			rc = TG_ERR(err, TG_E_PARSE,
-				    "data: %s:%d: expected %d fields as in the header, found %d", path,
-				    lines[i].lineno, c->n_cols, nf);
+				    "data: %s:%d: expected %d fields as in the %s, found %d", path,
+				    lines[i].lineno, c->n_cols,
+				    klines ? "first line (Binance klines)" : "header", nf);
 			goto fail;
 		}
 	}

@@ -179,6 +179,9 @@ struct series {
 	int64_t step_ms; /* the median step between bars */
 	int32_t n_gaps;  /* steps longer than 1.5 step_ms */
 	int64_t *times;  /* while loading: the bars' times (NULL without) */
+	int64_t times_last; /* the last bar's time, before resampling */
+	int32_t n_before; /* bars before resampling (0: not resampled) */
+	bool partial;     /* resampled: the last interval is not whole */
 };
 
 /* The columns that may hold a file's times, in the order looked for */
@@ -248,6 +251,47 @@ static void count_gaps(const int64_t *t, int32_t n, int64_t *step, int32_t *gaps
 		*gaps += 2 * (t[i] - t[i - 1]) > 3 * *step;
 }
 
+static int64_t floor_to(int64_t t, int64_t tf)
+{
+	const int64_t q = t / tf;
+	return (q - (t % tf < 0)) * tf;
+}
+
+/* Bars of tf ms from increasing times: one per interval that holds a bar
+ * (its start the time, its last close the close: NaN only when all its
+ * closes are). Fails when the data's own step is coarser than tf. */
+static int resample(struct series *s, const char *path, int64_t tf, struct tg_error *err)
+{
+	int64_t step;
+	int32_t gaps;
+	count_gaps(s->times, s->n, &step, &gaps);
+	if (step > tf) {
+		char a[32], b[32];
+		tg_time_span(step, a, sizeof(a));
+		tg_time_span(tf, b, sizeof(b));
+		return TG_ERR(err, TG_E_RANGE,
+			      "data: '%s': its bars are %s apart; --timeframe %s cannot make finer "
+			      "ones (give %s or coarser)",
+			      path, a, b, a);
+	}
+	int32_t m = 0;
+	for (int32_t i = 0; i < s->n; i++) {
+		const int64_t b = floor_to(s->times[i], tf);
+		if (m == 0 || s->times[m - 1] != b) {
+			s->times[m] = b;
+			s->close[m] = s->close[i];
+			m++;
+		} else if (s->close[i] == s->close[i]) {
+			s->close[m - 1] = s->close[i];
+		}
+	}
+	/* the last interval is whole when its last bar is the interval's last */
+	s->partial = s->n > 0 && s->times[m - 1] + tf > s->times_last + (step > 0 ? step : 1);
+	s->n_before = s->n;
+	s->n = m;
+	return 0;
+}
+
 /* The times of a file with a timestamp column: parsed, ordered (close
  * reversed with them), gaps counted. */
 static int series_times(struct tg_csv *c, const char *path, struct series *out,
@@ -280,14 +324,37 @@ static int series_times(struct tg_csv *c, const char *path, struct series *out,
 
 /* The close column of a parsed file (freed here) as a series named after
  * path: the file name without directory and extension. */
+/* The price column's names for o->price (NULL: close) */
+static const char *const adj_close_names[] = {"adj close", "adj_close", "adjclose", "adjusted_close",
+					      "adjusted close"};
+
+static int find_price(struct tg_csv *c, const char *path, const struct tg_load_opts *o, int *col,
+		      struct tg_error *err)
+{
+	*col = -1;
+	if (!o->price || strcmp(o->price, "close") == 0)
+		return tg_csv_find_unique(c, "close", col, err);
+	for (size_t k = 0; *col < 0 && k < sizeof(adj_close_names) / sizeof(adj_close_names[0]); k++)
+		TG_TRY(tg_csv_find_unique(c, adj_close_names[k], col, err));
+	TG_FAIL_IF(*col < 0, err, TG_E_PARSE,
+		   "data: %s:1: --price adj-close, but the header has no adjusted close column "
+		   "('Adj Close' as yfinance writes it, or adj_close)",
+		   path);
+	return 0;
+}
+
 static int series_from_csv(struct tg_csv *c, const char *path, const struct tg_load_opts *o,
 			   struct series *out, struct tg_error *err)
 {
 	int col = -1;
-	if (tg_csv_find_unique(c, "close", &col, err) < 0) {
+	if (find_price(c, path, o, &col, err) < 0) {
 		tg_csv_free(c);
 		return err ? err->code : TG_E_PARSE;
 	}
+	if (tg_csv_headerless(c))
+		tg_info("data: '%s': no header: read as Binance klines (open time in ms, open, high, "
+			"low, close, volume, ...)",
+			path);
 	if (col < 0) {
 		char cols[256] = "";
 		size_t used = 0;
@@ -324,6 +391,26 @@ static int series_from_csv(struct tg_csv *c, const char *path, const struct tg_l
 		free(out->close);
 		out->close = NULL;
 		return rc;
+	}
+	if (o->timeframe_ms > 0) {
+		if (!out->times) {
+			free(out->close);
+			out->close = NULL;
+			return TG_ERR(err, TG_E_PARSE,
+				      "data: %s:1: --timeframe needs the bars' times, and the header has "
+				      "no timestamp column (timestamp, date, datetime, time or open_time)",
+				      path);
+		}
+		out->times_last = out->times[n - 1];
+		rc = resample(out, path, o->timeframe_ms, err);
+		if (rc < 0) {
+			free(out->times);
+			free(out->close);
+			out->times = NULL;
+			out->close = NULL;
+			return rc;
+		}
+		n = out->n;
 	}
 	int32_t first = 0;
 	if (o->max_bars > 0 && n > o->max_bars) {
@@ -375,6 +462,8 @@ static int dataset_times(struct tg_dataset *ds, const struct series *ser, struct
 		timed |= ser[i].timed;
 		ds->n_reversed += ser[i].reversed;
 		ds->n_trimmed += ser[i].trimmed;
+		ds->n_partial += ser[i].partial;
+		ds->bars_before_resampling += ser[i].n_before;
 	}
 	if (!timed)
 		return 0;

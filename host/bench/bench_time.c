@@ -194,3 +194,23 @@ int tg_time_span(int64_t ms, char *buf, size_t cap)
 		return snprintf(buf, cap, "%lld min", (long long)(s / 60));
 	return snprintf(buf, cap, "%lld s", (long long)s);
 }
+
+int tg_timeframe_parse(const char *s, int64_t *ms)
+{
+	int64_t n = 0;
+	size_t i = 0;
+	while (s[i] >= '0' && s[i] <= '9' && i < 9)
+		n = n * 10 + (s[i++] - '0');
+	if (i == 0 || n == 0 || !s[i] || s[i + 1])
+		return -1;
+	static const struct {
+		char unit;
+		int64_t ms;
+	} units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000}, {'w', 604800000}};
+	for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++)
+		if (s[i] == units[k].unit) {
+			*ms = n * units[k].ms;
+			return 0;
+		}
+	return -1;
+}

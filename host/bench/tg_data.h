@@ -30,6 +30,8 @@ struct tg_dataset {
 	int32_t n_reversed; /* files given newest first, reversed */
 	int32_t n_trimmed;  /* series cut to their last max_bars bars */
 	int32_t n_files;    /* files in the directory before the selection */
+	int32_t n_partial;  /* resampled series whose last interval is partial */
+	int64_t bars_before_resampling; /* their sum (0: not resampled) */
 };
 
 /* min / median / max bars and their sum over the symbols */
@@ -53,7 +55,9 @@ struct tg_load_opts {
 	bool allow_nan;    /* NaN closes are gaps (atc); otherwise an error (run) */
 	int32_t min_bars;  /* a series with fewer bars is an error (0: no check) */
 	const char *min_bars_reason; /* "the longest moving average" */
+	const char *price;  /* "close" (NULL) or "adj-close" (yfinance's Adj Close) */
 	const char *select; /* fnmatch(3) pattern on symbol names (NULL: all) */
+	int64_t timeframe_ms; /* resample to bars of this size (0: as they are) */
 	int32_t max_symbols; /* the first N selected symbols in name order (0: all) */
 	int32_t max_bars;    /* the last B bars of each series (0: all) */
 };
@@ -91,6 +95,9 @@ int tg_time_parse(const char *s, size_t len, int64_t *ms);
 /* ms as 2024-01-31T09:30:00Z; a span as "15 min", "1 d", "2 d 3 h" */
 int tg_time_format(int64_t ms, char *buf, size_t cap);
 int tg_time_span(int64_t ms, char *buf, size_t cap);
+/* A bar size: N followed by s, m (minutes), h, d or w (15m, 1h, 1d) to
+ * ms; 0, or -1 when it is none. */
+int tg_timeframe_parse(const char *s, int64_t *ms);
 
 /* ---- generic CSV table (the loader and the conformance tests) ---------- */
 
@@ -128,6 +135,9 @@ int tg_csv_column(const struct tg_csv *c, int col, enum tg_csv_policy policy, do
 /* Parses column col of every row as timestamps (tg_time_parse) into
  * out[rows]; errors name file:line. */
 int tg_csv_times(const struct tg_csv *c, int col, int64_t *out, struct tg_error *err);
+/* Was the file Binance klines without a header (columns open_time, open,
+ * high, low, close, volume, close_time, ...)? */
+bool tg_csv_headerless(const struct tg_csv *c);
 /* The 1-based file line of data row r */
 int32_t tg_csv_row_line(const struct tg_csv *c, int32_t r);
 

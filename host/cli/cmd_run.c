@@ -36,7 +36,7 @@ static void on_signal(int sig, siginfo_t *si, void *ctx)
 
 struct run_cli {
 	struct tg_run_opts o;
-	const char *backends, *ma, *out, *history, *max_time, *symbols, *bars;
+	const char *backends, *ma, *out, *history, *max_time, *symbols, *bars, *timeframe;
 	/* the sizes: one of each is a run, more make a sweep */
 	int32_t symbols_v[TG_SWEEP_MAX_AXIS], bars_v[TG_SWEEP_MAX_AXIS];
 	int n_symbols, n_bars;
@@ -101,6 +101,13 @@ static int parse(struct run_cli *c, int argc, char **argv)
 		 "symbol (header timestamp,open,high,low,close,volume; the close column is used; "
 		 "times must increase). With it, --symbols N takes the first N symbols in name "
 		 "order and --bars B the last B bars of each",
+		 0, 0, NULL},
+		{"price", TG_OPT_STRING, &o->data_price, "close|adj-close",
+		 "with --data: the price column (default close; adj-close: yfinance's Adj Close)",
+		 0, 0, NULL},
+		{"timeframe", TG_OPT_STRING, &c->timeframe, "15m|1h|1d",
+		 "with --data: resample to bars of this size (N then s, m, h, d or w; the close "
+		 "of a bar is the last close in its interval) before the run",
 		 0, 0, NULL},
 		{"select", TG_OPT_STRING, &o->data_select, "PATTERN",
 		 "with --data: only the symbols (file names without .csv) that match the shell "
@@ -207,8 +214,17 @@ static int parse(struct run_cli *c, int argc, char **argv)
 	if (o->data && (c->n_symbols > 1 || c->n_bars > 1))
 		TG_ERR(&err, TG_E_INVAL, "a sweep (--symbols or --bars with a list) measures "
 					 "synthetic data: it cannot go with --data");
-	else if (o->data_select && !o->data)
-		TG_ERR(&err, TG_E_INVAL, "--select picks symbols of --data: give --data DIR too");
+	else if ((o->data_select || o->data_price || c->timeframe) && !o->data)
+		TG_ERR(&err, TG_E_INVAL, "--%s is about --data: give --data PATH too",
+		       o->data_select ? "select" : o->data_price ? "price" : "timeframe");
+	else if (o->data_price && strcmp(o->data_price, "close") != 0 &&
+		 strcmp(o->data_price, "adj-close") != 0)
+		TG_ERR(&err, TG_E_INVAL, "--price: expected close or adj-close, got '%s'",
+		       o->data_price);
+	else if (c->timeframe && tg_timeframe_parse(c->timeframe, &o->data_timeframe_ms) < 0)
+		TG_ERR(&err, TG_E_INVAL,
+		       "--timeframe: expected a bar size such as 15m, 1h, 4h or 1d, got '%s'",
+		       c->timeframe);
 	else if (c->max_time && strcmp(c->max_time, "auto") == 0) {
 		o->auto_budget = true;
 		if (o->warmup == 0 && o->reps == 0)

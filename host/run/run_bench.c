@@ -151,7 +151,9 @@ int tg_run_load_data(const struct tg_run_opts *o, struct tg_dataset *ds, struct 
 					  .min_bars_reason = "the longest moving average",
 					  .select = o->data_select,
 					  .max_symbols = o->data_symbols,
-					  .max_bars = o->data_bars};
+					  .max_bars = o->data_bars,
+					  .price = o->data_price,
+					  .timeframe_ms = o->data_timeframe_ms};
 		TG_FAIL_IF(o->data_bars > 0 && o->data_bars < lo.min_bars, err, TG_E_RANGE,
 			   "--bars %d with --data: the last %d bars are fewer than the longest "
 			   "moving average (%d bars)",
@@ -174,6 +176,14 @@ void tg_run_print_data_notes(struct tg_sink *so, const struct tg_run_opts *o,
 	if (o->data_bars)
 		tg_sink_printf(so, "data: the last %d bars of each series (%d of %d were longer)\n",
 			       o->data_bars, ds->n_trimmed, ds->n_symbols);
+	if (o->data_timeframe_ms) {
+		char tf[32];
+		tg_time_span(o->data_timeframe_ms, tf, sizeof(tf));
+		tg_sink_printf(so,
+			       "data: resampled to %s bars (close: the interval's last): %lld bars "
+			       "before; the last interval is partial in %d of %d symbols\n",
+			       tf, (long long)ds->bars_before_resampling, ds->n_partial, ds->n_symbols);
+	}
 	if (ds->n_reversed)
 		tg_sink_printf(so, "data: %d file%s newest first: reversed to oldest first\n",
 			       ds->n_reversed, ds->n_reversed == 1 ? " was" : "s were");
@@ -264,6 +274,15 @@ void tg_run_record_params(struct tg_run_results *r, const struct tg_run_opts *o,
 			tg_results_param_text(r, "data_select", o->data_select);
 		tg_results_param_number(r, "data_last_bars", o->data_bars);
 		tg_results_param_number(r, "data_reversed_files", ds->n_reversed);
+		tg_results_param_text(r, "data_price", o->data_price ? o->data_price : "close");
+		if (o->data_timeframe_ms) {
+			char tf[32];
+			tg_time_span(o->data_timeframe_ms, tf, sizeof(tf));
+			tg_results_param_text(r, "data_timeframe", tf);
+			tg_results_param_number(r, "data_bars_before_resampling",
+						(double)ds->bars_before_resampling);
+			tg_results_param_number(r, "data_partial_last_intervals", ds->n_partial);
+		}
 		int64_t gaps = 0;
 		int32_t with_gaps = 0;
 		for (int32_t i = 0; ds->n_gaps && i < ds->n_symbols; i++) {

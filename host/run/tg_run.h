@@ -228,6 +228,8 @@ struct tg_run_opts {
 	 * all) */
 	const char *data_select;
 	int32_t data_symbols, data_bars;
+	const char *data_price;  /* close (NULL) or adj-close */
+	int64_t data_timeframe_ms; /* resample to these bars (0: as they are) */
 	uint64_t seed;
 	/* measurement */
 	int32_t threads;                 /* CPU backends' workers; 0: one per CPU */

@@ -91,6 +91,22 @@ expect_json "$TG_WORK/data-r4/results.json" .params.data_gaps 13
 expect_exit 0 "$TG_BIN" run --data "$TG_WORK/data" --reps 2 --warmup 0 --backends cpu --ma exact \
 	--out "$TG_WORK/data-r5"
 expect_in "$OUT" "workload: 3 symbols, 300-400 bars (median 300; 1000 bar-symbols)"
+# --timeframe resamples (1 d bars of daily data: the same bars, the last
+# interval whole), a finer one is refused; --price adj-close needs the column
+expect_exit 0 "$TG_BIN" run --data "$TG_WORK/data" --select 'D*' --timeframe 1d --reps 2 \
+	--warmup 0 --backends cpu --ma exact --out "$TG_WORK/data-r7"
+expect_in "$OUT" "data: resampled to 1 d bars (close: the interval's last): 400 bars before; the last interval is partial in 0 of 1 symbols"
+expect_json "$TG_WORK/data-r7/results.json" .params.data_timeframe "1 d"
+expect_exit 1 "$TG_BIN" run --data "$TG_WORK/data" --select 'D*' --timeframe 1h --reps 2 \
+	--out "$TG_WORK/data-r8"
+expect_in "$ERR" "its bars are 1 d apart; --timeframe 1 h cannot make finer ones"
+expect_exit 1 "$TG_BIN" run --data "$TG_WORK/data" --select 'D*' --price adj-close --reps 2 \
+	--out "$TG_WORK/data-r9"
+expect_in "$ERR" "--price adj-close, but the header has no adjusted close column"
+expect_exit 2 "$TG_BIN" run --timeframe 1h
+expect_in "$ERR" "--timeframe is about --data: give --data PATH too"
+expect_exit 2 "$TG_BIN" run --data "$TG_WORK/data" --timeframe 90x
+expect_in "$ERR" "--timeframe: expected a bar size such as 15m, 1h, 4h or 1d, got '90x'"
 expect_exit 1 "$TG_BIN" run --data "$TG_WORK/data" --symbols 5 --reps 2 --out "$TG_WORK/data-r6"
 expect_in "$ERR" "--symbols 5, but it holds 3 symbols; give at most 3"
 

@@ -417,6 +417,97 @@ static void test_csv_selection(void **state)
 	assert_non_null(strstr(err.msg, "20 bars, fewer than the MA"));
 }
 
+static void test_csv_layouts(void **state)
+{
+	(void)state;
+	struct tg_dataset ds;
+	struct tg_error err;
+	tg_error_clear(&err);
+	struct tg_load_opts o = {0};
+	/* Binance klines: no header, open time in ms first, close 5th */
+	const char *path = write_file("BTCUSDT-15m.csv",
+				      "1704067200000,42283.58,42554.57,42261.02,42475.23,1271.68,"
+				      "1704068099999,53957248.97,47134,682.57,28957416.81,0\n"
+				      "1704068100000,42475.23,42475.23,42431.65,42444.00,305.44,"
+				      "1704068999999,12969290.33,14374,150.60,6394916.60,0\n");
+	if (tg_data_load(path, &o, &ds, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(ds.n_bars[0], 2);
+	assert_true(ds.close[0] == 42475.23 && ds.close[1] == 42444.00);
+	assert_true(ds.step_ms[0] == 15 * 60000);
+	tg_data_free(&ds);
+	expect_load_error("kl-short.csv",
+			  "1704067200000,1,1,1,5,1,1704068099999,1,1,1,1,0\n1704068100000,1,1,1,5\n",
+			  0, 0, "kl-short.csv:2: expected 12 fields as in the first line (Binance klines)");
+	/* yfinance: Date, ..., Close, Adj Close; --price adj-close picks the latter */
+	const char *yf = "Date,Open,High,Low,Close,Adj Close,Volume\n"
+			 "2024-01-02,10,11,9,10.5,10.25,100\n"
+			 "2024-01-03,10,11,9,10.75,10.5,100\n";
+	path = write_file("yf.csv", yf);
+	assert_int_equal(tg_data_load(path, &o, &ds, &err), 0);
+	assert_true(ds.close[0] == 10.5);
+	tg_data_free(&ds);
+	o.price = "adj-close";
+	assert_int_equal(tg_data_load(path, &o, &ds, &err), 0);
+	assert_true(ds.close[0] == 10.25 && ds.close[1] == 10.5);
+	tg_data_free(&ds);
+	path = write_file("noadj.csv", "date,close\n2024-01-02,1\n");
+	assert_int_equal(tg_data_load(path, &o, &ds, &err), TG_E_PARSE);
+	assert_non_null(strstr(err.msg, "noadj.csv:1: --price adj-close, but the header has no"));
+}
+
+static void test_csv_timeframe(void **state)
+{
+	(void)state;
+	struct tg_dataset ds;
+	struct tg_error err;
+	tg_error_clear(&err);
+	/* 15-minute bars from 00:00, closes 100 + i: 1 h bars close at the 4th
+	 * of each hour; 10 bars make 3 hours, the last with 2 of its 4 bars */
+	const char *path = bars_csv("tf.csv", 10, 0, 0, NULL, 0);
+	struct tg_load_opts o = {.timeframe_ms = 3600000};
+	if (tg_data_load(path, &o, &ds, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(ds.n_bars[0], 3);
+	assert_true(ds.close[0] == 103 && ds.close[1] == 107 && ds.close[2] == 109);
+	assert_int_equal(ds.n_partial, 1);
+	assert_true(ds.bars_before_resampling == 10);
+	assert_true(ds.step_ms[0] == 3600000);
+	tg_data_free(&ds);
+	/* whole last interval: 12 bars, 3 hours */
+	path = bars_csv("tf12.csv", 12, 0, 0, NULL, 0);
+	assert_int_equal(tg_data_load(path, &o, &ds, &err), 0);
+	assert_int_equal(ds.n_bars[0], 3);
+	assert_int_equal(ds.n_partial, 0);
+	tg_data_free(&ds);
+	/* a 5 h gap: no bar for the empty hours; newest first resampled after
+	 * the reversal */
+	const int gaps[] = {8};
+	path = bars_csv("tfgap.csv", 16, 1, 0, gaps, 1);
+	assert_int_equal(tg_data_load(path, &o, &ds, &err), 0);
+	assert_int_equal(ds.n_bars[0], 4); /* hours 0, 1, 7, 8 */
+	assert_true(ds.close[0] == 103 && ds.close[1] == 107 && ds.close[2] == 111 &&
+		    ds.close[3] == 115);
+	assert_int_equal(ds.n_gaps[0], 1);
+	assert_int_equal(ds.n_reversed, 1);
+	tg_data_free(&ds);
+	/* finer than the data, no times: refused */
+	o.timeframe_ms = 5 * 60000;
+	assert_int_equal(tg_data_load(path, &o, &ds, &err), TG_E_RANGE);
+	assert_non_null(strstr(err.msg, "its bars are 15 min apart; --timeframe 5 min cannot"));
+	path = write_file("tfnotime.csv", "close\n1\n2\n");
+	assert_int_equal(tg_data_load(path, &o, &ds, &err), TG_E_PARSE);
+	assert_non_null(strstr(err.msg, "--timeframe needs the bars' times"));
+	int64_t ms;
+	assert_int_equal(tg_timeframe_parse("15m", &ms), 0);
+	assert_true(ms == 900000);
+	assert_int_equal(tg_timeframe_parse("1d", &ms), 0);
+	assert_true(ms == 86400000);
+	assert_true(tg_timeframe_parse("0h", &ms) < 0 && tg_timeframe_parse("h", &ms) < 0 &&
+		    tg_timeframe_parse("15", &ms) < 0 && tg_timeframe_parse("15mm", &ms) < 0 &&
+		    tg_timeframe_parse("2y", &ms) < 0);
+}
+
 /* ---- accuracy: reproduces the reference's cases.json numbers ---- */
 
 static void test_accuracy_matches_cases_json(void **state)
@@ -1114,6 +1205,8 @@ int main(void)
 		cmocka_unit_test(test_time_parse),
 		cmocka_unit_test(test_csv_times),
 		cmocka_unit_test(test_csv_selection),
+		cmocka_unit_test(test_csv_layouts),
+		cmocka_unit_test(test_csv_timeframe),
 		cmocka_unit_test(test_accuracy_matches_cases_json),
 		cmocka_unit_test(test_harness_counts_and_stats),
 		cmocka_unit_test(test_compare_verdicts),
