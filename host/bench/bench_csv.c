@@ -377,6 +377,17 @@ static int parse_number(const char *s, size_t len, double *v)
 	return 0;
 }
 
+/* Field col of a row, trimmed */
+static void cell(const struct csv_line *ln, int col, const char **fs, size_t *fl)
+{
+	const char *p = ln->start, *end = ln->start + ln->len, *msg = NULL;
+	*fs = NULL;
+	*fl = 0;
+	for (int i = 0; i <= col; i++)
+		next_field(&p, end, fs, fl, &msg);
+	trim(fs, fl);
+}
+
 int tg_csv_column(const struct tg_csv *c, int col, enum tg_csv_policy policy, double *out,
 		  struct tg_error *err)
 {
@@ -385,12 +396,9 @@ int tg_csv_column(const struct tg_csv *c, int col, enum tg_csv_policy policy, do
 	const char *name = c->names[col];
 	for (int32_t r = 0; r < c->n_rows; r++) {
 		const struct csv_line *ln = &c->rows[r];
-		const char *p = ln->start, *end = ln->start + ln->len;
-		const char *fs = NULL, *msg = NULL;
-		size_t fl = 0;
-		for (int i = 0; i <= col; i++)
-			next_field(&p, end, &fs, &fl, &msg);
-		trim(&fs, &fl);
+		const char *fs;
+		size_t fl;
+		cell(ln, col, &fs, &fl);
 		TG_FAIL_IF(fl == 0, err, TG_E_PARSE, "data: %s:%d: column '%s' is empty; expected a number",
 			   c->path, ln->lineno, name);
 		double v;
@@ -433,12 +441,9 @@ int tg_csv_times(const struct tg_csv *c, int col, int64_t *out, struct tg_error 
 	const char *name = c->names[col];
 	for (int32_t r = 0; r < c->n_rows; r++) {
 		const struct csv_line *ln = &c->rows[r];
-		const char *p = ln->start, *end = ln->start + ln->len;
-		const char *fs = NULL, *msg = NULL;
-		size_t fl = 0;
-		for (int i = 0; i <= col; i++)
-			next_field(&p, end, &fs, &fl, &msg);
-		trim(&fs, &fl);
+		const char *fs;
+		size_t fl;
+		cell(ln, col, &fs, &fl);
 		if (tg_time_parse(fs, fl, &out[r]) < 0)
 			return TG_ERR(err, TG_E_PARSE,
 				      "data: %s:%d: column '%s': '%.*s' is not a timestamp; expected "

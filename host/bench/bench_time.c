@@ -41,6 +41,26 @@ static bool digits(const char *s, size_t len, size_t at, size_t n, int64_t *v)
 	return true;
 }
 
+/* The fraction after the separator at s[*i] in ms (digits past the
+ * third dropped); *i moves past it. -1 without a digit. */
+static int fraction_ms(const char *s, size_t len, size_t *i, int64_t *ms)
+{
+	size_t j = *i + 1, nf = 0;
+	int64_t scale = 100, v = 0;
+	while (j < len && s[j] >= '0' && s[j] <= '9') {
+		if (scale > 0)
+			v += (s[j] - '0') * scale;
+		scale /= 10;
+		j++;
+		nf++;
+	}
+	if (nf == 0)
+		return -1;
+	*i = j;
+	*ms = v;
+	return 0;
+}
+
 static int parse_epoch(const char *s, size_t len, int64_t *ms)
 {
 	size_t i = 0;
@@ -55,20 +75,8 @@ static int parse_epoch(const char *s, size_t len, int64_t *ms)
 	if (int_digits == 0)
 		return -1;
 	int64_t frac_ms = 0;
-	if (i < len && s[i] == '.') {
-		i++;
-		size_t nf = 0;
-		int64_t scale = 100;
-		while (i < len && s[i] >= '0' && s[i] <= '9') {
-			if (scale > 0)
-				frac_ms += (s[i] - '0') * scale;
-			scale /= 10;
-			i++;
-			nf++;
-		}
-		if (nf == 0)
-			return -1;
-	}
+	if (i < len && s[i] == '.' && fraction_ms(s, len, &i, &frac_ms) < 0)
+		return -1;
 	if (i != len)
 		return -1;
 	/* up to 11 digits: seconds (to the year 5138); 12 to 14: milliseconds */
@@ -114,21 +122,10 @@ int tg_time_parse(const char *s, size_t len, int64_t *ms)
 		if (!digits(s, len, i + 1, 2, &ss))
 			return -1;
 		i += 3;
-		if (i < len && (s[i] == '.' || s[i] == ',')) {
-			i++;
-			int64_t scale = 100, frac = 0;
-			size_t nf = 0;
-			while (i < len && s[i] >= '0' && s[i] <= '9') {
-				if (scale > 0)
-					frac += (s[i] - '0') * scale;
-				scale /= 10;
-				i++;
-				nf++;
-			}
-			if (nf == 0)
-				return -1;
-			t += frac;
-		}
+		int64_t frac = 0;
+		if (i < len && (s[i] == '.' || s[i] == ',') && fraction_ms(s, len, &i, &frac) < 0)
+			return -1;
+		t += frac;
 	}
 	if (hh > 23 || mm > 59 || ss > 60) /* 60: a leap second, as 00 of the next minute */
 		return -1;
