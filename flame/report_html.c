@@ -219,8 +219,14 @@ static void accuracy_tables(const struct tg_run_results *r, struct tg_sink *s)
 	tg_sink_puts(s, "<h2>Accuracy and agreement</h2>\n");
 	for (int i = 0; i < r->n_accuracy; i++) {
 		const struct tg_accuracy *a = &r->accuracy[i];
+		char who[160];
+		int nb;
+		if (!tg_report_accuracy_label(r, i, who, sizeof(who), &nb))
+			continue;
 		tg_sink_puts(s, "<h3>approx vs exact: ");
-		tg_sink_put_xml(s, a->backend);
+		tg_sink_put_xml(s, who);
+		if (nb > 1)
+			tg_sink_puts(s, ": identical");
 		tg_sink_puts(s, "</h3><table><tr><th class=l>MA</th><th>mean rel err</th><th>max rel "
 				"err</th><th>within 5%</th><th>L1 sign agreement</th></tr>\n");
 		for (int f = 0; f < TG_RESULTS_FAMILIES; f++)

@@ -173,6 +173,40 @@ static void worst_cell(const struct tg_agreement *g, char *buf, size_t cap)
 	}
 }
 
+static bool same_accuracy(const struct tg_accuracy *a, const struct tg_accuracy *b)
+{
+	for (int f = 0; f < TG_RESULTS_FAMILIES; f++)
+		if (a->family[f].mean_rel_err != b->family[f].mean_rel_err ||
+		    a->family[f].max_rel_err != b->family[f].max_rel_err ||
+		    a->family[f].frac_within_5pct != b->family[f].frac_within_5pct ||
+		    a->family[f].l1_sign_agreement != b->family[f].l1_sign_agreement)
+			return false;
+	return a->avg_sign_agreement == b->avg_sign_agreement &&
+	       a->avg_max_abs_diff == b->avg_max_abs_diff &&
+	       a->avg_frac_below_1e6 == b->avg_frac_below_1e6 && a->bars == b->bars;
+}
+
+int tg_report_accuracy_label(const struct tg_run_results *r, int i, char *label, size_t cap,
+			     int *n_backends)
+{
+	const struct tg_accuracy *a = &r->accuracy[i];
+	for (int j = 0; j < i; j++)
+		if (same_accuracy(&r->accuracy[j], a))
+			return 0;
+	const char *names[16];
+	int n = 0;
+	for (int j = i; j < r->n_accuracy && n < 16; j++)
+		if (j == i || same_accuracy(&r->accuracy[j], a))
+			names[n++] = r->accuracy[j].backend;
+	size_t used = 0;
+	label[0] = '\0';
+	for (int k = 0; k < n && used < cap; k++)
+		used += (size_t)snprintf(label + used, cap - used, "%s%s",
+					 k == 0 ? "" : k == n - 1 ? " and " : ", ", names[k]);
+	*n_backends = n;
+	return 1;
+}
+
 static void accuracy_rows(struct tg_sink *s, const struct tg_run_results *r,
 			  const struct tg_accuracy *a, int md)
 {
@@ -392,8 +426,12 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 
 	for (int i = 0; i < r->n_accuracy; i++) {
 		const struct tg_accuracy *a = &r->accuracy[i];
-		tg_sink_printf(s, "\n## Accuracy of approximate vs exact (%s backend, %lld bars)\n\n",
-			       a->backend, (long long)a->bars);
+		char who[160];
+		int nb;
+		if (!tg_report_accuracy_label(r, i, who, sizeof(who), &nb))
+			continue;
+		tg_sink_printf(s, "\n## Accuracy of approximate vs exact (%s backend%s, %lld bars)\n\n",
+			       who, nb > 1 ? "s: identical" : "", (long long)a->bars);
 		tg_sink_puts(s, "| family | mean MA rel. error | max MA rel. error | bars within 5% | "
 				"Layer-1 signal sign agreement |\n|---|---|---|---|---|\n");
 		accuracy_rows(s, r, a, 1);
@@ -610,8 +648,12 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 	}
 	for (int i = 0; i < r->n_accuracy; i++) {
 		const struct tg_accuracy *a = &r->accuracy[i];
-		tg_sink_printf(s, "\naccuracy of approx vs exact (%s):\n  %-5s %12s %12s %12s %14s\n",
-			       a->backend, "MA", "mean rel", "max rel", "within 5%", "L1 sign agree");
+		char who[160];
+		int nb;
+		if (!tg_report_accuracy_label(r, i, who, sizeof(who), &nb))
+			continue;
+		tg_sink_printf(s, "\naccuracy of approx vs exact (%s%s):\n  %-5s %12s %12s %12s %14s\n",
+			       who, nb > 1 ? ": identical" : "", "MA", "mean rel", "max rel", "within 5%", "L1 sign agree");
 		accuracy_rows(s, r, a, 0);
 		char sa[32];
 		pct(sa, sizeof(sa), a->avg_sign_agreement);

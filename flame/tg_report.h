@@ -41,6 +41,13 @@ void tg_report_ratio_text(const struct tg_ratio *x, char *buf, size_t cap);
 
 /* "EMA", ...; "?" when unnamed */
 const char *tg_report_family_name(const struct tg_run_results *r, int f);
+/* The backends whose approx-vs-exact accuracy r->accuracy[i] reports: 0
+ * when an earlier entry has the same numbers (it was reported there),
+ * else 1 and label "cpu", or "cpu and rust" (every later entry with the
+ * same numbers, named once: the caller says they are identical);
+ * n_backends their count. */
+int tg_report_accuracy_label(const struct tg_run_results *r, int i, char *label, size_t cap,
+			     int *n_backends);
 
 int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, struct tg_error *err);
 

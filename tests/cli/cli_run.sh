@@ -66,6 +66,14 @@ expect_json "$TG_WORK/r2/results.json" .params.data "$TG_WORK/data"
 built=$("$TG_BIN" info | awk '/^backends:/ { on = 1; next } on && NF == 0 { exit } on && ($2 == "available" || $2 == "unavailable") { printf "%s%s", sep, $1; sep = "," }')
 expect_json "$TG_WORK/r2/results.json" .params.backends "$built"
 expect_json "$TG_WORK/r2/results.json" '.states[0].available' true
+# two backends with the same accuracy: one table naming both
+if "$TG_BIN" info | grep -q "^  rust .*  available"; then
+	expect_exit 0 "$TG_BIN" run --backends cpu,rust --symbols 4 --bars 300 --reps 2 --warmup 0 \
+		--out "$TG_WORK/acc2"
+	expect_in "$OUT" "accuracy of approx vs exact (cpu and rust: identical):"
+	expect_not_in "$OUT" "accuracy of approx vs exact (rust)"
+	expect_in "$TG_WORK/acc2/summary.md" "## Accuracy of approximate vs exact (cpu and rust backends: identical,"
+fi
 # --symbols and --bars with --data: the first N symbols in name order, the
 # last B bars of each (they were ignored); a newest-first file is reversed
 # with a warning; the workload line gives the bars' spread

@@ -17,7 +17,9 @@
 #include "tg_harness.h"
 #include "tg_nvtx.h"
 #include "tg_phase.h"
+#include "tg_report.h"
 #include "tg_run.h"
+#include "tg_sink.h"
 #include "tg_sampler.h"
 #include "tg_test.h"
 
@@ -256,6 +258,26 @@ static void test_state_order(void **state)
 	assert_int_equal(r.agreement[0].worst_symbol, -1);
 	assert_true(r.agreement[0].sign_agreement == 1.0);
 	assert_int_equal(r.agreement[0].bars, 5 * 40);
+	/* the two identical accuracy tables are reported once, naming both; a
+	 * third that differs gets its own */
+	char who[160];
+	int nb = 0;
+	assert_int_equal(tg_report_accuracy_label(&r, 0, who, sizeof(who), &nb), 1);
+	assert_string_equal(who, "fake0 and fake1");
+	assert_int_equal(nb, 2);
+	assert_int_equal(tg_report_accuracy_label(&r, 1, who, sizeof(who), &nb), 0);
+	struct tg_sink *mem = tg_sink_open_memory();
+	assert_int_equal(tg_report_table(&r, mem, NULL), 0);
+	size_t len;
+	const char *text = tg_sink_memory_data(mem, &len);
+	assert_non_null(strstr(text, "accuracy of approx vs exact (fake0 and fake1: identical)"));
+	assert_null(strstr(text, "accuracy of approx vs exact (fake1)"));
+	tg_sink_close(mem, NULL);
+	r.accuracy[1].family[4].l1_sign_agreement += 0.01;
+	assert_int_equal(tg_report_accuracy_label(&r, 0, who, sizeof(who), &nb), 1);
+	assert_string_equal(who, "fake0");
+	assert_int_equal(tg_report_accuracy_label(&r, 1, who, sizeof(who), &nb), 1);
+	assert_string_equal(who, "fake1");
 	/* one mode only: no accuracy pass */
 	tg_results_fini(&r);
 	reset_fakes();
