@@ -238,6 +238,14 @@ static void accuracy_tables(const struct tg_run_results *r, struct tg_sink *s)
 				       100 * a->family[f].l1_sign_agreement);
 		tg_sink_printf(s, "</table><p>Average_Signal: sign agreement %.2f%%, max |&Delta;| %.3g</p>\n",
 			       100 * a->avg_sign_agreement, a->avg_max_abs_diff);
+		if (a->symbols > 0) {
+			char dec[2048];
+			tg_report_decision_text(a, dec, sizeof(dec));
+			tg_sink_puts(s, "<p><b>The decision</b> (LONG / SHORT / none at the last bar) "
+					"differs in ");
+			tg_sink_put_xml(s, dec);
+			tg_sink_printf(s, "; per bar: %.2f%% of bars.</p>\n", 100 * a->bars_differing);
+		}
 	}
 	if (r->n_agreement) {
 		tg_sink_puts(s, "<table><tr><th class=l>backend</th><th class=l>vs</th><th class=l>MA"

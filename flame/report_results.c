@@ -173,6 +173,26 @@ static void worst_cell(const struct tg_agreement *g, char *buf, size_t cap)
 	}
 }
 
+static const char *decision_name(int8_t v)
+{
+	return v > 0 ? "LONG" : v < 0 ? "SHORT" : "none";
+}
+
+void tg_report_decision_text(const struct tg_accuracy *a, char *buf, size_t cap)
+{
+	size_t used = (size_t)snprintf(buf, cap, "%lld of %lld symbols (%.2f%%)",
+				       (long long)a->flipped, (long long)a->symbols,
+				       a->symbols ? 100.0 * (double)a->flipped / (double)a->symbols : 0.0);
+	for (int k = 0; k < a->n_listed && used < cap; k++)
+		used += (size_t)snprintf(buf + used, cap - used, "%s%s %s->%s", k ? ", " : ": ",
+					 a->flip_name[k], decision_name(a->flip_exact[k]),
+					 decision_name(a->flip_approx[k]));
+	if (a->flipped > a->n_listed && used < cap)
+		used += (size_t)snprintf(buf + used, cap - used, ", ... (all %lld in results.json)",
+					 (long long)a->flipped);
+	(void)used;
+}
+
 static bool same_accuracy(const struct tg_accuracy *a, const struct tg_accuracy *b)
 {
 	for (int f = 0; f < TG_RESULTS_FAMILIES; f++)
@@ -183,7 +203,10 @@ static bool same_accuracy(const struct tg_accuracy *a, const struct tg_accuracy 
 			return false;
 	return a->avg_sign_agreement == b->avg_sign_agreement &&
 	       a->avg_max_abs_diff == b->avg_max_abs_diff &&
-	       a->avg_frac_below_1e6 == b->avg_frac_below_1e6 && a->bars == b->bars;
+	       a->avg_frac_below_1e6 == b->avg_frac_below_1e6 && a->bars == b->bars &&
+	       a->flipped == b->flipped && a->symbols == b->symbols &&
+	       (a->bars_differing == b->bars_differing ||
+		(a->bars_differing != a->bars_differing && b->bars_differing != b->bars_differing));
 }
 
 int tg_report_accuracy_label(const struct tg_run_results *r, int i, char *label, size_t cap,
@@ -442,6 +465,15 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 			       "\n`Average_Signal`: sign agreement %s, max |Δ| %.4g, |Δ| < 1e-6 on %s "
 			       "of bars.\n",
 			       sa, a->avg_max_abs_diff, b6);
+		if (a->symbols > 0) {
+			char dec[2048];
+			tg_report_decision_text(a, dec, sizeof(dec));
+			tg_sink_printf(s,
+				       "\n**The decision** (spec §10: LONG / SHORT / none at the last "
+				       "bar): approx differs from exact in %s. Per bar, the final "
+				       "signal's class differs on %.2f%% of bars.\n",
+				       dec, 100 * a->bars_differing);
+		}
 	}
 
 	if (r->n_agreement > 0) {
@@ -659,6 +691,14 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 		pct(sa, sizeof(sa), a->avg_sign_agreement);
 		tg_sink_printf(s, "  Average_Signal: sign agreement %s, max |delta| %.4g\n", sa,
 			       a->avg_max_abs_diff);
+		if (a->symbols > 0) {
+			char dec[2048];
+			tg_report_decision_text(a, dec, sizeof(dec));
+			tg_sink_printf(s,
+				       "  final signal (LONG/SHORT/none at the last bar) differs in %s; "
+				       "per bar: %.2f%% of bars\n",
+				       dec, 100 * a->bars_differing);
+		}
 	}
 	for (int i = 0; i < r->n_agreement; i++) {
 		const struct tg_agreement *g = &r->agreement[i];

@@ -46,6 +46,8 @@ const char *tg_report_family_name(const struct tg_run_results *r, int f);
  * else 1 and label "cpu", or "cpu and rust" (every later entry with the
  * same numbers, named once: the caller says they are identical);
  * n_backends their count. */
+/* "4 of 30 symbols (13.33%): AAA LONG->SHORT, ..." */
+void tg_report_decision_text(const struct tg_accuracy *a, char *buf, size_t cap);
 int tg_report_accuracy_label(const struct tg_run_results *r, int i, char *label, size_t cap,
 			     int *n_backends);
 

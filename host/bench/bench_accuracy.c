@@ -20,12 +20,20 @@ int tg_sign_class(double v)
 	return (v > 0) - (v < 0);
 }
 
-void tg_accuracy_acc_init(struct tg_accuracy_acc *a)
+void tg_accuracy_acc_init(struct tg_accuracy_acc *a, double min_signal)
 {
 	memset(a, 0, sizeof(*a));
+	a->min_signal = min_signal;
 }
 
-void tg_accuracy_acc_add(struct tg_accuracy_acc *a, const struct tg_batch *b,
+int tg_decision_class(double v, double min_signal)
+{
+	if (!(v == v) || fabs(v) < min_signal)
+		return 0;
+	return v > 0 ? 1 : -1;
+}
+
+void tg_accuracy_acc_add(struct tg_accuracy_acc *a, const struct tg_batch *b, int32_t first,
 			 const struct tg_atc_outputs *exact, const struct tg_atc_outputs *approx)
 {
 	const int64_t plane = (int64_t)b->n_symbols * b->stride;
@@ -57,8 +65,23 @@ void tg_accuracy_acc_add(struct tg_accuracy_acc *a, const struct tg_batch *b,
 				a->avg_max_abs = d;
 			a->avg_below += d < 1e-6;
 			a->avg_sign += tg_sign_class(ae[i]) == tg_sign_class(aa[i]);
+			a->class_diff += tg_decision_class(ae[i], a->min_signal) !=
+					 tg_decision_class(aa[i], a->min_signal);
 		}
 		a->avg_bars += n;
+		if (exact->final_signal && approx->final_signal) {
+			const int8_t fe = exact->final_signal[s], fa = approx->final_signal[s];
+			a->symbols++;
+			if (fe != fa) {
+				if (a->n_listed < TG_RESULTS_FLIPS_LISTED) {
+					a->flip_symbol[a->n_listed] = first + s;
+					a->flip_exact[a->n_listed] = fe;
+					a->flip_approx[a->n_listed] = fa;
+					a->n_listed++;
+				}
+				a->flipped++;
+			}
+		}
 	}
 }
 
@@ -80,6 +103,16 @@ void tg_accuracy_acc_finish(const struct tg_accuracy_acc *a, struct tg_accuracy 
 	out->avg_max_abs_diff = a->avg_bars ? a->avg_max_abs : NAN;
 	out->avg_frac_below_1e6 = ratio(a->avg_below, a->avg_bars);
 	out->bars = a->avg_bars;
+	out->symbols = a->symbols;
+	out->flipped = a->flipped;
+	out->bars_differing = a->avg_bars ? (double)a->class_diff / (double)a->avg_bars : NAN;
+	out->n_listed = a->n_listed;
+	for (int k = 0; k < a->n_listed; k++) {
+		out->flip_symbol[k] = a->flip_symbol[k];
+		out->flip_exact[k] = a->flip_exact[k];
+		out->flip_approx[k] = a->flip_approx[k];
+		out->flip_name[k][0] = '\0';
+	}
 }
 
 void tg_agreement_acc_init(struct tg_agreement_acc *a)

@@ -144,7 +144,8 @@ void tg_history_workload(const struct tg_run_results *r, char *buf, size_t cap)
 	buf[0] = '\0';
 	/* profiled runs keep their own series: profiling slows the program */
 	for (int i = 0; i < r->n_params && used < cap; i++) {
-		if (tg_param_kind(r->params[i].key) == TG_PARAM_TIMING)
+		const int kind = tg_param_kind(r->params[i].key);
+		if (kind == TG_PARAM_TIMING || kind == TG_PARAM_DERIVED)
 			continue;
 		int w = r->params[i].is_number
 				? snprintf(buf + used, cap - used, "%s%s=%.10g", used ? " " : "",

@@ -21,12 +21,23 @@ struct tg_accuracy_acc {
 	} fam[TG_ATC_FAMILIES];
 	int64_t avg_sign, avg_below, avg_bars;
 	double avg_max_abs;
+	/* the decision: min_signal of the final signal (spec §10) */
+	double min_signal;
+	int64_t symbols, flipped, class_diff;
+	int n_listed;
+	int32_t flip_symbol[TG_RESULTS_FLIPS_LISTED];
+	int8_t flip_exact[TG_RESULTS_FLIPS_LISTED], flip_approx[TG_RESULTS_FLIPS_LISTED];
 };
 
-void tg_accuracy_acc_init(struct tg_accuracy_acc *a);
-/* exact and approx carry ma, l1_signal and average for the batch. */
-void tg_accuracy_acc_add(struct tg_accuracy_acc *a, const struct tg_batch *b,
+/* min_signal: the final signal's threshold (tg_atc_params.min_signal) */
+void tg_accuracy_acc_init(struct tg_accuracy_acc *a, double min_signal);
+/* exact and approx carry ma, l1_signal, average and final_signal for the
+ * batch, whose symbol 0 is symbol `first` of the dataset. */
+void tg_accuracy_acc_add(struct tg_accuracy_acc *a, const struct tg_batch *b, int32_t first,
 			 const struct tg_atc_outputs *exact, const struct tg_atc_outputs *approx);
+/* The final signal's class of an Average_Signal value: +1, -1, or 0 when
+ * NaN or |v| < min_signal (spec §10) */
+int tg_decision_class(double v, double min_signal);
 void tg_accuracy_acc_finish(const struct tg_accuracy_acc *a, struct tg_accuracy *out);
 
 struct tg_agreement_acc {

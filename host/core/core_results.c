@@ -138,8 +138,16 @@ int tg_param_kind(const char *key)
 	for (int i = 0; timing[i]; i++)
 		if (strcmp(key, timing[i]) == 0)
 			return TG_PARAM_TIMING;
+	static const char *const derived[] = {"median_bars", "max_bars", "total_bars",
+					      "data_files", "data_reversed_files", "data_timestamps",
+					      "data_gaps", "data_symbols_with_gaps",
+					      "data_bars_before_resampling",
+					      "data_partial_last_intervals", NULL};
 	for (int i = 0; profile[i]; i++)
 		if (strcmp(key, profile[i]) == 0)
 			return TG_PARAM_PROFILE;
+	for (int i = 0; derived[i]; i++)
+		if (strcmp(key, derived[i]) == 0)
+			return TG_PARAM_DERIVED;
 	return TG_PARAM_WORKLOAD;
 }

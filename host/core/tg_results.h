@@ -18,6 +18,7 @@ extern "C" {
 #endif
 
 #define TG_RESULTS_FAMILIES 6
+#define TG_RESULTS_FLIPS_LISTED 20 /* symbols whose decision flips, listed */
 
 struct tg_param {
 	char key[40];
@@ -80,6 +81,15 @@ struct tg_accuracy {
 	double avg_max_abs_diff;
 	double avg_frac_below_1e6;
 	int64_t bars;                /* bars compared */
+	/* the decision (spec §10): the final signal, LONG +1 / SHORT -1 /
+	 * none 0, at each symbol's last bar, and the per-bar class of
+	 * Average_Signal (none when NaN or |v| < min_signal) */
+	int64_t symbols, flipped;    /* symbols compared, those whose final signal differs */
+	double bars_differing;       /* share of bars whose class differs */
+	int n_listed;                /* the first flips, in symbol order */
+	int32_t flip_symbol[TG_RESULTS_FLIPS_LISTED];
+	char flip_name[TG_RESULTS_FLIPS_LISTED][48];
+	int8_t flip_exact[TG_RESULTS_FLIPS_LISTED], flip_approx[TG_RESULTS_FLIPS_LISTED];
 };
 
 /* Cross-backend agreement of Average_Signal for one MA mode. */
@@ -242,7 +252,14 @@ const struct tg_param *tg_results_find_param(const struct tg_run_results *r, con
  * runs of different workloads are not comparable), how long it was
  * measured (reps, budgets, which backends), or how it was profiled. The
  * one table compare and the history's workload key both use. */
-enum tg_param_kind { TG_PARAM_WORKLOAD = 0, TG_PARAM_TIMING = 1, TG_PARAM_PROFILE = 2 };
+enum tg_param_kind {
+	TG_PARAM_WORKLOAD = 0,
+	TG_PARAM_TIMING = 1,
+	TG_PARAM_PROFILE = 2,
+	/* facts the workload implies (the data's spread, gaps, files): recorded,
+	 * neither compared nor part of the history key */
+	TG_PARAM_DERIVED = 3
+};
 int tg_param_kind(const char *key);
 
 

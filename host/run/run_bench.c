@@ -506,8 +506,13 @@ static int accuracy_pass(struct loop *l, const struct tg_backend_ops *ops, void 
 	const size_t plane = (size_t)chunk * (size_t)ds->stride;
 	const size_t bytes = 2 * ACC_PLANES * plane * sizeof(double);
 	double *buf = malloc(bytes);
-	TG_FAIL_IF(!buf, err, TG_E_NOMEM, "run: out of memory for the accuracy pass (%zu MB)",
-		   bytes >> 20);
+	int8_t *finals = malloc(2 * (size_t)(chunk > 0 ? chunk : 1));
+	if (!buf || !finals) {
+		free(buf);
+		free(finals);
+		return TG_ERR(err, TG_E_NOMEM, "run: out of memory for the accuracy pass (%zu MB)",
+			      bytes >> 20);
+	}
 	struct tg_atc_outputs o[2];
 	for (int m = 0; m < 2; m++) {
 		double *b = buf + (size_t)m * ACC_PLANES * plane;
@@ -515,9 +520,10 @@ static int accuracy_pass(struct loop *l, const struct tg_backend_ops *ops, void 
 		o[m].ma = b + ACC_MA * plane;
 		o[m].l1_signal = b + ACC_L1 * plane;
 		o[m].average = b + ACC_AVG * plane;
+		o[m].final_signal = finals + (size_t)m * (size_t)chunk;
 	}
 	struct tg_accuracy_acc acc;
-	tg_accuracy_acc_init(&acc);
+	tg_accuracy_acc_init(&acc, l->o->params.min_signal);
 	int rc = 0;
 	for (int32_t first = 0; first < ds->n_symbols && rc == 0 && !stopped(l); first += chunk) {
 		int32_t count = ds->n_symbols - first < chunk ? ds->n_symbols - first : chunk;
@@ -529,14 +535,24 @@ static int accuracy_pass(struct loop *l, const struct tg_backend_ops *ops, void 
 			rc = ops->run(state, &p, &b, &o[m], &t, err);
 		}
 		if (rc == 0)
-			tg_accuracy_acc_add(&acc, &b, &o[0], &o[1]);
+			tg_accuracy_acc_add(&acc, &b, first, &o[0], &o[1]);
 	}
 	free(buf);
+	free(finals);
 	if (rc == 0 && stopped(l))
 		rc = TG_ERR(err, TG_E_INTERRUPTED, "run: interrupted during the accuracy pass");
 	if (rc == 0) {
 		tg_accuracy_acc_finish(&acc, acc_out);
 		tg_strlcpy(acc_out->backend, ops->name, sizeof(acc_out->backend));
+		for (int k = 0; k < acc_out->n_listed; k++) {
+			const int32_t sym = acc_out->flip_symbol[k];
+			if (ds->names && ds->names[sym])
+				tg_strlcpy(acc_out->flip_name[k], ds->names[sym],
+					   sizeof(acc_out->flip_name[k]));
+			else
+				snprintf(acc_out->flip_name[k], sizeof(acc_out->flip_name[k]),
+					 "symbol %d", sym);
+		}
 	}
 	return rc;
 }

@@ -198,6 +198,24 @@ static void write_accuracy(struct tg_json *j, const struct tg_run_results *r)
 		tg_json_kv_double(j, "max_abs_diff", a->avg_max_abs_diff);
 		tg_json_kv_double(j, "frac_abs_diff_below_1e6", a->avg_frac_below_1e6);
 		tg_json_end_object(j);
+		tg_json_key(j, "decision");
+		tg_json_begin_object(j);
+		tg_json_kv_int(j, "symbols", a->symbols);
+		tg_json_kv_int(j, "final_signal_differs", a->flipped);
+		tg_json_kv_double(j, "final_signal_differs_share",
+				  a->symbols ? (double)a->flipped / (double)a->symbols : 0.0);
+		tg_json_kv_double(j, "bars_class_differs_share", a->bars_differing);
+		tg_json_key(j, "symbols_listed");
+		tg_json_begin_array(j);
+		for (int k = 0; k < a->n_listed; k++) {
+			tg_json_begin_object(j);
+			tg_json_kv_string(j, "symbol", a->flip_name[k]);
+			tg_json_kv_int(j, "exact", a->flip_exact[k]);
+			tg_json_kv_int(j, "approx", a->flip_approx[k]);
+			tg_json_end_object(j);
+		}
+		tg_json_end_array(j);
+		tg_json_end_object(j);
 		tg_json_end_object(j);
 	}
 	tg_json_end_array(j);

@@ -4,9 +4,13 @@
 R="$TG_WORK/r1"
 expect_exit 0 "$TG_BIN" run --backends cpu --symbols 4 --bars 400 --reps 3 --warmup 1 --threads 2 --out "$R"
 for s in "backend MA" "cpu    exact" "cpu    approx" "paired over 3 rounds" \
-	"accuracy of approx vs exact (cpu)" "Average_Signal: sign agreement" "results: $R/results.json"; do
+	"accuracy of approx vs exact (cpu)" "Average_Signal: sign agreement" "results: $R/results.json" \
+	"final signal (LONG/SHORT/none at the last bar) differs in" "of 4 symbols"; do
 	expect_in "$OUT" "$s"
 done
+expect_json "$R/results.json" '.accuracy[0].decision.symbols' 4
+expect_in "$R/summary.md" "**The decision** (spec §10: LONG / SHORT / none at the last bar)"
+expect_in "$R/report.html" "<b>The decision</b>"
 # the approx-vs-exact ratio: faster, or (3 rounds on a busy machine) no clear difference
 grep -qE "^  cpu approx (is [0-9.]+x \[[0-9.]+, [0-9.]+\] faster than cpu exact|and cpu exact: no clear difference)" "$OUT" ||
 	fail "no paired ratio of cpu approx against cpu exact"

@@ -508,6 +508,67 @@ static void test_csv_timeframe(void **state)
 		    tg_timeframe_parse("2y", &ms) < 0);
 }
 
+/* ---- the decision: symbols whose final signal flips ---- */
+
+static void test_accuracy_decision(void **state)
+{
+	(void)state;
+	/* 3 symbols x 4 bars; exact and approx the same but for symbol 1's
+	 * last bar (0.5 -> -0.5: LONG -> SHORT) and symbol 2's first bar (0.2
+	 * -> 0.005: a class change to none that is not at the last bar) */
+	enum { S = 3, N = 4 };
+	double close[S * N], ma[2][6 * S * N], l1[2][6 * S * N], avg[2][S * N];
+	int8_t fin[2][S];
+	int32_t bars[S] = {N, N, N};
+	for (int i = 0; i < S * N; i++)
+		close[i] = 100;
+	for (int m = 0; m < 2; m++) {
+		for (int i = 0; i < 6 * S * N; i++)
+			ma[m][i] = l1[m][i] = 1;
+		for (int i = 0; i < S * N; i++)
+			avg[m][i] = 0.2;
+	}
+	avg[1][1 * N + 3] = -0.5;
+	avg[0][1 * N + 3] = 0.5;
+	avg[1][2 * N + 0] = 0.005;
+	for (int s = 0; s < S; s++)
+		fin[0][s] = fin[1][s] = 1;
+	fin[1][1] = -1;
+	struct tg_batch b = {.close = close, .n_bars = bars, .n_symbols = S, .stride = N};
+	struct tg_atc_outputs out[2];
+	for (int m = 0; m < 2; m++) {
+		memset(&out[m], 0, sizeof(out[m]));
+		out[m].ma = ma[m];
+		out[m].l1_signal = l1[m];
+		out[m].average = avg[m];
+		out[m].final_signal = fin[m];
+	}
+	struct tg_accuracy_acc acc;
+	tg_accuracy_acc_init(&acc, 0.01);
+	tg_accuracy_acc_add(&acc, &b, 10, &out[0], &out[1]); /* symbols 10..12 */
+	struct tg_accuracy r;
+	memset(&r, 0, sizeof(r));
+	tg_accuracy_acc_finish(&acc, &r);
+	assert_int_equal(r.symbols, 3);
+	assert_int_equal(r.flipped, 1);
+	assert_int_equal(r.n_listed, 1);
+	assert_int_equal(r.flip_symbol[0], 11);
+	assert_int_equal(r.flip_exact[0], 1);
+	assert_int_equal(r.flip_approx[0], -1);
+	assert_true(r.bars_differing == 2.0 / 12.0);
+	assert_int_equal(tg_decision_class(NAN, 0.01), 0);
+	assert_int_equal(tg_decision_class(-0.009, 0.01), 0);
+	assert_int_equal(tg_decision_class(-0.01, 0.01), -1);
+	/* more flips than are listed: all counted, 20 listed */
+	tg_accuracy_acc_init(&acc, 0.01);
+	for (int k = 0; k < 30; k++)
+		tg_accuracy_acc_add(&acc, &b, 3 * k, &out[0], &out[1]);
+	tg_accuracy_acc_finish(&acc, &r);
+	assert_int_equal(r.flipped, 30);
+	assert_int_equal(r.n_listed, TG_RESULTS_FLIPS_LISTED);
+	assert_int_equal(r.flip_symbol[19], 3 * 19 + 1);
+}
+
 /* ---- accuracy: reproduces the reference's cases.json numbers ---- */
 
 static void test_accuracy_matches_cases_json(void **state)
@@ -553,8 +614,8 @@ static void test_accuracy_matches_cases_json(void **state)
 	}
 	struct tg_batch b = {.close = NULL, .n_bars = NULL, .n_symbols = 1, .stride = n};
 	struct tg_accuracy_acc acc;
-	tg_accuracy_acc_init(&acc);
-	tg_accuracy_acc_add(&acc, &b, &out[0], &out[1]);
+	tg_accuracy_acc_init(&acc, 0.01);
+	tg_accuracy_acc_add(&acc, &b, 0, &out[0], &out[1]);
 	struct tg_accuracy r;
 	tg_accuracy_acc_finish(&acc, &r);
 	for (int f = 0; f < 6; f++) {
@@ -916,6 +977,21 @@ static void test_compare_runs(void **state)
 	tg_history_workload(prof, wb, sizeof(wb));
 	assert_string_not_equal(wa, wb);
 	assert_non_null(strstr(wb, "profile=both"));
+	/* the data's derived facts (the bars' spread, new in a later version)
+	 * neither make runs incomparable nor start a new history series */
+	o.allow_profiled = 0;
+	struct tg_run_results *newer = make_results("hostA", 20, 1.0e6, &st);
+	tg_results_param_number(newer, "median_bars", 1500);
+	tg_results_param_number(newer, "total_bars", 30000);
+	tg_results_param_number(newer, "data_gaps", 3);
+	assert_int_equal(compare(base, newer, &o, &c), 0);
+	assert_true(c.comparable);
+	assert_int_equal(compare(newer, base, &o, &c), 0);
+	assert_true(c.comparable);
+	tg_history_workload(newer, wb, sizeof(wb));
+	assert_string_equal(wa, wb);
+	assert_int_equal(tg_param_kind("median_bars"), TG_PARAM_DERIVED);
+	assert_int_equal(tg_param_kind("data_last_bars"), TG_PARAM_WORKLOAD);
 }
 
 /* A run of cpu and rust x exact and approx, n samples per state in the
@@ -1207,6 +1283,7 @@ int main(void)
 		cmocka_unit_test(test_csv_selection),
 		cmocka_unit_test(test_csv_layouts),
 		cmocka_unit_test(test_csv_timeframe),
+		cmocka_unit_test(test_accuracy_decision),
 		cmocka_unit_test(test_accuracy_matches_cases_json),
 		cmocka_unit_test(test_harness_counts_and_stats),
 		cmocka_unit_test(test_compare_verdicts),
