@@ -59,6 +59,10 @@ void tg_data_shape(const struct tg_dataset *ds, struct tg_data_shape *out)
 		out->min_bars = n < out->min_bars ? n : out->min_bars;
 		out->max_bars = n > out->max_bars ? n : out->max_bars;
 		out->total_bars += n;
+		if (ds->n_gaps) {
+			out->gaps += ds->n_gaps[i];
+			out->symbols_with_gaps += ds->n_gaps[i] > 0;
+		}
 	}
 	if (!v)
 		out->median_bars = out->min_bars;
@@ -184,6 +188,17 @@ struct series {
 	bool partial;     /* resampled: the last interval is not whole */
 };
 
+/* The symbol name of a file: its name without directory and extension
+ * (*len bytes from the returned pointer) */
+static const char *symbol_span(const char *path, size_t *len)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	const char *dot = strrchr(base, '.');
+	*len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+	return base;
+}
+
 /* The columns that may hold a file's times, in the order looked for */
 static const char *const time_columns[] = {"timestamp", "date", "datetime", "time", "open_time"};
 
@@ -231,23 +246,29 @@ static int order_times(struct tg_csv *c, const char *path, const char *col, int6
 	return 0;
 }
 
-/* The typical step (the median difference) and the steps longer than
- * 1.5 of it, over increasing t[0..n) */
-static void count_gaps(const int64_t *t, int32_t n, int64_t *step, int32_t *gaps)
+/* The typical step of increasing t[0..n): the median difference (0 for
+ * fewer than 2 bars, or without memory) */
+static int64_t median_step(const int64_t *t, int32_t n)
 {
-	*step = 0;
-	*gaps = 0;
 	if (n < 2)
-		return;
+		return 0;
 	int64_t *d = malloc((size_t)(n - 1) * sizeof(*d));
 	if (!d)
-		return;
+		return 0;
 	for (int32_t i = 1; i < n; i++)
 		d[i - 1] = t[i] - t[i - 1];
 	qsort(d, (size_t)(n - 1), sizeof(*d), cmp_i64);
-	*step = d[(n - 2) / 2];
+	const int64_t step = d[(n - 2) / 2];
 	free(d);
-	for (int32_t i = 1; i < n; i++)
+	return step;
+}
+
+/* The typical step and the steps longer than 1.5 of it */
+static void count_gaps(const int64_t *t, int32_t n, int64_t *step, int32_t *gaps)
+{
+	*step = median_step(t, n);
+	*gaps = 0;
+	for (int32_t i = 1; *step > 0 && i < n; i++)
 		*gaps += 2 * (t[i] - t[i - 1]) > 3 * *step;
 }
 
@@ -262,9 +283,7 @@ static int64_t floor_to(int64_t t, int64_t tf)
  * closes are). Fails when the data's own step is coarser than tf. */
 static int resample(struct series *s, const char *path, int64_t tf, struct tg_error *err)
 {
-	int64_t step;
-	int32_t gaps;
-	count_gaps(s->times, s->n, &step, &gaps);
+	const int64_t step = median_step(s->times, s->n);
 	if (step > tf) {
 		char a[32], b[32];
 		tg_time_span(step, a, sizeof(a));
@@ -298,14 +317,11 @@ static int series_times(struct tg_csv *c, const char *path, struct series *out,
 			struct tg_error *err)
 {
 	int col = -1;
-	const char *col_name = NULL;
-	for (size_t k = 0; col < 0 && k < sizeof(time_columns) / sizeof(time_columns[0]); k++) {
+	for (size_t k = 0; col < 0 && k < sizeof(time_columns) / sizeof(time_columns[0]); k++)
 		TG_TRY(tg_csv_find_unique(c, time_columns[k], &col, err));
-		col_name = time_columns[k];
-	}
 	if (col < 0)
 		return 0;
-	col_name = tg_csv_column_name(c, col);
+	const char *col_name = tg_csv_column_name(c, col);
 	int64_t *t = malloc((size_t)out->n * sizeof(*t));
 	TG_FAIL_IF(!t, err, TG_E_NOMEM, "data: '%s': out of memory", path);
 	int rc = tg_csv_times(c, col, t, err);
@@ -322,8 +338,6 @@ static int series_times(struct tg_csv *c, const char *path, struct series *out,
 	return 0;
 }
 
-/* The close column of a parsed file (freed here) as a series named after
- * path: the file name without directory and extension. */
 /* The price column's names for o->price (NULL: close) */
 static const char *const adj_close_names[] = {"adj close", "adj_close", "adjclose", "adjusted_close",
 					      "adjusted close"};
@@ -343,6 +357,8 @@ static int find_price(struct tg_csv *c, const char *path, const struct tg_load_o
 	return 0;
 }
 
+/* The close column of a parsed file (freed here) as a series named after
+ * path: the file name without directory and extension. */
 static int series_from_csv(struct tg_csv *c, const char *path, const struct tg_load_opts *o,
 			   struct series *out, struct tg_error *err)
 {
@@ -441,11 +457,9 @@ static int series_from_csv(struct tg_csv *c, const char *path, const struct tg_l
 			      "data: '%s': %d bars, fewer than %s (%d bars)", path, n,
 			      o->min_bars_reason ? o->min_bars_reason : "required", o->min_bars);
 	}
-	/* Symbol name: the file name without directory and extension. */
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	const char *dot = strrchr(base, '.');
-	out->name = strndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
+	size_t name_len;
+	const char *base = symbol_span(path, &name_len);
+	out->name = strndup(base, name_len);
 	if (!out->name) {
 		free(out->close);
 		out->close = NULL;
@@ -575,19 +589,6 @@ static int list_dir(const char *dir, char ***files, int *n_files, struct tg_erro
 	return 0;
 }
 
-/* The symbol name of a file: its name without directory and extension */
-static void symbol_of(const char *path, char *buf, size_t cap)
-{
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	const char *dot = strrchr(base, '.');
-	size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(buf, base, n);
-	buf[n] = '\0';
-}
-
 /* Keeps the files whose symbol matches o->select, then the first
  * o->max_symbols of them (files[] is in name order); those dropped move to
  * the end of files[] (the caller frees every entry). */
@@ -596,10 +597,16 @@ static int select_files(const char *path, const struct tg_load_opts *o, char **f
 {
 	int kept = 0;
 	for (int i = 0; i < *n; i++) {
-		char sym[256];
-		symbol_of(files[i], sym, sizeof(sym));
-		if (o->select && fnmatch(o->select, sym, 0) != 0)
-			continue;
+		if (o->select) {
+			size_t len;
+			const char *base = symbol_span(files[i], &len);
+			char *sym = strndup(base, len);
+			TG_FAIL_IF(!sym, err, TG_E_NOMEM, "data: out of memory");
+			const bool match = fnmatch(o->select, sym, 0) == 0;
+			free(sym);
+			if (!match)
+				continue;
+		}
 		char *f = files[kept];
 		files[kept] = files[i];
 		files[i] = f;

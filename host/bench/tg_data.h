@@ -34,10 +34,13 @@ struct tg_dataset {
 	int64_t bars_before_resampling; /* their sum (0: not resampled) */
 };
 
-/* min / median / max bars and their sum over the symbols */
+/* min / median / max bars and their sum over the symbols; the gaps of
+ * their times (0 without times) and the symbols that have any */
 struct tg_data_shape {
 	int32_t min_bars, median_bars, max_bars;
 	int64_t total_bars;
+	int64_t gaps;
+	int32_t symbols_with_gaps;
 };
 void tg_data_shape(const struct tg_dataset *ds, struct tg_data_shape *out);
 

@@ -192,13 +192,11 @@ void tg_run_print_data_notes(struct tg_sink *so, const struct tg_run_opts *o,
 				   "bars' order\n");
 		return;
 	}
-	int64_t gaps = 0;
-	int32_t with = 0;
+	struct tg_data_shape sh;
+	tg_data_shape(ds, &sh);
 	int64_t step0 = -1;
 	bool same = true;
 	for (int32_t i = 0; i < ds->n_symbols; i++) {
-		gaps += ds->n_gaps[i];
-		with += ds->n_gaps[i] > 0;
 		if (ds->step_ms[i] > 0) {
 			if (step0 < 0)
 				step0 = ds->step_ms[i];
@@ -211,7 +209,8 @@ void tg_run_print_data_notes(struct tg_sink *so, const struct tg_run_opts *o,
 	tg_sink_printf(so,
 		       "data: timestamps increase in every file; typical step %s; %lld gap%s "
 		       "longer than 1.5 steps in %d of %d symbols\n",
-		       step, (long long)gaps, gaps == 1 ? "" : "s", with, ds->n_symbols);
+		       step, (long long)sh.gaps, sh.gaps == 1 ? "" : "s", sh.symbols_with_gaps,
+		       ds->n_symbols);
 }
 
 int tg_run_tags(const struct tg_run_opts *o, const char **tags, int cap)
@@ -283,15 +282,9 @@ void tg_run_record_params(struct tg_run_results *r, const struct tg_run_opts *o,
 						(double)ds->bars_before_resampling);
 			tg_results_param_number(r, "data_partial_last_intervals", ds->n_partial);
 		}
-		int64_t gaps = 0;
-		int32_t with_gaps = 0;
-		for (int32_t i = 0; ds->n_gaps && i < ds->n_symbols; i++) {
-			gaps += ds->n_gaps[i];
-			with_gaps += ds->n_gaps[i] > 0;
-		}
 		tg_results_param_text(r, "data_timestamps", ds->step_ms ? "checked" : "none");
-		tg_results_param_number(r, "data_gaps", (double)gaps);
-		tg_results_param_number(r, "data_symbols_with_gaps", with_gaps);
+		tg_results_param_number(r, "data_gaps", (double)shape.gaps);
+		tg_results_param_number(r, "data_symbols_with_gaps", shape.symbols_with_gaps);
 	}
 	if (!o->data)
 		tg_results_param_number(r, "seed", (double)o->seed);
