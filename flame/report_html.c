@@ -51,7 +51,8 @@ static const char css[] =
 	"#ddd}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px "
 	"8px;text-align:right}th{background:#f4f4f4}td.l,th.l{text-align:left}.meta{color:#555}"
 	".bad{color:#b00}.ok{color:#070}figure{margin:12px 0}figcaption{color:#555;font-size:12px}"
-	"img.flame{width:100%;border:1px solid #ddd}svg text{font:11px system-ui,sans-serif}";
+	"img.flame{width:100%;border:1px solid #ddd}svg text{font:11px system-ui,sans-serif}"
+	"tr.chance td{background:#fde8e8;color:#b00}p.note{color:#555;font-size:12px;max-width:900px}";
 
 /* Horizontal bars of median wall time per state, whiskers at the 95%
  * interval of the median. */
@@ -184,32 +185,38 @@ static void timing_table(const struct tg_run_results *r, struct tg_sink *s)
 {
 	tg_sink_puts(s, "<table><tr><th class=l>backend</th><th class=l>MA</th><th>threads</th>"
 			"<th>n</th><th>median</th><th>95% CI</th><th>min</th><th>max</th><th>rel "
-			"stddev</th><th>ns / bar&middot;MA</th><th class=l>stopped by</th></tr>\n");
+			"stddev</th><th>bars/s</th><th>ns / bar&middot;MA</th><th class=l>stopped by</th></tr>\n");
 	for (int i = 0; i < r->n_states; i++) {
 		const struct tg_state_result *st = &r->states[i];
 		tg_sink_puts(s, "<tr><td class=l>");
 		tg_sink_put_xml(s, st->backend);
 		tg_sink_printf(s, "</td><td class=l>%s</td>", st->ma_mode);
 		if (!st->available) {
-			tg_sink_puts(s, "<td colspan=9 class=\"l bad\">unavailable: ");
+			tg_sink_puts(s, "<td colspan=10 class=\"l bad\">unavailable: ");
 			tg_sink_put_xml(s, st->error);
 			tg_sink_puts(s, "</td></tr>\n");
 			continue;
 		}
-		char med[32], lo[32], hi[32], mn[32], mx[32];
+		char med[32], lo[32], hi[32], mn[32], mx[32], bps[32];
+		tg_format_rate(tg_report_bars_per_s(st), bps, sizeof(bps));
 		tg_format_duration(st->wall.median, med, sizeof(med));
 		tg_format_duration(st->wall.ci_lo, lo, sizeof(lo));
 		tg_format_duration(st->wall.ci_hi, hi, sizeof(hi));
 		tg_format_duration(st->wall.min, mn, sizeof(mn));
 		tg_format_duration(st->wall.max, mx, sizeof(mx));
 		tg_sink_printf(s, "<td>%d</td><td>%lld</td><td>%s</td><td>%s .. %s</td><td>%s</td><td>%s</td>"
-				  "<td>%.2f%%</td><td>%.3g</td><td class=l>%s</td></tr>\n",
+				  "<td>%.2f%%</td><td>%s</td><td>%.3g</td><td class=l>%s</td></tr>\n",
 			       st->threads, (long long)st->wall.n, med, lo, hi, mn, mx,
-			       100 * st->wall.rel_stddev,
-			       st->bar_mas > 0 ? st->wall.median / st->bar_mas : NAN,
+			       100 * st->wall.rel_stddev, bps, tg_report_ns_per_bar_ma(st),
 			       st->stop_reason ? st->stop_reason : "-");
 	}
 	tg_sink_puts(s, "</table>\n");
+	char tnote[256];
+	if (tg_report_throughput_note(r, tnote, sizeof(tnote))) {
+		tg_sink_puts(s, "<p class=note>");
+		tg_sink_put_xml(s, tnote);
+		tg_sink_puts(s, ".</p>\n");
+	}
 }
 
 static void accuracy_tables(const struct tg_run_results *r, struct tg_sink *s)
@@ -227,16 +234,50 @@ static void accuracy_tables(const struct tg_run_results *r, struct tg_sink *s)
 		tg_sink_put_xml(s, who);
 		if (nb > 1)
 			tg_sink_puts(s, ": identical");
-		tg_sink_puts(s, "</h3><table><tr><th class=l>MA</th><th>mean rel err</th><th>max rel "
-				"err</th><th>within 5%</th><th>L1 sign agreement</th></tr>\n");
-		for (int f = 0; f < TG_RESULTS_FAMILIES; f++)
-			tg_sink_printf(s, "<tr><td class=l>%s</td><td>%.2f%%</td><td>%.2f%%</td><td>%.2f%%"
-					  "</td><td>%.2f%%</td></tr>\n",
-				       r->family_names[f] ? r->family_names[f] : "?",
-				       100 * a->family[f].mean_rel_err, 100 * a->family[f].max_rel_err,
-				       100 * a->family[f].frac_within_5pct,
-				       100 * a->family[f].l1_sign_agreement);
-		tg_sink_printf(s, "</table><p>Average_Signal: sign agreement %.2f%%, max |&Delta;| %.3g</p>\n",
+		tg_sink_puts(s, "</h3><table><tr>");
+		for (int k = 0; k < TG_REPORT_FAMILY_CELLS; k++) {
+			tg_sink_puts(s, tg_report_family_text[k] ? "<th class=l>" : "<th>");
+			tg_sink_put_xml(s, tg_report_family_heads[k]);
+			tg_sink_puts(s, "</th>");
+		}
+		tg_sink_puts(s, "</tr>\n");
+		for (int f = 0; f < TG_RESULTS_FAMILIES; f++) {
+			struct tg_report_family_row row;
+			tg_report_family_row(r, a, f, &row);
+			tg_sink_puts(s, row.chance ? "<tr class=chance>" : "<tr>");
+			for (int k = 0; k < TG_REPORT_FAMILY_CELLS; k++) {
+				tg_sink_puts(s, tg_report_family_text[k] ? "<td class=l>" : "<td>");
+				tg_sink_put_xml(s, row.cell[k]);
+				tg_sink_puts(s, "</td>");
+			}
+			tg_sink_puts(s, "</tr>\n");
+		}
+		tg_sink_puts(s, "</table>\n<p class=note>");
+		tg_sink_put_xml(s, tg_report_accuracy_note);
+		tg_sink_puts(s, ".</p>\n");
+		if (a->family[0].n_slots > 0) {
+			tg_sink_puts(s, "<table><tr><th class=l>MA error against each exact slot "
+					"(shortest first)</th>");
+			for (int k = 0; k < a->family[0].n_slots; k++)
+				tg_sink_printf(s, "<th>slot %d</th>", k + 1);
+			tg_sink_puts(s, "</tr>\n");
+			for (int f = 0; f < TG_RESULTS_FAMILIES; f++) {
+				const struct tg_family_accuracy *fa = &a->family[f];
+				tg_sink_puts(s, "<tr><td class=l>");
+				tg_sink_put_xml(s, tg_report_family_name(r, f));
+				tg_sink_puts(s, "</td>");
+				for (int k = 0; k < fa->n_slots; k++) {
+					char cell[48];
+					tg_report_slot_cell(fa, k, cell, sizeof(cell));
+					tg_sink_puts(s, "<td>");
+					tg_sink_put_xml(s, cell);
+					tg_sink_puts(s, "</td>");
+				}
+				tg_sink_puts(s, "</tr>\n");
+			}
+			tg_sink_puts(s, "</table>\n");
+		}
+		tg_sink_printf(s, "<p>Average_Signal: sign agreement %.2f%%, max |&Delta;| %.3g</p>\n",
 			       100 * a->avg_sign_agreement, a->avg_max_abs_diff);
 		if (a->symbols > 0) {
 			char dec[2048];

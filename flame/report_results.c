@@ -27,6 +27,31 @@ double tg_report_throughput(const struct tg_state_result *st)
 	return st->wall.median > 0 ? st->bar_mas / (st->wall.median * 1e-9) : NAN;
 }
 
+double tg_report_bars_per_s(const struct tg_state_result *st)
+{
+	return st->wall.median > 0 ? st->bars / (st->wall.median * 1e-9) : NAN;
+}
+
+int tg_report_throughput_note(const struct tg_run_results *r, char *buf, size_t cap)
+{
+	bool exact = false, approx = false;
+	for (int i = 0; i < r->n_states; i++)
+		if (r->states[i].available) {
+			exact |= r->states[i].mas_per_bar == TG_RESULTS_FAMILIES * TG_RESULTS_SLOTS;
+			approx |= r->states[i].mas_per_bar == TG_RESULTS_FAMILIES;
+		}
+	if (!exact && !approx) {
+		buf[0] = '\0';
+		return 0;
+	}
+	snprintf(buf, cap, "bar*MA counts the MA updates computed: %s%s%s", 
+		 exact ? "54 per bar exact (6 families x 9 lengths)" : "", exact && approx ? ", " : "",
+		 approx ? "6 per bar approx (one MA per family fills all nine slots; bars/s compares "
+			  "the modes)"
+			: "");
+	return 1;
+}
+
 double tg_report_ns_per_bar_ma(const struct tg_state_result *st)
 {
 	return st->bar_mas > 0 ? st->wall.median / st->bar_mas : NAN;
@@ -68,14 +93,14 @@ const char *tg_report_family_name(const struct tg_run_results *r, int f)
 /* Writes one timing row in Markdown (md) or aligned text. */
 static void timing_row(struct tg_sink *s, const struct tg_state_result *st, int md)
 {
-	char med[32], mn[32], mx[32], sd[32], tp[32], npb[32];
+	char med[32], mn[32], mx[32], sd[32], tp[32], bps[32], npb[32];
 	if (!st->available) {
 		/* a state a signal stopped before it measured is not unavailable */
 		const char *why = st->stop_reason && strcmp(st->stop_reason, "interrupted") == 0
 					  ? "interrupted"
 					  : "unavailable";
 		if (md)
-			tg_sink_printf(s, "| %s | %s | - | %s: %s | | | | | |\n", st->backend,
+			tg_sink_printf(s, "| %s | %s | - | %s: %s | | | | | | |\n", st->backend,
 				       st->ma_mode, why, st->error);
 		else
 			tg_sink_printf(s, "%-6s %-6s  %s: %s\n", st->backend, st->ma_mode, why,
@@ -87,10 +112,11 @@ static void timing_row(struct tg_sink *s, const struct tg_state_result *st, int 
 	tg_format_duration(st->wall.max, mx, sizeof(mx));
 	tg_format_duration(st->wall.stddev, sd, sizeof(sd));
 	tg_format_rate(tg_report_throughput(st), tp, sizeof(tp));
+	tg_format_rate(tg_report_bars_per_s(st), bps, sizeof(bps));
 	snprintf(npb, sizeof(npb), "%.3g", tg_report_ns_per_bar_ma(st));
 	if (md) {
-		tg_sink_printf(s, "| %s | %s | %d | %s | %s | %s | %s | %s | %s |\n", st->backend,
-			       st->ma_mode, st->threads, med, mn, mx, sd, tp, npb);
+		tg_sink_printf(s, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", st->backend,
+			       st->ma_mode, st->threads, med, mn, mx, sd, bps, tp, npb);
 		return;
 	}
 	/* the terminal: how sure (n, the median's interval, why it stopped) and
@@ -101,9 +127,9 @@ static void timing_row(struct tg_sink *s, const struct tg_state_result *st, int 
 	snprintf(ci, sizeof(ci), "%s .. %s", lo, hi);
 	if (st->cpu.n > 0 && st->wall.median > 0)
 		snprintf(eff, sizeof(eff), "%.2f", st->cpu.median / st->wall.median);
-	tg_sink_printf(s, "%-6s %-6s %3d %6d %10s %22s %8s %-12s %10s %9s\n", st->backend,
+	tg_sink_printf(s, "%-6s %-6s %3d %6d %10s %22s %8s %-12s %8s %9s %9s\n", st->backend,
 		       st->ma_mode, st->threads, st->n_samples, med, ci, eff,
-		       st->stop_reason ? st->stop_reason : "-", tp, npb);
+		       st->stop_reason ? st->stop_reason : "-", bps, tp, npb);
 }
 
 int tg_report_noisy(const struct tg_state_result *st, char *why, size_t cap)
@@ -183,30 +209,53 @@ void tg_report_decision_text(const struct tg_accuracy *a, char *buf, size_t cap)
 	size_t used = (size_t)snprintf(buf, cap, "%lld of %lld symbols (%.2f%%)",
 				       (long long)a->flipped, (long long)a->symbols,
 				       a->symbols ? 100.0 * (double)a->flipped / (double)a->symbols : 0.0);
-	for (int k = 0; k < a->n_listed && used < cap; k++)
+	const int64_t listed = a->n_flips < TG_RESULTS_FLIPS_LISTED ? a->n_flips
+								    : TG_RESULTS_FLIPS_LISTED;
+	for (int64_t k = 0; k < listed && used < cap; k++)
 		used += (size_t)snprintf(buf + used, cap - used, "%s%s %s->%s", k ? ", " : ": ",
-					 a->flip_name[k], decision_name(a->flip_exact[k]),
-					 decision_name(a->flip_approx[k]));
-	if (a->flipped > a->n_listed && used < cap)
+					 a->flips[k].name, decision_name(a->flips[k].exact),
+					 decision_name(a->flips[k].approx));
+	if (a->flipped > listed && used < cap)
 		used += (size_t)snprintf(buf + used, cap - used, ", ... (all %lld in results.json)",
 					 (long long)a->flipped);
 	(void)used;
 }
 
+static bool same_number(double a, double b)
+{
+	return a == b || (a != a && b != b);
+}
+
+static bool same_family(const struct tg_family_accuracy *a, const struct tg_family_accuracy *b)
+{
+	if (!same_number(a->mean_rel_err, b->mean_rel_err) ||
+	    !same_number(a->max_rel_err, b->max_rel_err) ||
+	    !same_number(a->frac_within_5pct, b->frac_within_5pct) ||
+	    !same_number(a->l1_sign_agreement, b->l1_sign_agreement) ||
+	    !same_number(a->l1_kappa, b->l1_kappa) || a->n_slots != b->n_slots)
+		return false;
+	for (int k = 0; k < a->n_slots; k++)
+		if (!same_number(a->slot[k].mean_rel_err, b->slot[k].mean_rel_err) ||
+		    !same_number(a->slot[k].max_rel_err, b->slot[k].max_rel_err))
+			return false;
+	return true;
+}
+
 static bool same_accuracy(const struct tg_accuracy *a, const struct tg_accuracy *b)
 {
 	for (int f = 0; f < TG_RESULTS_FAMILIES; f++)
-		if (a->family[f].mean_rel_err != b->family[f].mean_rel_err ||
-		    a->family[f].max_rel_err != b->family[f].max_rel_err ||
-		    a->family[f].frac_within_5pct != b->family[f].frac_within_5pct ||
-		    a->family[f].l1_sign_agreement != b->family[f].l1_sign_agreement)
+		if (!same_family(&a->family[f], &b->family[f]))
 			return false;
-	return a->avg_sign_agreement == b->avg_sign_agreement &&
-	       a->avg_max_abs_diff == b->avg_max_abs_diff &&
-	       a->avg_frac_below_1e6 == b->avg_frac_below_1e6 && a->bars == b->bars &&
+	if (a->n_flips != b->n_flips)
+		return false;
+	for (int64_t k = 0; k < a->n_flips; k++)
+		if (a->flips[k].symbol != b->flips[k].symbol || a->flips[k].approx != b->flips[k].approx)
+			return false;
+	return same_number(a->avg_sign_agreement, b->avg_sign_agreement) &&
+	       same_number(a->avg_max_abs_diff, b->avg_max_abs_diff) &&
+	       same_number(a->avg_frac_below_1e6, b->avg_frac_below_1e6) && a->bars == b->bars &&
 	       a->flipped == b->flipped && a->symbols == b->symbols &&
-	       (a->bars_differing == b->bars_differing ||
-		(a->bars_differing != a->bars_differing && b->bars_differing != b->bars_differing));
+	       same_number(a->bars_differing, b->bars_differing);
 }
 
 int tg_report_accuracy_label(const struct tg_run_results *r, int i, char *label, size_t cap,
@@ -230,22 +279,134 @@ int tg_report_accuracy_label(const struct tg_run_results *r, int i, char *label,
 	return 1;
 }
 
+const char *const tg_report_family_heads[TG_REPORT_FAMILY_CELLS] = {
+	"MA",	       "L",		 "mean rel err at L", "max rel err at L",
+	"within 5% at L", "mean rel err, 9 slots", "worst slot",	     "L1 sign agreement",
+	"kappa",       "",
+};
+
+const bool tg_report_family_text[TG_REPORT_FAMILY_CELLS] = {true,  false, false, false, false,
+							     false, true,  false, false, true};
+
+const char tg_report_accuracy_note[] =
+	"approx computes one MA per family, at the base length L, and uses it in all nine "
+	"slots: 'at L' compares it with the exact MA of length L, '9 slots' with the exact MA "
+	"of every slot's length; kappa is the Layer-1 signal's sign agreement beyond chance "
+	"(bars where both are numbers); below 0.20 it is flagged no better than chance";
+
+void tg_report_slot_cell(const struct tg_family_accuracy *fa, int k, char *buf, size_t cap)
+{
+	char e[32];
+	pct(e, sizeof(e), fa->slot[k].mean_rel_err);
+	snprintf(buf, cap, "L %d: %s", fa->slot[k].length, e);
+}
+
+void tg_report_family_row(const struct tg_run_results *r, const struct tg_accuracy *a, int f,
+			  struct tg_report_family_row *row)
+{
+	const struct tg_family_accuracy *fa = &a->family[f];
+	memset(row, 0, sizeof(*row));
+	char(*c)[48] = row->cell;
+	snprintf(c[0], sizeof(c[0]), "%s", tg_report_family_name(r, f));
+	if (fa->n_slots > 0)
+		for (int k = 0; k < fa->n_slots; k++)
+			if (fa->slot[k].slot == 0)
+				snprintf(c[1], sizeof(c[1]), "%d", fa->slot[k].length);
+	if (!c[1][0])
+		snprintf(c[1], sizeof(c[1]), "-");
+	pct(c[2], sizeof(c[2]), fa->mean_rel_err);
+	pct(c[3], sizeof(c[3]), fa->max_rel_err);
+	pct(c[4], sizeof(c[4]), fa->frac_within_5pct);
+	pct(c[5], sizeof(c[5]), fa->slots_mean_rel_err);
+	if (fa->worst >= 0 && fa->worst < fa->n_slots)
+		tg_report_slot_cell(fa, fa->worst, c[6], sizeof(c[6]));
+	else
+		snprintf(c[6], sizeof(c[6]), "-");
+	pct(c[7], sizeof(c[7]), fa->l1_sign_agreement);
+	if (fa->l1_kappa == fa->l1_kappa)
+		snprintf(c[8], sizeof(c[8]), "%.2f", fa->l1_kappa);
+	else
+		snprintf(c[8], sizeof(c[8]), "-");
+	row->chance = fa->no_better_than_chance;
+	snprintf(c[9], sizeof(c[9]), "%s", row->chance ? "no better than chance" : "");
+}
+
 static void accuracy_rows(struct tg_sink *s, const struct tg_run_results *r,
 			  const struct tg_accuracy *a, int md)
 {
+	if (md) {
+		for (int k = 0; k < TG_REPORT_FAMILY_CELLS; k++)
+			tg_sink_printf(s, "| %s ", tg_report_family_heads[k]);
+		tg_sink_puts(s, "|\n");
+		for (int k = 0; k < TG_REPORT_FAMILY_CELLS; k++)
+			tg_sink_puts(s, tg_report_family_text[k] ? "|---" : "|--:");
+		tg_sink_puts(s, "|\n");
+	} else {
+		tg_sink_printf(s, "  %-5s %4s %10s %9s %10s %10s %-13s %10s %6s\n", "", "", "at L:",
+			       "", "", "9 slots:", "", "L1 sign", "");
+		tg_sink_printf(s, "  %-5s %4s %10s %9s %10s %10s %-13s %10s %6s\n", "MA", "L",
+			       "mean rel", "max rel", "within 5%", "mean rel", "worst slot", "agree",
+			       "kappa");
+	}
+	for (int f = 0; f < TG_RESULTS_FAMILIES; f++) {
+		struct tg_report_family_row row;
+		tg_report_family_row(r, a, f, &row);
+		char(*c)[48] = row.cell;
+		if (md) {
+			for (int k = 0; k < TG_REPORT_FAMILY_CELLS; k++)
+				tg_sink_printf(s, k == 9 && row.chance ? "| **%s** " : "| %s ", c[k]);
+			tg_sink_puts(s, "|\n");
+		} else {
+			tg_sink_printf(s, "  %-5s %4s %10s %9s %10s %10s %-13s %10s %6s%s%s\n", c[0], c[1],
+				       c[2], c[3], c[4], c[5], c[6], c[7], c[8], row.chance ? "  <- " : "",
+				       c[9]);
+		}
+	}
+}
+
+/* text in lines of at most width columns, each indented; then a newline */
+static void put_wrapped(struct tg_sink *s, const char *text, int indent, int width)
+{
+	const char *p = text;
+	while (*p) {
+		int n = (int)strlen(p), cut = n;
+		if (indent + n > width) {
+			cut = width - indent;
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = width - indent;
+		}
+		tg_sink_printf(s, "%*s%.*s\n", indent, "", cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+/* The approx MA against the exact MA of each slot, shortest first. */
+static void slot_matrix_md(struct tg_sink *s, const struct tg_run_results *r,
+			   const struct tg_accuracy *a)
+{
+	if (a->family[0].n_slots <= 0)
+		return;
+	tg_sink_puts(s, "\nMean relative error of the approximate MA against the exact MA of "
+			"each slot (shortest first):\n\n| family |");
+	for (int k = 0; k < a->family[0].n_slots; k++)
+		tg_sink_printf(s, " slot %d |", k + 1);
+	tg_sink_puts(s, "\n|---|");
+	for (int k = 0; k < a->family[0].n_slots; k++)
+		tg_sink_puts(s, "--:|");
+	tg_sink_puts(s, "\n");
 	for (int f = 0; f < TG_RESULTS_FAMILIES; f++) {
 		const struct tg_family_accuracy *fa = &a->family[f];
-		char mean[32], max[32], w5[32], l1[32];
-		pct(mean, sizeof(mean), fa->mean_rel_err);
-		pct(max, sizeof(max), fa->max_rel_err);
-		pct(w5, sizeof(w5), fa->frac_within_5pct);
-		pct(l1, sizeof(l1), fa->l1_sign_agreement);
-		if (md)
-			tg_sink_printf(s, "| %s | %s | %s | %s | %s |\n", tg_report_family_name(r, f), mean, max,
-				       w5, l1);
-		else
-			tg_sink_printf(s, "  %-5s %12s %12s %12s %14s\n", tg_report_family_name(r, f), mean,
-				       max, w5, l1);
+		tg_sink_printf(s, "| %s |", tg_report_family_name(r, f));
+		for (int k = 0; k < fa->n_slots; k++) {
+			char cell[48];
+			tg_report_slot_cell(fa, k, cell, sizeof(cell));
+			tg_sink_printf(s, " %s |", cell);
+		}
+		tg_sink_puts(s, "\n");
 	}
 }
 
@@ -383,11 +544,14 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 
 	if (r->n_states) {
 		tg_sink_printf(s, "\n## Timing\n\nContract: %s.\n\n", TG_TIMING_CONTRACT);
-		tg_sink_puts(s, "| backend | MA | threads | median | min | max | stddev | bar·MA/s | "
-				"ns per bar·MA |\n|---|---|---|---|---|---|---|---|---|\n");
+		tg_sink_puts(s, "| backend | MA | threads | median | min | max | stddev | bars/s | "
+				"bar·MA/s | ns per bar·MA |\n|---|---|---|---|---|---|---|---|---|---|\n");
 	}
 	for (int i = 0; i < r->n_states; i++)
 		timing_row(s, &r->states[i], 1);
+	char tnote[256];
+	if (tg_report_throughput_note(r, tnote, sizeof(tnote)))
+		tg_sink_printf(s, "\n%s.\n", tnote);
 
 	int has_split = 0;
 	for (int i = 0; i < r->n_states; i++)
@@ -455,9 +619,9 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 			continue;
 		tg_sink_printf(s, "\n## Accuracy of approximate vs exact (%s backend%s, %lld bars)\n\n",
 			       who, nb > 1 ? "s: identical" : "", (long long)a->bars);
-		tg_sink_puts(s, "| family | mean MA rel. error | max MA rel. error | bars within 5% | "
-				"Layer-1 signal sign agreement |\n|---|---|---|---|---|\n");
 		accuracy_rows(s, r, a, 1);
+		tg_sink_printf(s, "\n%c%s.\n", 'A', tg_report_accuracy_note + 1);
+		slot_matrix_md(s, r, a);
 		char sa[32], b6[32];
 		pct(sa, sizeof(sa), a->avg_sign_agreement);
 		pct(b6, sizeof(b6), a->avg_frac_below_1e6);
@@ -633,11 +797,14 @@ static void phase_lines(const struct tg_profile_info *p, struct tg_sink *s)
 
 int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg_error *err)
 {
-	tg_sink_printf(s, "%-6s %-6s %3s %6s %10s %22s %8s %-12s %10s %9s\n", "backend", "MA", "thr",
-		       "n", "median", "95% CI of the median", "cpu/wall", "stopped by", "bar*MA/s",
-		       "ns/bar*MA");
+	tg_sink_printf(s, "%-6s %-6s %3s %6s %10s %22s %8s %-12s %8s %9s %9s\n", "backend", "MA", "thr",
+		       "n", "median", "95% CI of the median", "cpu/wall", "stopped by", "bars/s",
+		       "bar*MA/s", "ns/bar*MA");
 	for (int i = 0; i < r->n_states; i++)
 		timing_row(s, &r->states[i], 0);
+	char tnote[256];
+	if (tg_report_throughput_note(r, tnote, sizeof(tnote)))
+		put_wrapped(s, tnote, 0, 108);
 	int noisy = 0;
 	for (int i = 0; i < r->n_states; i++) {
 		char why[320];
@@ -684,9 +851,10 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 		int nb;
 		if (!tg_report_accuracy_label(r, i, who, sizeof(who), &nb))
 			continue;
-		tg_sink_printf(s, "\naccuracy of approx vs exact (%s%s):\n  %-5s %12s %12s %12s %14s\n",
-			       who, nb > 1 ? ": identical" : "", "MA", "mean rel", "max rel", "within 5%", "L1 sign agree");
+		tg_sink_printf(s, "\naccuracy of approx vs exact (%s%s):\n", who,
+			       nb > 1 ? ": identical" : "");
 		accuracy_rows(s, r, a, 0);
+		put_wrapped(s, tg_report_accuracy_note, 2, 94);
 		char sa[32];
 		pct(sa, sizeof(sa), a->avg_sign_agreement);
 		tg_sink_printf(s, "  Average_Signal: sign agreement %s, max |delta| %.4g\n", sa,

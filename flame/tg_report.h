@@ -20,7 +20,13 @@ extern "C" {
 
 /* Figures derived from a state (NaN when it was not measured): bar x MA
  * updates per second, ns per bar x MA. */
+/* MA updates computed per second at the median (st->mas_per_bar per bar) */
 double tg_report_throughput(const struct tg_state_result *st);
+/* What bar*MA counts in the modes of r (the line under the timing table);
+ * 0 when no state ran. */
+int tg_report_throughput_note(const struct tg_run_results *r, char *buf, size_t cap);
+/* symbol bars per second at the median: the same unit in both MA modes */
+double tg_report_bars_per_s(const struct tg_state_result *st);
 double tg_report_ns_per_bar_ma(const struct tg_state_result *st);
 /* Backends with both an exact and an approx state measured, in state
  * order; and one's speed-up of approx over exact (medians). */
@@ -41,13 +47,30 @@ void tg_report_ratio_text(const struct tg_ratio *x, char *buf, size_t cap);
 
 /* "EMA", ...; "?" when unnamed */
 const char *tg_report_family_name(const struct tg_run_results *r, int f);
+/* "4 of 30 symbols (13.33%): AAA LONG->SHORT, ..." (the first
+ * TG_RESULTS_FLIPS_LISTED) */
+void tg_report_decision_text(const struct tg_accuracy *a, char *buf, size_t cap);
+/* One family's accuracy as the cells every renderer shows, in the order
+ * of tg_report_family_heads (flag: "no better than chance" or ""). */
+#define TG_REPORT_FAMILY_CELLS 10
+struct tg_report_family_row {
+	char cell[TG_REPORT_FAMILY_CELLS][48];
+	bool chance; /* flagged: the Layer-1 signal is no better than chance */
+};
+extern const char *const tg_report_family_heads[TG_REPORT_FAMILY_CELLS];
+/* the cells that are text (left-aligned), not numbers */
+extern const bool tg_report_family_text[TG_REPORT_FAMILY_CELLS];
+void tg_report_family_row(const struct tg_run_results *r, const struct tg_accuracy *a, int f,
+			  struct tg_report_family_row *row);
+/* The cell of the per-slot matrix: "L 21: 1.23%" for slot k in length order. */
+void tg_report_slot_cell(const struct tg_family_accuracy *fa, int k, char *buf, size_t cap);
+/* The note under every accuracy table: what the columns compare. */
+extern const char tg_report_accuracy_note[];
 /* The backends whose approx-vs-exact accuracy r->accuracy[i] reports: 0
  * when an earlier entry has the same numbers (it was reported there),
  * else 1 and label "cpu", or "cpu and rust" (every later entry with the
  * same numbers, named once: the caller says they are identical);
  * n_backends their count. */
-/* "4 of 30 symbols (13.33%): AAA LONG->SHORT, ..." */
-void tg_report_decision_text(const struct tg_accuracy *a, char *buf, size_t cap);
 int tg_report_accuracy_label(const struct tg_run_results *r, int i, char *label, size_t cap,
 			     int *n_backends);
 

@@ -236,10 +236,15 @@ int32_t tg_batch_bars(const struct tg_batch *b, int32_t symbol)
 	return b->n_bars ? b->n_bars[symbol] : b->stride;
 }
 
-double tg_batch_bar_mas(const struct tg_batch *b)
+int tg_atc_mas_per_bar(int32_t ma_mode)
+{
+	return ma_mode == TG_MA_APPROX ? TG_ATC_FAMILIES : TG_ATC_MAS;
+}
+
+double tg_batch_total_bars(const struct tg_batch *b)
 {
 	double bars = 0;
 	for (int32_t s = 0; s < b->n_symbols; s++)
 		bars += tg_batch_bars(b, s);
-	return bars * TG_ATC_MAS;
+	return bars;
 }

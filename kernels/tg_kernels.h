@@ -184,8 +184,12 @@ int tg_robustness_parse(const char *name); /* -> enum or -1, case-insensitive */
 const char *tg_lsma_point_name(int p);    /* "last" / "penultimate" */
 int tg_lsma_point_parse(const char *name);
 
-/* Number of bar x MA updates in a batch: the throughput unit. */
-double tg_batch_bar_mas(const struct tg_batch *b);
+/* The MA updates one bar computes in a mode: 54 exact (6 families x 9
+ * lengths), 6 approx (one per family, in all nine slots: spec §11.2). */
+int tg_atc_mas_per_bar(int32_t ma_mode);
+/* The bars of a batch, every symbol's: bars x tg_atc_mas_per_bar are the
+ * MA updates a run computes, the throughput unit. */
+double tg_batch_total_bars(const struct tg_batch *b);
 int32_t tg_batch_bars(const struct tg_batch *b, int32_t symbol);
 
 /* ---- backends (kernels/backends.c) ------------------------------------- */

@@ -1,7 +1,9 @@
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tg_accuracy.h"
+#include "tg_atc_math.h"
 
 /* |x - y|, with NaN == NaN counted as agreement and NaN vs a number as an
  * infinite difference. */
@@ -20,41 +22,78 @@ int tg_sign_class(double v)
 	return (v > 0) - (v < 0);
 }
 
-void tg_accuracy_acc_init(struct tg_accuracy_acc *a, double min_signal)
+void tg_accuracy_acc_init(struct tg_accuracy_acc *a, const struct tg_atc_params *p)
 {
 	memset(a, 0, sizeof(*a));
-	a->min_signal = min_signal;
+	a->min_signal = p->min_signal;
+	for (int f = 0; f < TG_ATC_FAMILIES; f++)
+		tg_atc_slot_lengths(p, f, a->fam[f].length);
 }
 
-int tg_decision_class(double v, double min_signal)
+void tg_accuracy_acc_fini(struct tg_accuracy_acc *a)
 {
-	if (!(v == v) || fabs(v) < min_signal)
-		return 0;
-	return v > 0 ? 1 : -1;
+	free(a->flips);
+	a->flips = NULL;
+	a->n_flips = a->cap_flips = 0;
+}
+
+static void rel_add(struct tg_rel_acc *r, const double *approx, const double *exact, int32_t n)
+{
+	for (int32_t i = 0; i < n; i++) {
+		const double me = exact[i], ma = approx[i];
+		if (isfinite(me) && isfinite(ma) && me != 0.0) {
+			const double rel = fabs(ma - me) / fabs(me);
+			r->sum_rel += rel;
+			if (rel > r->max_rel)
+				r->max_rel = rel;
+			r->n_valid++;
+			r->n_within5 += rel <= 0.05;
+		}
+	}
+}
+
+static void add_flip(struct tg_accuracy_acc *a, int32_t symbol, int8_t exact, int8_t approx)
+{
+	a->flipped++;
+	if (a->n_flips == a->cap_flips) {
+		/* out of memory: counted, not listed (n_flips < flipped says so) */
+		const int64_t cap = a->cap_flips ? 2 * a->cap_flips : 16;
+		struct tg_flip *p = realloc(a->flips, (size_t)cap * sizeof(*p));
+		if (!p)
+			return;
+		a->flips = p;
+		a->cap_flips = cap;
+	}
+	struct tg_flip *x = &a->flips[a->n_flips++];
+	memset(x, 0, sizeof(*x));
+	x->symbol = symbol;
+	x->exact = exact;
+	x->approx = approx;
 }
 
 void tg_accuracy_acc_add(struct tg_accuracy_acc *a, const struct tg_batch *b, int32_t first,
 			 const struct tg_atc_outputs *exact, const struct tg_atc_outputs *approx)
 {
 	const int64_t plane = (int64_t)b->n_symbols * b->stride;
+	if (exact->slot_ma)
+		a->slots_seen = true;
 	for (int32_t s = 0; s < b->n_symbols; s++) {
 		const int32_t n = tg_batch_bars(b, s);
 		const int64_t off = (int64_t)s * b->stride;
 		for (int f = 0; f < TG_ATC_FAMILIES; f++) {
-			const double *me = exact->ma + f * plane + off;
 			const double *ma = approx->ma + f * plane + off;
+			rel_add(&a->fam[f].base, ma, exact->ma + f * plane + off, n);
+			if (exact->slot_ma)
+				for (int k = 0; k < TG_ATC_SLOTS; k++)
+					rel_add(&a->fam[f].slot[k], ma,
+						exact->slot_ma + (f * TG_ATC_SLOTS + k) * plane + off, n);
 			const double *se = exact->l1_signal + f * plane + off;
 			const double *sa = approx->l1_signal + f * plane + off;
 			for (int32_t i = 0; i < n; i++) {
-				if (isfinite(me[i]) && isfinite(ma[i]) && me[i] != 0.0) {
-					double rel = fabs(ma[i] - me[i]) / fabs(me[i]);
-					a->fam[f].sum_rel += rel;
-					if (rel > a->fam[f].max_rel)
-						a->fam[f].max_rel = rel;
-					a->fam[f].n_valid++;
-					a->fam[f].n_within5 += rel <= 0.05;
-				}
-				a->fam[f].n_sign += tg_sign_class(se[i]) == tg_sign_class(sa[i]);
+				const int ce = tg_sign_class(se[i]), ca = tg_sign_class(sa[i]);
+				a->fam[f].n_sign += ce == ca;
+				if (ce != 2 && ca != 2)
+					a->fam[f].classes[ce + 1][ca + 1]++;
 			}
 			a->fam[f].n_bars += n;
 		}
@@ -65,22 +104,15 @@ void tg_accuracy_acc_add(struct tg_accuracy_acc *a, const struct tg_batch *b, in
 				a->avg_max_abs = d;
 			a->avg_below += d < 1e-6;
 			a->avg_sign += tg_sign_class(ae[i]) == tg_sign_class(aa[i]);
-			a->class_diff += tg_decision_class(ae[i], a->min_signal) !=
-					 tg_decision_class(aa[i], a->min_signal);
+			a->class_diff += tg_final_signal(ae[i], a->min_signal) !=
+					 tg_final_signal(aa[i], a->min_signal);
 		}
 		a->avg_bars += n;
 		if (exact->final_signal && approx->final_signal) {
 			const int8_t fe = exact->final_signal[s], fa = approx->final_signal[s];
 			a->symbols++;
-			if (fe != fa) {
-				if (a->n_listed < TG_RESULTS_FLIPS_LISTED) {
-					a->flip_symbol[a->n_listed] = first + s;
-					a->flip_exact[a->n_listed] = fe;
-					a->flip_approx[a->n_listed] = fa;
-					a->n_listed++;
-				}
-				a->flipped++;
-			}
+			if (fe != fa)
+				add_flip(a, first + s, fe, fa);
 		}
 	}
 }
@@ -90,14 +122,81 @@ static double ratio(int64_t num, int64_t den)
 	return den > 0 ? (double)num / (double)den : NAN;
 }
 
-void tg_accuracy_acc_finish(const struct tg_accuracy_acc *a, struct tg_accuracy *out)
+double tg_kappa(const int64_t classes[3][3], double *observed, double *chance)
+{
+	int64_t n = 0, diag = 0, row[3] = {0, 0, 0}, col[3] = {0, 0, 0};
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++) {
+			n += classes[i][j];
+			row[i] += classes[i][j];
+			col[j] += classes[i][j];
+			diag += i == j ? classes[i][j] : 0;
+		}
+	double po = NAN, pe = NAN, kappa = NAN;
+	if (n > 0) {
+		po = (double)diag / (double)n;
+		pe = 0;
+		for (int c = 0; c < 3; c++)
+			pe += ((double)row[c] / (double)n) * ((double)col[c] / (double)n);
+		if (pe < 1.0)
+			kappa = (po - pe) / (1.0 - pe);
+	}
+	if (observed)
+		*observed = po;
+	if (chance)
+		*chance = pe;
+	return kappa;
+}
+
+static void rel_finish(const struct tg_rel_acc *r, double *mean, double *max, double *within)
+{
+	*mean = r->n_valid ? r->sum_rel / (double)r->n_valid : NAN;
+	*max = r->n_valid ? r->max_rel : NAN;
+	*within = ratio(r->n_within5, r->n_valid);
+}
+
+void tg_accuracy_acc_finish(struct tg_accuracy_acc *a, struct tg_accuracy *out)
 {
 	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
-		out->family[f].mean_rel_err =
-			a->fam[f].n_valid ? a->fam[f].sum_rel / (double)a->fam[f].n_valid : NAN;
-		out->family[f].max_rel_err = a->fam[f].n_valid ? a->fam[f].max_rel : NAN;
-		out->family[f].frac_within_5pct = ratio(a->fam[f].n_within5, a->fam[f].n_valid);
-		out->family[f].l1_sign_agreement = ratio(a->fam[f].n_sign, a->fam[f].n_bars);
+		struct tg_family_accuracy *o = &out->family[f];
+		memset(o, 0, sizeof(*o));
+		rel_finish(&a->fam[f].base, &o->mean_rel_err, &o->max_rel_err, &o->frac_within_5pct);
+		o->l1_sign_agreement = ratio(a->fam[f].n_sign, a->fam[f].n_bars);
+		o->l1_kappa = tg_kappa((const int64_t(*)[3])a->fam[f].classes, &o->l1_agree_finite,
+				       &o->l1_chance);
+		/* undefined (no bars with both signals) is not flagged: nothing to judge */
+		o->no_better_than_chance = o->l1_kappa == o->l1_kappa &&
+					   o->l1_kappa < TG_ACCURACY_CHANCE_KAPPA;
+		o->slots_mean_rel_err = NAN;
+		o->worst = -1;
+		if (!a->slots_seen)
+			continue;
+		/* in length order (slot 0, the base, among them) */
+		int order[TG_ATC_SLOTS];
+		for (int k = 0; k < TG_ATC_SLOTS; k++) {
+			int j = k;
+			while (j > 0 && a->fam[f].length[order[j - 1]] > a->fam[f].length[k]) {
+				order[j] = order[j - 1];
+				j--;
+			}
+			order[j] = k;
+		}
+		struct tg_rel_acc all = {0};
+		for (int j = 0; j < TG_ATC_SLOTS; j++) {
+			const int k = order[j];
+			const struct tg_rel_acc *r = &a->fam[f].slot[k];
+			struct tg_slot_accuracy *x = &o->slot[j];
+			x->slot = k;
+			x->length = a->fam[f].length[k];
+			rel_finish(r, &x->mean_rel_err, &x->max_rel_err, &x->frac_within_5pct);
+			all.sum_rel += r->sum_rel;
+			all.n_valid += r->n_valid;
+			if (x->mean_rel_err == x->mean_rel_err &&
+			    (o->worst < 0 || x->mean_rel_err > o->slot[o->worst].mean_rel_err))
+				o->worst = j;
+		}
+		o->n_slots = TG_ATC_SLOTS;
+		o->slots_mean_rel_err = all.n_valid ? all.sum_rel / (double)all.n_valid : NAN;
 	}
 	out->avg_sign_agreement = ratio(a->avg_sign, a->avg_bars);
 	out->avg_max_abs_diff = a->avg_bars ? a->avg_max_abs : NAN;
@@ -106,13 +205,10 @@ void tg_accuracy_acc_finish(const struct tg_accuracy_acc *a, struct tg_accuracy 
 	out->symbols = a->symbols;
 	out->flipped = a->flipped;
 	out->bars_differing = a->avg_bars ? (double)a->class_diff / (double)a->avg_bars : NAN;
-	out->n_listed = a->n_listed;
-	for (int k = 0; k < a->n_listed; k++) {
-		out->flip_symbol[k] = a->flip_symbol[k];
-		out->flip_exact[k] = a->flip_exact[k];
-		out->flip_approx[k] = a->flip_approx[k];
-		out->flip_name[k][0] = '\0';
-	}
+	out->flips = a->flips;
+	out->n_flips = a->n_flips;
+	a->flips = NULL;
+	a->n_flips = a->cap_flips = 0;
 }
 
 void tg_agreement_acc_init(struct tg_agreement_acc *a)

@@ -67,7 +67,9 @@ int tg_measure_init(struct tg_measure *m, const struct tg_backend_ops *ops, void
 	m->clock_ns = tg_clock_ns;
 	tg_strlcpy(m->label, label ? label : ops->name, sizeof(m->label));
 	m->reason = TG_STOP_CONTINUE;
-	st->bar_mas = tg_batch_bar_mas(batch);
+	st->bars = tg_batch_total_bars(batch);
+	st->mas_per_bar = tg_atc_mas_per_bar(params->ma_mode);
+	st->bar_mas = st->bars * st->mas_per_bar;
 	st->threads = ops->threads ? ops->threads(backend) : 1;
 	if (ops->isa)
 		tg_strlcpy(st->isa, ops->isa(), sizeof(st->isa));

@@ -5,6 +5,7 @@
 #ifndef TG_ACCURACY_H
 #define TG_ACCURACY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "tg_kernels.h"
@@ -14,31 +15,47 @@
 extern "C" {
 #endif
 
+struct tg_rel_acc {
+	double sum_rel, max_rel;
+	int64_t n_valid, n_within5;
+};
+
 struct tg_accuracy_acc {
 	struct {
-		double sum_rel, max_rel;
-		int64_t n_valid, n_within5, n_sign, n_bars;
+		struct tg_rel_acc base;              /* approx vs exact at the base length */
+		struct tg_rel_acc slot[TG_ATC_SLOTS]; /* approx vs the exact MA of slot k */
+		int32_t length[TG_ATC_SLOTS];
+		int64_t n_sign, n_bars;
+		/* Layer-1 sign classes (-1, 0, +1) of exact x approx, bars where
+		 * both are numbers */
+		int64_t classes[3][3];
 	} fam[TG_ATC_FAMILIES];
+	bool slots_seen; /* exact slot MAs were given */
 	int64_t avg_sign, avg_below, avg_bars;
 	double avg_max_abs;
 	/* the decision: min_signal of the final signal (spec §10) */
 	double min_signal;
 	int64_t symbols, flipped, class_diff;
-	int n_listed;
-	int32_t flip_symbol[TG_RESULTS_FLIPS_LISTED];
-	int8_t flip_exact[TG_RESULTS_FLIPS_LISTED], flip_approx[TG_RESULTS_FLIPS_LISTED];
+	struct tg_flip *flips; /* owned until finish hands them over */
+	int64_t n_flips, cap_flips;
 };
 
-/* min_signal: the final signal's threshold (tg_atc_params.min_signal) */
-void tg_accuracy_acc_init(struct tg_accuracy_acc *a, double min_signal);
+/* p: the run's parameters (the final signal's threshold, the slot lengths) */
+void tg_accuracy_acc_init(struct tg_accuracy_acc *a, const struct tg_atc_params *p);
 /* exact and approx carry ma, l1_signal, average and final_signal for the
- * batch, whose symbol 0 is symbol `first` of the dataset. */
+ * batch, whose symbol 0 is symbol `first` of the dataset; exact->slot_ma,
+ * when given, adds the error against each of the nine exact slots. */
 void tg_accuracy_acc_add(struct tg_accuracy_acc *a, const struct tg_batch *b, int32_t first,
 			 const struct tg_atc_outputs *exact, const struct tg_atc_outputs *approx);
-/* The final signal's class of an Average_Signal value: +1, -1, or 0 when
- * NaN or |v| < min_signal (spec §10) */
-int tg_decision_class(double v, double min_signal);
-void tg_accuracy_acc_finish(const struct tg_accuracy_acc *a, struct tg_accuracy *out);
+/* Fills out and hands it the list of flips (out->flips is then out's to
+ * free; its names are left empty for the caller); the accumulator is
+ * spent. */
+void tg_accuracy_acc_finish(struct tg_accuracy_acc *a, struct tg_accuracy *out);
+/* Frees what an unfinished accumulator holds. */
+void tg_accuracy_acc_fini(struct tg_accuracy_acc *a);
+/* Cohen's kappa of a confusion matrix of classes, its observed and chance
+ * agreement; NaN where undefined (no bars, or chance agreement 1). */
+double tg_kappa(const int64_t classes[3][3], double *observed, double *chance);
 
 struct tg_agreement_acc {
 	double max_abs;

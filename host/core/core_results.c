@@ -30,6 +30,8 @@ void tg_results_fini(struct tg_run_results *r)
 		tg_state_result_fini(&r->states[i]);
 	free(r->states);
 	free(r->params);
+	for (int i = 0; i < r->n_accuracy; i++)
+		free(r->accuracy[i].flips);
 	free(r->accuracy);
 	free(r->agreement);
 	free(r->ratios);

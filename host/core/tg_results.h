@@ -18,7 +18,8 @@ extern "C" {
 #endif
 
 #define TG_RESULTS_FAMILIES 6
-#define TG_RESULTS_FLIPS_LISTED 20 /* symbols whose decision flips, listed */
+#define TG_RESULTS_SLOTS 9
+#define TG_RESULTS_FLIPS_LISTED 20 /* flipped symbols the terminal and summaries list */
 
 struct tg_param {
 	char key[40];
@@ -51,7 +52,9 @@ struct tg_state_result {
 	double state_seconds; /* wall time the state took, warm-up included */
 	double budget_s;      /* the time budget it had (--max-time, or planned); 0: none */
 	double bytes_moved;   /* compulsory memory traffic of one run: inputs + outputs */
-	double bar_mas;       /* bar x MA updates per repetition */
+	double bars;          /* symbol bars per repetition */
+	int mas_per_bar;      /* MA updates computed per bar: 54 exact, 6 approx */
+	double bar_mas;       /* bars x mas_per_bar: MA updates computed per repetition */
 	/* measured by device backends (CUDA events); n = 0 / 0 = not measured */
 	char device[160];            /* what it ran on */
 	char placement[128];         /* where its threads ran (--pin) */
@@ -67,11 +70,43 @@ struct tg_state_result {
 	char isa[128];               /* the instruction set the backend ran with ("" not said) */
 };
 
+/* The approximate MA of a family (one, at the base length, in all nine
+ * slots: spec §11.2) against the exact MA of one slot. */
+struct tg_slot_accuracy {
+	int slot;                 /* 0 = the base length */
+	int32_t length;
+	double mean_rel_err;      /* bars where both are finite and the exact is not 0 */
+	double max_rel_err;
+	double frac_within_5pct;
+};
+
+/* The Layer-1 signal's agreement counts as chance when Cohen's kappa is
+ * below this (Landis and Koch: "slight" agreement at most). */
+#define TG_ACCURACY_CHANCE_KAPPA 0.2
+
 struct tg_family_accuracy {
-	double mean_rel_err;      /* approx MA vs exact MA, bars where both valid */
+	double mean_rel_err;      /* approx MA vs exact MA at the base length */
 	double max_rel_err;
 	double frac_within_5pct;
 	double l1_sign_agreement; /* sign(S_approx) == sign(S_exact), all bars */
+	/* over the bars where both Layer-1 signals are numbers: the share
+	 * whose sign agrees, the share two unrelated signals with the same
+	 * sign frequencies would agree on, and Cohen's kappa
+	 * (agree - chance) / (1 - chance); NaN when undefined */
+	double l1_agree_finite, l1_chance, l1_kappa;
+	bool no_better_than_chance; /* l1_kappa < TG_ACCURACY_CHANCE_KAPPA */
+	/* against every exact slot, in length order (n_slots 0: not measured) */
+	int n_slots;
+	struct tg_slot_accuracy slot[TG_RESULTS_SLOTS];
+	double slots_mean_rel_err; /* over every slot's bars */
+	int worst;                 /* index in slot[] of the largest mean error */
+};
+
+/* A symbol whose final signal differs between exact and approx. */
+struct tg_flip {
+	int32_t symbol;           /* in the dataset */
+	int8_t exact, approx;     /* +1 LONG, -1 SHORT, 0 none */
+	char name[64];
 };
 
 struct tg_accuracy {
@@ -86,10 +121,9 @@ struct tg_accuracy {
 	 * Average_Signal (none when NaN or |v| < min_signal) */
 	int64_t symbols, flipped;    /* symbols compared, those whose final signal differs */
 	double bars_differing;       /* share of bars whose class differs */
-	int n_listed;                /* the first flips, in symbol order */
-	int32_t flip_symbol[TG_RESULTS_FLIPS_LISTED];
-	char flip_name[TG_RESULTS_FLIPS_LISTED][48];
-	int8_t flip_exact[TG_RESULTS_FLIPS_LISTED], flip_approx[TG_RESULTS_FLIPS_LISTED];
+	struct tg_flip *flips;       /* owned: every flip in symbol order (n_flips < flipped
+				      * only when memory ran out) */
+	int64_t n_flips;
 };
 
 /* Cross-backend agreement of Average_Signal for one MA mode. */

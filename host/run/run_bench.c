@@ -343,6 +343,7 @@ void tg_run_record_params(struct tg_run_results *r, const struct tg_run_opts *o,
 /* ---- the loop ----------------------------------------------------------------------- */
 
 #define ACCURACY_CHUNK 16
+#define ACCURACY_BYTES ((size_t)256 << 20)
 
 /* What the accuracy pass reads of each run: the MA and Layer-1 signal of
  * every family and Average_Signal, one plane = symbols x stride doubles. */
@@ -489,15 +490,20 @@ static void place(struct loop *l, const struct tg_backend_ops *ops, void *state,
 }
 
 /* Exact vs approximate accuracy over all symbols, a chunk of symbols at a
- * time (bounded memory whatever the data). */
+ * time (bounded memory whatever the data: the exact run's 54 slot MAs are
+ * the largest part, so a chunk holds at most ACCURACY_BYTES). */
 static int accuracy_pass(struct loop *l, const struct tg_backend_ops *ops, void *state,
 			 struct tg_accuracy *acc_out, struct tg_error *err)
 {
 	const struct tg_dataset *ds = l->ds;
-	const int32_t want = l->o->accuracy_chunk > 0 ? l->o->accuracy_chunk : ACCURACY_CHUNK;
+	const size_t per_symbol = (2 * ACC_PLANES + TG_ATC_MAS) * (size_t)ds->stride * sizeof(double);
+	int32_t want = l->o->accuracy_chunk > 0 ? l->o->accuracy_chunk : ACCURACY_CHUNK;
+	const size_t fit = ACCURACY_BYTES / (per_symbol > 0 ? per_symbol : 1);
+	if ((size_t)want > fit)
+		want = fit > 0 ? (int32_t)fit : 1;
 	const int32_t chunk = ds->n_symbols < want ? ds->n_symbols : want;
 	const size_t plane = (size_t)chunk * (size_t)ds->stride;
-	const size_t bytes = 2 * ACC_PLANES * plane * sizeof(double);
+	const size_t bytes = (2 * ACC_PLANES + TG_ATC_MAS) * plane * sizeof(double);
 	double *buf = malloc(bytes);
 	int8_t *finals = malloc(2 * (size_t)(chunk > 0 ? chunk : 1));
 	if (!buf || !finals) {
@@ -515,8 +521,10 @@ static int accuracy_pass(struct loop *l, const struct tg_backend_ops *ops, void 
 		o[m].average = b + ACC_AVG * plane;
 		o[m].final_signal = finals + (size_t)m * (size_t)chunk;
 	}
+	/* the exact MA of every slot: approx has one per family for all nine */
+	o[0].slot_ma = buf + 2 * ACC_PLANES * plane;
 	struct tg_accuracy_acc acc;
-	tg_accuracy_acc_init(&acc, l->o->params.min_signal);
+	tg_accuracy_acc_init(&acc, &l->o->params);
 	int rc = 0;
 	for (int32_t first = 0; first < ds->n_symbols && rc == 0 && !stopped(l); first += chunk) {
 		int32_t count = ds->n_symbols - first < chunk ? ds->n_symbols - first : chunk;
@@ -537,16 +545,15 @@ static int accuracy_pass(struct loop *l, const struct tg_backend_ops *ops, void 
 	if (rc == 0) {
 		tg_accuracy_acc_finish(&acc, acc_out);
 		tg_strlcpy(acc_out->backend, ops->name, sizeof(acc_out->backend));
-		for (int k = 0; k < acc_out->n_listed; k++) {
-			const int32_t sym = acc_out->flip_symbol[k];
-			if (ds->names && ds->names[sym])
-				tg_strlcpy(acc_out->flip_name[k], ds->names[sym],
-					   sizeof(acc_out->flip_name[k]));
+		for (int64_t k = 0; k < acc_out->n_flips; k++) {
+			struct tg_flip *x = &acc_out->flips[k];
+			if (ds->names && ds->names[x->symbol])
+				tg_strlcpy(x->name, ds->names[x->symbol], sizeof(x->name));
 			else
-				snprintf(acc_out->flip_name[k], sizeof(acc_out->flip_name[k]),
-					 "symbol %d", sym);
+				snprintf(x->name, sizeof(x->name), "symbol %d", x->symbol);
 		}
 	}
+	tg_accuracy_acc_fini(&acc);
 	return rc;
 }
 

@@ -65,6 +65,8 @@ static void write_state(struct tg_json *j, const struct tg_run_results *r,
 	tg_json_kv_int(j, "threads", st->threads);
 	tg_json_kv_string(j, "placement", st->placement[0] ? st->placement : "unpinned");
 	tg_json_kv_int(j, "warmup", st->warmup);
+	tg_json_kv_double(j, "bars_per_rep", st->bars);
+	tg_json_kv_int(j, "mas_per_bar", st->mas_per_bar);
 	tg_json_kv_double(j, "bar_mas_per_rep", st->bar_mas);
 	tg_json_key(j, "wall_ns");
 	tg_json_begin_object(j);
@@ -119,6 +121,7 @@ static void write_state(struct tg_json *j, const struct tg_run_results *r,
 	tg_json_end_object(j);
 	tg_json_key(j, "throughput");
 	tg_json_begin_object(j);
+	tg_json_kv_double(j, "bars_per_s", tg_report_bars_per_s(st));
 	tg_json_kv_double(j, "bar_mas_per_s", tg_report_throughput(st));
 	tg_json_kv_double(j, "ns_per_bar_ma", tg_report_ns_per_bar_ma(st));
 	tg_json_end_object(j);
@@ -170,6 +173,35 @@ static void write_state(struct tg_json *j, const struct tg_run_results *r,
 	tg_json_end_object(j);
 }
 
+/* A family's Layer-1 agreement beyond chance and its MA error against
+ * every exact slot. */
+static void write_family_detail(struct tg_json *j, const struct tg_family_accuracy *fa)
+{
+	tg_json_key(j, "l1_signal_finite");
+	tg_json_begin_object(j);
+	tg_json_kv_double(j, "sign_agreement", fa->l1_agree_finite);
+	tg_json_kv_double(j, "chance_agreement", fa->l1_chance);
+	tg_json_kv_double(j, "kappa", fa->l1_kappa);
+	tg_json_kv_bool(j, "no_better_than_chance", fa->no_better_than_chance);
+	tg_json_end_object(j);
+	if (fa->n_slots <= 0)
+		return;
+	tg_json_kv_double(j, "slots_mean_rel_err", fa->slots_mean_rel_err);
+	tg_json_key(j, "slots");
+	tg_json_begin_array(j);
+	for (int k = 0; k < fa->n_slots; k++) {
+		const struct tg_slot_accuracy *x = &fa->slot[k];
+		tg_json_begin_object(j);
+		tg_json_kv_int(j, "slot", x->slot);
+		tg_json_kv_int(j, "length", x->length);
+		tg_json_kv_double(j, "mean_rel_err", x->mean_rel_err);
+		tg_json_kv_double(j, "max_rel_err", x->max_rel_err);
+		tg_json_kv_double(j, "frac_within_5pct", x->frac_within_5pct);
+		tg_json_end_object(j);
+	}
+	tg_json_end_array(j);
+}
+
 static void write_accuracy(struct tg_json *j, const struct tg_run_results *r)
 {
 	tg_json_key(j, "accuracy");
@@ -189,6 +221,7 @@ static void write_accuracy(struct tg_json *j, const struct tg_run_results *r)
 			tg_json_kv_double(j, "frac_within_5pct", a->family[f].frac_within_5pct);
 			tg_json_kv_double(j, "l1_signal_sign_agreement",
 					  a->family[f].l1_sign_agreement);
+			write_family_detail(j, &a->family[f]);
 			tg_json_end_object(j);
 		}
 		tg_json_end_object(j);
@@ -205,16 +238,18 @@ static void write_accuracy(struct tg_json *j, const struct tg_run_results *r)
 		tg_json_kv_double(j, "final_signal_differs_share",
 				  a->symbols ? (double)a->flipped / (double)a->symbols : 0.0);
 		tg_json_kv_double(j, "bars_class_differs_share", a->bars_differing);
-		tg_json_key(j, "symbols_listed");
+		/* every flip (the terminal and the summaries list the first ones) */
+		tg_json_key(j, "symbols_differing");
 		tg_json_begin_array(j);
-		for (int k = 0; k < a->n_listed; k++) {
+		for (int64_t k = 0; k < a->n_flips; k++) {
 			tg_json_begin_object(j);
-			tg_json_kv_string(j, "symbol", a->flip_name[k]);
-			tg_json_kv_int(j, "exact", a->flip_exact[k]);
-			tg_json_kv_int(j, "approx", a->flip_approx[k]);
+			tg_json_kv_string(j, "symbol", a->flips[k].name);
+			tg_json_kv_int(j, "exact", a->flips[k].exact);
+			tg_json_kv_int(j, "approx", a->flips[k].approx);
 			tg_json_end_object(j);
 		}
 		tg_json_end_array(j);
+		tg_json_kv_bool(j, "symbols_differing_complete", a->n_flips == a->flipped);
 		tg_json_end_object(j);
 		tg_json_end_object(j);
 	}
@@ -678,6 +713,12 @@ static int read_state(const struct reader *rd, json_t *s, const char *where,
 	TG_TRY(get_int(rd, s, where, "warmup", false, 0, INT32_MAX, &v));
 	st->warmup = (int)v;
 	TG_TRY(get_number(rd, s, where, "bar_mas_per_rep", false, &st->bar_mas));
+	/* files before mas_per_bar counted 54 per bar in both modes */
+	v = TG_ATC_MAS;
+	TG_TRY(get_int(rd, s, where, "mas_per_bar", false, 0, TG_ATC_MAS, &v));
+	st->mas_per_bar = (int)v; /* 0: a state that never ran */
+	st->bars = v > 0 ? st->bar_mas / (double)v : 0;
+	TG_TRY(get_number(rd, s, where, "bars_per_rep", false, &st->bars));
 	TG_TRY(get_number(rd, s, where, "state_seconds", false, &st->state_seconds));
 	TG_TRY(get_number(rd, s, where, "budget_s", false, &st->budget_s));
 	char reason[32] = "";

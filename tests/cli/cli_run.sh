@@ -38,6 +38,21 @@ case $isa in "scalar C, one symbol at a time (the CPU has "*) ;; *) fail "TG_CPU
 expect_json "$J" '.states[0].threads' 2
 expect_json "$J" 'length(.states[0].wall_ns.samples)' 3
 expect_json "$J" '.states[0].bar_mas_per_rep' 86400
+# throughput counts the MAs computed: approx has one per family (6 a bar)
+expect_json "$J" '.states[1].ma' approx
+expect_json "$J" '.states[1].mas_per_bar' 6
+expect_json "$J" '.states[1].bars_per_rep' 1600
+expect_json "$J" '.states[1].bar_mas_per_rep' 9600
+expect_in "$OUT" "bar*MA counts the MA updates computed: 54 per bar exact"
+# the approx MA against each of the nine exact slots, in length order
+expect_json "$J" 'length(.accuracy[0].families.EMA.slots)' 9
+expect_json "$J" '.accuracy[0].families.EMA.slots[0].length' 22
+expect_json "$J" '.accuracy[0].families.EMA.slots[4].slot' 0
+expect_json "$J" '.accuracy[0].families.EMA.slots[4].length' 28
+expect_json "$J" '.accuracy[0].families.EMA.slots[8].length' 34
+expect_json "$J" '.accuracy[0].families.LSMA.l1_signal_finite.no_better_than_chance' true
+expect_json "$J" '.accuracy[0].families.EMA.l1_signal_finite.no_better_than_chance' false
+expect_in "$R/summary.md" "**no better than chance**"
 expect_json "$J" .params.symbols 4
 expect_json "$J" .params.robustness medium
 expect_json "$J" '.accuracy[0].backend' cpu

@@ -342,7 +342,9 @@ void tg_test_results_fixture(struct tg_run_results *r, bool complete)
 		for (int i = 0; i < 3; i++)
 			st->samples_ns[i] = (m ? 1e6 : 4e6) + 1000.0 * i;
 		tg_stats_compute(st->samples_ns, 3, &st->wall, NULL);
-		st->bar_mas = 200.0 * 54;
+		st->bars = 200;
+		st->mas_per_bar = m ? 6 : 54;
+		st->bar_mas = st->bars * st->mas_per_bar;
 		st->first_run_ns = m ? 2.5e6 : 9e6;
 		st->stop_reason = "count";
 		st->state_seconds = m ? 0.01 : 0.03;
@@ -377,7 +379,9 @@ void tg_test_results_fixture(struct tg_run_results *r, bool complete)
 	st->chunks = 1;
 	st->pinned = true;
 	snprintf(st->kernels, sizeof(st->kernels), "walk");
-	st->bar_mas = 200.0 * 54;
+	st->bars = 200;
+	st->mas_per_bar = 6;
+	st->bar_mas = 200.0 * 6;
 	snprintf(st->device, sizeof(st->device), "Test GPU (sm_90)");
 	st = tg_results_add_state(r);
 	snprintf(st->backend, sizeof(st->backend), "cuda");
@@ -391,7 +395,33 @@ void tg_test_results_fixture(struct tg_run_results *r, bool complete)
 		a->family[f].max_rel_err = 0.01 * (f + 1);
 		a->family[f].frac_within_5pct = 1.0 - 0.1 * f;
 		a->family[f].l1_sign_agreement = 0.9 - 0.05 * f;
+		a->family[f].l1_agree_finite = f == 5 ? 0.55 : 0.9 - 0.05 * f; /* KAMA: chance */
+		a->family[f].l1_chance = 0.5;
+		a->family[f].l1_kappa = (a->family[f].l1_agree_finite - 0.5) / 0.5;
+		a->family[f].no_better_than_chance = a->family[f].l1_kappa < TG_ACCURACY_CHANCE_KAPPA;
+		/* nine slots of lengths 22..34 (medium), the error growing away from 28 */
+		static const int32_t len[9] = {22, 24, 26, 27, 28, 29, 30, 32, 34};
+		static const int slot[9] = {8, 7, 6, 5, 0, 1, 2, 3, 4};
+		a->family[f].n_slots = 9;
+		a->family[f].worst = 0;
+		a->family[f].slots_mean_rel_err = 0.002 * (f + 1);
+		for (int k = 0; k < 9; k++) {
+			struct tg_slot_accuracy *x = &a->family[f].slot[k];
+			x->slot = slot[k];
+			x->length = len[k];
+			x->mean_rel_err = 0.001 * (f + 1) * (1 + abs(len[k] - 28) / 2.0);
+			x->max_rel_err = 10 * x->mean_rel_err;
+			x->frac_within_5pct = 1.0 - 0.1 * f;
+		}
 	}
+	/* two of 4 symbols flip */
+	a->symbols = 4;
+	a->flipped = 2;
+	a->bars_differing = 0.125;
+	a->flips = calloc(2, sizeof(*a->flips));
+	a->n_flips = 2;
+	a->flips[0] = (struct tg_flip){.symbol = 1, .exact = 1, .approx = -1, .name = "BBB"};
+	a->flips[1] = (struct tg_flip){.symbol = 3, .exact = 0, .approx = 1, .name = "DDD"};
 	a->avg_sign_agreement = 0.875;
 	a->avg_max_abs_diff = 1.0;
 	a->avg_frac_below_1e6 = 0.25;

@@ -543,30 +543,132 @@ static void test_accuracy_decision(void **state)
 		out[m].average = avg[m];
 		out[m].final_signal = fin[m];
 	}
+	struct tg_atc_params prm;
+	tg_atc_params_default(&prm);
 	struct tg_accuracy_acc acc;
-	tg_accuracy_acc_init(&acc, 0.01);
+	tg_accuracy_acc_init(&acc, &prm);
 	tg_accuracy_acc_add(&acc, &b, 10, &out[0], &out[1]); /* symbols 10..12 */
 	struct tg_accuracy r;
 	memset(&r, 0, sizeof(r));
 	tg_accuracy_acc_finish(&acc, &r);
 	assert_int_equal(r.symbols, 3);
 	assert_int_equal(r.flipped, 1);
-	assert_int_equal(r.n_listed, 1);
-	assert_int_equal(r.flip_symbol[0], 11);
-	assert_int_equal(r.flip_exact[0], 1);
-	assert_int_equal(r.flip_approx[0], -1);
+	assert_int_equal(r.n_flips, 1);
+	assert_int_equal(r.flips[0].symbol, 11);
+	assert_int_equal(r.flips[0].exact, 1);
+	assert_int_equal(r.flips[0].approx, -1);
 	assert_true(r.bars_differing == 2.0 / 12.0);
-	assert_int_equal(tg_decision_class(NAN, 0.01), 0);
-	assert_int_equal(tg_decision_class(-0.009, 0.01), 0);
-	assert_int_equal(tg_decision_class(-0.01, 0.01), -1);
-	/* more flips than are listed: all counted, 20 listed */
-	tg_accuracy_acc_init(&acc, 0.01);
+	/* no exact slot MAs given: no per-slot error */
+	assert_int_equal(r.family[0].n_slots, 0);
+	free(r.flips);
+	/* more flips than the terminal lists: every one kept, in symbol order */
+	tg_accuracy_acc_init(&acc, &prm);
 	for (int k = 0; k < 30; k++)
 		tg_accuracy_acc_add(&acc, &b, 3 * k, &out[0], &out[1]);
 	tg_accuracy_acc_finish(&acc, &r);
 	assert_int_equal(r.flipped, 30);
-	assert_int_equal(r.n_listed, TG_RESULTS_FLIPS_LISTED);
-	assert_int_equal(r.flip_symbol[19], 3 * 19 + 1);
+	assert_int_equal(r.n_flips, 30);
+	assert_int_equal(r.flips[19].symbol, 3 * 19 + 1);
+	assert_int_equal(r.flips[29].symbol, 3 * 29 + 1);
+	char text[2048];
+	for (int k = 0; k < 30; k++)
+		snprintf(r.flips[k].name, sizeof(r.flips[k].name), "S%d", r.flips[k].symbol);
+	tg_report_decision_text(&r, text, sizeof(text));
+	assert_non_null(strstr(text, "30 of 90 symbols"));
+	assert_non_null(strstr(text, "S58 LONG->SHORT, ... (all 30 in results.json)"));
+	assert_null(strstr(text, "S61 "));
+	free(r.flips);
+}
+
+/* The approx MA (one per family, at the base length) against the exact MA
+ * of every slot: each slot's own error, in length order; and the Layer-1
+ * signal's agreement beyond chance. */
+static void test_accuracy_slots(void **state)
+{
+	(void)state;
+	enum { N = 8 };
+	struct tg_atc_params prm;
+	tg_atc_params_default(&prm);
+	prm.robustness = TG_ROBUST_MEDIUM; /* offsets 1, 2, 4, 6 */
+	int32_t len[TG_ATC_SLOTS];
+	tg_atc_slot_lengths(&prm, 0, len);
+	static double ma[2][6 * N], l1[2][6 * N], avg[2][N], slot_ma[TG_ATC_MAS * N];
+	double close[N];
+	for (int i = 0; i < N; i++) {
+		close[i] = 100;
+		avg[0][i] = avg[1][i] = 0.5;
+	}
+	for (int i = 0; i < 6 * N; i++) {
+		ma[0][i] = ma[1][i] = 100;
+		l1[0][i] = l1[1][i] = 1;
+	}
+	/* exact slot k of every family: 100 * (1 + (length - L) / 100), so
+	 * the approx MA (100) is off by |length - L| / (100 + length - L) */
+	for (int f = 0; f < 6; f++) {
+		tg_atc_slot_lengths(&prm, f, len);
+		for (int k = 0; k < TG_ATC_SLOTS; k++)
+			for (int i = 0; i < N; i++)
+				slot_ma[(f * TG_ATC_SLOTS + k) * N + i] = 100.0 + (len[k] - len[0]);
+	}
+	/* family 4: the approx signal's sign has nothing to do with the exact
+	 * one's (exact + + - - + + - -, approx + - + - + - + -): kappa 0;
+	 * family 5: the same but for one bar */
+	for (int i = 0; i < N; i++) {
+		l1[0][4 * N + i] = (i / 2) % 2 ? -0.3 : 0.3;
+		l1[1][4 * N + i] = i % 2 ? -0.2 : 0.2;
+		l1[0][5 * N + i] = (i / 2) % 2 ? -0.3 : 0.3;
+		l1[1][5 * N + i] = i == 3 ? 0.1 : l1[0][5 * N + i];
+	}
+	struct tg_batch b = {.close = close, .n_bars = NULL, .n_symbols = 1, .stride = N};
+	struct tg_atc_outputs out[2];
+	for (int m = 0; m < 2; m++) {
+		memset(&out[m], 0, sizeof(out[m]));
+		out[m].ma = ma[m];
+		out[m].l1_signal = l1[m];
+		out[m].average = avg[m];
+	}
+	out[0].slot_ma = slot_ma;
+	struct tg_accuracy_acc acc;
+	tg_accuracy_acc_init(&acc, &prm);
+	tg_accuracy_acc_add(&acc, &b, 0, &out[0], &out[1]);
+	struct tg_accuracy r;
+	tg_accuracy_acc_finish(&acc, &r);
+	for (int f = 0; f < 6; f++) {
+		const struct tg_family_accuracy *fa = &r.family[f];
+		const int32_t L = prm.length[f];
+		assert_int_equal(fa->n_slots, TG_ATC_SLOTS);
+		assert_true(fa->mean_rel_err == 0); /* at the base length: no error */
+		double sum = 0;
+		for (int k = 0; k < TG_ATC_SLOTS; k++) {
+			const struct tg_slot_accuracy *x = &fa->slot[k];
+			if (k > 0)
+				assert_true(x->length > fa->slot[k - 1].length);
+			const double want = fabs((double)(x->length - L)) / (100.0 + (x->length - L));
+			assert_true(fabs(x->mean_rel_err - want) < 1e-15);
+			assert_true(fabs(x->max_rel_err - want) < 1e-15);
+			if (x->length == L)
+				assert_int_equal(x->slot, 0);
+			sum += want;
+		}
+		assert_int_equal(fa->slot[0].length, L - 6);
+		assert_int_equal(fa->slot[8].length, L + 6);
+		/* L - 6 is off by 6/94, L + 6 by 6/106: the shortest is the worst */
+		assert_int_equal(fa->worst, 0);
+		assert_true(fabs(fa->slots_mean_rel_err - sum / 9) < 1e-15);
+	}
+	/* identical signals: kappa undefined (one class: chance 1), not flagged */
+	assert_true(r.family[0].l1_sign_agreement == 1.0);
+	assert_true(r.family[0].l1_kappa != r.family[0].l1_kappa);
+	assert_false(r.family[0].no_better_than_chance);
+	/* unrelated signs: half agree, as chance would: kappa 0, flagged */
+	assert_true(r.family[4].l1_agree_finite == 0.5);
+	assert_true(r.family[4].l1_chance == 0.5);
+	assert_true(r.family[4].l1_kappa == 0.0);
+	assert_true(r.family[4].no_better_than_chance);
+	/* 7 of 8 agree: kappa (7/8 - 1/2) / (1 - 1/2) = 0.75, not flagged */
+	assert_true(fabs(r.family[5].l1_kappa - 0.75) < 1e-15);
+	assert_false(r.family[5].no_better_than_chance);
+	free(r.flips);
 }
 
 /* ---- accuracy: reproduces the reference's cases.json numbers ---- */
@@ -613,8 +715,10 @@ static void test_accuracy_matches_cases_json(void **state)
 		out[m].average = o[m] + 12 * (size_t)n;
 	}
 	struct tg_batch b = {.close = NULL, .n_bars = NULL, .n_symbols = 1, .stride = n};
+	struct tg_atc_params prm;
+	tg_atc_params_default(&prm);
 	struct tg_accuracy_acc acc;
-	tg_accuracy_acc_init(&acc, 0.01);
+	tg_accuracy_acc_init(&acc, &prm);
 	tg_accuracy_acc_add(&acc, &b, 0, &out[0], &out[1]);
 	struct tg_accuracy r;
 	tg_accuracy_acc_finish(&acc, &r);
@@ -624,6 +728,10 @@ static void test_accuracy_matches_cases_json(void **state)
 		assert_true(r.family[f].frac_within_5pct == within5[f]);
 		assert_true(r.family[f].l1_sign_agreement == l1_agree[f]);
 	}
+	/* the reference's LSMA approximation agrees on the Layer-1 sign about
+	 * as often as chance would (51.8%): flagged; the others are not */
+	for (int f = 0; f < 6; f++)
+		assert_int_equal(r.family[f].no_better_than_chance, f == TG_FAM_LSMA);
 	assert_true(fabs(r.avg_max_abs_diff - 1.0078543068001864) < 1e-12);
 	assert_true(r.avg_sign_agreement == 0.8733333333333333);
 	assert_true(r.avg_frac_below_1e6 == 0.31833333333333336);
@@ -1284,6 +1392,7 @@ int main(void)
 		cmocka_unit_test(test_csv_layouts),
 		cmocka_unit_test(test_csv_timeframe),
 		cmocka_unit_test(test_accuracy_decision),
+		cmocka_unit_test(test_accuracy_slots),
 		cmocka_unit_test(test_accuracy_matches_cases_json),
 		cmocka_unit_test(test_harness_counts_and_stats),
 		cmocka_unit_test(test_compare_verdicts),
