@@ -199,10 +199,6 @@ static void worst_cell(const struct tg_agreement *g, char *buf, size_t cap)
 	}
 }
 
-static const char *decision_name(int8_t v)
-{
-	return v > 0 ? "LONG" : v < 0 ? "SHORT" : "none";
-}
 
 void tg_report_decision_text(const struct tg_accuracy *a, char *buf, size_t cap)
 {
@@ -213,8 +209,8 @@ void tg_report_decision_text(const struct tg_accuracy *a, char *buf, size_t cap)
 								    : TG_RESULTS_FLIPS_LISTED;
 	for (int64_t k = 0; k < listed && used < cap; k++)
 		used += (size_t)snprintf(buf + used, cap - used, "%s%s %s->%s", k ? ", " : ": ",
-					 a->flips[k].name, decision_name(a->flips[k].exact),
-					 decision_name(a->flips[k].approx));
+					 a->flips[k].name, tg_signal_name(a->flips[k].exact),
+					 tg_signal_name(a->flips[k].approx));
 	if (a->flipped > listed && used < cap)
 		used += (size_t)snprintf(buf + used, cap - used, ", ... (all %lld in results.json)",
 					 (long long)a->flipped);

@@ -71,6 +71,20 @@ int tg_cli_parse_args(const struct tg_cli_spec *spec, int argc, char **argv, con
 /* The ATC parameter options shared by run and atc; returns how many were
  * written into opts (cap >= 24). */
 int tg_cli_param_options(struct tg_atc_params *p, struct tg_opt *opts, int cap);
+
+/* How price files load: --price, --timeframe, --select (cli_data.c). */
+struct tg_cli_data {
+	const char *price, *timeframe, *select; /* as given, NULL when not */
+	int64_t timeframe_ms;                   /* --timeframe, by tg_cli_data_check */
+	char help[3][256];
+};
+/* The three options into opts (cap at least 3), their help starting with
+ * `with` ("with --data: "); returns how many. */
+int tg_cli_data_options(struct tg_cli_data *d, const char *with, struct tg_opt *opts, int cap);
+/* Checks --price and parses --timeframe. */
+int tg_cli_data_check(struct tg_cli_data *d, struct tg_error *err);
+/* The first of them given ("select", "price", "timeframe"), NULL when none. */
+const char *tg_cli_data_given(const struct tg_cli_data *d);
 /* The full command line, shell-quoted where needed. */
 void tg_cli_command_line(int argc, char **argv, char *buf, size_t cap);
 

@@ -36,7 +36,9 @@ static void on_signal(int sig, siginfo_t *si, void *ctx)
 
 struct run_cli {
 	struct tg_run_opts o;
-	const char *backends, *ma, *out, *history, *max_time, *symbols, *bars, *timeframe;
+	const char *backends, *ma, *out, *history, *max_time, *symbols, *bars;
+	const char *signals;
+	struct tg_cli_data data;
 	/* the sizes: one of each is a run, more make a sweep */
 	int32_t symbols_v[TG_SWEEP_MAX_AXIS], bars_v[TG_SWEEP_MAX_AXIS];
 	int n_symbols, n_bars;
@@ -102,17 +104,6 @@ static int parse(struct run_cli *c, int argc, char **argv)
 		 "times must increase). With it, --symbols N takes the first N symbols in name "
 		 "order and --bars B the last B bars of each",
 		 0, 0, NULL},
-		{"price", TG_OPT_STRING, &o->data_price, "close|adj-close",
-		 "with --data: the price column (default close; adj-close: yfinance's Adj Close)",
-		 0, 0, NULL},
-		{"timeframe", TG_OPT_STRING, &c->timeframe, "15m|1h|1d",
-		 "with --data: resample to bars of this size (N then s, m, h, d or w; the close "
-		 "of a bar is the last close in its interval) before the run",
-		 0, 0, NULL},
-		{"select", TG_OPT_STRING, &o->data_select, "PATTERN",
-		 "with --data: only the symbols (file names without .csv) that match the shell "
-		 "pattern (BTC*, [A-F]*)",
-		 0, 0, NULL},
 		{"threads", TG_OPT_INT, &o->threads, "T",
 		 "worker threads of the CPU backends (default: one per available CPU)", 0, 4096,
 		 NULL},
@@ -152,6 +143,11 @@ static int parse(struct run_cli *c, int argc, char **argv)
 		 "append this run to a SQLite history ('trendgpu-bench history' shows the trends; "
 		 "report.html draws them)",
 		 0, 0, NULL},
+		{"signals", TG_OPT_STRING, &c->signals, "FILE.csv",
+		 "write each symbol's answer: one row per symbol x backend x MA mode with the "
+		 "bars, the last Average_Signal, the final signal (LONG / SHORT / none) and "
+		 "whether it agrees with the exact one",
+		 0, 0, NULL},
 		{"no-accuracy", TG_OPT_FLAG, &c->no_accuracy, NULL,
 		 "skip the approx-vs-exact accuracy pass", 0, 0, NULL},
 		{"quiet", TG_OPT_FLAG, &c->quiet, NULL, "print only the paths written", 0, 0, NULL},
@@ -160,12 +156,15 @@ static int parse(struct run_cli *c, int argc, char **argv)
 		 "GPU backend's host thread to the CPUs nearest its GPU",
 		 0, 0, NULL},
 	};
+	struct tg_opt data_opts[4];
+	int n_data = tg_cli_data_options(&c->data, "with --data: ", data_opts, 4);
 	struct tg_opt prof_opts[8];
 	int n_prof = tg_cli_profile_options(&c->profile, profile_help, prof_opts, 8);
 	struct tg_opt param_opts[32];
 	int n_param = tg_cli_param_options(&o->params, param_opts, 32);
 	const struct tg_opt_group groups[] = {
 		{"Run options", run_opts, (int)(sizeof(run_opts) / sizeof(run_opts[0]))},
+		{"Data options", data_opts, n_data},
 		{"Profiling", prof_opts, n_prof},
 		{"ATC parameters (spec §1)", param_opts, n_param},
 	};
@@ -175,7 +174,7 @@ static int parse(struct run_cli *c, int argc, char **argv)
 			 "PATH [--select PATTERN]] [--threads T] [--reps R] [--out DIR] [parameters]",
 		.description = run_description,
 		.groups = groups,
-		.n_groups = 3,
+		.n_groups = 4,
 		.epilog = "Examples:\n"
 			  "  trendgpu-bench run\n"
 			  "  trendgpu-bench run --backends cpu,rust --profile cpu\n"
@@ -207,24 +206,23 @@ static int parse(struct run_cli *c, int argc, char **argv)
 		return tg_cli_usage_error("run", &err);
 	o->symbols = c->symbols_v[0];
 	o->bars = c->bars_v[0];
+	o->data_price = c->data.price;
+	o->data_select = c->data.select;
 	if (o->data) {
 		o->data_symbols = c->symbols ? o->symbols : 0;
 		o->data_bars = c->bars ? o->bars : 0;
 	}
-	if (o->data && (c->n_symbols > 1 || c->n_bars > 1))
+	if (c->signals && (c->n_symbols > 1 || c->n_bars > 1))
+		TG_ERR(&err, TG_E_INVAL, "--signals writes the symbols of one run: it cannot go "
+					 "with a sweep (--symbols or --bars with a list)");
+	else if (o->data && (c->n_symbols > 1 || c->n_bars > 1))
 		TG_ERR(&err, TG_E_INVAL, "a sweep (--symbols or --bars with a list) measures "
 					 "synthetic data: it cannot go with --data");
-	else if ((o->data_select || o->data_price || c->timeframe) && !o->data)
+	else if (tg_cli_data_given(&c->data) && !o->data)
 		TG_ERR(&err, TG_E_INVAL, "--%s is about --data: give --data PATH too",
-		       o->data_select ? "select" : o->data_price ? "price" : "timeframe");
-	else if (o->data_price && strcmp(o->data_price, "close") != 0 &&
-		 strcmp(o->data_price, "adj-close") != 0)
-		TG_ERR(&err, TG_E_INVAL, "--price: expected close or adj-close, got '%s'",
-		       o->data_price);
-	else if (c->timeframe && tg_timeframe_parse(c->timeframe, &o->data_timeframe_ms) < 0)
-		TG_ERR(&err, TG_E_INVAL,
-		       "--timeframe: expected a bar size such as 15m, 1h, 4h or 1d, got '%s'",
-		       c->timeframe);
+		       tg_cli_data_given(&c->data));
+	else if (tg_cli_data_check(&c->data, &err) < 0)
+		; /* said below */
 	else if (c->max_time && strcmp(c->max_time, "auto") == 0) {
 		o->auto_budget = true;
 		if (o->warmup == 0 && o->reps == 0)
@@ -249,6 +247,7 @@ static int parse(struct run_cli *c, int argc, char **argv)
 				       &o->n_backends, &err) == 0 &&
 		 tg_run_parse_modes(c->ma, o->modes, &o->n_modes, &err) == 0)
 		tg_run_check_params(o, 0, &err);
+	o->data_timeframe_ms = c->data.timeframe_ms;
 	return err.code ? tg_cli_usage_error("run", &err) : TG_CLI_CONTINUE;
 }
 
@@ -440,6 +439,14 @@ static int run_point(const struct run_cli *c, const char *command, const char *o
 		       res->run_dir, res->run_dir, res->run_dir);
 		if (res->profile.enabled)
 			tg_cli_print_profile_paths(res->run_dir, &res->profile);
+	}
+	int64_t rows = 0;
+	if (c->signals && tg_run_write_signals(res, &ds, c->signals, &rows, &err) < 0) {
+		tg_log_error(&err);
+		exit_code = TG_EXIT_FAILURE;
+	} else if (c->signals) {
+		printf("signals: %s (%lld rows: %d symbols x the states that ran)\n", c->signals,
+		       (long long)rows, ds.n_symbols);
 	}
 	tg_run_trends_free(&trends);
 	tg_data_free(&ds);

@@ -13,6 +13,11 @@ void tg_results_init(struct tg_run_results *r)
 	r->complete = true;
 }
 
+const char *tg_signal_name(int v)
+{
+	return v > 0 ? "LONG" : v < 0 ? "SHORT" : "none";
+}
+
 void tg_state_result_fini(struct tg_state_result *st)
 {
 	free(st->samples_ns);
@@ -20,6 +25,11 @@ void tg_state_result_fini(struct tg_state_result *st)
 	free(st->sample_start_s);
 	free(st->sample_round);
 	free(st->cpu_samples_ns);
+	free(st->last_average);
+	free(st->final_signal);
+	st->last_average = NULL;
+	st->final_signal = NULL;
+	st->n_symbols = 0;
 	st->samples_ns = st->kernel_samples_ns = st->sample_start_s = st->cpu_samples_ns = NULL;
 	st->sample_round = NULL;
 }

@@ -68,6 +68,11 @@ struct tg_state_result {
 	bool pinned;                 /* host buffers were page-locked */
 	char kernels[64];            /* which kernel variant ran ("" when one only) */
 	char isa[128];               /* the instruction set the backend ran with ("" not said) */
+	/* owned, per symbol of the dataset (NULL when not kept): the last
+	 * Average_Signal and the final signal (spec §10) of its last run */
+	double *last_average;
+	int8_t *final_signal;
+	int32_t n_symbols;
 };
 
 /* The approximate MA of a family (one, at the base length, in all nine
@@ -101,6 +106,9 @@ struct tg_family_accuracy {
 	double slots_mean_rel_err; /* over every slot's bars */
 	int worst;                 /* index in slot[] of the largest mean error */
 };
+
+/* The final signal's name: "LONG" (+1), "SHORT" (-1), "none" (0). */
+const char *tg_signal_name(int v);
 
 /* A symbol whose final signal differs between exact and approx. */
 struct tg_flip {

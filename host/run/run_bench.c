@@ -364,7 +364,7 @@ struct opened {
 	void *state;
 	struct pin_hooks pin;
 	double *close, *avg; /* avg: [mode][cells] */
-	int8_t *final_sig;
+	int8_t *final_sig; /* [mode][symbols] */
 	struct tg_batch batch;
 	char device[160], placement[128];
 	int slot[TG_RUN_MAX_MODES]; /* its states, -1 where none */
@@ -719,7 +719,7 @@ static void open_backend(struct loop *l, int index)
 	 * moves fastest (outside the timed region) */
 	b->close = backend_alloc(ops, b->state, l->cells * sizeof(double));
 	b->avg = backend_alloc(ops, b->state, TG_RUN_MAX_MODES * l->cells * sizeof(double));
-	b->final_sig = backend_alloc(ops, b->state, (size_t)l->ds->n_symbols);
+	b->final_sig = backend_alloc(ops, b->state, TG_RUN_MAX_MODES * (size_t)l->ds->n_symbols);
 	if (!b->close || !b->avg || !b->final_sig) {
 		snprintf(why, sizeof(why), "out of host memory for %d x %d bars", l->ds->n_symbols,
 			 l->ds->stride);
@@ -826,7 +826,7 @@ static void warm_up(struct loop *l, struct slot *sl)
 	struct tg_atc_outputs out;
 	memset(&out, 0, sizeof(out));
 	out.average = sl->b->avg + (size_t)sl->mode * l->cells;
-	out.final_signal = sl->b->final_sig;
+	out.final_signal = sl->b->final_sig + (size_t)sl->mode * (size_t)l->ds->n_symbols;
 	char label[48];
 	snprintf(label, sizeof(label), "%s %s", sl->b->ops->name, tg_ma_mode_name(sl->mode));
 	struct tg_stop_rule rule = l->o->rule;
@@ -1090,6 +1090,32 @@ static void paired_ratios(struct loop *l)
 	}
 }
 
+/* Each symbol's last Average_Signal and final signal, as the state's last
+ * run left them (run --signals). */
+static void keep_signals(struct loop *l, const struct opened *b, int mode,
+			 struct tg_state_result *st)
+{
+	const int32_t n = l->ds->n_symbols;
+	st->last_average = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
+	st->final_signal = malloc((size_t)(n > 0 ? n : 1));
+	if (!st->last_average || !st->final_signal) {
+		free(st->last_average);
+		free(st->final_signal);
+		st->last_average = NULL;
+		st->final_signal = NULL;
+		tg_warn("run: out of memory for the signals of %s %s", st->backend, st->ma_mode);
+		return;
+	}
+	const double *avg = b->avg + (size_t)mode * l->cells;
+	const int8_t *fin = b->final_sig + (size_t)mode * (size_t)n;
+	for (int32_t s = 0; s < n; s++) {
+		const int32_t bars = tg_batch_bars(&b->batch, s);
+		st->last_average[s] = bars > 0 ? avg[(size_t)s * (size_t)l->ds->stride + bars - 1] : NAN;
+		st->final_signal[s] = fin[s];
+	}
+	st->n_symbols = n;
+}
+
 /* Agreement and accuracy of one backend, after measuring. */
 static void check_backend(struct loop *l, struct opened *b)
 {
@@ -1102,8 +1128,10 @@ static void check_backend(struct loop *l, struct opened *b)
 	}
 	for (int k = 0; k < l->o->n_modes && !stopped(l); k++) {
 		const int mode = l->o->modes[k];
-		if (ran[mode])
+		if (ran[mode]) {
 			agree(l, b->ops->name, mode, b->avg + (size_t)mode * l->cells, &b->batch);
+			keep_signals(l, b, mode, state_of(l, &l->s[b->slot[mode]]));
+		}
 	}
 	if (ran[TG_MA_EXACT] && ran[TG_MA_APPROX] && l->o->accuracy && !stopped(l)) {
 		struct tg_accuracy *a = tg_results_add_accuracy(l->r);

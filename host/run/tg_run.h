@@ -299,6 +299,28 @@ struct tg_run_env {
  * accuracy pass when it ran both modes. Returns 0; TG_E_INTERRUPTED when
  * env->stop stopped it (r marked incomplete); or the first error of a
  * state that failed (in err; r holds everything else). */
+/* ---- per-symbol signals (run_signals.c) ---------------------------------- */
+
+/* One row of a signals file: a symbol's answer from one backend in one MA
+ * mode, and the exact answer it is compared with (compared_with "" or
+ * NULL: none, the last three columns left empty). */
+struct tg_signal_row {
+	const char *symbol, *backend, *ma;
+	int32_t bars;
+	double last_average;  /* NaN written as NaN */
+	int final_signal;     /* +1 LONG, -1 SHORT, 0 none */
+	const char *compared_with; /* "cpu exact" */
+	int exact_final;
+};
+/* The header line (newline included) and a row of the signals CSV. */
+extern const char tg_signals_header[];
+void tg_signals_write_row(struct tg_sink *s, const struct tg_signal_row *row);
+/* run --signals PATH: every symbol x state that kept its signals, symbol
+ * by symbol; an approx state is compared with its own backend's exact
+ * one, an exact state with the first backend's. *rows: how many. */
+int tg_run_write_signals(const struct tg_run_results *r, const struct tg_dataset *ds,
+			 const char *path, int64_t *rows, struct tg_error *err);
+
 int tg_run_bench(const struct tg_run_opts *o, const struct tg_dataset *ds,
 		 const struct tg_run_env *env, struct tg_run_results *r, struct tg_error *err);
 

@@ -2,7 +2,7 @@
 . "$(dirname "$0")/lib.sh"
 G="$TG_GOLDEN/atc"
 expect_exit 2 "$TG_BIN" atc
-expect_in "$ERR" "--input FILE.csv is required"
+expect_in "$ERR" "--input FILE.csv or DIR is required"
 expect_exit 1 "$TG_BIN" atc --input "$TG_WORK/missing.csv"
 expect_in "$ERR" "missing.csv"
 printf 'date,price\n1,10\n' >"$TG_WORK/noclose.csv"

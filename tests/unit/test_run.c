@@ -742,6 +742,26 @@ static void test_parse_backends(void **state)
 			 TG_E_INVAL);
 }
 
+/* A signals row: names with commas or quotes quoted as CSV, NaN spelt out,
+ * the comparison columns empty when there is nothing to compare with. */
+static void test_signals_rows(void **state)
+{
+	(void)state;
+	struct tg_sink *mem = tg_sink_open_memory();
+	const struct tg_signal_row a = {.symbol = "BRK,B \"class\"", .backend = "cpu", .ma = "approx",
+					.bars = 900, .last_average = -0.25, .final_signal = -1,
+					.compared_with = "cpu exact", .exact_final = 1};
+	const struct tg_signal_row b = {.symbol = "X", .backend = "rust", .ma = "exact", .bars = 5,
+					.last_average = NAN, .final_signal = 0};
+	tg_signals_write_row(mem, &a);
+	tg_signals_write_row(mem, &b);
+	size_t len;
+	const char *text = tg_sink_memory_data(mem, &len);
+	assert_string_equal(text, "\"BRK,B \"\"class\"\"\",cpu,approx,900,-0.25,SHORT,cpu exact,LONG,no\n"
+				  "X,rust,exact,5,NaN,none,,,\n");
+	tg_sink_abort(mem);
+}
+
 /* ---- results.json ---------------------------------------------------------------- */
 
 static char *render_json(const struct tg_run_results *r)
@@ -1176,6 +1196,7 @@ int main(void)
 		cmocka_unit_test(test_sweep),
 		cmocka_unit_test(test_parse_modes),
 		cmocka_unit_test(test_parse_backends),
+		cmocka_unit_test(test_signals_rows),
 		cmocka_unit_test(test_results_json),
 		cmocka_unit_test(test_results_round_trip),
 		cmocka_unit_test(test_results_refused),
