@@ -52,7 +52,7 @@ static const char css[] =
 	"8px;text-align:right}th{background:#f4f4f4}td.l,th.l{text-align:left}.meta{color:#555}"
 	".bad{color:#b00}.ok{color:#070}figure{margin:12px 0}figcaption{color:#555;font-size:12px}"
 	"img.flame{width:100%;border:1px solid #ddd}svg text{font:11px system-ui,sans-serif}"
-	"tr.chance td{background:#fde8e8;color:#b00}p.note{color:#555;font-size:12px;max-width:900px}";
+	"table.acc td{white-space:nowrap}tr.chance td{background:#fde8e8;color:#b00}p.note{color:#555;font-size:12px;max-width:900px}";
 
 /* Horizontal bars of median wall time per state, whiskers at the 95%
  * interval of the median. */
@@ -234,7 +234,7 @@ static void accuracy_tables(const struct tg_run_results *r, struct tg_sink *s)
 		tg_sink_put_xml(s, who);
 		if (nb > 1)
 			tg_sink_puts(s, ": identical");
-		tg_sink_puts(s, "</h3><table><tr>");
+		tg_sink_puts(s, "</h3><table class=acc><tr>");
 		for (int k = 0; k < TG_REPORT_FAMILY_CELLS; k++) {
 			tg_sink_puts(s, tg_report_family_text[k] ? "<th class=l>" : "<th>");
 			tg_sink_put_xml(s, tg_report_family_heads[k]);
@@ -256,7 +256,7 @@ static void accuracy_tables(const struct tg_run_results *r, struct tg_sink *s)
 		tg_sink_put_xml(s, tg_report_accuracy_note);
 		tg_sink_puts(s, ".</p>\n");
 		if (a->family[0].n_slots > 0) {
-			tg_sink_puts(s, "<table><tr><th class=l>MA error against each exact slot "
+			tg_sink_puts(s, "<table class=acc><tr><th class=l>MA error against each exact slot "
 					"(shortest first)</th>");
 			for (int k = 0; k < a->family[0].n_slots; k++)
 				tg_sink_printf(s, "<th>slot %d</th>", k + 1);
