@@ -172,7 +172,7 @@ void tg_accuracy_acc_finish(struct tg_accuracy_acc *a, struct tg_accuracy *out)
 		if (!a->slots_seen)
 			continue;
 		/* in length order (slot 0, the base, among them) */
-		int order[TG_ATC_SLOTS];
+		int order[TG_ATC_SLOTS] = {0};
 		for (int k = 0; k < TG_ATC_SLOTS; k++) {
 			int j = k;
 			while (j > 0 && a->fam[f].length[order[j - 1]] > a->fam[f].length[k]) {
