@@ -51,6 +51,14 @@ for s in XX YY; do
 done
 expect_exit 0 "$TG_BIN" atc --input "$T" --timeframe 1h
 [ "$(tail -1 "$OUT" | cut -d, -f1-4)" = "YY,cpu,exact,200" ] || fail "1 h bars of 800 x 15 min: $(tail -1 "$OUT")"
+# run and atc give each symbol the same answer (exact and approx)
+expect_exit 0 "$TG_BIN" run --data "$T" --backends cpu --reps 2 --warmup 0 --out "$TG_WORK/run-t" \
+	--signals "$TG_WORK/t-run.csv"
+for m in exact approx; do
+	expect_exit 0 "$TG_BIN" atc --input "$T" --ma $m --signals "$TG_WORK/t-atc-$m.csv" --quiet
+	diff <(grep ",cpu,$m," "$TG_WORK/t-run.csv" | cut -d, -f1-6) <(tail -n +2 "$TG_WORK/t-atc-$m.csv" | cut -d, -f1-6) >/dev/null ||
+		fail "run --signals and atc --input DIR differ ($m)"
+done
 # bad combinations, said before anything runs
 expect_exit 2 "$TG_BIN" atc --input "$D/AAA.csv" --select 'A*'
 expect_in "$ERR" "--select chooses files of a directory"
