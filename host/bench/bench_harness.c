@@ -87,7 +87,7 @@ int tg_measure_warmup(struct tg_measure *m, int warmup, const volatile sig_atomi
 			   m->label);
 		/* stable names: the number is the payload, the kind the category */
 		tg_nvtx_push_ex(m->label, TG_NVTX_WARMUP, tg_nvtx_backend_color(m->label), w + 1);
-		tg_phase_new_repetition();
+		tg_phase_new_repetition(true);
 		struct tg_backend_timing t;
 		const uint64_t t0 = m->clock_ns();
 		const int rc = m->ops->run(m->backend, &m->params, &m->batch, &m->out, &t, err);
@@ -109,7 +109,7 @@ int tg_measure_rep(struct tg_measure *m, int round, double since_s, double elaps
 	struct tg_backend_timing t;
 	memset(&t, 0, sizeof(t));
 	tg_nvtx_push_ex(m->label, TG_NVTX_STATE, tg_nvtx_backend_color(m->label), m->done + 1);
-	tg_phase_new_repetition();
+	tg_phase_new_repetition(m->done < TG_PHASE_RANGE_REPS);
 	const uint64_t c0 = cpu_ns(), t0 = m->clock_ns();
 	const int rc = m->ops->run(m->backend, &m->params, &m->batch, &m->out, &t, err);
 	uint64_t t1 = m->clock_ns();

@@ -26,14 +26,18 @@ static _Thread_local unsigned long tls_rep;
 static _Thread_local unsigned symbols_in_rep;
 static _Thread_local unsigned symbols_next = 1;
 static _Atomic unsigned long repetition = 1;
+/* the current repetition's phases get ranges (TG_PHASE_RANGE_REPS) */
+static atomic_bool repetition_ranges = true;
 
-void tg_phase_new_repetition(void)
+void tg_phase_new_repetition(bool ranges)
 {
+	atomic_store_explicit(&repetition_ranges, ranges, memory_order_relaxed);
 	atomic_fetch_add_explicit(&repetition, 1, memory_order_relaxed);
 }
 
 /* Ranges for this symbol? While profiling, those of the first
- * TG_PHASE_RANGE_SYMBOLS symbols each thread computes per repetition (a
+ * TG_PHASE_RANGE_SYMBOLS symbols each thread computes per repetition, in
+ * the first TG_PHASE_RANGE_REPS repetitions of each state (a
  * 5000-symbol profile would otherwise hold 13 ranges per symbol and
  * repetition: half a GB of trace); all of them under another NVTX tool
  * (Nsight Systems keeps what it is given) or with
@@ -57,7 +61,8 @@ static bool ranges_for_this_symbol(uint32_t p)
 		a = (env && strcmp(env, "all") == 0) || (tool && *tool && !strstr(tool, "libtgrecord"));
 		atomic_store_explicit(&all, a, memory_order_relaxed);
 	}
-	return a || symbols_in_rep <= TG_PHASE_RANGE_SYMBOLS;
+	return a || (symbols_in_rep <= TG_PHASE_RANGE_SYMBOLS &&
+		     atomic_load_explicit(&repetition_ranges, memory_order_relaxed));
 }
 
 void tg_phase_next_symbols(unsigned n)

@@ -50,8 +50,16 @@ void tg_phase_enter(uint32_t p, uint32_t argb);
  * group in vector lanes): they count as n for TG_PHASE_RANGE_SYMBOLS.
  * Call before entering its TG_PHASE_RETURNS. */
 void tg_phase_next_symbols(unsigned n);
-/* A new timed repetition or warm-up begins (the harness calls it). */
-void tg_phase_new_repetition(void);
+/* Phase ranges (while profiling) cover the warm-ups and the first this
+ * many timed repetitions of each state: a state the stopping rule repeats
+ * thousands of times would otherwise fill the timeline with the same
+ * ranges (150 MB for run --backends cpu,rust --profile cpu). The
+ * repetitions' own ranges, the samples (flame graphs, phase table) cover
+ * every one; TG_NVTX_PHASE_RANGES=all, or another NVTX tool, keeps all. */
+#define TG_PHASE_RANGE_REPS 16
+/* A new timed repetition or warm-up begins (the harness calls it);
+ * ranges: whether its phases get ranges (TG_PHASE_RANGE_REPS). */
+void tg_phase_new_repetition(bool ranges);
 /* The calling thread's phase; async-signal-safe (the sampler's handler
  * reads it on the interrupted thread). */
 uint32_t tg_phase_get(void);

@@ -96,6 +96,13 @@ if has_nvtx; then
 			[ "$got" -ge 80 ] || fail "TG_NVTX_PHASE_RANGES=all: expected 80 or more EMA MAs ranges, got $got"
 		fi
 	done
+	# and for the warm-ups and the first 16 timed repetitions of a state:
+	# the stopping rule's thousands of repetitions do not flood the timeline
+	P="$TG_WORK/ranges-reps"
+	TG_CPU_SIMD=scalar "$TG_BIN" run --backends cpu --ma exact --threads 1 --symbols 2 --bars 300 \
+		--reps 40 --warmup 1 --no-accuracy --profile cpu --out "$P" >/dev/null 2>&1 || fail "the 40-repetition run failed"
+	got=$(grep -o '"name":"EMA MAs","args"' "$P/trace.json" | wc -l)
+	[ "$got" = $((2 * (1 + 16))) ] || fail "expected 34 EMA MAs ranges (2 symbols x (1 warm-up + 16 repetitions)), got $got"
 	# in groups of lanes a group counts its symbols: 16 symbols are 16 / lanes groups
 	lanes=$("$TG_BIN" info | grep -o "[0-9]* symbols per group" | head -1 | cut -d' ' -f1)
 	if [ -n "$lanes" ]; then
