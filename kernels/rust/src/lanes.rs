@@ -808,9 +808,12 @@ fn family_pass<T: Lanes, S: Step<T>, const K: usize, const CLEAN: bool>(
     let (mut prev_close, mut prev_s, mut q) = (bc::<T>(f64::NAN), bc::<T>(f64::NAN), bc::<T>(f64::NAN));
     let x = g.p;
     let n = x.len();
+    // every row n long, told to the optimiser once (no bound check a bar)
+    let (r1, r2) = (&g.r1[..n], &g.r2[..n]);
+    let (nom, den) = (&mut g.nom[..n], &mut g.den[..n]);
     for i in 0..n {
         let c = x[i];
-        let r = g.r1[i].nz();
+        let r = r1[i].nz();
         let (mut num, mut wsum) = (bc::<T>(0.0), bc::<T>(0.0));
         for (k, s) in st.iter_mut().enumerate() {
             let m = s.step(x, i, CLEAN);
@@ -837,28 +840,27 @@ fn family_pass<T: Lanes, S: Step<T>, const K: usize, const CLEAN: bool>(
             }
         }
         // the rounded family signal, its Layer-2 equity, the cut
-        let unbounded = wsum.is_nan() | wsum.abs().ge(bc(f64::INFINITY));
-        let s_fam = if K == 1 && !unbounded.any() {
+        let s_fam = if K == 1 && !wsum.nonfinite().any() {
             // one slot, its equity e finite (>= the floor): (0 + s e) / (0 + e)
             // is s in {-1, 0, +1} exactly, and so is its rounding
             sig[0]
         } else {
             let v = num / wsum;
-            let finite = v.abs().lt(bc::<T>(f64::INFINITY));
+            let finite = v.finite();
             sel(finite, (v * 100.0).rint() / 100.0, bc::<T>(f64::NAN))
         };
         q = if i < cutout {
             bc(f64::NAN)
         } else {
-            let r2 = g.r2[i];
+            let r2 = r2[i];
             let zero = prev_s.is_nan() | r2.is_nan() | prev_s.eq(bc::<T>(0.0));
             let a = sel(zero, bc::<T>(0.0), sel(prev_s.gt(bc::<T>(0.0)), r2, -r2));
             let e = (q * d) * (a + 1.0);
             equity_floor(sel(q.is_nan(), bc(weight), e))
         };
         let cut = sel(s_fam.gt(bc::<T>(long_t)), bc::<T>(1.0), sel(s_fam.lt(bc::<T>(short_t)), bc::<T>(-1.0), bc::<T>(0.0)));
-        g.nom[i] = g.nom[i] + cut * q;
-        g.den[i] = g.den[i] + q;
+        nom[i] = nom[i] + cut * q;
+        den[i] = den[i] + q;
         prev_s = s_fam;
         prev_close = c;
         if g.rows {
@@ -1070,11 +1072,17 @@ fn group<T: Pass>(plan: &Plan, growth: &Growth, closes: &[&[f64]], outs: &mut [S
     }
 
     phase::enter(phase::AVERAGE | mode);
+    // one vector division a bar for the group (the C engine's), the
+    // non-finite zeroed
+    for i in 0..n {
+        let v = nom[i] / den[i];
+        nom[i] = T::select(v.finite(), v, bc(0.0));
+    }
+    let flat = T::flat(&nom[..n]);
     for (l, (o, c)) in outs.iter_mut().zip(closes).enumerate() {
         let bars = c.len();
-        for i in 0..bars {
-            let v = nom[i].lane(l) / den[i].lane(l);
-            avg[i] = if v.is_finite() { v } else { 0.0 };
+        for (a, v) in avg[..bars].iter_mut().zip(flat[l..].iter().step_by(T::N)) {
+            *a = *v;
         }
         finish(plan, &mut avg[..bars], None, o);
     }

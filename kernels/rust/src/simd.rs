@@ -54,10 +54,37 @@ pub trait Lanes:
         self.ne(self)
     }
 
+    /// finite (not NaN, not infinite): x - x is 0 exactly then, one
+    /// subtraction and one comparison (the C engine's test)
+    #[inline(always)]
+    #[allow(clippy::eq_op)]
+    fn finite(self) -> Self::M {
+        (self - self).eq(Self::splat(0.0))
+    }
+
+    /// NaN or infinite: the complement of [`Lanes::finite`]
+    #[inline(always)]
+    #[allow(clippy::eq_op)]
+    fn nonfinite(self) -> Self::M {
+        (self - self).ne(Self::splat(0.0))
+    }
+
     /// NaN counted as 0
     #[inline(always)]
     fn nz(self) -> Self {
         Self::select(self.is_nan(), Self::splat(0.0), self)
+    }
+
+    /// The lanes of v as one slice of doubles, vector after vector (lane l
+    /// of v[i] at i * N + l): each lane read with one load, not a vector
+    /// stored to read one of its doubles back.
+    #[inline(always)]
+    fn flat(v: &[Self]) -> &[f64] {
+        // every Lanes type is #[repr(transparent)] over N doubles in lane
+        // order (an array, __m128d, __m256d), aligned at least as f64
+        assert!(std::mem::size_of::<Self>() == Self::N * std::mem::size_of::<f64>());
+        // SAFETY: the layout above; the length covers v exactly
+        unsafe { std::slice::from_raw_parts(v.as_ptr() as *const f64, v.len() * Self::N) }
     }
 
     /// C's rint() in the default rounding mode, as
@@ -71,6 +98,7 @@ pub trait Lanes:
 
 /// N doubles in an array, lane by lane: the portable form.
 #[derive(Clone, Copy, Debug)]
+#[repr(transparent)]
 pub struct Arr<const N: usize>(pub [f64; N]);
 
 /// Arr's conditions.
@@ -217,12 +245,14 @@ mod x86 {
 
     /// Two doubles in an SSE register (SSE2 is every x86-64's baseline).
     #[derive(Clone, Copy, Debug)]
+    #[repr(transparent)]
     pub struct X2(__m128d);
 
     /// Four doubles in an AVX register. Only [`crate::lanes::group_avx2`]
     /// makes them, after checking that the CPU runs AVX2, inside a
     /// function compiled with AVX2 enabled (every method is inlined there).
     #[derive(Clone, Copy, Debug)]
+    #[repr(transparent)]
     pub struct X4(__m256d);
 
     #[derive(Clone, Copy, Debug)]
