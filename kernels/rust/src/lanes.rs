@@ -1018,25 +1018,34 @@ fn group<T: Pass>(plan: &Plan, growth: &Growth, closes: &[&[f64]], outs: &mut [S
     phase::group(lanes as u32);
     phase::enter(phase::RETURNS | mode);
     // bar-major interleave; NaN past a symbol's end and in empty lanes
+    p[..n].fill(bc(f64::NAN));
+    let flat = T::flat_mut(&mut p[..n]);
+    for (l, c) in closes.iter().enumerate() {
+        for (to, v) in flat[l..].iter_mut().step_by(T::N).zip(c.iter()) {
+            *to = *v;
+        }
+    }
     let mut gaps = bc::<T>(0.0).is_nan();
-    for (i, pi) in p[..n].iter_mut().enumerate() {
-        *pi = T::from_fn(|l| match closes.get(l) {
-            Some(c) if i < c.len() => c[i],
-            _ => f64::NAN,
-        });
+    for pi in &p[..n] {
         gaps = gaps | pi.is_nan();
     }
     // every lane full and no NaN price: the steps' clean form
     let clean = !gaps.any();
+    let want_r = outs.iter().any(|o| o.r.is_some());
+    // every row cut to n once (no bound check a bar)
+    let (p, g1, g2) = (&p[..n], &growth.g1[..n], &growth.g2[..n]);
+    let (r1, r2, nom, den) = (&mut r1[..n], &mut r2[..n], &mut nom[..n], &mut den[..n]);
     for i in 0..n {
         let r = if i == 0 { bc::<T>(f64::NAN) } else { p[i] / p[i - 1] - 1.0 };
-        r1[i] = r * growth.g1[i];
-        r2[i] = r * growth.g2[i];
+        r1[i] = r * g1[i];
+        r2[i] = r * g2[i];
         nom[i] = bc(0.0);
         den[i] = bc(0.0);
-        for (l, o) in outs.iter_mut().enumerate() {
-            if let Some(row) = o.r.as_deref_mut() {
-                row[i] = r.lane(l);
+        if want_r {
+            for (l, o) in outs.iter_mut().enumerate() {
+                if let Some(row) = o.r.as_deref_mut() {
+                    row[i] = r.lane(l);
+                }
             }
         }
     }

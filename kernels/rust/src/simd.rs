@@ -87,6 +87,14 @@ pub trait Lanes:
         unsafe { std::slice::from_raw_parts(v.as_ptr() as *const f64, v.len() * Self::N) }
     }
 
+    /// [`Lanes::flat`], to write.
+    #[inline(always)]
+    fn flat_mut(v: &mut [Self]) -> &mut [f64] {
+        assert!(std::mem::size_of::<Self>() == Self::N * std::mem::size_of::<f64>());
+        // SAFETY: as in flat; v is borrowed mutably for the slice's life
+        unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut f64, v.len() * Self::N) }
+    }
+
     /// C's rint() in the default rounding mode, as
     /// [`crate::math::round_half_even`]: below 2^52 adding and taking away
     /// 2^52 rounds |x| to an integer (x's sign put back), above every
