@@ -44,7 +44,7 @@ int tg_report_throughput_note(const struct tg_run_results *r, char *buf, size_t 
 		buf[0] = '\0';
 		return 0;
 	}
-	snprintf(buf, cap, "bar*MA counts the MA updates computed: %s%s%s", 
+	snprintf(buf, cap, "bar*MA counts the MA updates computed: %s%s%s",
 		 exact ? "54 per bar exact (6 families x 9 lengths)" : "", exact && approx ? ", " : "",
 		 approx ? "6 per bar approx (one MA per family fills all nine slots; bars/s compares "
 			  "the modes)"
@@ -199,7 +199,6 @@ static void worst_cell(const struct tg_agreement *g, char *buf, size_t cap)
 	}
 }
 
-
 void tg_report_decision_text(const struct tg_accuracy *a, char *buf, size_t cap)
 {
 	size_t used = (size_t)snprintf(buf, cap, "%lld of %lld symbols (%.2f%%)",
@@ -304,10 +303,9 @@ void tg_report_family_row(const struct tg_run_results *r, const struct tg_accura
 	memset(row, 0, sizeof(*row));
 	char(*c)[48] = row->cell;
 	snprintf(c[0], sizeof(c[0]), "%s", tg_report_family_name(r, f));
-	if (fa->n_slots > 0)
-		for (int k = 0; k < fa->n_slots; k++)
-			if (fa->slot[k].slot == 0)
-				snprintf(c[1], sizeof(c[1]), "%d", fa->slot[k].length);
+	for (int k = 0; k < fa->n_slots; k++)
+		if (fa->slot[k].slot == 0)
+			snprintf(c[1], sizeof(c[1]), "%d", fa->slot[k].length);
 	if (!c[1][0])
 		snprintf(c[1], sizeof(c[1]), "-");
 	pct(c[2], sizeof(c[2]), fa->mean_rel_err);
@@ -357,26 +355,6 @@ static void accuracy_rows(struct tg_sink *s, const struct tg_run_results *r,
 				       c[2], c[3], c[4], c[5], c[6], c[7], c[8], row.chance ? "  <- " : "",
 				       c[9]);
 		}
-	}
-}
-
-/* text in lines of at most width columns, each indented; then a newline */
-static void put_wrapped(struct tg_sink *s, const char *text, int indent, int width)
-{
-	const char *p = text;
-	while (*p) {
-		int n = (int)strlen(p), cut = n;
-		if (indent + n > width) {
-			cut = width - indent;
-			while (cut > 0 && p[cut] != ' ')
-				cut--;
-			if (cut == 0)
-				cut = width - indent;
-		}
-		tg_sink_printf(s, "%*s%.*s\n", indent, "", cut, p);
-		p += cut;
-		while (*p == ' ')
-			p++;
 	}
 }
 
@@ -800,7 +778,7 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 		timing_row(s, &r->states[i], 0);
 	char tnote[256];
 	if (tg_report_throughput_note(r, tnote, sizeof(tnote)))
-		put_wrapped(s, tnote, 0, 108);
+		tg_sink_put_wrapped(s, tnote, 0, 108);
 	int noisy = 0;
 	for (int i = 0; i < r->n_states; i++) {
 		char why[320];
@@ -850,7 +828,8 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 		tg_sink_printf(s, "\naccuracy of approx vs exact (%s%s):\n", who,
 			       nb > 1 ? ": identical" : "");
 		accuracy_rows(s, r, a, 0);
-		put_wrapped(s, tg_report_accuracy_note, 2, 94);
+		tg_sink_puts(s, "  ");
+		tg_sink_put_wrapped(s, tg_report_accuracy_note, 2, 94);
 		char sa[32];
 		pct(sa, sizeof(sa), a->avg_sign_agreement);
 		tg_sink_printf(s, "  Average_Signal: sign agreement %s, max |delta| %.4g\n", sa,

@@ -705,6 +705,14 @@ struct tg_batch tg_data_batch(const struct tg_dataset *ds)
 	return tg_data_sub_batch(ds, 0, ds->n_symbols);
 }
 
+const char *tg_data_symbol_name(const struct tg_dataset *ds, int32_t s, char buf[32])
+{
+	if (ds->names && ds->names[s])
+		return ds->names[s];
+	snprintf(buf, 32, "symbol %d", s);
+	return buf;
+}
+
 int32_t tg_data_min_bars(const struct tg_dataset *ds)
 {
 	int32_t m = ds->n_symbols > 0 ? ds->n_bars[0] : 0;

@@ -86,6 +86,9 @@ void tg_data_free(struct tg_dataset *ds);
 struct tg_batch tg_data_batch(const struct tg_dataset *ds);
 struct tg_batch tg_data_sub_batch(const struct tg_dataset *ds, int32_t first, int32_t count);
 int32_t tg_data_min_bars(const struct tg_dataset *ds);
+/* Symbol s's name, or "symbol <s>" (written in buf) for a dataset built
+ * without names. */
+const char *tg_data_symbol_name(const struct tg_dataset *ds, int32_t s, char buf[32]);
 
 /* ---- timestamps ---------------------------------------------------------- */
 

@@ -5,6 +5,7 @@
 
 #include "cli_internal.h"
 #include "tg_log.h"
+#include "tg_sink.h"
 
 static const struct tg_opt *find_opt(const struct tg_cli_spec *spec, const char *name, size_t len)
 {
@@ -181,35 +182,16 @@ int tg_cli_parse(const struct tg_cli_spec *spec, int argc, char **argv, const ch
 	return 0;
 }
 
+/* help text wrapped at width, from column indent (tg_sink_put_wrapped) */
 static void wrap(FILE *f, const char *text, int indent, int width)
 {
-	int col = indent;
-	const char *p = text;
-	while (*p) {
-		if (*p == '\n') {
-			fprintf(f, "\n%*s", indent, "");
-			col = indent;
-			p++;
-			continue;
-		}
-		const char *w = p;
-		while (*w && *w != ' ' && *w != '\n')
-			w++;
-		int wl = (int)(w - p);
-		if (col > indent && col + 1 + wl > width) {
-			fprintf(f, "\n%*s", indent, "");
-			col = indent;
-		} else if (col > indent) {
-			fputc(' ', f);
-			col++;
-		}
-		fprintf(f, "%.*s", wl, p);
-		col += wl;
-		p = w;
-		while (*p == ' ')
-			p++;
+	struct tg_sink *s = tg_sink_open_stream(f, "help");
+	if (!s) {
+		fprintf(f, "%s\n", text);
+		return;
 	}
-	fputc('\n', f);
+	tg_sink_put_wrapped(s, text, indent, width);
+	tg_sink_close(s, NULL); /* a failed stdout is reported at exit (main) */
 }
 
 void tg_cli_help(const struct tg_cli_spec *spec, FILE *f)

@@ -183,6 +183,38 @@ int tg_sink_put_double(struct tg_sink *s, double v, const char *nan_text)
 	return tg_sink_write(s, buf, (size_t)n);
 }
 
+int tg_sink_put_wrapped(struct tg_sink *s, const char *text, int indent, int width)
+{
+	int col = indent;
+	const char *p = text;
+	while (*p) {
+		if (*p == '\n') {
+			tg_sink_printf(s, "\n%*s", indent, "");
+			col = indent;
+			p++;
+			continue;
+		}
+		const char *w = p;
+		while (*w && *w != ' ' && *w != '\n')
+			w++;
+		const int wl = (int)(w - p);
+		/* the first word of a line never moves on */
+		if (col > indent && col + 1 + wl > width) {
+			tg_sink_printf(s, "\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			tg_sink_putc(s, ' ');
+			col++;
+		}
+		tg_sink_write(s, p, (size_t)wl);
+		col += wl;
+		p = w;
+		while (*p == ' ')
+			p++;
+	}
+	return tg_sink_putc(s, '\n');
+}
+
 int tg_sink_put_xml(struct tg_sink *s, const char *text)
 {
 	if (!text)

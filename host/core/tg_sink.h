@@ -39,6 +39,12 @@ int tg_sink_put_double(struct tg_sink *s, double v, const char *nan_text);
  * command line can be anything). NULL writes nothing. */
 int tg_sink_put_xml(struct tg_sink *s, const char *text);
 
+/* text word-wrapped to lines of at most width columns (a longer word
+ * stands alone): it starts at column indent (what is before it on the
+ * line is the caller's), every further line, and one after a '\n' in
+ * text, is indented to it; then a newline. */
+int tg_sink_put_wrapped(struct tg_sink *s, const char *text, int indent, int width);
+
 const char *tg_sink_name(const struct tg_sink *s);
 /* Memory sinks: the bytes written so far, NUL-terminated. */
 const char *tg_sink_memory_data(struct tg_sink *s, size_t *len);

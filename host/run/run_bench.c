@@ -496,14 +496,16 @@ static int accuracy_pass(struct loop *l, const struct tg_backend_ops *ops, void 
 			 struct tg_accuracy *acc_out, struct tg_error *err)
 {
 	const struct tg_dataset *ds = l->ds;
-	const size_t per_symbol = (2 * ACC_PLANES + TG_ATC_MAS) * (size_t)ds->stride * sizeof(double);
+	/* both runs' planes, and the exact run's slot MAs */
+	const size_t planes = 2 * ACC_PLANES + TG_ATC_MAS;
+	const size_t per_symbol = planes * (size_t)ds->stride * sizeof(double);
 	int32_t want = l->o->accuracy_chunk > 0 ? l->o->accuracy_chunk : ACCURACY_CHUNK;
 	const size_t fit = ACCURACY_BYTES / (per_symbol > 0 ? per_symbol : 1);
 	if ((size_t)want > fit)
 		want = fit > 0 ? (int32_t)fit : 1;
 	const int32_t chunk = ds->n_symbols < want ? ds->n_symbols : want;
 	const size_t plane = (size_t)chunk * (size_t)ds->stride;
-	const size_t bytes = (2 * ACC_PLANES + TG_ATC_MAS) * plane * sizeof(double);
+	const size_t bytes = planes * plane * sizeof(double);
 	double *buf = malloc(bytes);
 	int8_t *finals = malloc(2 * (size_t)(chunk > 0 ? chunk : 1));
 	if (!buf || !finals) {
@@ -547,10 +549,9 @@ static int accuracy_pass(struct loop *l, const struct tg_backend_ops *ops, void 
 		tg_strlcpy(acc_out->backend, ops->name, sizeof(acc_out->backend));
 		for (int64_t k = 0; k < acc_out->n_flips; k++) {
 			struct tg_flip *x = &acc_out->flips[k];
-			if (ds->names && ds->names[x->symbol])
-				tg_strlcpy(x->name, ds->names[x->symbol], sizeof(x->name));
-			else
-				snprintf(x->name, sizeof(x->name), "symbol %d", x->symbol);
+			char unnamed[32];
+			tg_strlcpy(x->name, tg_data_symbol_name(ds, x->symbol, unnamed),
+				   sizeof(x->name));
 		}
 	}
 	tg_accuracy_acc_fini(&acc);

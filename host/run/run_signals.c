@@ -1,7 +1,7 @@
 /* Per-symbol signals as CSV (run --signals, atc --input DIR): one row per
  * symbol x backend x MA mode, the last Average_Signal, the final signal
  * and whether it agrees with the exact one. */
-#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tg_data.h"
@@ -66,34 +66,39 @@ static const struct tg_state_result *exact_for(const struct tg_run_results *r,
 int tg_run_write_signals(const struct tg_run_results *r, const struct tg_dataset *ds,
 			 const char *path, int64_t *rows, struct tg_error *err)
 {
+	/* each state's exact counterpart and its name, found once (a run
+	 * has at most TG_RUN_MAX_BACKENDS x TG_RUN_MAX_MODES states) */
+	enum { MAX_STATES = TG_RUN_MAX_BACKENDS * TG_RUN_MAX_MODES };
+	const struct tg_state_result *ex[MAX_STATES];
+	char with[MAX_STATES][40];
+	const int n_states = r->n_states < MAX_STATES ? r->n_states : MAX_STATES;
+	for (int i = 0; i < n_states; i++) {
+		ex[i] = exact_for(r, &r->states[i]);
+		with[i][0] = '\0';
+		if (ex[i])
+			snprintf(with[i], sizeof(with[i]), "%s exact", ex[i]->backend);
+	}
 	struct tg_sink *s = tg_sink_open_file(path, err);
 	if (!s)
 		return err ? err->code : TG_E_IO;
 	tg_sink_puts(s, tg_signals_header);
 	int64_t n = 0;
 	for (int32_t sym = 0; sym < ds->n_symbols; sym++) {
-		char fallback[32];
-		snprintf(fallback, sizeof(fallback), "symbol %d", sym);
-		const char *name = ds->names && ds->names[sym] ? ds->names[sym] : fallback;
-		for (int i = 0; i < r->n_states; i++) {
+		char buf[32];
+		const char *name = tg_data_symbol_name(ds, sym, buf);
+		for (int i = 0; i < n_states; i++) {
 			const struct tg_state_result *st = &r->states[i];
 			if (!st->final_signal || sym >= st->n_symbols)
 				continue;
-			const struct tg_state_result *ex = exact_for(r, st);
-			char with[40] = "";
-			if (ex)
-				snprintf(with, sizeof(with), "%s exact", ex->backend);
 			const struct tg_signal_row row = {
 				.symbol = name,
 				.backend = st->backend,
 				.ma = st->ma_mode,
-				.bars = tg_batch_bars(&(struct tg_batch){.n_bars = ds->n_bars,
-									 .stride = ds->stride},
-						      sym),
+				.bars = ds->n_bars[sym],
 				.last_average = st->last_average[sym],
 				.final_signal = st->final_signal[sym],
-				.compared_with = with,
-				.exact_final = ex ? ex->final_signal[sym] : 0,
+				.compared_with = with[i],
+				.exact_final = ex[i] ? ex[i]->final_signal[sym] : 0,
 			};
 			tg_signals_write_row(s, &row);
 			n++;

@@ -139,6 +139,20 @@ static void test_sink_memory(void **state)
 	assert_int_equal(tg_sink_close(s, NULL), 0);
 }
 
+/* Word wrap: lines of at most width columns from column indent, a word
+ * longer than the line alone on its own, '\n' kept (indented). */
+static void test_sink_wrapped(void **state)
+{
+	(void)state;
+	struct tg_sink *s = tg_sink_open_memory();
+	tg_sink_puts(s, "  ");
+	tg_sink_put_wrapped(s, "one two three four  five\nsix averyveryverylongword seven", 2, 14);
+	size_t len;
+	assert_string_equal(tg_sink_memory_data(s, &len), "  one two\n  three four\n  five\n  six\n"
+							"  averyveryverylongword\n  seven\n");
+	assert_int_equal(tg_sink_close(s, NULL), 0);
+}
+
 static void test_sink_double_roundtrip(void **state)
 {
 	(void)state;
@@ -1006,6 +1020,7 @@ int main(void)
 		cmocka_unit_test(test_error_prefix_truncates),
 		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_sink_memory),
+		cmocka_unit_test(test_sink_wrapped),
 		cmocka_unit_test(test_sink_double_roundtrip),
 		cmocka_unit_test(test_sink_file_atomic),
 		cmocka_unit_test(test_sink_errors),
