@@ -1,6 +1,7 @@
-/* The registry of backends compiled into this build. */
-#include <string.h>
-
+/* The registry of backends compiled into this build. The list alone is in
+ * this file so that a program can bring its own (tests/emul's
+ * trendgpu-bench-emul registers the emulated device as its cuda backend);
+ * the lookup by name is backend_find.c. */
 #include "tg_config.h"
 #include "tg_kernels.h"
 
@@ -18,12 +19,4 @@ static const struct tg_backend_ops *const all_backends[] = {
 const struct tg_backend_ops *const *tg_backends(void)
 {
 	return all_backends;
-}
-
-const struct tg_backend_ops *tg_backend_find(const char *name)
-{
-	for (int i = 0; all_backends[i]; i++)
-		if (strcmp(all_backends[i]->name, name) == 0)
-			return all_backends[i];
-	return NULL;
 }

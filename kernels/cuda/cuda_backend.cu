@@ -458,13 +458,6 @@ static int run_chunk(struct cuda_state *st, struct pipe *p, int chunk, const str
 	c.slot_ma = o->slot_ma ? dptr(p, BUF_SLOT_MA) : NULL;
 	c.slot_eq = o->slot_equity ? dptr(p, BUF_SLOT_EQ) : NULL;
 	c.slot_sig = o->slot_signal ? (int8_t *)p->buf[BUF_SLOT_SIG].p : NULL;
-	/* the kernel writes all three slot outputs together */
-	if (c.slot_ma || c.slot_eq || c.slot_sig) {
-		TG_FAIL_IF(!(c.slot_ma && c.slot_eq && c.slot_sig), err, TG_E_INVAL,
-			   "cuda backend: per-slot outputs come together: request slot_ma, "
-			   "slot_signal and slot_equity, or none");
-	}
-
 	const size_t rows = (size_t)cs * (size_t)stride * sizeof(double);
 	/* the host thread's phase (launches and copies carry it into the
 	 * profile) and one range per phase and chunk */
@@ -522,14 +515,17 @@ static int run_chunk(struct cuda_state *st, struct pipe *p, int chunk, const str
 	if (o->l2_equity)
 		TG_TRY(download_planes(o->l2_equity, c.l2, TG_ATC_FAMILIES, S, s0, cs, stride,
 				       sizeof(double), p->main, err));
-	if (o->slot_ma) {
+	/* each per-slot output on its own (the accuracy pass asks for the MAs
+	 * alone) */
+	if (o->slot_ma)
 		TG_TRY(download_planes(o->slot_ma, c.slot_ma, TG_ATC_MAS, S, s0, cs, stride,
 				       sizeof(double), p->main, err));
+	if (o->slot_equity)
 		TG_TRY(download_planes(o->slot_equity, c.slot_eq, TG_ATC_MAS, S, s0, cs, stride,
 				       sizeof(double), p->main, err));
+	if (o->slot_signal)
 		TG_TRY(download_planes(o->slot_signal, c.slot_sig, TG_ATC_MAS, S, s0, cs, stride, 1,
 				       p->main, err));
-	}
 	tg_nvtx_pop();
 	tg_phase_set(0);
 	TG_CUDA_TRY(err, cudaEventRecord(ev[3], p->main));

@@ -187,6 +187,49 @@ static void test_approx_replicates_slots(void **state)
 	free(l1);
 }
 
+/* The per-slot outputs asked for one at a time (the accuracy pass wants the
+ * MAs alone) hold what they hold when asked for together, in both modes,
+ * over two uneven symbols with NaN gaps. */
+static void test_slot_outputs_one_at_a_time(void **state)
+{
+	(void)state;
+	const int32_t n = 400, S = 2;
+	const size_t cells = (size_t)S * n * 54;
+	double *p = malloc((size_t)S * n * sizeof(double));
+	for (int32_t s = 0; s < S; s++) {
+		double *w = walk(n, s == 1, 0);
+		memcpy(p + (size_t)s * n, w, (size_t)n * sizeof(double));
+		free(w);
+	}
+	const int32_t bars[2] = {n, n - 37};
+	double *sm = malloc(cells * sizeof(double)), *se = malloc(cells * sizeof(double));
+	double *one = malloc(cells * sizeof(double));
+	int8_t *ss = malloc(cells), *one8 = malloc(cells);
+	for (int mode = 0; mode < 2; mode++) {
+		struct tg_atc_params prm;
+		tg_atc_params_default(&prm);
+		prm.ma_mode = mode ? TG_MA_APPROX : TG_MA_EXACT;
+		struct tg_batch b = {.close = p, .n_bars = bars, .n_symbols = S, .stride = n};
+		struct tg_atc_outputs all = {.slot_ma = sm, .slot_equity = se, .slot_signal = ss};
+		run_batch(1, &prm, &b, &all);
+		struct tg_atc_outputs o_ma = {.slot_ma = one};
+		run_batch(1, &prm, &b, &o_ma);
+		assert_memory_equal(one, sm, cells * sizeof(double));
+		struct tg_atc_outputs o_eq = {.slot_equity = one};
+		run_batch(1, &prm, &b, &o_eq);
+		assert_memory_equal(one, se, cells * sizeof(double));
+		struct tg_atc_outputs o_sig = {.slot_signal = one8};
+		run_batch(1, &prm, &b, &o_sig);
+		assert_memory_equal(one8, ss, cells);
+	}
+	free(p);
+	free(sm);
+	free(se);
+	free(one);
+	free(ss);
+	free(one8);
+}
+
 static void test_agrees_with_cpu(void **state)
 {
 	(void)state;
@@ -237,6 +280,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_batch_matches_single_symbols),
 		cmocka_unit_test(test_batch_errors_and_empty),
 		cmocka_unit_test(test_approx_replicates_slots),
+		cmocka_unit_test(test_slot_outputs_one_at_a_time),
 		cmocka_unit_test(test_agrees_with_cpu),
 	};
 	char group[64];
