@@ -11,12 +11,13 @@
 #   scripts/bench-cuda-variants.sh [BUILD_DIR] [OUTDIR]
 #
 # Environment: TG_BENCH_ROUNDS (default 3), TG_BENCH_WORKLOADS (default
-# "5000x1500 500x10000 64x1500 20x1500").
+# "5000x1500 500x10000 64x1500 20x1500"), TG_BIN (default
+# BUILD_DIR/trendgpu-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 out=${2:-$(mktemp -d /tmp/tg-bench-cuda.XXXXXX)}
-tg="$build/trendgpu-bench"
+tg=${TG_BIN:-$build/trendgpu-bench}
 jq="$build/tests/tg_jq"
 mkdir -p "$out"
 if ! "$tg" info | grep -q "^  cuda   available"; then

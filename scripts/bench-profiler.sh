@@ -15,16 +15,19 @@
 #
 # Environment: TG_BENCH_SECTIONS (default "0 1 2 3"), TG_BENCH_PAIRS
 # (interleaved rounds of section 1, default 5), TG_BENCH_UNWINDERS (default
-# "hybrid fp", plus libunwind when built in).
+# "hybrid fp", plus libunwind when built in), TG_BENCH_RUN_SIZE (section 1's
+# "symbols bars repetitions", default "40 3000 15"), TG_BIN (default
+# BUILD_DIR/trendgpu-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 out=${2:-$(mktemp -d /tmp/tg-bench-profiler.XXXXXX)}
-tg="$build/trendgpu-bench"
+tg=${TG_BIN:-$build/trendgpu-bench}
 mkdir -p "$out"
 backends=cpu
 "$tg" info | grep -q "^  rust   available" && backends=cpu,rust
-args=(--backends "$backends" --symbols 40 --bars 3000 --reps 15 --warmup 2 --no-accuracy --quiet)
+read -r size_s size_b size_r <<<"${TG_BENCH_RUN_SIZE:-40 3000 15}"
+args=(--backends "$backends" --symbols "$size_s" --bars "$size_b" --reps "$size_r" --warmup 2 --no-accuracy --quiet)
 
 sections=" ${TG_BENCH_SECTIONS:-0 1 2 3} "
 want() { [[ "$sections" == *" $1 "* ]]; }
@@ -40,7 +43,7 @@ fi
 fi
 
 if want 1; then
-echo "== 1. sampler overhead (997 Hz, $backends, 40 x 3000, interleaved runs per unwinder)"
+echo "== 1. sampler overhead (997 Hz, $backends, $size_s x $size_b, interleaved runs per unwinder)"
 if [ -n "${TG_BENCH_UNWINDERS:-}" ]; then
 	read -r -a unwinders <<<"$TG_BENCH_UNWINDERS"
 else

@@ -11,16 +11,26 @@
 #   TG_RUST_LIB=FILE   a prebuilt kernels/rust static library when there is
 #                      no cargo on the machine
 #   TG_QUICK=1         fewer repetitions (a smoke run)
+#   TG_CUDA_ARCHS=...  the build's CUDA architectures (default: five, 75-90;
+#                      "native": this machine's GPU only, the fastest build)
 #   TG_SKIP_BOOTSTRAP=1  do not try to install packages (no registry here)
 #   TG_GPU_CHECK_STEPS="..."  a subset of the steps, in this order: build
 #                      tests bench sweep variants profile overhead record
 #                      sampler (default: all). Without "build" the previous
 #                      build in build/gpu-check is reused, so one GPU lease
 #                      can be split over several calls.
+#   TG_GPU_CHECK_BUILD=DIR  use the programs of DIR (a build tree, or a kit's
+#                      build/ from scripts/gpu-kit.sh) instead of
+#                      build/gpu-check; no build step then
+#   TG_GPU_CHECK_BIN=NAME  the trendgpu-bench of that tree to run (the kit's
+#                      dry run: trendgpu-bench-emul)
+#   TG_GPU_CHECK_DRY=1 every workload tiny: the steps' commands and parsing
+#                      checked on the emulated device in seconds (numbers
+#                      meaningless)
 # Exit status: 0 when the build and every GPU test passed and the benchmarks
 # ran; 1 otherwise (the outputs are collected either way).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root=$(pwd)
 out=${1:-gpu-check-$(date -u +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
@@ -53,11 +63,16 @@ fi
 export PATH="${HOME:-/root}/.cargo/bin:$PATH"
 
 build="$root/build/gpu-check"
+if [ -n "${TG_GPU_CHECK_BUILD:-}" ]; then
+	build=$(cd "$TG_GPU_CHECK_BUILD" && pwd)
+	steps=${steps/ build / }
+fi
 if want build; then
 	step "build (from scratch)"
 	rm -rf "$build"
 	cmake_args=(-DCMAKE_BUILD_TYPE=Release -DTG_WITH_CUDA=ON)
 	[ -n "${TG_RUST_LIB:-}" ] && cmake_args+=("-DTG_RUST_LIB=$(realpath "$TG_RUST_LIB")")
+	[ -n "${TG_CUDA_ARCHS:-}" ] && cmake_args+=("-DCMAKE_CUDA_ARCHITECTURES=$TG_CUDA_ARCHS")
 	if ! cmake -S . -B "$build" "${cmake_args[@]}" >"$out/configure.log" 2>&1; then
 		cat "$out/configure.log"
 		echo "configure FAILED"
@@ -69,11 +84,13 @@ if want build; then
 		echo "build FAILED"
 		exit 1
 	fi
-elif [ ! -x "$build/trendgpu-bench" ]; then
-	echo "no build in $build: add the build step"
+fi
+tg="$build/${TG_GPU_CHECK_BIN:-trendgpu-bench}"
+if [ ! -x "$tg" ]; then
+	echo "no $tg: add the build step"
 	exit 1
 fi
-tg="$build/trendgpu-bench"
+export TG_BIN="$tg" # for the benchmark scripts below
 "$tg" info | tee "$out/info.txt"
 
 if want tests; then
@@ -87,23 +104,38 @@ fi
 
 reps=10
 [ -n "${TG_QUICK:-}" ] && reps=3
+# the workloads, symbols x bars (TG_GPU_CHECK_DRY: tiny ones)
+if [ -n "${TG_GPU_CHECK_DRY:-}" ]; then
+	reps=3
+	w_small=(4 300) w_long=(6 800) w_big=(16 300) sweep_bars=300 sweep_sizes="1 2 4"
+	w_profile=(8 400) w_record=(8 300) overhead_sizes="8x300" overhead_rounds=1
+	variants_workloads="8x300 4x200" variants_rounds=1 sigfloor_args="1 997 1"
+	export TG_BENCH_PAIRS=1 TG_BENCH_RUN_SIZE="8 300 3"
+else
+	w_small=(20 1500) w_long=(500 10000) w_big=(5000 1500) sweep_bars=1500
+	sweep_sizes="1 2 4 8 16 32 64 128 256" w_profile=(500 2000) w_record=(256 1500)
+	overhead_sizes="5000x1500 500x10000 20x1500" overhead_rounds=3
+	variants_workloads="5000x1500 500x10000 64x1500 20x1500"
+	variants_rounds=$([ -n "${TG_QUICK:-}" ] && echo 1 || echo 3) sigfloor_args="$(nproc) 997 3"
+	export TG_BENCH_PAIRS=3
+fi
 bench() { # name symbols bars reps
 	step "run --backends cpu,rust,cuda: $2 x $3"
 	"$tg" run --backends cpu,rust,cuda --symbols "$2" --bars "$3" --reps "$4" --warmup 2 \
 		--out "$out/$1" || status=1
 }
 if want bench; then
-	bench run-20x1500 20 1500 "$reps"
-	bench run-500x10000 500 10000 $((reps / 2 > 2 ? reps / 2 : 3))
-	bench run-5000x1500 5000 1500 $((reps / 2 > 2 ? reps / 2 : 3))
+	bench "run-${w_small[0]}x${w_small[1]}" "${w_small[@]}" "$reps"
+	bench "run-${w_long[0]}x${w_long[1]}" "${w_long[@]}" $((reps / 2 > 2 ? reps / 2 : 3))
+	bench "run-${w_big[0]}x${w_big[1]}" "${w_big[@]}" $((reps / 2 > 2 ? reps / 2 : 3))
 fi
 
 if want sweep; then
-step "small-batch sweep: where cuda (end-to-end) overtakes cpu, exact, 1500 bars"
+step "small-batch sweep: where cuda (end-to-end) overtakes cpu, exact, $sweep_bars bars"
 mkdir -p "$out/sweep"
 echo "symbols cpu_median_ns cuda_median_ns cuda_kernel_ns" >"$out/sweep.txt"
-for s in 1 2 4 8 16 32 64 128 256; do
-	"$tg" run --backends cpu,cuda --ma exact --symbols "$s" --bars 1500 --reps 7 --warmup 2 \
+for s in $sweep_sizes; do
+	"$tg" run --backends cpu,cuda --ma exact --symbols "$s" --bars "$sweep_bars" --reps 7 --warmup 2 \
 		--no-accuracy --quiet --out "$out/sweep/s$s" >/dev/null 2>&1 || status=1
 	j="$out/sweep/s$s/results.json"
 	if command -v python3 >/dev/null; then
@@ -121,14 +153,14 @@ fi
 
 if want variants; then
 step "exact-mode kernels: lanes (default) vs walk (TG_CUDA_WALK=all)"
-TG_BENCH_ROUNDS=$([ -n "${TG_QUICK:-}" ] && echo 1 || echo 3) \
+TG_BENCH_ROUNDS=$variants_rounds TG_BENCH_WORKLOADS="$variants_workloads" \
 	scripts/bench-cuda-variants.sh "$build" "$out/variants" || status=1
 fi
 
 if want profile; then
 step "profile both: cpu, rust, cuda under CUPTI + sampler + NVTX"
 P="$out/profile-both"
-"$tg" run --backends cpu,rust,cuda --symbols 500 --bars 2000 --reps 5 --warmup 1 --profile both \
+"$tg" run --backends cpu,rust,cuda --symbols "${w_profile[0]}" --bars "${w_profile[1]}" --reps 5 --warmup 1 --profile both \
 	--out "$P" || status=1
 "$build/tests/tg_tracecheck" "$P/trace.json" || status=1
 sed -n '/^## Profile/,$p' "$P/summary.md"
@@ -139,9 +171,9 @@ if want overhead; then
 step "CUPTI tracing overhead on run --backends cuda (goal <= 5%)"
 # alternating runs without and with --profile gpu; medians of the cuda state
 echo "workload mode run median_ns kernel_ns" >"$out/overhead.txt"
-for w in "5000 1500" "500 10000" "20 1500"; do
-	set -- $w
-	for r in 1 2 3; do
+for w in $overhead_sizes; do
+	set -- ${w%x*} ${w#*x}
+	for r in $(seq 1 "$overhead_rounds"); do
 		for mode in none gpu; do
 			d="$out/overhead/s$1-b$2-$mode-$r"
 			"$tg" run --backends cuda --ma exact --symbols "$1" --bars "$2" --reps 10 --warmup 2 \
@@ -157,7 +189,7 @@ fi
 
 if want record; then
 step "record -- the benchmark (CUDA_INJECTION64_PATH, NVTX_INJECTION64_PATH, LD_PRELOAD)"
-"$tg" record -o "$out/record" -- "$tg" run --backends cuda --symbols 256 --bars 1500 --reps 3 \
+"$tg" record -o "$out/record" -- "$tg" run --backends cuda --symbols "${w_record[0]}" --bars "${w_record[1]}" --reps 3 \
 	--warmup 1 --quiet --out "$out/record-run" || status=1
 "$build/tests/tg_tracecheck" "$out/record/trace.json" || status=1
 sed -n '/^## Profile/,$p' "$out/record/summary.md"
@@ -165,8 +197,8 @@ fi
 
 if want sampler; then
 step "host sampler overhead at 997 Hz (goal <= 2%): the tick's floor, then run --backends cpu,rust"
-"$build/tests/tg_bench_sigfloor" "$(nproc)" 997 3 || status=1
-TG_BENCH_SECTIONS="1" TG_BENCH_PAIRS=3 TG_BENCH_UNWINDERS="hybrid libunwind" \
+"$build/tests/tg_bench_sigfloor" $sigfloor_args || status=1
+TG_BENCH_SECTIONS="1" TG_BENCH_UNWINDERS="hybrid libunwind" \
 	scripts/bench-profiler.sh "$build" "$out/bench-profiler" || status=1
 fi
 

@@ -86,8 +86,15 @@ cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *p, int device)
 
 cudaError_t cudaDeviceGetAttribute(int *v, enum cudaDeviceAttr a, int)
 {
-	*v = a == cudaDevAttrMemoryClockRate ? 1000000 : 64;
+	*v = a == cudaDevAttrMemoryClockRate || a == cudaDevAttrClockRate ? 1000000 : 64;
 	return cudaSuccess;
+}
+
+long long clock64()
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
 cudaError_t cudaDriverGetVersion(int *v)

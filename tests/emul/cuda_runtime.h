@@ -42,7 +42,11 @@ enum cudaMemcpyKind {
 	cudaMemcpyDeviceToHost = 2,
 	cudaMemcpyDeviceToDevice = 3,
 };
-enum cudaDeviceAttr { cudaDevAttrMemoryClockRate = 36, cudaDevAttrGlobalMemoryBusWidth = 37 };
+enum cudaDeviceAttr {
+	cudaDevAttrClockRate = 13,
+	cudaDevAttrMemoryClockRate = 36,
+	cudaDevAttrGlobalMemoryBusWidth = 37
+};
 enum cudaMemoryType { cudaMemoryTypeUnregistered = 0, cudaMemoryTypeHost = 1, cudaMemoryTypeDevice = 2 };
 enum { cudaStreamNonBlocking = 1, cudaEventDisableTiming = 2 };
 struct cudaDeviceProp {
@@ -87,6 +91,9 @@ cudaError_t cudaEventSynchronize(cudaEvent_t e);
 cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b);
 /* Device memory allocated now (tests check that close frees it all). */
 size_t tg_emul_device_bytes_in_use();
+
+/* the emulated SM clock: nanoseconds (cudaDevAttrClockRate says 1 GHz) */
+long long clock64();
 
 /* the running thread's coordinates, set by the scheduler */
 extern dim3 threadIdx, blockIdx, blockDim, gridDim;
