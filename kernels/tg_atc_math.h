@@ -95,6 +95,74 @@ TG_HD double tg_equity_next(double prev, double sp, double r_clean, double d)
 	return e < TG_EQUITY_FLOOR ? TG_EQUITY_FLOOR : e;
 }
 
+/* ---- division by a constant divisor -------------------------------------
+ * a / d as one multiply and two fused multiply-adds, with rd = RN(1/d):
+ * q0 = RN(a rd) is within 1.5 ulp of a / d, so r = a - d q0 is exact (one
+ * FMA), and q0 + r rd = a/d + e (a/d - q0), e = d rd - 1, |e| <= 2^-53, is
+ * within 2^-52 ulp of a / d. A quotient a / d with d = B 2^k, B odd, lies
+ * at least ulp / (2B) from every midpoint between doubles, so for
+ * B < 2^50 the last FMA rounds to the same double as the division: the
+ * same bits. tg_recip_for_div gives rd only for such divisors (NaN
+ * otherwise, which makes tg_div_by_fma divide), and the guard divides where
+ * an intermediate could leave the normal range (|q0| outside [2^-1000,
+ * 2^1000]: zero, tiny and huge quotients, infinities, NaN). The pipeline's
+ * divisors are small integers: the WMA totals L(L+1)/2, the LSMA
+ * denominators and 100; test_kernels' test_div_by_* checks them. The GPU
+ * runs this (__CUDA_ARCH__, and the CPU emulator of the kernels,
+ * TG_DIV_BY_FMA), where a division is a slow multi-instruction sequence
+ * on the per-bar critical path; the CPU divides (no FMA in these builds;
+ * the bits are the same). */
+TG_HD double tg_recip_for_div(double d)
+{
+	if (!(d > 0.0) || !isfinite(d))
+		return NAN;
+	int e = 0;
+	double m = frexp(d, &e); /* d = m 2^e, m in [0.5, 1) */
+	uint64_t B = (uint64_t)ldexp(m, 53);
+	while ((B & 1u) == 0)
+		B >>= 1;
+	return B < (1ull << 50) ? 1.0 / d : NAN;
+}
+
+TG_HD double tg_div_by_fma(double a, double d, double rd)
+{
+	const double q0 = a * rd;
+	if (!(fabs(q0) >= 0x1p-1000 && fabs(q0) <= 0x1p1000))
+		return a / d;
+	const double r = fma(-d, q0, a);
+	return fma(r, rd, q0);
+}
+
+TG_HD double tg_div_by(double a, double d, double rd)
+{
+#if defined(__CUDA_ARCH__) || defined(TG_DIV_BY_FMA)
+	return tg_div_by_fma(a, d, rd);
+#else
+	(void)rd;
+	return a / d;
+#endif
+}
+
+/* n / 100 for an integer n (numpy's round(2) divides by 100 after rint),
+ * by the same scheme with no guard: an integer quotient is never tiny, and
+ * copysign gives -0 / 100 its sign (the FMAs make it +0); test_kernels
+ * checks every |n| <= 10^6. */
+TG_HD double tg_hundredths_fma(double n)
+{
+	const double q0 = n * 0.01;
+	const double r = fma(-100.0, q0, n);
+	return copysign(fma(r, 0.01, q0), n);
+}
+
+TG_HD double tg_hundredths(double n)
+{
+#if defined(__CUDA_ARCH__) || defined(TG_DIV_BY_FMA)
+	return tg_hundredths_fma(n);
+#else
+	return n / 100.0;
+#endif
+}
+
 /* Layer-1 weighted signal: num/den, non-finite -> NaN, then numpy round(2):
  * multiply, round half to even, divide (spec §7). */
 TG_HD double tg_round2_ratio(double num, double den)
@@ -102,7 +170,7 @@ TG_HD double tg_round2_ratio(double num, double den)
 	double v = num / den;
 	if (!isfinite(v))
 		return NAN;
-	return rint(v * 100.0) / 100.0;
+	return tg_hundredths(rint(v * 100.0));
 }
 
 /* Cut with the long/short thresholds (spec §9); NaN -> 0. */

@@ -143,6 +143,7 @@ struct tg_wsum {
 	double S, W;
 	double last;  /* previous value, for the run of equal values */
 	double total; /* pandas_ta's WMA divisor 0.5 L (L + 1) */
+	double rtotal; /* its reciprocal for tg_div_by */
 	int32_t nan;
 	int32_t run;
 	int32_t L;
@@ -154,6 +155,7 @@ TG_HD void tg_wsum_init(struct tg_wsum *w, int32_t L)
 	w->W = 0.0;
 	w->last = NAN;
 	w->total = 0.5 * (double)L * (double)(L + 1);
+	w->rtotal = tg_recip_for_div(w->total);
 	w->nan = 0;
 	w->run = 0;
 	w->L = L;
@@ -212,7 +214,7 @@ TG_HD void tg_wsum_advance(struct tg_wsum *w, const double *x, int64_t st, int32
 
 TG_HD double tg_wsum_wma(const struct tg_wsum *w, int32_t i)
 {
-	return (i >= w->L - 1 && w->nan == 0) ? w->W / w->total : NAN;
+	return (i >= w->L - 1 && w->nan == 0) ? tg_div_by(w->W, w->total, w->rtotal) : NAN;
 }
 
 /* ---- EMA (pandas_ta: SMA seed at L-1, then pandas ewm) ------------------ */
@@ -275,7 +277,7 @@ TG_HD double tg_wma_step(struct tg_wsum *w, const double *x, int64_t st, int32_t
  * sums are, so a line through a price lands on it (golden case C). */
 struct tg_lsma {
 	struct tg_wsum w;
-	double cw, cs, den;
+	double cw, cs, den, rden; /* rden: den's reciprocal for tg_div_by */
 };
 
 TG_HD void tg_lsma_init(struct tg_lsma *s, int32_t L, int penultimate)
@@ -291,6 +293,7 @@ TG_HD void tg_lsma_init(struct tg_lsma *s, int32_t L, int penultimate)
 		s->cs = 2.0 * (l + 1.0);
 		s->den = l * (l + 1.0);
 	}
+	s->rden = tg_recip_for_div(s->den);
 }
 
 TG_HD double tg_lsma_step(struct tg_lsma *s, const double *x, int64_t st, int32_t i)
@@ -298,7 +301,7 @@ TG_HD double tg_lsma_step(struct tg_lsma *s, const double *x, int64_t st, int32_
 	tg_wsum_advance(&s->w, x, st, i);
 	if (i < s->w.L - 1 || s->w.nan != 0)
 		return NAN;
-	return (s->cw * s->w.W - s->cs * s->w.S) / s->den;
+	return tg_div_by(s->cw * s->w.W - s->cs * s->w.S, s->den, s->rden);
 }
 
 /* True Hull: WMA(2 WMA(x, L/2) - WMA(x, L), floor(sqrt L)). The middle

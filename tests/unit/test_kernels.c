@@ -1,6 +1,7 @@
 /* kernels/: parameters, the shared per-bar math, and every moving average
  * of the C engine against a brute-force O(L)-per-bar reference in long
  * double. The backend contract is test_backend.c. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -564,6 +565,145 @@ static void test_family_set_parse(void **state)
 	assert_non_null(strstr(err.msg, "'sma' is not a family"));
 }
 
+/* ---- division by a constant as the GPU does it (tg_div_by_fma) ---------- */
+
+static uint64_t bits_of(double v)
+{
+	uint64_t b;
+	memcpy(&b, &v, sizeof(b));
+	return b;
+}
+
+static void expect_same_quotient(double a, double d, double got)
+{
+	const double want = a / d;
+	if (isnan(want) && isnan(got))
+		return;
+	if (bits_of(want) != bits_of(got))
+		fail_msg("%.17g / %.17g: the FMA form gives %.17g (%016llx), the division %.17g (%016llx)", a, d,
+			 got, (unsigned long long)bits_of(got), want, (unsigned long long)bits_of(want));
+}
+
+static uint64_t div_rng = 0x243f6a8885a308d3ull;
+static uint64_t div_next(void)
+{
+	div_rng ^= div_rng << 13;
+	div_rng ^= div_rng >> 7;
+	div_rng ^= div_rng << 17;
+	return div_rng;
+}
+
+/* n / 100 after numpy's rint: every integer up to a million, both zeros */
+static void test_div_by_hundredths(void **state)
+{
+	(void)state;
+	for (int32_t n = -1000000; n <= 1000000; n++)
+		expect_same_quotient((double)n, 100.0, tg_hundredths_fma((double)n));
+	expect_same_quotient(-0.0, 100.0, tg_hundredths_fma(-0.0));
+	assert_true(signbit(tg_hundredths_fma(-0.0)));
+	assert_true(bits_of(tg_round2_ratio(-1.0, 1000.0)) == bits_of(-0.0));
+}
+
+/* A dividend whose quotient by d = B 2^k (B odd) is as close to a midpoint
+ * between doubles as any can be, ulp / (2B): a = (B M + sign) 2^e with M a
+ * 54-bit odd integer (a midpoint of the 53-bit grid) chosen so that B M =
+ * -sign modulo 2^t, t the bits of B M past 53, so that B M + sign fits in
+ * 53 bits. 0 when the random start does not lead to one. */
+static double hardest_dividend(double d, int sign)
+{
+	int k = 0;
+	uint64_t B = (uint64_t)d;
+	while ((B & 1u) == 0) {
+		B >>= 1;
+		k++;
+	}
+	uint64_t inv = B; /* B^-1 modulo 2^64 (Newton: each step doubles the bits) */
+	for (int i = 0; i < 6; i++)
+		inv *= 2 - B * inv;
+	const uint64_t M0 = (1ull << 53) | (div_next() >> 11) | 1u;
+	unsigned __int128 P = (unsigned __int128)B * M0;
+	int bits = 0;
+	for (unsigned __int128 v = P; v; v >>= 1)
+		bits++;
+	const int t = bits - 53;
+	if (t <= 0)
+		return 0.0;
+	const uint64_t mask = (1ull << t) - 1;
+	/* M = -sign / B modulo 2^t, in M0's place */
+	const uint64_t want = (uint64_t)(-(int64_t)sign) * inv & mask;
+	const uint64_t M = (M0 & ~mask) | want;
+	if (!(M & 1u) || M < (1ull << 53) || M >= (1ull << 54))
+		return 0.0;
+	P = (unsigned __int128)B * M;
+	P = sign > 0 ? P + 1 : P - 1;
+	int pbits = 0;
+	for (unsigned __int128 v = P; v; v >>= 1)
+		pbits++;
+	if (pbits > 53 && (P & (((unsigned __int128)1 << (pbits - 53)) - 1)) != 0)
+		return 0.0; /* not a double: the start crossed a power of two */
+	const double a = ldexp((double)P, (int)(div_next() % 1201) - 600 + k);
+	return (div_next() & 1) ? -a : a;
+}
+
+/* a / d for every divisor the pipeline uses with lengths up to 2000 (WMA
+ * totals, both LSMA denominators, SMA counts): random dividends of every
+ * magnitude, the dividends whose quotients come closest to a midpoint
+ * between doubles (the hard cases of rounding), and the edges of the
+ * range */
+static void test_div_by_divisors(void **state)
+{
+	(void)state;
+	static const double edges[] = {0.0, -0.0, DBL_MIN, -DBL_MIN, DBL_TRUE_MIN, 0x1p-1000, 0x1p-970,
+				       DBL_MAX, -DBL_MAX, INFINITY, -INFINITY, NAN, 1.0, 3.0, 1e300};
+	long checked = 0, hard = 0;
+	for (int32_t L = 1; L <= 2000; L++) {
+		const double l = (double)L;
+		const double divisors[4] = {0.5 * l * (l + 1.0), l * (l + 1.0), l * (l + 1.0) * (l - 1.0), l};
+		for (int k = 0; k < 4; k++) {
+			const double d = divisors[k];
+			if (d <= 0.0)
+				continue;
+			const double rd = tg_recip_for_div(d);
+			assert_false(isnan(rd)); /* small integers qualify */
+			for (size_t e = 0; e < sizeof(edges) / sizeof(edges[0]); e++)
+				expect_same_quotient(edges[e], d, tg_div_by_fma(edges[e], d, rd));
+			for (int j = 0; j < 200; j++) {
+				const uint64_t u = div_next();
+				/* a random double of magnitude 2^-900 .. 2^900, either sign */
+				const double m = 1.0 + (double)(u >> 12) * 0x1p-52;
+				const double a = ldexp((u & 1) ? -m : m, (int)(div_next() % 1801) - 900);
+				expect_same_quotient(a, d, tg_div_by_fma(a, d, rd));
+				checked++;
+				const double h = hardest_dividend(d, (j & 1) ? 1 : -1);
+				if (h != 0.0 && d > 1.0) {
+					expect_same_quotient(h, d, tg_div_by_fma(h, d, rd));
+					hard++;
+				}
+			}
+		}
+	}
+	assert_true(checked > 1500000);
+	assert_true(hard > 500000);
+}
+
+/* the reciprocal is refused (NaN: tg_div_by_fma then divides) where the
+ * rounding argument does not hold */
+static void test_div_by_refuses(void **state)
+{
+	(void)state;
+	assert_true(tg_recip_for_div(3.0) == 1.0 / 3.0);
+	assert_true(tg_recip_for_div(0x1p40 * 5.0) == 1.0 / (0x1p40 * 5.0));
+	assert_true(isnan(tg_recip_for_div(0x1p52 + 1.0))); /* odd part 2^52 + 1 */
+	assert_true(isnan(tg_recip_for_div(0.0)));
+	assert_true(isnan(tg_recip_for_div(-3.0)));
+	assert_true(isnan(tg_recip_for_div(INFINITY)));
+	assert_true(isnan(tg_recip_for_div(NAN)));
+	const double d = 0x1p52 + 1.0;
+	expect_same_quotient(12345.678, d, tg_div_by_fma(12345.678, d, tg_recip_for_div(d)));
+	/* a zero divisor (an LSMA of length 1) divides too */
+	assert_true(isinf(tg_div_by_fma(1.0, 0.0, tg_recip_for_div(0.0))));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -580,6 +720,9 @@ int main(void)
 		cmocka_unit_test(test_dema_approx_golden_lengths),
 		cmocka_unit_test(test_approx_per_bar_matches_streaming),
 		cmocka_unit_test(test_family_set_parse),
+		cmocka_unit_test(test_div_by_hundredths),
+		cmocka_unit_test(test_div_by_divisors),
+		cmocka_unit_test(test_div_by_refuses),
 	};
 	return cmocka_run_group_tests_name("kernels", tests, NULL, NULL);
 }
