@@ -3,13 +3,15 @@
 # architecture, sm_90), carried to the GPU machine with the working tree,
 # run there in two steps of a few minutes, each ending with a short table.
 #
-#   scripts/gpu-kit.sh prepare [KIT] [--from BUILD] [--no-fallback]
+#   scripts/gpu-kit.sh prepare [KIT] [--from BUILD] [--no-fallback] [--with-emulator]
 #       build (CUDA sm_90, static cudart) into build/gpu-kit-build and pack
 #       into KIT (default build/gpu-kit): the binary, the record agent, the
 #       GPU tests' programs and their list, the probe, the tools, their
 #       shared libraries, and for a fallback build there the stripped Rust
-#       library and the Debian packages (scripts/offline-deps.sh). --from
-#       BUILD packs an existing build tree instead (the dry run in CI).
+#       library (gzip) and the Debian packages (scripts/offline-deps.sh).
+#       --from BUILD packs an existing build tree instead (the dry run in
+#       CI); --with-emulator (implied by --from) adds the dry run's
+#       emulated stand-ins.
 #   scripts/gpu-kit.sh [--dry-run] run 1|2 [KIT] [OUT]
 #       on the GPU machine, from the repository root (OUT default
 #       gpu-kit-out/step-N):
@@ -98,28 +100,36 @@ run_tests() { # BUILD OUT [--emulated]
 		[ $rc -ne 0 ] && [ $rc -ne 77 ] && tail -20 "$o/$name.log"
 	done <"$list"
 	echo "gpu tests: $pass passed, $fail failed, $skip skipped${failed:+ (failed:$failed)}" | tee -a "$o/tests.txt"
+	if [ $((pass + fail)) -eq 0 ]; then
+		echo "no GPU test ran: no usable device here (or, in a dry run, no emulated stand-ins)"
+		return 1
+	fi
 	[ $fail -eq 0 ]
 }
 
 # ---- prepare -----------------------------------------------------------------
 kit_programs=(trendgpu-bench libtgrecord.so tests/test_atc_golden tests/test_backend
 	tests/test_cupti_gpu tests/tg_gpu_probe tests/tg_jq tests/tg_tracecheck tests/tg_csvcmp
-	tests/nvtx_app tests/tg_bench_sigfloor
-	trendgpu-bench-emul tests/test_atc_golden_emul tests/test_backend_emul tests/tg_gpu_probe_emul)
-kit_targets() { local p; for p in "${kit_programs[@]}"; do p=${p##*/}; p=${p#lib}; echo "${p%.so}"; done; }
+	tests/nvtx_app tests/tg_bench_sigfloor)
+# the dry run's stand-ins (not needed on a GPU machine: 20 MB)
+emul_programs=(trendgpu-bench-emul tests/test_atc_golden_emul tests/test_backend_emul
+	tests/tg_gpu_probe_emul)
+kit_targets() { local p; for p in "$@"; do p=${p##*/}; p=${p#lib}; echo "${p%.so}"; done; }
 
 prepare() {
-	local kit=build/gpu-kit from="" fallback=1
+	local kit=build/gpu-kit from="" fallback=1 emul=""
 	while [ $# -gt 0 ]; do
 		case $1 in
-		--from) from=${2:?--from needs a build tree}; shift ;;
+		--from) from=${2:?--from needs a build tree}; emul=1; shift ;;
 		--no-fallback) fallback= ;;
+		--with-emulator) emul=1 ;;
 		-*) usage ;;
 		*) kit=$1 ;;
 		esac
 		shift
 	done
-	local b
+	local b programs=("${kit_programs[@]}")
+	[ -n "$emul" ] && programs+=("${emul_programs[@]}")
 	if [ -n "$from" ]; then
 		b=$(cd "$from" && pwd) || return 1
 		echo "packing the build tree $b"
@@ -132,7 +142,7 @@ prepare() {
 		grep "trendgpu-bench:" "$b.configure.log"
 		local have targets=()
 		have=$(cmake --build "$b" --target help 2>/dev/null)
-		for t in $(kit_targets); do
+		for t in $(kit_targets "${programs[@]}"); do
 			grep -q "\.\.\. $t\$" <<<"$have" && targets+=("$t")
 		done
 		echo "building ${targets[*]}"
@@ -145,7 +155,7 @@ prepare() {
 	mkdir -p "$kit/build/tests" "$kit/lib"
 	kit=$(cd "$kit" && pwd)
 	local p copied=()
-	for p in "${kit_programs[@]}"; do
+	for p in "${programs[@]}"; do
 		[ -f "$b/$p" ] || continue
 		cp "$b/$p" "$kit/build/$p"
 		# debug sections off (the symbol tables stay: profiles name functions)
@@ -174,6 +184,7 @@ prepare() {
 			mkdir -p "$kit/rust"
 			cp "$rlib" "$kit/rust/"
 			strip --strip-debug "$kit/rust/libtg_atc_rs.a" 2>/dev/null || true
+			gzip -9 "$kit/rust/libtg_atc_rs.a" # 14 MB -> a few; unpacked by a fallback
 		fi
 		if scripts/offline-deps.sh fetch "$kit/debs" >/dev/null 2>&1; then
 			echo "carried $(ls "$kit/debs" | wc -l) Debian packages for a fallback build"
@@ -318,15 +329,19 @@ run_step() {
 	head -3 "$kit/kit.txt" 2>/dev/null
 	if [ -n "$dry" ]; then
 		BIN=trendgpu-bench-emul PROBE="$B/tests/tg_gpu_probe_emul" PROBE_ARGS="256 8"
-		[ -x "$B/$BIN" ] || { echo "the kit has no $BIN (packed without the emulator?)"; return 1; }
+		[ -x "$B/$BIN" ] || { echo "the kit has no $BIN: prepare it with --with-emulator (or --from)"; return 1; }
 	elif ! "$B/$BIN" info >"$out/info.txt" 2>&1; then
 		echo "the carried binary does not start here:"
 		tail -3 "$out/info.txt"
 		echo "fallback: building on this machine"
-		local fb="$root/build/gpu-check"
-		TG_GPU_CHECK_STEPS=build TG_SKIP_BOOTSTRAP=1 TG_CUDA_ARCHS=native \
+		local fb="$root/build/gpu-check" rlib=""
+		if [ -f "$kit/rust/libtg_atc_rs.a.gz" ]; then
+			rlib=/tmp/tg-gpu-kit-rust/libtg_atc_rs.a
+			mkdir -p "${rlib%/*}" && gzip -dc "$kit/rust/libtg_atc_rs.a.gz" >"$rlib"
+		fi
+		TG_GPU_CHECK_STEPS=build TG_SKIP_BOOTSTRAP=1 TG_CUDA_ARCHS="${TG_KIT_FALLBACK_ARCHS:-native}" \
 			TG_DEPS_DEBS=$([ -d "$kit/debs" ] && echo "$kit/debs") \
-			TG_RUST_LIB=$([ -f "$kit/rust/libtg_atc_rs.a" ] && echo "$kit/rust/libtg_atc_rs.a") \
+			TG_RUST_LIB="$rlib" \
 			scripts/gpu-check.sh "$out/fallback-build" || { echo "fallback build FAILED"; return 1; }
 		B=$fb PROBE="$fb/tests/tg_gpu_probe"
 	fi

@@ -1,0 +1,92 @@
+/* Ranks: what a process launched by mpirun, mpiexec or srun is, and the
+ * arithmetic that splits a batch across ranks and puts their clocks on one
+ * timeline. Everything here is pure (no MPI calls), so it is built and
+ * tested with or without MPI in the build; the collective calls come on
+ * top of it.
+ *
+ * - tg_ranks_from_env: rank, size and local rank from the launcher's
+ *   environment (Open MPI, MPICH/Hydra and PMI, PMIx, MVAPICH, Slurm), for
+ *   naming per-rank captures even when the program itself does not use MPI
+ *   (record -- mpirun ... ./app).
+ * - tg_ranks_split: contiguous ranges of symbols, one per rank, balanced by
+ *   bars (not by count), so that symbol order is kept for the gather.
+ * - tg_clock_offset_estimate / tg_clock_fit / tg_clock_to_ref: a rank's
+ *   clock offset from ping-pong samples (the sample of least round trip,
+ *   as Cristian's algorithm), fitted at the start and the end of a run
+ *   (drift), and a rank's timestamps mapped onto the reference clock. */
+#ifndef TG_RANKS_H
+#define TG_RANKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tg_error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* the launchers whose environment names a rank */
+enum tg_launcher {
+	TG_LAUNCH_NONE = 0, /* not under a launcher: one process, rank 0 of 1 */
+	TG_LAUNCH_OPENMPI,
+	TG_LAUNCH_PMIX,
+	TG_LAUNCH_MPICH, /* Hydra and PMI-1/2: PMI_RANK, PMI_SIZE */
+	TG_LAUNCH_MVAPICH,
+	TG_LAUNCH_SLURM,
+};
+
+struct tg_rank_info {
+	enum tg_launcher launcher;
+	int rank, size;
+	int local_rank, local_size; /* on this host; -1 when not said */
+};
+
+/* getenv, or a table in tests */
+typedef const char *(*tg_env_fn)(const char *name, void *ctx);
+
+/* The rank of this process from the environment (env NULL: getenv). A
+ * launcher's variables that are present but bad (not a number, rank out of
+ * [0, size)) are an error naming the variable and its value. Without any:
+ * rank 0 of 1, TG_LAUNCH_NONE. */
+int tg_ranks_from_env(tg_env_fn env, void *ctx, struct tg_rank_info *out, struct tg_error *err);
+const char *tg_launcher_name(enum tg_launcher l);
+
+/* Rank r's symbols [first[r], first[r + 1]) of n symbols whose bar counts
+ * are bars[] (NULL: all equal), first[] of size + 1 entries: contiguous
+ * ranges whose bar totals are as even as whole symbols allow (each range
+ * ends at the symbol that crosses the rank's share of the total). A rank
+ * may get no symbol when there are fewer symbols than ranks. */
+int tg_ranks_split(const int32_t *bars, int32_t n, int size, int32_t *first, struct tg_error *err);
+
+/* the largest rank load over the mean (1: perfect), from per-rank loads */
+double tg_ranks_imbalance(const double *load, int size);
+
+/* One ping-pong sample: the reference's clock read when it sent (t0) and
+ * when the reply came back (t1), the rank's clock read in between (tr);
+ * all in nanoseconds. */
+struct tg_clock_sample {
+	int64_t t0, tr, t1;
+};
+
+/* The rank's offset (its clock minus the reference's) from the sample of
+ * least round trip: tr - (t0 + t1) / 2, and that round trip (the offset's
+ * uncertainty is at most half of it). Samples with t1 < t0 are refused. */
+int tg_clock_offset_estimate(const struct tg_clock_sample *s, int n, double *offset_ns, double *rtt_ns,
+			     struct tg_error *err);
+
+/* A rank's clock against the reference: offset(t) = offset_start +
+ * drift * (t - t_start), t on the rank's clock, from offsets measured at
+ * t_start and t_end (t_end == t_start: no drift). */
+struct tg_clock_fit {
+	double t_start, offset_start, drift; /* drift: ns of offset per ns */
+};
+
+void tg_clock_fit(double t_start, double offset_start, double t_end, double offset_end, struct tg_clock_fit *fit);
+/* a rank timestamp on the reference's clock */
+double tg_clock_to_ref(const struct tg_clock_fit *fit, double t_rank);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,208 @@
+/* host/ranks: the launcher's environment, the split by bars, clock offsets
+ * and drift. */
+#include <math.h>
+#include <string.h>
+
+#include "tg_ranks.h"
+#include "tg_test.h"
+
+/* an environment as NAME=VALUE strings, NULL-terminated */
+static const char *table_env(const char *name, void *ctx)
+{
+	const char *const *vars = ctx;
+	const size_t n = strlen(name);
+	for (int i = 0; vars[i]; i++)
+		if (strncmp(vars[i], name, n) == 0 && vars[i][n] == '=')
+			return vars[i] + n + 1;
+	return NULL;
+}
+
+static int from(const char *const *vars, struct tg_rank_info *r, struct tg_error *err)
+{
+	tg_error_clear(err);
+	return tg_ranks_from_env(table_env, (void *)vars, r, err);
+}
+
+static void test_ranks_from_launchers(void **state)
+{
+	(void)state;
+	struct tg_rank_info r;
+	struct tg_error err;
+	static const char *const none[] = {"HOME=/root", NULL};
+	assert_int_equal(from(none, &r, &err), 0);
+	assert_int_equal(r.launcher, TG_LAUNCH_NONE);
+	assert_int_equal(r.rank, 0);
+	assert_int_equal(r.size, 1);
+	assert_int_equal(r.local_rank, -1);
+
+	static const char *const ompi[] = {"OMPI_COMM_WORLD_RANK=2", "OMPI_COMM_WORLD_SIZE=3",
+					   "OMPI_COMM_WORLD_LOCAL_RANK=0", "OMPI_COMM_WORLD_LOCAL_SIZE=1",
+					   /* a PMIx set too, which Open MPI also exports */
+					   "PMIX_RANK=2", NULL};
+	assert_int_equal(from(ompi, &r, &err), 0);
+	assert_int_equal(r.launcher, TG_LAUNCH_OPENMPI);
+	assert_int_equal(r.rank, 2);
+	assert_int_equal(r.size, 3);
+	assert_int_equal(r.local_rank, 0);
+	assert_int_equal(r.local_size, 1);
+	assert_string_equal(tg_launcher_name(r.launcher), "Open MPI");
+
+	static const char *const mpich[] = {"PMI_RANK=5", "PMI_SIZE=8", "MPI_LOCALRANKID=1", NULL};
+	assert_int_equal(from(mpich, &r, &err), 0);
+	assert_int_equal(r.launcher, TG_LAUNCH_MPICH);
+	assert_int_equal(r.rank, 5);
+	assert_int_equal(r.local_rank, 1);
+	assert_int_equal(r.local_size, -1);
+
+	/* srun: a per-node task list is not a count */
+	static const char *const slurm[] = {"SLURM_PROCID=3", "SLURM_NTASKS=4", "SLURM_LOCALID=1",
+					    "SLURM_NTASKS_PER_NODE=2(x2)", NULL};
+	assert_int_equal(from(slurm, &r, &err), 0);
+	assert_int_equal(r.launcher, TG_LAUNCH_SLURM);
+	assert_int_equal(r.rank, 3);
+	assert_int_equal(r.size, 4);
+	assert_int_equal(r.local_rank, 1);
+	assert_int_equal(r.local_size, -1);
+}
+
+static void test_ranks_bad_environment(void **state)
+{
+	(void)state;
+	struct tg_rank_info r;
+	struct tg_error err;
+	static const char *const word[] = {"OMPI_COMM_WORLD_RANK=two", "OMPI_COMM_WORLD_SIZE=3", NULL};
+	assert_true(from(word, &r, &err) < 0);
+	assert_non_null(strstr(err.msg, "OMPI_COMM_WORLD_RANK is 'two'"));
+	static const char *const past[] = {"PMI_RANK=4", "PMI_SIZE=4", NULL};
+	assert_true(from(past, &r, &err) < 0);
+	assert_non_null(strstr(err.msg, "PMI_RANK is 4, not below PMI_SIZE (4)"));
+	static const char *const half[] = {"SLURM_PROCID=0", NULL};
+	assert_true(from(half, &r, &err) < 0);
+	assert_non_null(strstr(err.msg, "SLURM_PROCID is set but SLURM_NTASKS is not"));
+	static const char *const zero[] = {"PMIX_RANK=0", "PMIX_SIZE=0", NULL};
+	assert_true(from(zero, &r, &err) < 0);
+	static const char *const local[] = {"OMPI_COMM_WORLD_RANK=1", "OMPI_COMM_WORLD_SIZE=2",
+					    "OMPI_COMM_WORLD_LOCAL_RANK=1", "OMPI_COMM_WORLD_LOCAL_SIZE=1", NULL};
+	assert_true(from(local, &r, &err) < 0);
+	assert_non_null(strstr(err.msg, "LOCAL_RANK is 1, not below OMPI_COMM_WORLD_LOCAL_SIZE (1)"));
+}
+
+static double range_bars(const int32_t *bars, int32_t a, int32_t b)
+{
+	double t = 0;
+	for (int32_t s = a; s < b; s++)
+		t += bars ? bars[s] : 1;
+	return t;
+}
+
+/* contiguous, covering, in order; and balanced: no rank's load is more
+ * than one symbol past its share */
+static void check_split(const int32_t *bars, int32_t n, int size)
+{
+	int32_t first[65];
+	struct tg_error err;
+	tg_error_clear(&err);
+	assert_int_equal(tg_ranks_split(bars, n, size, first, &err), 0);
+	assert_int_equal(first[0], 0);
+	assert_int_equal(first[size], n);
+	const double total = range_bars(bars, 0, n);
+	int32_t biggest = 0;
+	for (int32_t s = 0; s < n; s++)
+		biggest = bars && bars[s] > biggest ? bars[s] : (bars ? biggest : 1);
+	for (int r = 0; r < size; r++) {
+		assert_true(first[r] <= first[r + 1]);
+		assert_true(range_bars(bars, first[r], first[r + 1]) <= total / size + biggest);
+	}
+}
+
+static void test_ranks_split_by_bars(void **state)
+{
+	(void)state;
+	/* one long symbol and eight short ones: by count rank 0 would get 5000
+	 * + 4 x 1000 bars and rank 1 4000; by bars each should get near 6500 */
+	const int32_t bars[9] = {5000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000};
+	int32_t first[4];
+	struct tg_error err;
+	tg_error_clear(&err);
+	assert_int_equal(tg_ranks_split(bars, 9, 2, first, &err), 0);
+	/* symbols 0-1 make 6000, 0-2 7000: equally near; the tie takes the
+	 * symbol */
+	assert_int_equal(first[1], 3);
+	double load[2] = {range_bars(bars, 0, 3), range_bars(bars, 3, 9)};
+	assert_true(fabs(tg_ranks_imbalance(load, 2) - 7000.0 / 6500.0) < 1e-12);
+	/* three ranks, uneven: 13000 / 3 each */
+	assert_int_equal(tg_ranks_split(bars, 9, 3, first, &err), 0);
+	assert_int_equal(first[1], 1); /* 5000 alone is nearest to 4333 */
+	assert_int_equal(first[2], 5); /* then 4 x 1000 */
+	assert_int_equal(first[3], 9);
+	check_split(bars, 9, 3);
+	/* equal bars: counts differ by at most one */
+	check_split(NULL, 10, 3);
+	assert_int_equal(tg_ranks_split(NULL, 10, 3, first, &err), 0);
+	for (int r = 0; r < 3; r++)
+		assert_true(first[r + 1] - first[r] >= 3 && first[r + 1] - first[r] <= 4);
+	/* fewer symbols than ranks: some ranks get none, none twice */
+	check_split(NULL, 2, 5);
+	check_split(NULL, 0, 4);
+	uint64_t x = 88172645463325252ull;
+	int32_t rnd[500];
+	for (int t = 0; t < 50; t++) {
+		for (int s = 0; s < 500; s++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			rnd[s] = (int32_t)(x % 20000);
+		}
+		check_split(rnd, 500, 1 + t % 64);
+	}
+	const int32_t bad[2] = {10, -1};
+	assert_true(tg_ranks_split(bad, 2, 2, first, &err) < 0);
+	assert_non_null(strstr(err.msg, "symbol 1 has -1 bars"));
+	assert_true(tg_ranks_split(NULL, 3, 0, first, &err) < 0);
+}
+
+/* a rank whose clock runs 1.5 ms ahead and gains 20 ppm: offsets from noisy
+ * ping-pongs at both ends, then every timestamp back on the reference */
+static void test_clock_alignment(void **state)
+{
+	(void)state;
+	const double off0 = 1.5e6, drift = 20e-6;
+	struct tg_clock_sample s[8];
+	for (int i = 0; i < 8; i++) {
+		const int64_t t0 = 1000000 + i * 100000, rtt = 40000 - (i == 5 ? 30000 : 0) + i * 1000;
+		/* the reply leaves the rank at a random point of the round trip */
+		const double mid = (double)t0 + rtt * (0.5 + 0.1 * (i % 3 - 1) * (i != 5));
+		s[i] = (struct tg_clock_sample){t0, (int64_t)(mid + off0), t0 + rtt};
+	}
+	double off = 0, rtt = 0;
+	struct tg_error err;
+	tg_error_clear(&err);
+	assert_int_equal(tg_clock_offset_estimate(s, 8, &off, &rtt, &err), 0);
+	assert_true(rtt == 15000.0); /* sample 5, the shortest */
+	assert_true(fabs(off - off0) <= rtt / 2);
+	struct tg_clock_fit fit;
+	const double t_start = 1e9, t_end = 61e9; /* a minute apart, rank clock */
+	tg_clock_fit(t_start, off0, t_end, off0 + drift * (t_end - t_start), &fit);
+	assert_true(fabs(fit.drift - drift) < 1e-12);
+	for (double t = t_start; t <= t_end; t += 7.5e9) {
+		const double ref = t - off0 - drift * (t - t_start);
+		assert_true(fabs(tg_clock_to_ref(&fit, t) - ref) < 1e-3);
+	}
+	/* one measurement only: no drift */
+	tg_clock_fit(t_start, off0, t_start, 99.0, &fit);
+	assert_true(fit.drift == 0.0);
+	assert_true(tg_clock_to_ref(&fit, t_start + 5.0) == t_start + 5.0 - off0);
+	s[2].t1 = s[2].t0 - 1;
+	assert_true(tg_clock_offset_estimate(s, 8, &off, &rtt, &err) < 0);
+	assert_non_null(strstr(err.msg, "came back before it left"));
+	assert_true(tg_clock_offset_estimate(s, 0, &off, &rtt, &err) < 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ranks_from_launchers),
+		cmocka_unit_test(test_ranks_bad_environment),
+		cmocka_unit_test(test_ranks_split_by_bars),
+		cmocka_unit_test(test_clock_alignment),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
