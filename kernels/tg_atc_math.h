@@ -95,6 +95,27 @@ TG_HD double tg_equity_next(double prev, double sp, double r_clean, double d)
 	return e < TG_EQUITY_FLOOR ? TG_EQUITY_FLOOR : e;
 }
 
+/* ---- software prefetch ----------------------------------------------------
+ * A GPU walk over bars reads each bar's price and growth factors when it
+ * gets there: at few warps per SM nothing hides that load's latency, once
+ * per bar on the critical path. Every 16 bars (a 128-byte line of doubles)
+ * this asks L1 for the lines `ahead` bars on (PTX prefetch.global.L1: no
+ * register, no wait), so the walk's loads hit L1. A no-op on the CPU and in
+ * the emulator; ahead 0 turns it off (TG_CUDA_PREFETCH). */
+TG_HD void tg_prefetch_bars(int32_t ahead, int32_t i, int32_t n, const double *x, const double *g1,
+			    const double *g2)
+{
+#ifdef __CUDA_ARCH__
+	if (ahead > 0 && (i & 15) == 0 && i + ahead < n) {
+		asm volatile("prefetch.global.L1 [%0];" ::"l"(x + i + ahead));
+		asm volatile("prefetch.global.L1 [%0];" ::"l"(g1 + i + ahead));
+		asm volatile("prefetch.global.L1 [%0];" ::"l"(g2 + i + ahead));
+	}
+#else
+	(void)ahead, (void)i, (void)n, (void)x, (void)g1, (void)g2;
+#endif
+}
+
 /* ---- division by a constant divisor -------------------------------------
  * a / d as one multiply and two fused multiply-adds, with rd = RN(1/d):
  * q0 = RN(a rd) is within 1.5 ulp of a / d, so r = a - d q0 is exact (one

@@ -32,6 +32,7 @@ struct tg_walk {
 	double *mid;            /* middle series (Hull, approximate DEMA): slot k at mid + k * stride */
 	const double *pre;      /* the approximate WMA / Hull, computed beforehand */
 	const double *g1, *g2;  /* growth per bar, Layer 1 and Layer 2 */
+	int32_t prefetch;       /* bars ahead to prefetch (GPU only; 0: none) */
 	double d, weight, long_threshold, short_threshold;
 	int32_t cutout;
 	/* Cut(S) * Q and Q at bar i are cq[i * step] and q[i * step] */
@@ -97,6 +98,7 @@ TG_HD void tg_walk_pad(const struct tg_walk *w, int slots)
 		const double d = w->d;                                                         \
 		double prev_close = NAN, prev_S = NAN, Q = NAN;                                \
 		for (int32_t i = 0; i < w->n; i++) {                                           \
+			tg_prefetch_bars(w->prefetch, i, w->n, w->x, w->g1, w->g2);            \
 			const double close = w->x[i];                                          \
 			const double R = close / prev_close - 1.0;                             \
 			double r1 = R * w->g1[i];                                              \

@@ -271,8 +271,8 @@ summary1() {
 	echo "  copy bandwidth, GB/s:"
 	awk '$1 == "bandwidth" { printf "    %-12s %s\n", $2, $3 }' "$out/probe.txt" 2>/dev/null
 	echo "  $(tail -1 "$out/tests/tests.txt" 2>/dev/null || echo "gpu tests: did not run")"
-	echo "  exact-mode layouts, walk / lanes (< 1: walk faster):"
-	sed -n '/^walk \/ lanes/,/^$/p' "$out/gpu-check/gpu-check.log" 2>/dev/null | grep "rounds)" | sed 's/^ */    /'
+	echo "  exact-mode variants against lanes (< 1: the variant faster):"
+	sed -n '/^variant \/ lanes/,/^$/p' "$out/gpu-check/gpu-check.log" 2>/dev/null | grep "rounds)" | sed 's/^ */    /'
 }
 
 summary2() {

@@ -46,7 +46,12 @@ struct tg_cuda_plan {
 	int32_t cutout;
 	int32_t strategy_mode;
 	uint32_t walk; /* exact mode: families run by the walk kernels (1 << family) */
+	int32_t prefetch; /* bars ahead the walks prefetch (TG_CUDA_PREFETCH) */
 };
+
+/* bars ahead a walk prefetches unless TG_CUDA_PREFETCH says otherwise: two
+ * 128-byte lines of doubles */
+#define TG_CUDA_PREFETCH_DEFAULT 32
 
 /* One chunk of symbols on the device. */
 struct tg_cuda_chunk {

@@ -159,6 +159,8 @@ __device__ __forceinline__ void family_lanes(const tg_cuda_plan &plan, const tg_
 		const bool act = valid && i < n;
 		double e = 0.0, close = NAN, R = NAN;
 		int sv = 0;
+		if (act)
+			tg_prefetch_bars(plan.prefetch, i, n, x, c.g1, c.g2);
 		if (act) {
 			close = x[i];
 			const double m = ma.step(x, 1, mid, 1, i);
@@ -255,6 +257,7 @@ __device__ __forceinline__ void family_walk(const tg_cuda_plan &plan, const tg_c
 		: APPROX && FAM == TG_FAM_HMA ? c.scratch + scratch + PRE_HMA_ROW * (int64_t)stride
 					      : NULL;
 	w.g1 = c.g1;
+	w.prefetch = plan.prefetch;
 	w.g2 = c.g2;
 	w.d = plan.d;
 	w.weight = plan.weight[FAM];
@@ -379,13 +382,27 @@ __global__ void atc_finalize(tg_cuda_plan plan, tg_cuda_chunk c)
 
 /* TG_CUDA_WALK: the exact-mode families the walk kernels run (a thread per
  * (symbol, family)) instead of the lanes kernels (a thread per (symbol,
- * slot)); "all", "none" (the default) or a list such as "ema,kama". */
+ * slot)); "all", "none" (the default) or a list such as "ema,kama".
+ * TG_CUDA_PREFETCH: the bars ahead of a walk that it prefetches into L1
+ * (tg_prefetch_bars), 0 to 4096, default TG_CUDA_PREFETCH_DEFAULT; 0 turns
+ * it off. */
 int tg_cuda_plan_make(const struct tg_atc_params *p, struct tg_cuda_plan *plan,
 		      struct tg_error *err)
 {
 	memset(plan, 0, sizeof(*plan));
 	TG_TRY(tg_family_set_parse("cuda backend: TG_CUDA_WALK", getenv("TG_CUDA_WALK"), &plan->walk,
 				   err));
+	plan->prefetch = TG_CUDA_PREFETCH_DEFAULT;
+	const char *pf = getenv("TG_CUDA_PREFETCH");
+	if (pf && *pf) {
+		char *end = NULL;
+		const long v = strtol(pf, &end, 10);
+		TG_FAIL_IF(end == pf || *end != '\0' || v < 0 || v > 4096, err, TG_E_INVAL,
+			   "cuda backend: TG_CUDA_PREFETCH '%s': expected the bars to prefetch ahead, "
+			   "0 (off) to 4096",
+			   pf);
+		plan->prefetch = (int32_t)v;
+	}
 	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
 		tg_atc_slot_lengths(p, f, plan->lengths[f]);
 		plan->weight[f] = p->weight[f];
@@ -404,21 +421,25 @@ int tg_cuda_plan_make(const struct tg_atc_params *p, struct tg_cuda_plan *plan,
 void tg_cuda_plan_describe(const struct tg_cuda_plan *plan, char *buf, size_t cap)
 {
 	const uint32_t all = (1u << TG_ATC_FAMILIES) - 1;
+	size_t at = 0;
 	if (plan->approx || plan->walk == all) {
-		snprintf(buf, cap, "walk");
-		return;
+		at = (size_t)snprintf(buf, cap, "walk");
+	} else if (plan->walk == 0) {
+		at = (size_t)snprintf(buf, cap, "lanes");
+	} else {
+		at = (size_t)snprintf(buf, cap, "walk:");
+		for (int f = 0; f < TG_ATC_FAMILIES && at < cap; f++)
+			if (plan->walk >> f & 1u)
+				at += (size_t)snprintf(buf + at, cap - at, "%s%s", at > 5 ? "," : " ",
+						       tg_family_name(f));
+		if (at < cap)
+			at += (size_t)snprintf(buf + at, cap - at, "; lanes: the others");
 	}
-	if (plan->walk == 0) {
-		snprintf(buf, cap, "lanes");
-		return;
-	}
-	size_t at = (size_t)snprintf(buf, cap, "walk:");
-	for (int f = 0; f < TG_ATC_FAMILIES && at < cap; f++)
-		if (plan->walk >> f & 1u)
-			at += (size_t)snprintf(buf + at, cap - at, "%s%s", at > 5 ? "," : " ",
-					       tg_family_name(f));
-	if (at < cap)
-		snprintf(buf + at, cap - at, "; lanes: the others");
+	/* the default prefetch is not named (runs before it compare as equal) */
+	if (at < cap && plan->prefetch == 0)
+		snprintf(buf + at, cap - at, "; prefetch off");
+	else if (at < cap && plan->prefetch != TG_CUDA_PREFETCH_DEFAULT)
+		snprintf(buf + at, cap - at, "; prefetch %d bars", plan->prefetch);
 }
 
 size_t tg_cuda_weights(const struct tg_atc_params *p, double *w, int32_t off[TG_ATC_FAMILIES])

@@ -41,6 +41,15 @@ expect_json "$R-walk2/results.json" '.states[1].kernels' "walk: EMA,KAMA; lanes:
 expect_exit 0 env TG_CUDA_WALK=all "$TG_BIN" run --backends cpu,cuda --ma exact --symbols $W --bars $WN --reps 2 --warmup 0 --out "$R-walk"
 expect_in "$OUT" "agreement cuda vs cpu (exact): max |delta| 0, sign agreement 100.00%"
 expect_in "$R-walk/summary.md" "Kernels of cuda exact: walk."
+# the software prefetch (TG_CUDA_PREFETCH): named when not the default,
+# the same answers off, a bad value refused with what was expected
+expect_exit 0 env TG_CUDA_PREFETCH=0 "$TG_BIN" run --backends cpu,cuda --ma exact --symbols $W --bars $WN --reps 2 --warmup 0 --out "$R-nopf"
+expect_in "$OUT" "agreement cuda vs cpu (exact): max |delta| 0, sign agreement 100.00%"
+expect_json "$R-nopf/results.json" '.states[1].kernels' "lanes; prefetch off"
+expect_exit 0 env TG_CUDA_PREFETCH=64 TG_CUDA_WALK=all "$TG_BIN" run --backends cuda --ma exact --symbols 4 --bars 300 --reps 1 --warmup 0 --out "$R-pf64"
+expect_json "$R-pf64/results.json" '.states[0].kernels' "walk; prefetch 64 bars"
+expect_exit 1 env TG_CUDA_PREFETCH=-3 "$TG_BIN" run --backends cuda --symbols 4 --bars 300 --reps 1 --warmup 0 --out "$R-pfbad"
+expect_in "$ERR" "TG_CUDA_PREFETCH '-3': expected the bars to prefetch ahead, 0 (off) to 4096"
 expect_exit 1 env TG_CUDA_WALK=ema,sma "$TG_BIN" run --backends cuda --symbols 4 --bars 500 --reps 1 --warmup 0 --out "$R-badwalk"
 expect_in "$ERR" "TG_CUDA_WALK 'ema,sma': 'sma' is not a family"
 # chunked: several pieces, same answers

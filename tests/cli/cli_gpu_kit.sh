@@ -40,7 +40,9 @@ for p in htod_pinned dtoh_pinned dtod; do
 	grep -qE "^    $p +[0-9.]+$" "$OUT" || fail "step 1: no bandwidth for $p"
 done
 expect_in "$OUT" "gpu tests: 6 passed, 0 failed, 1 skipped"
-grep -qE "^    8x300 +end-to-end [0-9.]+  kernels [0-9.]+  \(1 rounds\)" "$OUT" || fail "step 1: no layout ratio"
+for v in walk noprefetch; do
+	grep -qE "^    8x300 +$v +end-to-end [0-9.]+  kernels [0-9.]+  \(1 rounds\)" "$OUT" || fail "step 1: no $v / lanes ratio"
+done
 expect_in "$OUT" "parts (exit status, seconds): machine 0 "
 expect_not_in "$S1/parts.txt" " 1 "
 # a second run of a step replaces the first's outputs; TG_KIT_PARTS picks parts
