@@ -12,6 +12,7 @@
 #include <cupti.h>
 
 #include "tg_capture.h"
+#include "tg_clock.h"
 #include "tg_cupti.h"
 #include "tg_error.h"
 
@@ -68,35 +69,6 @@ size_t tg_cupti_record_size(CUpti_ActivityKind kind);
 
 /* ---- clock alignment ---------------------------------------------------- */
 
-/* One simultaneous reading of a foreign clock and CLOCK_MONOTONIC. */
-struct tg_clock_pair {
-	uint64_t foreign_ns;
-	uint64_t mono_ns;       /* middle of the bracketing monotonic reads */
-	uint64_t uncertainty_ns; /* half the bracket */
-};
-
-typedef uint64_t (*tg_clock_read_fn)(void *ctx);
-
-/* The tightest bracket of n reads: a = mono(), f = foreign(), b = mono(). */
-void tg_clock_measure(tg_clock_read_fn foreign, void *fctx, tg_clock_read_fn mono, void *mctx,
-		      int n, struct tg_clock_pair *out);
-
-struct tg_clock_align {
-	bool identity;          /* records already in CLOCK_MONOTONIC */
-	uint64_t t0_foreign;    /* start reading */
-	int64_t offset0;        /* foreign - mono at the start */
-	double slope;           /* change of the offset per foreign ns */
-	bool step;              /* start and stop offsets differ by more than max_step */
-	int64_t drift_ns;       /* stop offset - start offset */
-	uint64_t uncertainty_ns;
-};
-
-/* From start and stop pairs: linear when the offsets agree within
- * max_step_ns (drift), constant start offset otherwise (a clock step, e.g.
- * NTP setting CLOCK_REALTIME; flagged). stop may be NULL (constant). */
-void tg_clock_fit(const struct tg_clock_pair *start, const struct tg_clock_pair *stop,
-		  uint64_t max_step_ns, struct tg_clock_align *out);
-uint64_t tg_clock_apply(const struct tg_clock_align *a, uint64_t foreign_ns);
 
 /* ---- record conversion -------------------------------------------------- */
 

@@ -21,6 +21,7 @@ packages=(
   libsqlite3-dev       # benchmark history
   libjansson-dev       # reading results.json (compare, tests)
   python3              # small checks in the CLI tests
+  libopenmpi-dev openmpi-bin  # ranks: record under mpirun (and the MPI runs to come)
 )
 test_packages=(
   chromium                                # report.html and the profiles checked in a headless browser

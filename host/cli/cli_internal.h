@@ -98,6 +98,13 @@ void tg_cli_command_line(int argc, char **argv, char *buf, size_t cap);
  * --help) and returns TG_EXIT_USAGE. */
 int tg_cli_usage_error(const char *command, const struct tg_error *err);
 
+/* This process's place under mpirun, mpiexec or srun (host/ranks: from the
+ * launcher's environment), into the results; size 1 when not launched as
+ * one of several. A bad launcher environment is an error. */
+struct tg_rank_info;
+struct tg_run_results;
+int tg_cli_rank(struct tg_rank_info *ri, struct tg_run_results *res, struct tg_error *err);
+
 /* ---- profiling (cli_profile.c) ---- */
 
 struct tg_profile_opts;

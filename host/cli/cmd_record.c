@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli_internal.h"
+#include "tg_ranks.h"
 #include "tg_clock.h"
 #include "tg_log.h"
 #include "tg_run.h"
@@ -132,6 +133,25 @@ int tg_cmd_record(int argc, char **argv)
 		TG_ERR(&err, TG_E_INVAL, "--profile none records nothing; use cpu, gpu or both");
 		return tg_cli_usage_error("record", &err);
 	}
+	/* under mpirun, mpiexec or srun every rank records itself: into
+	 * DIR/rank<R> of the job's folder, which must be named */
+	struct tg_rank_info ri;
+	char rank_out[PATH_MAX];
+	if (tg_ranks_from_env(NULL, NULL, &ri, &err) < 0) {
+		tg_log_error(&err);
+		return TG_EXIT_FAILURE;
+	}
+	if (ri.size > 1) {
+		if (!out) {
+			TG_ERR(&err, TG_E_INVAL,
+			       "launched as rank %d of %d (%s): name the job's folder with --out DIR; "
+			       "each rank records into DIR/rank<R>",
+			       ri.rank, ri.size, tg_launcher_name(ri.launcher));
+			return tg_cli_usage_error("record", &err);
+		}
+		snprintf(rank_out, sizeof(rank_out), "%s/rank%d", out, ri.rank);
+		out = rank_out;
+	}
 	char agent[PATH_MAX];
 	char **cmd = argv + dash + 1;
 	/* the recorded command, without our own name in front */
@@ -142,7 +162,7 @@ int tg_cmd_record(int argc, char **argv)
 	tg_run_results_start(&res, "record",
 			     strncmp(command, "trendgpu-bench ", skip) == 0 ? command + skip : command,
 			     false);
-	if (find_agent(agent_opt, agent, sizeof(agent), &err) < 0 ||
+	if (tg_cli_rank(&ri, &res, &err) < 0 || find_agent(agent_opt, agent, sizeof(agent), &err) < 0 ||
 	    tg_rundir_make("record", out, force ? TG_RUNDIR_REPLACE : TG_RUNDIR_REFUSE,
 			   res.run_dir, sizeof(res.run_dir), &err) < 0 ||
 	    tg_rundir_mark_incomplete(res.run_dir, "trendgpu-bench record", &err) < 0) {

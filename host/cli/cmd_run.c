@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli_internal.h"
+#include "tg_ranks.h"
 #include "tg_clock.h"
 #include "tg_log.h"
 #include "tg_run.h"
@@ -539,6 +540,23 @@ int tg_cmd_run(int argc, char **argv)
 	int rc = parse(&c, argc, argv);
 	if (rc != TG_CLI_CONTINUE)
 		return rc;
+	/* under a launcher, each rank would run the whole batch on its own */
+	struct tg_rank_info ri;
+	struct tg_error rerr;
+	tg_error_clear(&rerr);
+	if (tg_ranks_from_env(NULL, NULL, &ri, &rerr) < 0) {
+		tg_log_error(&rerr);
+		return TG_EXIT_FAILURE;
+	}
+	if (ri.size > 1) {
+		TG_ERR(&rerr, TG_E_UNSUPPORTED,
+		       "launched as rank %d of %d (%s), but run does not yet split a batch across "
+		       "ranks: every rank would run the whole batch and time it alone. Run one "
+		       "process (the CPU backends use every core of the host), or profile each "
+		       "rank of an MPI program with 'record --out DIR -- PROGRAM'",
+		       ri.rank, ri.size, tg_launcher_name(ri.launcher));
+		return tg_cli_usage_error("run", &rerr);
+	}
 
 	/* a stop signal from here on: what the run has done so far finishes,
 	 * what was measured is written (and rendered); before the run

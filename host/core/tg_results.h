@@ -239,6 +239,10 @@ struct tg_run_results {
 	char incomplete_reason[128];
 	struct tg_machine machine;
 	const struct tg_build_info *build;
+	/* the process's place under a launcher (host/ranks): rank of n_ranks
+	 * (n_ranks 0: not launched as one of several), launcher's name */
+	int rank, n_ranks, local_rank;
+	char launcher[24];
 
 	struct tg_param *params;
 	int n_params, cap_params;

@@ -1,5 +1,5 @@
 /* Ranks without MPI calls: the launcher's environment, the split of a batch
- * by bars, clock offsets and drift (tg_ranks.h). */
+ * by bars (tg_ranks.h). */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -146,36 +146,4 @@ double tg_ranks_imbalance(const double *load, int size)
 			max = load[r];
 	}
 	return sum > 0 ? max / (sum / size) : 1.0;
-}
-
-int tg_clock_offset_estimate(const struct tg_clock_sample *s, int n, double *offset_ns, double *rtt_ns,
-			     struct tg_error *err)
-{
-	int best = -1;
-	for (int i = 0; i < n; i++) {
-		if (s[i].t1 < s[i].t0)
-			return TG_ERR(err, TG_E_INVAL,
-				      "ranks: clock sample %d came back before it left (%lld < %lld ns)", i,
-				      (long long)s[i].t1, (long long)s[i].t0);
-		if (best < 0 || s[i].t1 - s[i].t0 < s[best].t1 - s[best].t0)
-			best = i;
-	}
-	if (best < 0)
-		return TG_ERR(err, TG_E_INVAL, "ranks: no clock samples");
-	const struct tg_clock_sample *b = &s[best];
-	*offset_ns = (double)b->tr - ((double)b->t0 + (double)b->t1) / 2.0;
-	*rtt_ns = (double)(b->t1 - b->t0);
-	return 0;
-}
-
-void tg_clock_fit(double t_start, double offset_start, double t_end, double offset_end, struct tg_clock_fit *fit)
-{
-	fit->t_start = t_start;
-	fit->offset_start = offset_start;
-	fit->drift = t_end > t_start ? (offset_end - offset_start) / (t_end - t_start) : 0.0;
-}
-
-double tg_clock_to_ref(const struct tg_clock_fit *fit, double t_rank)
-{
-	return t_rank - (fit->offset_start + fit->drift * (t_rank - fit->t_start));
 }

@@ -1,6 +1,5 @@
 /* Ranks: what a process launched by mpirun, mpiexec or srun is, and the
- * arithmetic that splits a batch across ranks and puts their clocks on one
- * timeline. Everything here is pure (no MPI calls), so it is built and
+ * arithmetic that splits a batch across ranks. Everything here is pure (no MPI calls), so it is built and
  * tested with or without MPI in the build; the collective calls come on
  * top of it.
  *
@@ -10,10 +9,9 @@
  *   (record -- mpirun ... ./app).
  * - tg_ranks_split: contiguous ranges of symbols, one per rank, balanced by
  *   bars (not by count), so that symbol order is kept for the gather.
- * - tg_clock_offset_estimate / tg_clock_fit / tg_clock_to_ref: a rank's
- *   clock offset from ping-pong samples (the sample of least round trip,
- *   as Cristian's algorithm), fitted at the start and the end of a run
- *   (drift), and a rank's timestamps mapped onto the reference clock. */
+ * A rank's clock goes onto the reference rank's with tg_clock_measure (a
+ * ping-pong as the foreign read), tg_clock_fit and tg_clock_apply of
+ * tg_clock.h, the alignment CUPTI's clock gets. */
 #ifndef TG_RANKS_H
 #define TG_RANKS_H
 
@@ -61,30 +59,6 @@ int tg_ranks_split(const int32_t *bars, int32_t n, int size, int32_t *first, str
 
 /* the largest rank load over the mean (1: perfect), from per-rank loads */
 double tg_ranks_imbalance(const double *load, int size);
-
-/* One ping-pong sample: the reference's clock read when it sent (t0) and
- * when the reply came back (t1), the rank's clock read in between (tr);
- * all in nanoseconds. */
-struct tg_clock_sample {
-	int64_t t0, tr, t1;
-};
-
-/* The rank's offset (its clock minus the reference's) from the sample of
- * least round trip: tr - (t0 + t1) / 2, and that round trip (the offset's
- * uncertainty is at most half of it). Samples with t1 < t0 are refused. */
-int tg_clock_offset_estimate(const struct tg_clock_sample *s, int n, double *offset_ns, double *rtt_ns,
-			     struct tg_error *err);
-
-/* A rank's clock against the reference: offset(t) = offset_start +
- * drift * (t - t_start), t on the rank's clock, from offsets measured at
- * t_start and t_end (t_end == t_start: no drift). */
-struct tg_clock_fit {
-	double t_start, offset_start, drift; /* drift: ns of offset per ns */
-};
-
-void tg_clock_fit(double t_start, double offset_start, double t_end, double offset_end, struct tg_clock_fit *fit);
-/* a rank timestamp on the reference's clock */
-double tg_clock_to_ref(const struct tg_clock_fit *fit, double t_rank);
 
 #ifdef __cplusplus
 }

@@ -417,6 +417,16 @@ int tg_results_write_json(const struct tg_run_results *r, struct tg_sink *s,
 	tg_json_kv_string(&j, "timing_contract", TG_TIMING_CONTRACT);
 	tg_json_key(&j, "machine");
 	tg_machine_write_json(&j, &r->machine);
+	if (r->n_ranks > 1) {
+		tg_json_key(&j, "rank");
+		tg_json_begin_object(&j);
+		tg_json_kv_int(&j, "rank", r->rank);
+		tg_json_kv_int(&j, "size", r->n_ranks);
+		if (r->local_rank >= 0)
+			tg_json_kv_int(&j, "local_rank", r->local_rank);
+		tg_json_kv_string(&j, "launcher", r->launcher);
+		tg_json_end_object(&j);
+	}
 	if (r->build) {
 		tg_json_key(&j, "build");
 		tg_build_write_json(&j, r->build);

@@ -95,3 +95,30 @@ expect_in "$ERR" "cannot run"
 expect_in "$ERR" "wrote no"
 expect_exit 1 "$TG_BIN" record --agent "$TG_WORK/no-agent.so" -- true
 expect_in "$ERR" "no-agent.so"
+
+# under a launcher each rank records into the job's folder, DIR/rank<R>
+expect_exit 2 env OMPI_COMM_WORLD_RANK=1 OMPI_COMM_WORLD_SIZE=2 "$TG_BIN" record --profile cpu -- "$TG_NVTX_APP"
+expect_in "$ERR" "launched as rank 1 of 2 (Open MPI): name the job's folder with --out DIR"
+expect_exit 0 env SLURM_PROCID=1 SLURM_NTASKS=3 SLURM_LOCALID=0 "$TG_BIN" record --profile cpu -o "$TG_WORK/job" -- "$TG_NVTX_APP"
+expect_json "$TG_WORK/job/rank1/results.json" .rank.rank 1
+expect_json "$TG_WORK/job/rank1/results.json" .rank.size 3
+expect_json "$TG_WORK/job/rank1/results.json" .rank.local_rank 0
+expect_json "$TG_WORK/job/rank1/results.json" .rank.launcher Slurm
+expect_exit 1 env PMI_RANK=one PMI_SIZE=2 "$TG_BIN" record --profile cpu -o "$TG_WORK/bad" -- "$TG_NVTX_APP"
+expect_in "$ERR" "the launcher's PMI_RANK is 'one'; expected a whole number"
+# one process: no rank in results.json
+"$TG_JQ" "$R/results.json" .rank >/dev/null 2>&1 && fail "a single process's results.json names a rank"
+# run does not split a batch across ranks yet: refused, not run twice over
+expect_exit 2 env OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=2 "$TG_BIN" run --backends cpu --symbols 2 --bars 300 --reps 1
+expect_in "$ERR" "launched as rank 0 of 2 (Open MPI), but run does not yet split a batch across ranks"
+# the real launcher, two ranks on this machine
+if command -v mpirun >/dev/null 2>&1; then
+	expect_exit 0 mpirun --oversubscribe --allow-run-as-root -n 2 "$TG_BIN" record --profile cpu -o "$TG_WORK/mpi" -- "$TG_NVTX_APP"
+	for r in 0 1; do
+		expect_json "$TG_WORK/mpi/rank$r/results.json" .rank.rank $r
+		expect_json "$TG_WORK/mpi/rank$r/results.json" .rank.launcher "Open MPI"
+		expect_json "$TG_WORK/mpi/rank$r/results.json" .complete true
+	done
+else
+	echo "no mpirun here: the launcher's own run skipped"
+fi

@@ -1,8 +1,9 @@
-/* host/ranks: the launcher's environment, the split by bars, clock offsets
- * and drift. */
+/* host/ranks: the launcher's environment, the split by bars; another rank's
+ * clock through core's clock alignment. */
 #include <math.h>
 #include <string.h>
 
+#include "tg_clock.h"
 #include "tg_ranks.h"
 #include "tg_test.h"
 
@@ -159,41 +160,61 @@ static void test_ranks_split_by_bars(void **state)
 	assert_true(tg_ranks_split(NULL, 3, 0, first, &err) < 0);
 }
 
-/* a rank whose clock runs 1.5 ms ahead and gains 20 ppm: offsets from noisy
- * ping-pongs at both ends, then every timestamp back on the reference */
+/* Another rank's clock onto this one's with the alignment CUPTI's clock
+ * gets (tg_clock.h): the foreign read a ping-pong to a rank whose clock
+ * runs 1.5 ms ahead and gains 20 ppm, with round trips of varying length
+ * and replies from anywhere inside them. */
+struct fake_rank {
+	uint64_t now;  /* this rank's clock, ns */
+	int trip;      /* ping-pongs so far */
+	double offset0, drift;
+	uint64_t t_start;
+};
+
+static uint64_t fake_mono(void *ctx)
+{
+	struct fake_rank *f = ctx;
+	return f->now;
+}
+
+static uint64_t fake_ping(void *ctx)
+{
+	struct fake_rank *f = ctx;
+	const int t = f->trip++;
+	/* the round trip, 12 to 40 us; the reply leaves 20 to 80 % of the way */
+	const uint64_t rtt = 12000 + (uint64_t)(t * 7919 % 28000);
+	const uint64_t there = f->now + rtt * (uint64_t)(20 + t * 37 % 61) / 100;
+	f->now += rtt;
+	const double off = f->offset0 + f->drift * (double)(there - f->t_start);
+	return (uint64_t)((double)there + off);
+}
+
 static void test_clock_alignment(void **state)
 {
 	(void)state;
-	const double off0 = 1.5e6, drift = 20e-6;
-	struct tg_clock_sample s[8];
-	for (int i = 0; i < 8; i++) {
-		const int64_t t0 = 1000000 + i * 100000, rtt = 40000 - (i == 5 ? 30000 : 0) + i * 1000;
-		/* the reply leaves the rank at a random point of the round trip */
-		const double mid = (double)t0 + rtt * (0.5 + 0.1 * (i % 3 - 1) * (i != 5));
-		s[i] = (struct tg_clock_sample){t0, (int64_t)(mid + off0), t0 + rtt};
+	struct fake_rank f = {.now = 1000000000, .offset0 = 1.5e6, .drift = 20e-6, .t_start = 1000000000};
+	struct tg_clock_pair start, stop;
+	tg_clock_measure(fake_ping, &f, fake_mono, &f, 64, &start);
+	assert_true(start.uncertainty_ns <= 6000); /* the shortest trip: 12 us */
+	f.now += 60000000000ull; /* a minute of run */
+	tg_clock_measure(fake_ping, &f, fake_mono, &f, 64, &stop);
+	struct tg_clock_align a;
+	tg_clock_fit(&start, &stop, 10000000, &a);
+	assert_false(a.step);
+	/* every rank timestamp of the minute, back on this clock within the
+	 * measurement's uncertainty (half the shortest trip, each end) */
+	for (uint64_t t = 1000000000; t <= 61000000000ull; t += 7500000000ull) {
+		const double off = f.offset0 + f.drift * (double)(t - f.t_start);
+		const uint64_t foreign = (uint64_t)((double)t + off);
+		const double got = (double)tg_clock_apply(&a, foreign);
+		assert_true(fabs(got - (double)t) <= 2.0 * (double)a.uncertainty_ns + 2.0);
 	}
-	double off = 0, rtt = 0;
-	struct tg_error err;
-	tg_error_clear(&err);
-	assert_int_equal(tg_clock_offset_estimate(s, 8, &off, &rtt, &err), 0);
-	assert_true(rtt == 15000.0); /* sample 5, the shortest */
-	assert_true(fabs(off - off0) <= rtt / 2);
-	struct tg_clock_fit fit;
-	const double t_start = 1e9, t_end = 61e9; /* a minute apart, rank clock */
-	tg_clock_fit(t_start, off0, t_end, off0 + drift * (t_end - t_start), &fit);
-	assert_true(fabs(fit.drift - drift) < 1e-12);
-	for (double t = t_start; t <= t_end; t += 7.5e9) {
-		const double ref = t - off0 - drift * (t - t_start);
-		assert_true(fabs(tg_clock_to_ref(&fit, t) - ref) < 1e-3);
-	}
-	/* one measurement only: no drift */
-	tg_clock_fit(t_start, off0, t_start, 99.0, &fit);
-	assert_true(fit.drift == 0.0);
-	assert_true(tg_clock_to_ref(&fit, t_start + 5.0) == t_start + 5.0 - off0);
-	s[2].t1 = s[2].t0 - 1;
-	assert_true(tg_clock_offset_estimate(s, 8, &off, &rtt, &err) < 0);
-	assert_non_null(strstr(err.msg, "came back before it left"));
-	assert_true(tg_clock_offset_estimate(s, 0, &off, &rtt, &err) < 0);
+	/* a clock that jumps 50 ms between the two ends: flagged, constant */
+	f.offset0 += 5e7;
+	tg_clock_measure(fake_ping, &f, fake_mono, &f, 16, &stop);
+	tg_clock_fit(&start, &stop, 10000000, &a);
+	assert_true(a.step);
+	assert_true(a.slope == 0.0);
 }
 
 int main(void)
