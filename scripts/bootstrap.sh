@@ -22,6 +22,7 @@ packages=(
   libjansson-dev       # reading results.json (compare, tests)
   python3              # small checks in the CLI tests
   libopenmpi-dev openmpi-bin  # ranks: record under mpirun (and the MPI runs to come)
+  openssh-client       # Open MPI 4 wants an rsh agent even to start ranks on this host
 )
 test_packages=(
   chromium                                # report.html and the profiles checked in a headless browser
