@@ -49,7 +49,10 @@ if want asan; then
 	step "sanitizer build (ASan + UBSan)"
 	cmake -S . -B "$root/asan" -DCMAKE_BUILD_TYPE=Debug -DTG_SANITIZE=ON -DTG_WITH_CUDA=OFF
 	cmake --build "$root/asan" -j "$jobs"
-	(cd "$root/asan" && ctest --output-on-failure -j "$jobs" -L "unit|golden|cli")
+	# hwloc's PCI plugin (libhwloc-plugins, which Open MPI pulls in) leaks
+	# 1 KB per topology load inside libpciaccess, from a module unloaded
+	# before LeakSanitizer can name it; the sanitizer run does without it
+	(cd "$root/asan" && HWLOC_PLUGINS_BLACKLIST=hwloc_pci ctest --output-on-failure -j "$jobs" -L "unit|golden|cli")
 fi
 
 if want aarch64; then
