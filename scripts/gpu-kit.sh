@@ -18,8 +18,9 @@
 #       step 1: the machine, the latency and bandwidth probe
 #         (tg_gpu_probe), every gpu-labelled test (tests/gpu-tests.list),
 #         the exact-mode layouts A/B at four sizes;
-#       step 2: the benchmark matrix (cpu, rust, cuda at 20 x 1500,
-#         500 x 10 000, 5000 x 1500), the crossover sweep, --profile both,
+#       step 2: the probe again, the benchmark matrix (cpu, rust, cuda at
+#         20 x 1500, 500 x 10 000, 5000 x 1500) with the CUDA kernels against
+#         their floor, the crossover sweep, --profile both,
 #         the CUPTI overhead, record of the benchmark, the sampler's overhead
 #         against the empty-handler floor.
 #       When the carried binary does not start there, it builds on that
@@ -35,8 +36,8 @@
 # Each part of a step runs under a time limit (TG_KIT_PART_LIMIT seconds,
 # default 240) so that the table is printed even when one hangs.
 # TG_KIT_PARTS="..." runs only those parts (step 1: machine probe tests
-# variants; step 2: bench sweep profile overhead record sampler), to rerun
-# what changed. Exit
+# variants; step 2: probe bench sweep profile overhead record sampler), to
+# rerun what changed. Exit
 # status: 0 when every part passed, 1 otherwise; 2 on a usage error.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
@@ -293,6 +294,7 @@ summary2() {
 		for (i = 2; i <= m; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
 		if (m) printf "    %-10s %.3f (%d rounds)\n", k, v[int((m + 1) / 2)], m } }' \
 		"$out/gpu-check/overhead.txt" 2>/dev/null
+	floor_table
 	local d2
 	for d2 in profile-both record; do
 		[ -f "$out/gpu-check/$d2/results.json" ] || continue
@@ -301,6 +303,38 @@ summary2() {
 	echo "  sampler: the tick's floor, then profiled / plain per unwinder:"
 	sed -n '/^== host sampler overhead/,$p' "$out/gpu-check/gpu-check.log" 2>/dev/null |
 		grep -E "empty SIGPROF handler|^  unwinder|median over rounds and states" | cut -c1-110 | sed 's/^ */    /'
+}
+
+# issue 17's goal: the kernels within 3x of max(bytes / measured copy
+# bandwidth, chain depth x measured per-step latency). The chain: a bar's
+# first-order recurrence (an EMA step: one DMUL, one DADD) per bar, the
+# least any walk over the bars waits; bytes: what the kernels move
+# (results.json kernel_bytes_per_rep); the bandwidth: the probe's
+# device-to-device copy (read + write).
+floor_table() {
+	local p="$out/probe.txt" bw mul add
+	bw=$(awk '$1 == "bandwidth" && $2 == "dtod" { print $3 }' "$p" 2>/dev/null)
+	mul=$(awk '$1 == "latency" && $2 == "dmul" { print $4 }' "$p" 2>/dev/null)
+	add=$(awk '$1 == "latency" && $2 == "dadd" { print $4 }' "$p" 2>/dev/null)
+	if [ -z "$bw" ] || [ -z "$mul" ] || [ -z "$add" ]; then
+		echo "  floor: no probe figures (the probe part did not run)"
+		return 0
+	fi
+	echo "  cuda kernels against the floor max(bytes / $bw GB/s, bars x (DMUL + DADD) = $mul + $add ns):"
+	local d j n i bars
+	for d in "$out"/gpu-check/run-*; do
+		j="$d/results.json"
+		[ -f "$j" ] || continue
+		bars=$(jq_ "$j" .params.max_bars) || continue
+		n=$(jq_ "$j" 'length(.states)') || continue
+		for ((i = 0; i < n; i++)); do
+			[ "$(jq_ "$j" ".states[$i].backend")" = cuda ] || continue
+			awk -v w="${d##*/run-}" -v m="$(jq_ "$j" ".states[$i].ma")" -v k="$(jq_ "$j" ".states[$i].kernel_ns.median")" \
+				-v b="$(jq_ "$j" ".states[$i].kernel_bytes_per_rep")" -v bw="$bw" -v bars="$bars" -v mul="$mul" -v add="$add" \
+				'BEGIN { fb = b / (bw * 1e9) * 1e3; fc = bars * (mul + add) / 1e6; f = fb > fc ? fb : fc
+				printf "    %-10s cuda %-6s kernels %.3f ms; floor %.3f ms (bandwidth %.3f, chain %.3f): %.1fx\n", w, m, k / 1e6, f, fb, fc, (f > 0 ? k / 1e6 / f : 0) }'
+		done
+	done | sort -t x -k1,1n
 }
 
 run_step() {
@@ -355,6 +389,8 @@ run_step() {
 		summary1
 	else
 		local s
+		# the probe again (seconds): the floor's bandwidth and latencies
+		part probe probe
 		for s in bench sweep profile overhead record sampler; do
 			part "$s" gpu_check "$s"
 		done

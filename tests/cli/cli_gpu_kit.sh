@@ -61,10 +61,15 @@ for w in 4x300 6x800 16x300; do
 		grep -qE "^    $w: cpu exact [0-9.]+, cpu approx [0-9.]+, cuda exact" "$OUT" || fail "step 2: no benchmark line for $w"
 done
 grep -qE "^    8x300 +[0-9.]+ \(1 rounds\)" "$OUT" || fail "step 2: no CUPTI overhead"
+expect_in "$OUT" "cuda kernels against the floor max(bytes / "
+for w in 4x300 6x800 16x300; do
+	grep -qE "^    $w +cuda exact  kernels [0-9.]+ ms; floor [0-9.]+ ms \(bandwidth [0-9.]+, chain [0-9.]+\): [0-9.]+x$" "$OUT" ||
+		fail "step 2: no floor line for $w"
+done
 expect_in "$OUT" "profile-both: GPU traced false"
 expect_in "$OUT" "empty SIGPROF handler"
 expect_in "$OUT" "median over rounds and states"
 expect_not_in "$S2/parts.txt" " 1 "
-for p in bench sweep profile overhead record sampler; do
+for p in probe bench sweep profile overhead record sampler; do
 	grep -q "^$p 0 " "$S2/parts.txt" || fail "step 2: part $p did not pass"
 done
