@@ -34,7 +34,10 @@
 #       the GPU tests of BUILD/tests/gpu-tests.list alone (part of step 1).
 #
 # Each part of a step runs under a time limit (TG_KIT_PART_LIMIT seconds,
-# default 240) so that the table is printed even when one hangs.
+# default 240), and the step under its own (TG_KIT_STEP_LIMIT, default 450:
+# a part gets what is left, the parts past it are skipped and named), so
+# that a step ends well inside a device call's 10 minutes with its table
+# printed even when a part hangs.
 # TG_KIT_PARTS="..." runs only those parts (step 1: machine probe tests
 # variants; step 2: probe bench sweep profile overhead record sampler), to
 # rerun what changed. Exit
@@ -214,18 +217,47 @@ prepare() {
 # ---- run ---------------------------------------------------------------------
 part_status=0
 # NAME FUNCTION ARGS...: one part of a step, timed, under the time limit (the
-# script runs itself for it: timeout runs programs, not functions)
+# script runs itself for it: a function cannot be put in a session)
 part() {
 	local name=$1 t0=$SECONDS rc
 	shift
 	if [ -n "${TG_KIT_PARTS:-}" ] && [[ " $TG_KIT_PARTS " != *" $name "* ]]; then
 		return 0
 	fi
+	# the step's budget: a part gets what is left of it, at most its own limit
+	local limit=${TG_KIT_PART_LIMIT:-240} left=$((step_deadline - SECONDS))
+	if [ $left -lt 5 ]; then
+		echo
+		echo "==== $name: not run, the step's ${TG_KIT_STEP_LIMIT:-450} s are spent"
+		part_status=1
+		echo "$name skipped 0" >>"$out/parts.txt"
+		return 0
+	fi
+	[ $left -lt "$limit" ] && limit=$left
 	echo
 	echo "==== $name"
-	timeout "${TG_KIT_PART_LIMIT:-240}" "$root/scripts/gpu-kit.sh" __part "$@"
+	# in a session of its own, so that at the limit, and after it ends, every
+	# process it started goes too (timeouts nested inside make process
+	# groups of their own; the session holds them all)
+	setsid "$root/scripts/gpu-kit.sh" __part "$@" &
+	local pid=$! end=$((SECONDS + limit)) timed_out=""
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ $SECONDS -ge $end ]; then
+			timed_out=1
+			pkill -TERM -s "$pid" 2>/dev/null
+			sleep 2
+			pkill -KILL -s "$pid" 2>/dev/null
+			break
+		fi
+		sleep 0.2
+	done
+	wait "$pid"
 	rc=$?
-	[ $rc -eq 124 ] && echo "$name: stopped at the ${TG_KIT_PART_LIMIT:-240} s limit"
+	pkill -KILL -s "$pid" 2>/dev/null
+	if [ -n "$timed_out" ]; then
+		rc=124
+		echo "$name: stopped at the $limit s limit"
+	fi
 	[ $rc -ne 0 ] && part_status=1
 	echo "$name $rc $((SECONDS - t0))" >>"$out/parts.txt"
 	return 0
@@ -352,12 +384,14 @@ run_step() {
 	mkdir -p "$out"
 	out=$(cd "$out" && pwd)
 	: >"$out/parts.txt"
+	step_deadline=$((SECONDS + ${TG_KIT_STEP_LIMIT:-450}))
 	exec > >(tee -a "$out/kit.log") 2>&1
 	if [ ! -d "$kit/build" ]; then
 		echo "no kit in $kit: scripts/gpu-kit.sh prepare first"
 		return 1
 	fi
 	kit=$(cd "$kit" && pwd)
+	local own_ld=${LD_LIBRARY_PATH:-}
 	export LD_LIBRARY_PATH="$kit/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 	B="$kit/build" BIN=trendgpu-bench PROBE="$kit/build/tests/tg_gpu_probe" PROBE_ARGS=""
 	head -3 "$kit/kit.txt" 2>/dev/null
@@ -368,6 +402,9 @@ run_step() {
 		echo "the carried binary does not start here:"
 		tail -3 "$out/info.txt"
 		echo "fallback: building on this machine"
+		# with the machine's own libraries: the kit's would be handed to its
+		# compilers and CMake too, and to the programs built against its own
+		if [ -n "$own_ld" ]; then export LD_LIBRARY_PATH=$own_ld; else unset LD_LIBRARY_PATH; fi
 		local fb="$root/build/gpu-check" rlib=""
 		if [ -f "$kit/rust/libtg_atc_rs.a.gz" ]; then
 			rlib=/tmp/tg-gpu-kit-rust/libtg_atc_rs.a

@@ -52,6 +52,14 @@ expect_exit 0 env TG_KIT_PARTS="machine probe" "$kit_sh" --dry-run run 1 "$K" "$
 [ "$(cut -d' ' -f1 "$S1/parts.txt" | tr '\n' ' ')" = "machine probe " ] || fail "TG_KIT_PARTS: $(cat "$S1/parts.txt")"
 expect_in "$OUT" "latency dadd"
 
+# the step's budget: spent by the first part, the others are skipped and
+# named, the table still printed, the step failed
+expect_exit 1 env TG_KIT_STEP_LIMIT=6 TG_KIT_PARTS="tests variants" "$kit_sh" --dry-run run 1 "$K" "$TG_WORK/budget"
+expect_in "$OUT" "tests: stopped at the 6 s limit"
+expect_in "$OUT" "==== variants: not run, the step's 6 s are spent"
+expect_in "$OUT" "======== gpu-kit step 1"
+expect_in "$TG_WORK/budget/parts.txt" "variants skipped 0"
+
 # step 2: the matrix, the sweep, profile, CUPTI overhead, record, sampler
 S2="$TG_WORK/step2"
 expect_exit 0 "$kit_sh" --dry-run run 2 "$K" "$S2"
