@@ -284,14 +284,16 @@ gpu_check() { # STEPS...: those steps of scripts/gpu-check.sh on this build
 
 jq_() { "$B/tests/tg_jq" "$@" 2>/dev/null; }
 
-# a run directory's states: "backend ma wall_ms kernel_ms"
+# a run directory's states, one line each: backend ma wall_ms kernel_ms
+# kernel_bytes ("-" where a backend has no device time)
 states_of() {
 	local j="$1/results.json" n i
 	n=$(jq_ "$j" 'length(.states)') || return 0
 	for ((i = 0; i < n; i++)); do
 		awk -v b="$(jq_ "$j" ".states[$i].backend")" -v m="$(jq_ "$j" ".states[$i].ma")" \
 			-v w="$(jq_ "$j" ".states[$i].wall_ns.median")" -v k="$(jq_ "$j" ".states[$i].kernel_ns.median")" \
-			'BEGIN { printf "%s %s %.3f %s\n", b, m, w / 1e6, k == "" ? "-" : sprintf("%.3f", k / 1e6) }'
+			-v by="$(jq_ "$j" ".states[$i].kernel_bytes_per_rep")" \
+			'BEGIN { printf "%s %s %.3f %s %s\n", b, m, w / 1e6, (k == "" ? "-" : sprintf("%.3f", k / 1e6)), (by == "" ? "-" : by) }'
 	done
 }
 
@@ -353,19 +355,12 @@ floor_table() {
 		return 0
 	fi
 	echo "  cuda kernels against the floor max(bytes / $bw GB/s, bars x (DMUL + DADD) = $mul + $add ns):"
-	local d j n i bars
+	local d bars
 	for d in "$out"/gpu-check/run-*; do
-		j="$d/results.json"
-		[ -f "$j" ] || continue
-		bars=$(jq_ "$j" .params.max_bars) || continue
-		n=$(jq_ "$j" 'length(.states)') || continue
-		for ((i = 0; i < n; i++)); do
-			[ "$(jq_ "$j" ".states[$i].backend")" = cuda ] || continue
-			awk -v w="${d##*/run-}" -v m="$(jq_ "$j" ".states[$i].ma")" -v k="$(jq_ "$j" ".states[$i].kernel_ns.median")" \
-				-v b="$(jq_ "$j" ".states[$i].kernel_bytes_per_rep")" -v bw="$bw" -v bars="$bars" -v mul="$mul" -v add="$add" \
-				'BEGIN { fb = b / (bw * 1e9) * 1e3; fc = bars * (mul + add) / 1e6; f = fb > fc ? fb : fc
-				printf "    %-10s cuda %-6s kernels %.3f ms; floor %.3f ms (bandwidth %.3f, chain %.3f): %.1fx\n", w, m, k / 1e6, f, fb, fc, (f > 0 ? k / 1e6 / f : 0) }'
-		done
+		bars=$(jq_ "$d/results.json" .params.max_bars) || continue
+		states_of "$d" | awk -v w="${d##*/run-}" -v bw="$bw" -v bars="$bars" -v mul="$mul" -v add="$add" \
+			'$1 == "cuda" && $4 != "-" { fb = $5 / (bw * 1e9) * 1e3; fc = bars * (mul + add) / 1e6; f = fb > fc ? fb : fc
+			printf "    %-10s cuda %-6s kernels %.3f ms; floor %.3f ms (bandwidth %.3f, chain %.3f): %.1fx\n", w, $2, $4, f, fb, fc, (f > 0 ? $4 / f : 0) }'
 	done | sort -t x -k1,1n
 }
 

@@ -99,11 +99,13 @@ void tg_cli_command_line(int argc, char **argv, char *buf, size_t cap);
 int tg_cli_usage_error(const char *command, const struct tg_error *err);
 
 /* This process's place under mpirun, mpiexec or srun (host/ranks: from the
- * launcher's environment), into the results; size 1 when not launched as
- * one of several. A bad launcher environment is an error. */
+ * launcher's environment); size 1 when not launched as one of several. A
+ * bad launcher environment is logged: -1, the command fails. */
 struct tg_rank_info;
 struct tg_run_results;
-int tg_cli_rank(struct tg_rank_info *ri, struct tg_run_results *res, struct tg_error *err);
+int tg_cli_rank(struct tg_rank_info *ri);
+/* that place, in the results (nothing for a single process) */
+void tg_cli_rank_results(const struct tg_rank_info *ri, struct tg_run_results *res);
 
 /* ---- profiling (cli_profile.c) ---- */
 

@@ -137,10 +137,8 @@ int tg_cmd_record(int argc, char **argv)
 	 * DIR/rank<R> of the job's folder, which must be named */
 	struct tg_rank_info ri;
 	char rank_out[PATH_MAX];
-	if (tg_ranks_from_env(NULL, NULL, &ri, &err) < 0) {
-		tg_log_error(&err);
+	if (tg_cli_rank(&ri) < 0)
 		return TG_EXIT_FAILURE;
-	}
 	if (ri.size > 1) {
 		if (!out) {
 			TG_ERR(&err, TG_E_INVAL,
@@ -162,7 +160,8 @@ int tg_cmd_record(int argc, char **argv)
 	tg_run_results_start(&res, "record",
 			     strncmp(command, "trendgpu-bench ", skip) == 0 ? command + skip : command,
 			     false);
-	if (tg_cli_rank(&ri, &res, &err) < 0 || find_agent(agent_opt, agent, sizeof(agent), &err) < 0 ||
+	tg_cli_rank_results(&ri, &res);
+	if (find_agent(agent_opt, agent, sizeof(agent), &err) < 0 ||
 	    tg_rundir_make("record", out, force ? TG_RUNDIR_REPLACE : TG_RUNDIR_REFUSE,
 			   res.run_dir, sizeof(res.run_dir), &err) < 0 ||
 	    tg_rundir_mark_incomplete(res.run_dir, "trendgpu-bench record", &err) < 0) {

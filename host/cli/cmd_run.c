@@ -542,13 +542,10 @@ int tg_cmd_run(int argc, char **argv)
 		return rc;
 	/* under a launcher, each rank would run the whole batch on its own */
 	struct tg_rank_info ri;
-	struct tg_error rerr;
-	tg_error_clear(&rerr);
-	if (tg_ranks_from_env(NULL, NULL, &ri, &rerr) < 0) {
-		tg_log_error(&rerr);
+	if (tg_cli_rank(&ri) < 0)
 		return TG_EXIT_FAILURE;
-	}
 	if (ri.size > 1) {
+		struct tg_error rerr;
 		TG_ERR(&rerr, TG_E_UNSUPPORTED,
 		       "launched as rank %d of %d (%s), but run does not yet split a batch across "
 		       "ranks: every rank would run the whole batch and time it alone. Run one "

@@ -1,7 +1,9 @@
 #include "tg_str.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -55,4 +57,17 @@ int tg_utf8_len(const unsigned char *s, size_t avail)
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
 	return n;
+}
+
+bool tg_parse_int(const char *s, long lo, long hi, long *out)
+{
+	if (!s || !*s)
+		return false;
+	char *end = NULL;
+	errno = 0;
+	const long x = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || x < lo || x > hi)
+		return false;
+	*out = x;
+	return true;
 }

@@ -2,6 +2,7 @@
 #ifndef TG_STR_H
 #define TG_STR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -23,6 +24,11 @@ int tg_utf8_len(const unsigned char *s, size_t avail);
 
 /* The index of name in a NULL-terminated table of names, or -1. */
 int tg_name_index(const char *const *names, const char *name);
+
+/* s, all of it, a decimal integer in [lo, hi] (leading blanks and a sign
+ * as strtol takes them): true and *out set; false, *out untouched, for
+ * anything else (NULL, empty, trailing text, out of range). */
+bool tg_parse_int(const char *s, long lo, long hi, long *out);
 
 /* "12.3 ms", "845 us", "2.41 s"; NaN -> "-" */
 void tg_format_duration(double ns, char *buf, size_t cap);

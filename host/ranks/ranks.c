@@ -1,10 +1,10 @@
 /* Ranks without MPI calls: the launcher's environment, the split of a batch
  * by bars (tg_ranks.h). */
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 
 #include "tg_ranks.h"
+#include "tg_str.h"
 
 static const char *env_getenv(const char *name, void *ctx)
 {
@@ -53,10 +53,8 @@ static int env_int(tg_env_fn env, void *ctx, const char *name, int lo, int hi, i
 	*present = s != NULL && *s != '\0';
 	if (!*present)
 		return 0;
-	char *end = NULL;
-	errno = 0;
-	long x = strtol(s, &end, 10);
-	if (errno || end == s || *end != '\0' || x < lo || x > hi)
+	long x = 0;
+	if (!tg_parse_int(s, lo, hi, &x))
 		return TG_ERR(err, TG_E_INVAL,
 			      "ranks: the launcher's %s is '%s'; expected a whole number from %d to %d", name, s,
 			      lo, hi);
@@ -87,11 +85,9 @@ int tg_ranks_from_env(tg_env_fn env, void *ctx, struct tg_rank_info *out, struct
 			return -1;
 		/* Slurm's tasks per node may be a list ("2(x3),1"): a count only
 		 * when it is one number */
-		const char *lsv = env(launchers[i].local_size, ctx);
-		if (lsv && launchers[i].launcher == TG_LAUNCH_SLURM) {
-			char *end = NULL;
-			long x = strtol(lsv, &end, 10);
-			if (end != lsv && *end == '\0' && x >= 1 && x <= size)
+		long x = 0;
+		if (launchers[i].launcher == TG_LAUNCH_SLURM) {
+			if (tg_parse_int(env(launchers[i].local_size, ctx), 1, size, &x))
 				ls = (int)x, have_ls = 1;
 		} else if (env_int(env, ctx, launchers[i].local_size, 1, size, &ls, &have_ls, err) < 0) {
 			return -1;

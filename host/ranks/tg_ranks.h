@@ -1,7 +1,7 @@
 /* Ranks: what a process launched by mpirun, mpiexec or srun is, and the
- * arithmetic that splits a batch across ranks. Everything here is pure (no MPI calls), so it is built and
- * tested with or without MPI in the build; the collective calls come on
- * top of it.
+ * arithmetic that splits a batch across ranks. Everything here is pure (no
+ * MPI calls), so it is built and tested with or without MPI in the build;
+ * the collective calls come on top of it.
  *
  * - tg_ranks_from_env: rank, size and local rank from the launcher's
  *   environment (Open MPI, MPICH/Hydra and PMI, PMIx, MVAPICH, Slurm), for

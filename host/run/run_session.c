@@ -69,9 +69,8 @@ static int env_int(const char *name, int lo, int hi, int32_t *out, struct tg_err
 	const char *v = getenv(name);
 	if (!v || !*v)
 		return 0;
-	char *end;
-	long x = strtol(v, &end, 10);
-	TG_FAIL_IF(*end || x < lo || x > hi, err, TG_E_INVAL, "%s='%s': expected an integer %d..%d",
+	long x = 0;
+	TG_FAIL_IF(!tg_parse_int(v, lo, hi, &x), err, TG_E_INVAL, "%s='%s': expected an integer %d..%d",
 		   name, v, lo, hi);
 	*out = (int32_t)x;
 	return 0;

@@ -31,6 +31,7 @@
 #include "cuda_internal.h"
 #include "tg_atc_series.h"
 #include "tg_atc_walk.h"
+#include "tg_str.h"
 
 #define FULL_MASK 0xffffffffu
 
@@ -395,9 +396,8 @@ int tg_cuda_plan_make(const struct tg_atc_params *p, struct tg_cuda_plan *plan,
 	plan->prefetch = TG_CUDA_PREFETCH_DEFAULT;
 	const char *pf = getenv("TG_CUDA_PREFETCH");
 	if (pf && *pf) {
-		char *end = NULL;
-		const long v = strtol(pf, &end, 10);
-		TG_FAIL_IF(end == pf || *end != '\0' || v < 0 || v > 4096, err, TG_E_INVAL,
+		long v = 0;
+		TG_FAIL_IF(!tg_parse_int(pf, 0, 4096, &v), err, TG_E_INVAL,
 			   "cuda backend: TG_CUDA_PREFETCH '%s': expected the bars to prefetch ahead, "
 			   "0 (off) to 4096",
 			   pf);

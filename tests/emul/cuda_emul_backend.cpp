@@ -13,6 +13,7 @@
 #include "tg_atc_walk.h"
 #include "tg_kernels.h"
 #include "tg_nvtx.h"
+#include "tg_str.h"
 
 #define tg_backend_cuda tg_backend_cuda_emul
 

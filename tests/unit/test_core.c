@@ -681,6 +681,25 @@ static void test_machine_probe(void **state)
 
 /* ---- capture ---- */
 
+/* the whole string a decimal integer in range, or nothing is set */
+static void test_parse_int(void **state)
+{
+	(void)state;
+	long v = -7;
+	assert_true(tg_parse_int("42", 0, 100, &v) && v == 42);
+	assert_true(tg_parse_int("-3", -5, 5, &v) && v == -3);
+	assert_true(tg_parse_int("0", 0, 0, &v) && v == 0);
+	v = -7;
+	assert_false(tg_parse_int(NULL, 0, 9, &v));
+	assert_false(tg_parse_int("", 0, 9, &v));
+	assert_false(tg_parse_int("4x", 0, 9, &v));
+	assert_false(tg_parse_int("two", 0, 9, &v));
+	assert_false(tg_parse_int("10", 0, 9, &v));
+	assert_false(tg_parse_int("-1", 0, 9, &v));
+	assert_false(tg_parse_int("99999999999999999999999", 0, 9, &v));
+	assert_int_equal(v, -7);
+}
+
 static void test_capture_strings_and_stacks(void **state)
 {
 	(void)state;
@@ -1040,6 +1059,7 @@ int main(void)
 		cmocka_unit_test(test_capture_strings_and_stacks),
 		cmocka_unit_test(test_capture_threads_meta_launches),
 		cmocka_unit_test(test_capture_round_trip),
+		cmocka_unit_test(test_parse_int),
 		cmocka_unit_test(test_capture_version_1),
 		cmocka_unit_test(test_capture_bad_input),
 	};

@@ -24,46 +24,37 @@ static int from(const char *const *vars, struct tg_rank_info *r, struct tg_error
 	return tg_ranks_from_env(table_env, (void *)vars, r, err);
 }
 
+/* vars give exactly this place */
+static void expect_ranks(const char *const *vars, enum tg_launcher launcher, int rank, int size,
+			 int local_rank, int local_size)
+{
+	struct tg_rank_info r;
+	struct tg_error err;
+	assert_int_equal(from(vars, &r, &err), 0);
+	assert_int_equal(r.launcher, launcher);
+	assert_int_equal(r.rank, rank);
+	assert_int_equal(r.size, size);
+	assert_int_equal(r.local_rank, local_rank);
+	assert_int_equal(r.local_size, local_size);
+}
+
 static void test_ranks_from_launchers(void **state)
 {
 	(void)state;
-	struct tg_rank_info r;
-	struct tg_error err;
 	static const char *const none[] = {"HOME=/root", NULL};
-	assert_int_equal(from(none, &r, &err), 0);
-	assert_int_equal(r.launcher, TG_LAUNCH_NONE);
-	assert_int_equal(r.rank, 0);
-	assert_int_equal(r.size, 1);
-	assert_int_equal(r.local_rank, -1);
-
+	expect_ranks(none, TG_LAUNCH_NONE, 0, 1, -1, -1);
 	static const char *const ompi[] = {"OMPI_COMM_WORLD_RANK=2", "OMPI_COMM_WORLD_SIZE=3",
 					   "OMPI_COMM_WORLD_LOCAL_RANK=0", "OMPI_COMM_WORLD_LOCAL_SIZE=1",
 					   /* a PMIx set too, which Open MPI also exports */
 					   "PMIX_RANK=2", NULL};
-	assert_int_equal(from(ompi, &r, &err), 0);
-	assert_int_equal(r.launcher, TG_LAUNCH_OPENMPI);
-	assert_int_equal(r.rank, 2);
-	assert_int_equal(r.size, 3);
-	assert_int_equal(r.local_rank, 0);
-	assert_int_equal(r.local_size, 1);
-	assert_string_equal(tg_launcher_name(r.launcher), "Open MPI");
-
+	expect_ranks(ompi, TG_LAUNCH_OPENMPI, 2, 3, 0, 1);
+	assert_string_equal(tg_launcher_name(TG_LAUNCH_OPENMPI), "Open MPI");
 	static const char *const mpich[] = {"PMI_RANK=5", "PMI_SIZE=8", "MPI_LOCALRANKID=1", NULL};
-	assert_int_equal(from(mpich, &r, &err), 0);
-	assert_int_equal(r.launcher, TG_LAUNCH_MPICH);
-	assert_int_equal(r.rank, 5);
-	assert_int_equal(r.local_rank, 1);
-	assert_int_equal(r.local_size, -1);
-
+	expect_ranks(mpich, TG_LAUNCH_MPICH, 5, 8, 1, -1);
 	/* srun: a per-node task list is not a count */
 	static const char *const slurm[] = {"SLURM_PROCID=3", "SLURM_NTASKS=4", "SLURM_LOCALID=1",
 					    "SLURM_NTASKS_PER_NODE=2(x2)", NULL};
-	assert_int_equal(from(slurm, &r, &err), 0);
-	assert_int_equal(r.launcher, TG_LAUNCH_SLURM);
-	assert_int_equal(r.rank, 3);
-	assert_int_equal(r.size, 4);
-	assert_int_equal(r.local_rank, 1);
-	assert_int_equal(r.local_size, -1);
+	expect_ranks(slurm, TG_LAUNCH_SLURM, 3, 4, 1, -1);
 }
 
 static void test_ranks_bad_environment(void **state)
