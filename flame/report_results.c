@@ -188,6 +188,63 @@ static void pct(char *buf, size_t cap, double v)
 }
 
 /* " at SYMBOL bar B" where two backends differ most, "" when they agree. */
+/* A run split across ranks: each rank's share and own median per state,
+ * and the imbalance (the slowest rank over the mean); md: a markdown table,
+ * else terminal lines. */
+static void write_ranks(const struct tg_run_results *r, struct tg_sink *s, bool md)
+{
+	if (r->n_rank_results < 2)
+		return;
+	if (md) {
+		tg_sink_printf(s,
+			       "\n## Ranks\n\nSplit across %d ranks (%s), contiguous symbols balanced by "
+			       "bars. Every repetition starts at a barrier and counts as the slowest "
+			       "rank's time; below, each rank's own median (ms) and the imbalance "
+			       "(slowest over mean).\n\n| rank | host | symbols | bar-symbols |",
+			       r->n_rank_results, r->launcher[0] ? r->launcher : "MPI");
+		for (int i = 0; i < r->n_states; i++)
+			tg_sink_printf(s, " %s %s |", r->states[i].backend, r->states[i].ma_mode);
+		tg_sink_puts(s, "\n|---|---|---|---|");
+		for (int i = 0; i < r->n_states; i++)
+			tg_sink_puts(s, "---|");
+		tg_sink_putc(s, '\n');
+	} else {
+		tg_sink_printf(s, "\nranks: %d (%s); own median ms per state, then the imbalance "
+				  "(slowest over mean)\n",
+			       r->n_rank_results, r->launcher[0] ? r->launcher : "MPI");
+	}
+	for (int k = 0; k < r->n_rank_results; k++) {
+		const struct tg_rank_result *x = &r->ranks[k];
+		if (md)
+			tg_sink_printf(s, "| %d | %s | %d-%d (%d) | %.0f |", x->rank, x->host,
+				       x->first_symbol, x->first_symbol + x->symbols - 1, x->symbols,
+				       x->bars);
+		else
+			tg_sink_printf(s, "  rank %d on %s: symbols %d-%d (%d), %.0f bar-symbols:", x->rank,
+				       x->host, x->first_symbol, x->first_symbol + x->symbols - 1,
+				       x->symbols, x->bars);
+		for (int i = 0; i < r->n_states; i++) {
+			const double v = i < x->n_states ? x->median_ns[i] : 0;
+			if (md)
+				tg_sink_printf(s, v > 0 ? " %.4g |" : " - |", v * 1e-6);
+			else if (v > 0)
+				tg_sink_printf(s, "%s %s %s %.4g", i ? "," : "", r->states[i].backend,
+					       r->states[i].ma_mode, v * 1e-6);
+		}
+		tg_sink_putc(s, '\n');
+	}
+	tg_sink_puts(s, md ? "| imbalance | | | |" : "  imbalance:");
+	for (int i = 0; i < r->n_states; i++) {
+		const double v = tg_results_rank_imbalance(r, i);
+		if (md)
+			tg_sink_printf(s, v > 0 ? " %.3f |" : " - |", v);
+		else if (v > 0)
+			tg_sink_printf(s, "%s %s %s %.3f", i ? "," : "", r->states[i].backend,
+				       r->states[i].ma_mode, v);
+	}
+	tg_sink_putc(s, '\n');
+}
+
 static void worst_cell(const struct tg_agreement *g, char *buf, size_t cap)
 {
 	buf[0] = '\0';
@@ -628,6 +685,7 @@ int tg_report_summary_md(const struct tg_run_results *r, struct tg_sink *s, stru
 				       g->backend, g->ma_mode, g->max_abs_diff, at, sa, (long long)g->bars);
 		}
 	}
+	write_ranks(r, s, true);
 	if (r->profile.enabled) {
 		const struct tg_profile_info *p = &r->profile;
 		tg_sink_printf(s,
@@ -851,6 +909,7 @@ int tg_report_table(const struct tg_run_results *r, struct tg_sink *s, struct tg
 		tg_sink_printf(s, "\nagreement %s vs %s (%s): max |delta| %.3g%s, sign agreement %s\n",
 			       g->backend, g->reference, g->ma_mode, g->max_abs_diff, at, sa);
 	}
+	write_ranks(r, s, false);
 	if (r->profile.enabled) {
 		const struct tg_profile_info *p = &r->profile;
 		if (p->sampled) {

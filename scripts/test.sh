@@ -39,8 +39,8 @@ if want release; then
 fi
 
 if want cpu-only; then
-	step "CPU-only build (no CUDA toolkit, no Rust: what the README promises)"
-	cmake -S . -B "$root/cpu-only" -DCMAKE_BUILD_TYPE=Release -DTG_WITH_RUST=OFF "${no_cuda[@]}"
+	step "CPU-only build (no CUDA toolkit, no Rust, no MPI: what the README promises)"
+	cmake -S . -B "$root/cpu-only" -DCMAKE_BUILD_TYPE=Release -DTG_WITH_RUST=OFF -DTG_WITH_MPI=OFF "${no_cuda[@]}"
 	cmake --build "$root/cpu-only" -j "$jobs"
 	(cd "$root/cpu-only" && ctest --output-on-failure -j "$jobs" -L "unit|golden|cli")
 fi
@@ -52,13 +52,19 @@ if want asan; then
 	# hwloc's PCI plugin (libhwloc-plugins, which Open MPI pulls in) leaks
 	# 1 KB per topology load inside libpciaccess, from a module unloaded
 	# before LeakSanitizer can name it; the sanitizer run does without it
-	(cd "$root/asan" && HWLOC_PLUGINS_BLACKLIST=hwloc_pci ctest --output-on-failure -j "$jobs" -L "unit|golden|cli")
+	# Open MPI's own start-up allocations are never freed (some from
+	# components it unloads before LeakSanitizer can name them): the MPI
+	# runs are checked for memory errors, their leaks are not; our side of
+	# a split run is leak-checked by test_run (ranks as threads)
+	(cd "$root/asan" && HWLOC_PLUGINS_BLACKLIST=hwloc_pci ctest --output-on-failure -j "$jobs" -L "unit|golden|cli" -E '^cli_mpi$')
+	(cd "$root/asan" && HWLOC_PLUGINS_BLACKLIST=hwloc_pci ASAN_OPTIONS=${ASAN_OPTIONS/detect_leaks=1/detect_leaks=0} \
+		ctest --output-on-failure -R '^cli_mpi$')
 fi
 
 if want aarch64; then
 	step "aarch64 cross build, tests under qemu-aarch64"
 	cmake -S . -B "$root/aarch64" -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
-		-DCMAKE_BUILD_TYPE=Release -DTG_WITH_RUST=OFF "${no_cuda[@]}"
+		-DCMAKE_BUILD_TYPE=Release -DTG_WITH_RUST=OFF -DTG_WITH_MPI=OFF "${no_cuda[@]}"
 	cmake --build "$root/aarch64" -j "$jobs"
 	file "$root/aarch64/trendgpu-bench" | grep -q "ARM aarch64" ||
 		{ echo "the aarch64 build did not make an aarch64 binary" >&2; exit 1; }

@@ -117,6 +117,43 @@ void tg_accuracy_acc_add(struct tg_accuracy_acc *a, const struct tg_batch *b, in
 	}
 }
 
+static void rel_merge(struct tg_rel_acc *a, const struct tg_rel_acc *b)
+{
+	a->sum_rel += b->sum_rel;
+	if (b->max_rel > a->max_rel)
+		a->max_rel = b->max_rel;
+	a->n_valid += b->n_valid;
+	a->n_within5 += b->n_within5;
+}
+
+void tg_accuracy_acc_merge(struct tg_accuracy_acc *a, const struct tg_accuracy_acc *b,
+			   const struct tg_flip *flips, int64_t n, int32_t first)
+{
+	for (int f = 0; f < TG_ATC_FAMILIES; f++) {
+		rel_merge(&a->fam[f].base, &b->fam[f].base);
+		for (int k = 0; k < TG_ATC_SLOTS; k++)
+			rel_merge(&a->fam[f].slot[k], &b->fam[f].slot[k]);
+		a->fam[f].n_sign += b->fam[f].n_sign;
+		a->fam[f].n_bars += b->fam[f].n_bars;
+		for (int i = 0; i < 3; i++)
+			for (int j = 0; j < 3; j++)
+				a->fam[f].classes[i][j] += b->fam[f].classes[i][j];
+	}
+	a->slots_seen |= b->slots_seen;
+	a->avg_sign += b->avg_sign;
+	a->avg_below += b->avg_below;
+	a->avg_bars += b->avg_bars;
+	if (b->avg_max_abs > a->avg_max_abs)
+		a->avg_max_abs = b->avg_max_abs;
+	a->symbols += b->symbols;
+	a->class_diff += b->class_diff;
+	/* the flips b counted but could not list stay counted */
+	const int64_t unlisted = b->flipped - n;
+	for (int64_t k = 0; k < n; k++)
+		add_flip(a, first + flips[k].symbol, flips[k].exact, flips[k].approx);
+	a->flipped += unlisted > 0 ? unlisted : 0;
+}
+
 static double ratio(int64_t num, int64_t den)
 {
 	return den > 0 ? (double)num / (double)den : NAN;
@@ -247,6 +284,20 @@ void tg_agreement_acc_finish(const struct tg_agreement_acc *a, struct tg_agreeme
 	out->worst_bar = a->worst_bar;
 	out->worst_reference = a->worst_symbol >= 0 ? a->worst_ref : NAN;
 	out->worst_value = a->worst_symbol >= 0 ? a->worst_other : NAN;
+}
+
+void tg_agreement_acc_merge(struct tg_agreement_acc *a, const struct tg_agreement_acc *b,
+			    int32_t first)
+{
+	if (b->max_abs > a->max_abs) {
+		a->max_abs = b->max_abs;
+		a->worst_symbol = b->worst_symbol >= 0 ? first + b->worst_symbol : -1;
+		a->worst_bar = b->worst_bar;
+		a->worst_ref = b->worst_ref;
+		a->worst_other = b->worst_other;
+	}
+	a->n_sign += b->n_sign;
+	a->n_bars += b->n_bars;
 }
 
 int64_t tg_nonfinite_average(const struct tg_batch *b, const double *average, int32_t *symbol,

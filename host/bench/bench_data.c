@@ -721,3 +721,15 @@ int32_t tg_data_min_bars(const struct tg_dataset *ds)
 			m = ds->n_bars[i];
 	return m;
 }
+
+struct tg_dataset tg_data_share(const struct tg_dataset *ds, int32_t first, int32_t count)
+{
+	struct tg_dataset v = *ds;
+	v.n_symbols = count;
+	v.n_bars = ds->n_bars ? ds->n_bars + first : NULL;
+	v.close = ds->close ? ds->close + (size_t)first * (size_t)ds->stride : NULL;
+	v.names = ds->names ? ds->names + first : NULL;
+	v.step_ms = ds->step_ms ? ds->step_ms + first : NULL;
+	v.n_gaps = ds->n_gaps ? ds->n_gaps + first : NULL;
+	return v;
+}

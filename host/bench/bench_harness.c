@@ -31,7 +31,7 @@ static uint64_t cpu_ns(void)
 /* Room for one more repetition in every per-repetition series. */
 static int grow(struct tg_measure *m)
 {
-	double **dv[] = {&m->wall, &m->kernel, &m->h2d, &m->d2h, &m->total, &m->cpu, &m->start_s};
+	double **dv[] = {&m->wall, &m->kernel, &m->h2d, &m->d2h, &m->total, &m->cpu, &m->start_s, &m->own};
 	size_t cap = m->cap;
 	for (size_t i = 0; i < sizeof(dv) / sizeof(dv[0]); i++) {
 		cap = m->cap;
@@ -120,12 +120,14 @@ int tg_measure_rep(struct tg_measure *m, int round, double since_s, double elaps
 	}
 	const uint64_t c1 = cpu_ns();
 	tg_nvtx_pop();
-	TG_TRY(rc);
-	struct tg_state_result *st = m->st;
 	const int i = m->done;
+	double wall = (double)(t1 - t0);
+	m->own[i] = wall;
+	TG_TRY(m->combine ? m->combine(m->combine_ctx, rc, &wall, err) : rc);
+	struct tg_state_result *st = m->st;
 	if (i == 0 && st->warmup == 0)
-		st->first_run_ns = (double)(t1 - t0);
-	m->wall[i] = (double)(t1 - t0);
+		st->first_run_ns = wall;
+	m->wall[i] = wall;
 	m->kernel[i] = t.kernel_ns;
 	m->h2d[i] = t.h2d_ns;
 	m->d2h[i] = t.d2h_ns;
@@ -149,6 +151,7 @@ static void free_series(struct tg_measure *m)
 	free(m->h2d);
 	free(m->d2h);
 	free(m->total);
+	free(m->own);
 	tg_stopper_fini(&m->stop);
 }
 
@@ -176,6 +179,7 @@ void tg_measure_finish(struct tg_measure *m, const char *stop_reason, double sta
 		st->h2d_ns = median_of(m->h2d, done);
 		st->d2h_ns = median_of(m->d2h, done);
 	}
+	st->own_median_ns = done > 0 ? median_of(m->own, done) : 0;
 	free_series(m);
 	memset(m, 0, sizeof(*m));
 }

@@ -53,6 +53,13 @@ void tg_accuracy_acc_add(struct tg_accuracy_acc *a, const struct tg_batch *b, in
 void tg_accuracy_acc_finish(struct tg_accuracy_acc *a, struct tg_accuracy *out);
 /* Frees what an unfinished accumulator holds. */
 void tg_accuracy_acc_fini(struct tg_accuracy_acc *a);
+/* b's counts added to a, as if a had gone on over b's symbols (a run split
+ * across ranks: b is the next rank's); b's flips (n of them, its own list
+ * or one received from a rank) get `first` added to their symbols. Sums
+ * of errors are added, not recomputed in one order: means may differ from
+ * one process's in the last bits. */
+void tg_accuracy_acc_merge(struct tg_accuracy_acc *a, const struct tg_accuracy_acc *b,
+			   const struct tg_flip *flips, int64_t n, int32_t first);
 /* Cohen's kappa of a confusion matrix of classes, its observed and chance
  * agreement; NaN where undefined (no bars, or chance agreement 1). */
 double tg_kappa(const int64_t classes[3][3], double *observed, double *chance);
@@ -71,6 +78,11 @@ void tg_agreement_acc_init(struct tg_agreement_acc *a);
 void tg_agreement_acc_add(struct tg_agreement_acc *a, const struct tg_batch *b, const double *ref,
 			  const double *other);
 void tg_agreement_acc_finish(const struct tg_agreement_acc *a, struct tg_agreement *out);
+/* b (the symbols after a's; its worst symbol shifted by `first`) into a:
+ * the same result as one accumulator over both (the worst cell is the
+ * first of the largest). */
+void tg_agreement_acc_merge(struct tg_agreement_acc *a, const struct tg_agreement_acc *b,
+			    int32_t first);
 
 /* Bars where the close is finite but Average_Signal is not: what prices
  * the pipeline cannot hold give (none ever should). Returns their count,

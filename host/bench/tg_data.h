@@ -82,6 +82,11 @@ int tg_data_parse_csv(const char *text, size_t len, const char *name,
 		      const struct tg_load_opts *o, struct tg_dataset *ds, struct tg_error *err);
 void tg_data_free(struct tg_dataset *ds);
 
+/* Symbols [first, first + count) of ds as a dataset of their own: a view
+ * whose arrays point into ds (never freed; ds outlives it), the same
+ * stride and source (a rank's share of a split run). */
+struct tg_dataset tg_data_share(const struct tg_dataset *ds, int32_t first, int32_t count);
+
 /* A view of the whole dataset, or of symbols [first, first + count). */
 struct tg_batch tg_data_batch(const struct tg_dataset *ds);
 struct tg_batch tg_data_sub_batch(const struct tg_dataset *ds, int32_t first, int32_t count);

@@ -37,9 +37,16 @@ struct tg_measure {
 	 * spinning inside the timed region (TG_INJECT_SLOWDOWN: testing that
 	 * a regression is caught) */
 	double slowdown;
+	/* a run split across ranks (NULL: one process): called after every
+	 * timed run with its status and wall time, before anything is kept; it
+	 * replaces *wall_ns by the repetition's time over every rank (the
+	 * slowest) and returns < 0 when the run failed on any rank (err says
+	 * where). This rank's own times are kept in own[]. */
+	int (*combine)(void *ctx, int rc, double *wall_ns, struct tg_error *err);
+	void *combine_ctx;
 	/* kept */
 	struct tg_stopper stop;
-	double *wall, *kernel, *h2d, *d2h, *total, *cpu, *start_s;
+	double *wall, *kernel, *h2d, *d2h, *total, *cpu, *start_s, *own;
 	int32_t *round;
 	size_t cap;
 	uint64_t started_ns; /* first warm-up run */

@@ -12,6 +12,9 @@
 #include "cli_internal.h"
 #include "tg_ranks.h"
 #include "tg_clock.h"
+#include "tg_comm.h"
+#include "tg_config.h"
+#include "tg_machine.h"
 #include "tg_log.h"
 #include "tg_run.h"
 #include "tg_str.h"
@@ -46,7 +49,35 @@ struct run_cli {
 	double max_noise_pct;
 	int32_t no_accuracy, quiet, pin, force, roofline;
 	struct tg_profile_opts profile;
+	/* under a launcher: this process's rank, the ranks' comm (NULL: one
+	 * process) */
+	struct tg_rank_info ri;
+	struct tg_comm *comm;
 };
+
+/* Whether this rank or any other failed at `what` (every rank told the
+ * same); rank 0 says which rank and why, each rank logs its own error.
+ * One process: logs err when failed. */
+static bool ranks_failed(struct tg_comm *comm, bool failed, const struct tg_error *err,
+			 const char *what)
+{
+	char msg[512];
+	tg_strlcpy(msg, failed ? err->msg : "", sizeof(msg));
+	int who = -1;
+	struct tg_error e;
+	const int any = tg_comm_agree(comm, failed, msg, sizeof(msg), &who, what, &e);
+	if (failed)
+		tg_log_error(err);
+	if (any < 0) {
+		tg_log_error(&e);
+		tg_comm_abort(comm, 1);
+		return true;
+	}
+	if (any > 0 && tg_comm_size(comm) > 1 && tg_comm_rank(comm) == 0 && who != 0)
+		tg_log(TG_LOG_ERROR, "run: rank %d of %d failed at %s: %s", who, tg_comm_size(comm),
+		       what, msg);
+	return any > 0;
+}
 
 static void progress(void *ctx, const char *label, int done, int total)
 {
@@ -361,34 +392,78 @@ static int run_point(const struct run_cli *c, const char *command, const char *o
 	tg_results_init(res);
 	struct tg_error err;
 	tg_error_clear(&err);
+	struct tg_comm *comm = c->comm;
+	const int rank = tg_comm_rank(comm), size = tg_comm_size(comm);
 	struct tg_dataset ds;
-	if (tg_run_load_data(&c->o, &ds, &err) < 0) {
-		tg_log_error(&err);
+	/* every rank loads the batch (the names, signals and agreement are
+	 * over all of it) and runs its share */
+	const int loaded = tg_run_load_data(&c->o, &ds, &err);
+	if (ranks_failed(comm, loaded < 0, &err, "loading the data")) {
+		if (loaded == 0)
+			tg_data_free(&ds);
 		return TG_EXIT_FAILURE;
 	}
 	if (tg_run_check_params(&c->o, tg_data_min_bars(&ds), &err) < 0) {
 		tg_data_free(&ds);
 		return tg_cli_usage_error("run", &err);
 	}
+	int32_t *split = NULL;
+	struct tg_dataset share = ds;
+	if (size > 1) {
+		if (ds.n_symbols < size) {
+			TG_ERR(&err, TG_E_RANGE,
+			       "%d symbols cannot be split across %d ranks: every rank needs one at "
+			       "least (give --symbols %d or more, or fewer ranks)",
+			       ds.n_symbols, size, size);
+			tg_data_free(&ds);
+			return tg_cli_usage_error("run", &err);
+		}
+		split = malloc((size_t)(size + 1) * sizeof(int32_t));
+		if (!split || tg_ranks_split(ds.n_bars, ds.n_symbols, size, split, &err) < 0) {
+			if (!split)
+				TG_ERR(&err, TG_E_NOMEM, "run: out of memory");
+			tg_log_error(&err);
+			tg_comm_abort(comm, 1);
+			free(split);
+			tg_data_free(&ds);
+			return TG_EXIT_FAILURE;
+		}
+		share = tg_data_share(&ds, split[rank], split[rank + 1] - split[rank]);
+	}
 	tg_results_fini(res);
 	tg_run_results_start(res, "run", command, true);
 	tg_run_record_params(res, &c->o, &ds);
+	if (size > 1) {
+		tg_results_param_number(res, "ranks", size);
+		tg_cli_rank_results(&c->ri, res);
+	}
 	const char *tags[TG_RUN_MAX_BACKENDS + 1];
 	struct tg_session *session = NULL;
 	char what[160];
 	snprintf(what, sizeof(what), "trendgpu-bench run, started %s", res->created_utc);
-	if (tg_rundir_make("run", out, c->force ? TG_RUNDIR_REPLACE : TG_RUNDIR_REFUSE,
-			   res->run_dir, sizeof(res->run_dir), &err) < 0 ||
-	    tg_rundir_mark_incomplete(res->run_dir, what, &err) < 0 ||
-	    begin_profile(c, tags, &session, &err) < 0) {
-		tg_log_error(&err);
+	/* rank 0 writes the run directory */
+	int made = 0;
+	if (rank == 0 && (tg_rundir_make("run", out, c->force ? TG_RUNDIR_REPLACE : TG_RUNDIR_REFUSE,
+					 res->run_dir, sizeof(res->run_dir), &err) < 0 ||
+			  tg_rundir_mark_incomplete(res->run_dir, what, &err) < 0 ||
+			  begin_profile(c, tags, &session, &err) < 0))
+		made = -1;
+	if (ranks_failed(comm, made < 0, &err, "creating the run directory")) {
+		free(split);
 		tg_data_free(&ds);
 		return TG_EXIT_FAILURE;
 	}
 	const struct tg_run_env env = {.session = session, .stop = &interrupted,
-				       .progress = isatty(2) && !c->quiet ? progress : NULL};
+				       .progress = isatty(2) && !c->quiet && rank == 0 ? progress : NULL,
+				       .comm = comm, .whole = &ds, .split = split};
 	int exit_code = TG_EXIT_OK;
-	if (tg_run_bench(&c->o, &ds, &env, res, &err) < 0) {
+	const int ran = tg_run_bench(&c->o, &share, &env, res, &err);
+	free(split);
+	if (rank > 0) { /* rank 0 has the results; each rank logged its own errors */
+		tg_data_free(&ds);
+		return ran < 0 ? TG_EXIT_FAILURE : TG_EXIT_OK;
+	}
+	if (ran < 0) {
 		/* a state's failure was reported as it happened */
 		if (err.code == TG_E_INTERRUPTED) {
 			if (env.progress)
@@ -531,6 +606,76 @@ static int run_sweep(struct run_cli *c, const char *command)
 	return exit_code;
 }
 
+/* A run under mpirun / srun: MPI started, the options that cannot be
+ * split refused, each rank's threads a share of its host's CPUs. Returns
+ * TG_CLI_CONTINUE or the exit status. */
+static int open_ranks(struct run_cli *c, struct tg_comm *comm)
+{
+	struct tg_error err;
+	tg_error_clear(&err);
+	struct tg_rank_info *ri = &c->ri;
+#if TG_HAVE_MPI
+	if (c->n_symbols > 1 || c->n_bars > 1)
+		TG_ERR(&err, TG_E_UNSUPPORTED,
+		       "a sweep (--symbols or --bars with a list) cannot be split across ranks yet: "
+		       "run each size under mpirun, or the sweep in one process");
+	else if (c->profile.mode != TG_PROFILE_NONE)
+		TG_ERR(&err, TG_E_UNSUPPORTED,
+		       "--profile with a run split across ranks is not built yet: profile each "
+		       "rank with 'mpirun ... trendgpu-bench record --out DIR -- PROGRAM', or "
+		       "profile the run in one process");
+	if (err.code)
+		return tg_cli_usage_error("run", &err);
+	if (tg_comm_mpi_open(comm, NULL, NULL, &err) < 0) {
+		tg_log_error(&err);
+		return TG_EXIT_FAILURE;
+	}
+	c->comm = comm;
+	if (comm->size != ri->size)
+		tg_warn("run: the launcher's environment (%s) says rank %d of %d, but MPI started %d "
+			"process%s: %s",
+			tg_launcher_name(ri->launcher), ri->rank, ri->size, comm->size,
+			comm->size == 1 ? "" : "es",
+			comm->size == 1 ? "running alone, the whole batch in this process"
+					: "splitting across MPI's ranks");
+	/* MPI's numbering is the one the batch is split by */
+	c->ri.rank = comm->rank;
+	c->ri.size = comm->size;
+	c->ri.local_rank = comm->local_rank;
+	c->ri.local_size = comm->local_size;
+	char name[64];
+	snprintf(name, sizeof(name), "trendgpu-bench[rank %d]", comm->rank);
+	tg_log_set_program(name);
+	/* the others say only what goes wrong: rank 0 speaks for the run */
+	if (comm->rank > 0 && !getenv("TG_LOG_LEVEL"))
+		tg_log_set_level(TG_LOG_ERROR);
+	/* each rank on a host drives the GPU of its local rank */
+	if (comm->local_rank > 0)
+		c->o.device = comm->local_rank;
+	/* ranks on one host share its CPUs */
+	const int local = comm->local_size > 0 ? comm->local_size : ri->local_size;
+	if (c->o.threads == 0 && local > 1) {
+		const int cpus = tg_machine_cpu_count();
+		c->o.threads = cpus / local > 0 ? cpus / local : 1;
+		tg_info("run: %d ranks on this host: %d worker threads each", local, c->o.threads);
+	}
+	/* --pin: each rank's workers on CPUs of their own */
+	if (comm->local_rank > 0 && c->o.threads > 0)
+		c->o.pin_first = comm->local_rank * c->o.threads;
+	return TG_CLI_CONTINUE;
+#else
+	(void)comm;
+	TG_ERR(&err, TG_E_UNSUPPORTED,
+	       "launched as rank %d of %d (%s), but this binary was built without MPI "
+	       "(TG_WITH_MPI; Debian libopenmpi-dev): it cannot split the batch across ranks, "
+	       "and every rank would run the whole batch and time it alone. Rebuild with MPI, "
+	       "run one process, or profile each rank of an MPI program with 'record --out DIR "
+	       "-- PROGRAM'",
+	       ri->rank, ri->size, tg_launcher_name(ri->launcher));
+	return tg_cli_usage_error("run", &err);
+#endif
+}
+
 int tg_cmd_run(int argc, char **argv)
 {
 	struct run_cli c = {.backends = "all", .ma = "exact,approx"};
@@ -540,19 +685,14 @@ int tg_cmd_run(int argc, char **argv)
 	int rc = parse(&c, argc, argv);
 	if (rc != TG_CLI_CONTINUE)
 		return rc;
-	/* under a launcher, each rank would run the whole batch on its own */
-	struct tg_rank_info ri;
-	if (tg_cli_rank(&ri) < 0)
+	/* under a launcher: the batch split across the ranks */
+	if (tg_cli_rank(&c.ri) < 0)
 		return TG_EXIT_FAILURE;
-	if (ri.size > 1) {
-		struct tg_error rerr;
-		TG_ERR(&rerr, TG_E_UNSUPPORTED,
-		       "launched as rank %d of %d (%s), but run does not yet split a batch across "
-		       "ranks: every rank would run the whole batch and time it alone. Run one "
-		       "process (the CPU backends use every core of the host), or profile each "
-		       "rank of an MPI program with 'record --out DIR -- PROGRAM'",
-		       ri.rank, ri.size, tg_launcher_name(ri.launcher));
-		return tg_cli_usage_error("run", &rerr);
+	struct tg_comm comm;
+	if (c.ri.size > 1) {
+		rc = open_ranks(&c, &comm);
+		if (rc != TG_CLI_CONTINUE)
+			return rc;
 	}
 
 	/* a stop signal from here on: what the run has done so far finishes,
@@ -572,6 +712,17 @@ int tg_cmd_run(int argc, char **argv)
 		tg_results_fini(&res);
 	}
 	tg_cli_restore_stop_signals(old_sa);
+	if (c.comm) {
+		/* the ranks end together: rank 0 is done writing */
+		struct tg_error e;
+		if (tg_comm_barrier(c.comm, "the end of the run", &e) < 0) {
+			tg_log_error(&e);
+			tg_comm_abort(c.comm, 1);
+		}
+#if TG_HAVE_MPI
+		tg_comm_mpi_close(c.comm);
+#endif
+	}
 	/* stopped by a signal: the exit status says which */
 	return interrupted ? TG_EXIT_SIGNAL(interrupted) : exit_code;
 }

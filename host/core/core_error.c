@@ -20,6 +20,7 @@ static const struct {
 	{TG_E_INTERRUPTED, "TG_E_INTERRUPTED", "interrupted"},
 	{TG_E_MISMATCH, "TG_E_MISMATCH", "results disagree"},
 	{TG_E_INTERNAL, "TG_E_INTERNAL", "internal error"},
+	{TG_E_TIMEOUT, "TG_E_TIMEOUT", "timed out"},
 };
 
 const char *tg_status_name(int code)

@@ -88,6 +88,7 @@ static const struct tg_feature features[] = {
 	{"hwloc", TG_HAVE_HWLOC, TG_FEATURE_HWLOC_DETAIL},
 	{"libdw", TG_HAVE_LIBDW, TG_FEATURE_LIBDW_DETAIL},
 	{"libunwind", TG_HAVE_LIBUNWIND, TG_FEATURE_LIBUNWIND_DETAIL},
+	{"mpi", TG_HAVE_MPI, TG_FEATURE_MPI_DETAIL},
 };
 
 static const struct tg_build_info build = {

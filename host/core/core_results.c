@@ -1,4 +1,5 @@
 #include "tg_results.h"
+#include "tg_stats.h"
 #include "tg_mem.h"
 #include "tg_str.h"
 
@@ -45,7 +46,20 @@ void tg_results_fini(struct tg_run_results *r)
 	free(r->accuracy);
 	free(r->agreement);
 	free(r->ratios);
+	free(r->ranks);
 	memset(r, 0, sizeof(*r));
+}
+
+double tg_results_rank_imbalance(const struct tg_run_results *r, int i)
+{
+	double v[256];
+	int n = 0;
+	for (int k = 0; k < r->n_rank_results && n < (int)(sizeof(v) / sizeof(v[0])); k++) {
+		const struct tg_rank_result *x = &r->ranks[k];
+		if (i >= 0 && i < x->n_states && x->median_ns[i] > 0)
+			v[n++] = x->median_ns[i];
+	}
+	return n > 1 ? tg_stats_imbalance(v, n) : 0;
 }
 
 /* Grows *arr (of elem bytes) to hold one more element; returns it zeroed. */

@@ -517,3 +517,14 @@ double tg_drift_spread(const double *samples, int n, int blocks)
 	const double spread = hi / lo - 1.0 - noise;
 	return spread > 0 ? spread : 0;
 }
+
+double tg_stats_imbalance(const double *load, int n)
+{
+	double sum = 0, max = 0;
+	for (int i = 0; i < n; i++) {
+		sum += load[i];
+		if (load[i] > max)
+			max = load[i];
+	}
+	return sum > 0 ? max / (sum / n) : 1.0;
+}

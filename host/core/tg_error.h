@@ -26,6 +26,7 @@ enum tg_status {
 	TG_E_INTERRUPTED = -8, /* stopped by a signal (SIGINT) */
 	TG_E_MISMATCH = -9,    /* results disagree (conformance, backends) */
 	TG_E_INTERNAL = -10,   /* a bug: an invariant did not hold */
+	TG_E_TIMEOUT = -11,    /* waited too long (for another rank) */
 };
 
 #define TG_ERROR_MSG_MAX 768

@@ -73,6 +73,15 @@ struct tg_state_result {
 	double *last_average;
 	int8_t *final_signal;
 	int32_t n_symbols;
+	/* a digest of the Average_Signal of every symbol's every bar as the
+	 * state's last run left it (FNV-1a of each symbol's bits, then of those
+	 * in symbol order: the same whether one process or several ranks
+	 * computed it); has_digest false when not kept */
+	uint64_t average_digest;
+	bool has_digest;
+	/* this process's own median time per repetition: under ranks,
+	 * samples_ns hold the slowest rank's times and this its own */
+	double own_median_ns;
 };
 
 /* The approximate MA of a family (one, at the base length, in all nine
@@ -230,6 +239,19 @@ struct tg_profile_info {
 	int n_phases;
 };
 
+/* A rank of a run split across ranks (mpirun -n R run): its share of the
+ * symbols and its own time in each state (the median of its repetitions;
+ * the state's samples are the slowest rank's). */
+#define TG_RESULTS_MAX_STATES 16
+struct tg_rank_result {
+	int rank;
+	char host[64];
+	int32_t first_symbol, symbols;
+	double bars;                  /* symbol bars of its share */
+	int n_states;                 /* as the run's states, in their order */
+	double median_ns[TG_RESULTS_MAX_STATES]; /* 0: the state did not run */
+};
+
 struct tg_run_results {
 	char kind[16];         /* "run" (default when empty), "record" */
 	char command[1024];
@@ -243,6 +265,10 @@ struct tg_run_results {
 	 * (n_ranks 0: not launched as one of several), launcher's name */
 	int rank, n_ranks, local_rank;
 	char launcher[24];
+	/* a run split across the n_ranks ranks: each one's share and times
+	 * (gathered by rank 0; none otherwise) */
+	struct tg_rank_result *ranks;
+	int n_rank_results;
 
 	struct tg_param *params;
 	int n_params, cap_params;
@@ -293,6 +319,9 @@ struct tg_ratio *tg_results_add_ratio(struct tg_run_results *r);
 const struct tg_state_result *tg_results_find_state(const struct tg_run_results *r,
 						    const char *backend, const char *ma_mode);
 const struct tg_param *tg_results_find_param(const struct tg_run_results *r, const char *key);
+/* A split run's load imbalance in state i: the slowest rank's own median
+ * over the mean of the ranks' (1: even); 0 when not split or not run. */
+double tg_results_rank_imbalance(const struct tg_run_results *r, int i);
 
 /* What a parameter says about a run: the workload (what is computed: two
  * runs of different workloads are not comparable), how long it was

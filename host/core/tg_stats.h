@@ -119,6 +119,9 @@ double tg_drift_spread(const double *samples, int n, int blocks);
 
 /* The median of n values (copied, not reordered); NaN when n = 0. */
 double tg_median_of(const double *v, int n);
+/* The largest of n loads over their mean (1: even; 1 when all are 0):
+ * the load imbalance of ranks or workers. */
+double tg_stats_imbalance(const double *load, int n);
 
 /* ---- change points in a series ------------------------------------------------ */
 

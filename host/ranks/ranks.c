@@ -132,14 +132,3 @@ int tg_ranks_split(const int32_t *bars, int32_t n, int size, int32_t *first, str
 	first[size] = n;
 	return 0;
 }
-
-double tg_ranks_imbalance(const double *load, int size)
-{
-	double sum = 0, max = 0;
-	for (int r = 0; r < size; r++) {
-		sum += load[r];
-		if (load[r] > max)
-			max = load[r];
-	}
-	return sum > 0 ? max / (sum / size) : 1.0;
-}

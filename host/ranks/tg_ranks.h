@@ -57,8 +57,7 @@ const char *tg_launcher_name(enum tg_launcher l);
  * may get no symbol when there are fewer symbols than ranks. */
 int tg_ranks_split(const int32_t *bars, int32_t n, int size, int32_t *first, struct tg_error *err);
 
-/* the largest rank load over the mean (1: perfect), from per-rank loads */
-double tg_ranks_imbalance(const double *load, int size);
+/* the imbalance of per-rank loads: tg_stats_imbalance (tg_stats.h) */
 
 #ifdef __cplusplus
 }

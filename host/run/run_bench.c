@@ -354,6 +354,7 @@ struct pin_hooks {
 	const struct tg_thread_hooks *inner;
 	struct tg_pinner *pinner;
 	struct tg_thread_hooks hooks;
+	int first; /* this process's first CPU in the pin order (ranks) */
 	_Atomic int failed;
 };
 
@@ -370,8 +371,11 @@ struct opened {
 	int slot[TG_RUN_MAX_MODES]; /* its states, -1 where none */
 };
 
+struct loop;
+
 /* A state being measured. */
 struct slot {
+	struct loop *l;
 	struct opened *b;
 	int mode;
 	int state; /* index into r->states */
@@ -398,11 +402,70 @@ struct loop {
 	const char *reference[TG_RUN_MAX_MODES]; /* per mode: its first backend */
 	int first_error;                         /* first state failure, 0 when none */
 	struct tg_error *err;
+	/* split across ranks: every decision is taken together (tg_run_env) */
+	struct tg_comm *comm;
+	bool ranked;
+	int stop_all;   /* the stop signal any rank had seen at the last sync */
+	bool comm_lost; /* a collective failed: the ranks cannot go on together */
+	const struct tg_dataset *whole; /* the symbols' names (ds, or all ranks') */
+	char why[256];  /* the last reason a backend could not run here */
 };
 
+static int local_stop(const struct loop *l)
+{
+	return l->env && l->env->stop ? (int)*l->env->stop : 0;
+}
+
+/* One process: the signal as it comes. Ranks: the one agreed on at the
+ * last sync (a rank that stopped alone would leave the others waiting). */
 static bool stopped(const struct loop *l)
 {
-	return l->env && l->env->stop && *l->env->stop;
+	if (l->ranked)
+		return l->stop_all != 0 || l->comm_lost;
+	return local_stop(l) != 0;
+}
+
+/* A collective failed (a rank timed out, or the transport broke): nothing
+ * after it can be agreed, so the job stops. */
+static void lost_ranks(struct loop *l, const struct tg_error *e)
+{
+	tg_log_error(e);
+	if (!l->comm_lost && l->err && !l->first_error)
+		*l->err = *e;
+	l->comm_lost = true;
+	tg_comm_abort(l->comm, 1);
+}
+
+/* Every rank learns whether any was asked to stop. */
+static void sync_stop(struct loop *l, const char *what)
+{
+	if (!l->ranked || l->comm_lost)
+		return;
+	double v = (double)local_stop(l);
+	struct tg_error e;
+	if (tg_comm_allreduce(l->comm, &v, 1, TG_COMM_MAX, what, &e) < 0)
+		lost_ranks(l, &e);
+	else if (v > 0 && !l->stop_all)
+		l->stop_all = (int)v;
+}
+
+/* Whether `failed` here or on any rank; the reason of the lowest failing
+ * rank into msg ("" when none). A broken comm counts as failed. */
+static bool any_rank_failed(struct loop *l, bool failed, char *msg, size_t cap, int *who,
+			    const char *what)
+{
+	*who = failed ? tg_comm_rank(l->comm) : -1;
+	if (!l->ranked)
+		return failed;
+	if (l->comm_lost)
+		return true;
+	struct tg_error e;
+	const int any = tg_comm_agree(l->comm, failed, msg, cap, who, what, &e);
+	if (any < 0) {
+		lost_ranks(l, &e);
+		return true;
+	}
+	return any > 0;
 }
 
 static void set_tag(const struct loop *l, int tag, bool busy)
@@ -432,6 +495,7 @@ static void mark_unavailable(struct loop *l, const char *backend, const char *wh
 		st->available = false;
 		tg_strlcpy(st->error, why, sizeof(st->error));
 	}
+	tg_strlcpy(l->why, why, sizeof(l->why));
 	tg_warn("run: backend %s skipped: %s", backend, why);
 }
 
@@ -456,7 +520,7 @@ static void pin_start(void *ctx, int worker)
 		h->inner->on_start(h->inner->ctx, worker);
 	char where[64];
 	struct tg_error err;
-	if (tg_pin_worker(h->pinner, worker, where, sizeof(where), &err) < 0 &&
+	if (tg_pin_worker(h->pinner, h->first + worker, where, sizeof(where), &err) < 0 &&
 	    atomic_exchange(&h->failed, 1) == 0)
 		tg_warn("run: --pin: %s", err.msg);
 }
@@ -476,12 +540,18 @@ static void place(struct loop *l, const struct tg_backend_ops *ops, void *state,
 	if (!l->pinner)
 		return;
 	if (ops->threads(state) > 0) {
-		snprintf(buf, cap, "workers bound one per CPU, cores first (--pin)");
+		if (l->o->pin_first > 0) /* a rank's share of the host */
+			snprintf(buf, cap,
+				 "workers bound one per CPU, cores first, from CPU %d of that order "
+				 "(--pin)",
+				 l->o->pin_first);
+		else
+			snprintf(buf, cap, "workers bound one per CPU, cores first (--pin)");
 	} else if (ops->pci_bus_id) {
 		/* the thread that drives the GPU runs next to it */
 		char pci[32];
 		struct tg_error e;
-		if (ops->pci_bus_id(0, pci, sizeof(pci)) == 0 &&
+		if (ops->pci_bus_id(l->o->device, pci, sizeof(pci)) == 0 &&
 		    tg_pin_near_pci(l->pinner, pci, buf, cap, &e) < 0) {
 			tg_warn("run: --pin: %s", e.msg);
 			buf[0] = '\0';
@@ -493,7 +563,7 @@ static void place(struct loop *l, const struct tg_backend_ops *ops, void *state,
  * time (bounded memory whatever the data: the exact run's 54 slot MAs are
  * the largest part, so a chunk holds at most ACCURACY_BYTES). */
 static int accuracy_pass(struct loop *l, const struct tg_backend_ops *ops, void *state,
-			 struct tg_accuracy *acc_out, struct tg_error *err)
+			 struct tg_accuracy_acc *acc, struct tg_error *err)
 {
 	const struct tg_dataset *ds = l->ds;
 	/* both runs' planes, and the exact run's slot MAs */
@@ -525,8 +595,6 @@ static int accuracy_pass(struct loop *l, const struct tg_backend_ops *ops, void 
 	}
 	/* the exact MA of every slot: approx has one per family for all nine */
 	o[0].slot_ma = buf + 2 * ACC_PLANES * plane;
-	struct tg_accuracy_acc acc;
-	tg_accuracy_acc_init(&acc, &l->o->params);
 	int rc = 0;
 	for (int32_t first = 0; first < ds->n_symbols && rc == 0 && !stopped(l); first += chunk) {
 		int32_t count = ds->n_symbols - first < chunk ? ds->n_symbols - first : chunk;
@@ -538,25 +606,117 @@ static int accuracy_pass(struct loop *l, const struct tg_backend_ops *ops, void 
 			rc = ops->run(state, &p, &b, &o[m], &t, err);
 		}
 		if (rc == 0)
-			tg_accuracy_acc_add(&acc, &b, first, &o[0], &o[1]);
+			tg_accuracy_acc_add(acc, &b, first, &o[0], &o[1]);
 	}
 	free(buf);
 	free(finals);
 	if (rc == 0 && stopped(l))
 		rc = TG_ERR(err, TG_E_INTERRUPTED, "run: interrupted during the accuracy pass");
-	if (rc == 0) {
-		tg_accuracy_acc_finish(&acc, acc_out);
-		tg_strlcpy(acc_out->backend, ops->name, sizeof(acc_out->backend));
-		for (int64_t k = 0; k < acc_out->n_flips; k++) {
-			struct tg_flip *x = &acc_out->flips[k];
-			char unnamed[32];
-			tg_strlcpy(x->name, tg_data_symbol_name(ds, x->symbol, unnamed),
-				   sizeof(x->name));
-		}
-	}
-	tg_accuracy_acc_fini(&acc);
 	return rc;
 }
+
+/* ---- the ranks' shares merged on rank 0 ---------------------------------------- */
+
+static int32_t share_first(const struct loop *l, int rank)
+{
+	return l->ranked && l->env->split ? l->env->split[rank] : 0;
+}
+
+/* Ranks: every rank's `bytes` to rank 0 (*all, sizes[] there; the caller
+ * frees *all); false when the ranks lost each other. One process: a copy. */
+static bool gather_to_root(struct loop *l, const void *mine, size_t bytes, void **all,
+			   size_t *sizes, const char *what)
+{
+	struct tg_error e;
+	if (l->comm_lost || tg_comm_gatherv(l->ranked ? l->comm : NULL, mine, bytes, all, sizes, 0,
+					    what, &e) < 0) {
+		if (!l->comm_lost)
+			lost_ranks(l, &e);
+		*all = NULL;
+		return false;
+	}
+	return true;
+}
+
+static size_t *rank_sizes(const struct loop *l)
+{
+	return calloc((size_t)tg_comm_size(l->ranked ? l->comm : NULL), sizeof(size_t));
+}
+
+/* The agreement accumulators of every rank merged in rank order into a
+ * (rank 0's answer is the whole batch's). */
+static void merge_agreement(struct loop *l, struct tg_agreement_acc *a, const char *what)
+{
+	if (!l->ranked)
+		return;
+	size_t *sizes = rank_sizes(l);
+	void *all = NULL;
+	if (sizes && gather_to_root(l, a, sizeof(*a), &all, sizes, what) && all) {
+		const struct tg_agreement_acc *each = all;
+		tg_agreement_acc_init(a);
+		for (int r = 0; r < l->comm->size; r++)
+			tg_agreement_acc_merge(a, &each[r], share_first(l, r));
+	}
+	free(all);
+	free(sizes);
+}
+
+/* The accuracy accumulators of every rank (each with its flips after it)
+ * merged in rank order into a on rank 0. */
+static void merge_accuracy(struct loop *l, struct tg_accuracy_acc *a, const char *what)
+{
+	if (!l->ranked)
+		return;
+	const size_t head = sizeof(*a), flip = sizeof(struct tg_flip);
+	const size_t bytes = head + (size_t)a->n_flips * flip;
+	char *mine = malloc(bytes);
+	size_t *sizes = rank_sizes(l);
+	if (!mine || !sizes) {
+		tg_log(TG_LOG_ERROR, "run: out of memory merging %s: stopping the job", what);
+		tg_comm_abort(l->comm, 1);
+		l->comm_lost = true;
+		free(mine);
+		free(sizes);
+		return;
+	}
+	memcpy(mine, a, head);
+	if (a->n_flips)
+		memcpy(mine + head, a->flips, (size_t)a->n_flips * flip);
+	void *all = NULL;
+	if (gather_to_root(l, mine, bytes, &all, sizes, what) && all) {
+		const struct tg_atc_params *p = &l->o->params;
+		tg_accuracy_acc_fini(a);
+		tg_accuracy_acc_init(a, p);
+		const char *at = all;
+		for (int r = 0; r < l->comm->size; r++) {
+			struct tg_accuracy_acc b;
+			memcpy(&b, at, head);
+			const int64_t n = (int64_t)((sizes[r] - head) / flip);
+			struct tg_flip *flips = malloc((size_t)(n > 0 ? n : 1) * flip);
+			if (flips) {
+				memcpy(flips, at + head, (size_t)n * flip);
+				tg_accuracy_acc_merge(a, &b, flips, n, share_first(l, r));
+			}
+			free(flips);
+			at += sizes[r];
+		}
+	}
+	free(all);
+	free(mine);
+	free(sizes);
+}
+
+/* FNV-1a, 64 bits */
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+#define FNV_BASIS 0xcbf29ce484222325ull
 
 /* Average_Signal of backend `name` in `mode` (cur) against the reference
  * of that mode; the first backend to run a mode becomes its reference. */
@@ -579,15 +739,20 @@ static void agree(struct loop *l, const char *name, int mode, const double *cur,
 	struct tg_agreement_acc acc;
 	tg_agreement_acc_init(&acc);
 	tg_agreement_acc_add(&acc, batch, ref, cur);
-	struct tg_agreement *g = tg_results_add_agreement(l->r);
+	char what[96];
+	snprintf(what, sizeof(what), "the agreement of %s %s", name, tg_ma_mode_name(mode));
+	merge_agreement(l, &acc, what);
+	struct tg_agreement *g = tg_comm_rank(l->comm) == 0 ? tg_results_add_agreement(l->r) : NULL;
 	if (!g)
 		return;
 	tg_agreement_acc_finish(&acc, g);
 	tg_strlcpy(g->reference, l->reference[mode], sizeof(g->reference));
 	tg_strlcpy(g->backend, name, sizeof(g->backend));
 	tg_strlcpy(g->ma_mode, tg_ma_mode_name(mode), sizeof(g->ma_mode));
-	if (g->worst_symbol >= 0 && l->ds->names && l->ds->names[g->worst_symbol])
-		tg_strlcpy(g->worst_name, l->ds->names[g->worst_symbol], sizeof(g->worst_name));
+	const struct tg_dataset *w = l->whole;
+	if (g->worst_symbol >= 0 && g->worst_symbol < w->n_symbols && w->names &&
+	    w->names[g->worst_symbol])
+		tg_strlcpy(g->worst_name, w->names[g->worst_symbol], sizeof(g->worst_name));
 }
 
 /* ---- the host roof --------------------------------------------------------------- */
@@ -694,8 +859,10 @@ static void open_backend(struct loop *l, int index)
 	b->ops = ops;
 	const struct tg_thread_hooks *profile_hooks =
 		l->env ? tg_session_hooks(l->env->session, 1 + index) : NULL;
-	struct tg_backend_config cfg = {.threads = l->o->threads, .device = 0, .hooks = profile_hooks};
-	b->pin = (struct pin_hooks){.inner = profile_hooks, .pinner = l->pinner};
+	struct tg_backend_config cfg = {.threads = l->o->threads, .device = l->o->device,
+					.hooks = profile_hooks};
+	b->pin = (struct pin_hooks){.inner = profile_hooks, .pinner = l->pinner,
+				    .first = l->o->pin_first};
 	if (l->pinner) {
 		b->pin.hooks = (struct tg_thread_hooks){pin_start, pin_stop, &b->pin};
 		cfg.hooks = &b->pin.hooks;
@@ -758,6 +925,7 @@ static void open_backend(struct loop *l, int index)
 		st->bytes_moved = 2.0 * (double)l->cells * sizeof(double) + (double)l->ds->n_symbols;
 		struct slot *sl = &l->s[l->n_s];
 		memset(sl, 0, sizeof(*sl));
+		sl->l = l;
 		sl->b = b;
 		sl->mode = mode;
 		sl->state = r->n_states - 1;
@@ -774,6 +942,35 @@ static void close_backend(struct loop *l, struct opened *b)
 	backend_free(b->ops, b->state, b->final_sig);
 	b->ops->close(b->state);
 	(void)l;
+}
+
+/* Ranks: backend `index` runs on all or on none. Opened here but not on
+ * some rank: closed again, its states unavailable with that rank's
+ * reason. */
+static void agree_backend(struct loop *l, int index)
+{
+	if (!l->ranked)
+		return;
+	const bool here = l->n_b > 0 && l->b[l->n_b - 1].index == index;
+	char msg[256], what[64];
+	tg_strlcpy(msg, here ? "" : l->why, sizeof(msg));
+	snprintf(what, sizeof(what), "opening backend %s", l->o->backends[index].name);
+	int who;
+	if (!any_rank_failed(l, !here, msg, sizeof(msg), &who, what) || !here)
+		return;
+	struct opened *b = &l->b[--l->n_b];
+	char why[300];
+	snprintf(why, sizeof(why), "on rank %d: %s", who, who >= 0 ? msg : "the ranks lost each other");
+	for (int k = 0; k < TG_RUN_MAX_MODES; k++) {
+		if (b->slot[k] < 0)
+			continue;
+		struct tg_state_result *st = &l->r->states[l->s[b->slot[k]].state];
+		st->available = false;
+		tg_strlcpy(st->error, why, sizeof(st->error));
+		l->n_s--; /* its slots were the last added */
+	}
+	close_backend(l, b);
+	tg_warn("run: backend %s skipped: %s", l->o->backends[index].name, why);
 }
 
 /* ---- measuring ------------------------------------------------------------------ */
@@ -818,6 +1015,63 @@ static double injected_slowdown(const char *backend)
 	return 0;
 }
 
+/* Ranks: a repetition's time is the slowest rank's; a run that failed on
+ * any rank fails on all, and a stop signal seen by any is seen by all. */
+/* TG_INJECT_RANK_FAIL=R / TG_INJECT_RANK_STALL=R: rank R's timed runs
+ * fail, or it stops answering before its first one (testing that the
+ * others report it and do not hang). */
+static bool injected_for_rank(const char *name, int rank)
+{
+	const char *v = getenv(name);
+	long r = -1;
+	return v && *v && tg_parse_int(v, 0, 1 << 30, &r) && r == rank;
+}
+
+static int combine_rep(void *ctx, int rc, double *wall_ns, struct tg_error *err)
+{
+	struct slot *sl = ctx;
+	struct loop *l = sl->l;
+	const int me = tg_comm_rank(l->comm);
+	if (rc == 0 && injected_for_rank("TG_INJECT_RANK_FAIL", me))
+		rc = TG_ERR(err, TG_E_IO, "%s: rank %d: injected failure (TG_INJECT_RANK_FAIL)",
+			    sl->m.label, me);
+	if (injected_for_rank("TG_INJECT_RANK_STALL", me)) {
+		tg_log(TG_LOG_ERROR, "rank %d stalls on purpose (TG_INJECT_RANK_STALL)", me);
+		for (;;)
+			pause();
+	}
+	double v[3] = {rc < 0 ? (double)(tg_comm_rank(l->comm) + 1) : 0, (double)local_stop(l),
+		       *wall_ns};
+	char what[96];
+	snprintf(what, sizeof(what), "repetition %d of %s", sl->m.done + 1, sl->m.label);
+	struct tg_error e;
+	if (tg_comm_allreduce(l->comm, v, 3, TG_COMM_MAX, what, &e) < 0) {
+		lost_ranks(l, &e);
+		if (rc == 0)
+			*err = e;
+		return rc < 0 ? rc : e.code;
+	}
+	if (v[1] > 0 && !l->stop_all)
+		l->stop_all = (int)v[1];
+	if (v[0] == 0) {
+		*wall_ns = v[2];
+		return 0;
+	}
+	/* the failing rank (the highest, when several) tells the others why */
+	const int who = (int)v[0] - 1;
+	char why[256] = "";
+	if (who == me)
+		tg_strlcpy(why, err->msg, sizeof(why));
+	if (tg_comm_bcast(l->comm, why, sizeof(why), who, what, &e) < 0) {
+		lost_ranks(l, &e);
+		tg_strlcpy(why, "(its error is in that rank's log)", sizeof(why));
+	}
+	why[sizeof(why) - 1] = '\0';
+	if (rc < 0)
+		return rc;
+	return TG_ERR(err, TG_E_IO, "%s failed on rank %d: %s", sl->m.label, who, why);
+}
+
 /* Each state's warm-up, one state after the other. */
 static void warm_up(struct loop *l, struct slot *sl)
 {
@@ -841,6 +1095,10 @@ static void warm_up(struct loop *l, struct slot *sl)
 	}
 	sl->m.clock_ns = l->clock_ns;
 	sl->m.slowdown = injected_slowdown(sl->b->ops->name);
+	if (l->ranked) {
+		sl->m.combine = combine_rep;
+		sl->m.combine_ctx = sl;
+	}
 	tag_for(l, sl);
 	if (l->env && l->env->progress)
 		l->env->progress(l->env->progress_ctx, label, 0, l->o->reps);
@@ -856,6 +1114,42 @@ static void warm_up(struct loop *l, struct slot *sl)
 	sl->spent_s = (double)(l->clock_ns() - t0) * 1e-9;
 	sl->active = true;
 	set_tag(l, 0, true);
+}
+
+/* Ranks: a state whose warm-up failed on any rank fails on all, and
+ * every rank's share of the time is the slowest rank's (the budgets and
+ * the stopping rule then decide alike everywhere). */
+static void agree_warmups(struct loop *l)
+{
+	if (!l->ranked)
+		return;
+	for (int i = 0; i < l->n_s; i++) {
+		struct slot *sl = &l->s[i];
+		struct tg_state_result *st = state_of(l, sl);
+		char msg[256], what[96];
+		tg_strlcpy(msg, sl->failed ? st->error : "", sizeof(msg));
+		snprintf(what, sizeof(what), "the warm-up of %s %s", sl->b->ops->name,
+			 tg_ma_mode_name(sl->mode));
+		int who;
+		if (!any_rank_failed(l, sl->failed, msg, sizeof(msg), &who, what) || sl->failed)
+			continue;
+		struct tg_error e;
+		TG_ERR(&e, TG_E_IO, "%s %s: on rank %d: %s", sl->b->ops->name,
+		       tg_ma_mode_name(sl->mode), who, who >= 0 ? msg : "the ranks lost each other");
+		if (sl->active)
+			tg_measure_abandon(&sl->m);
+		slot_failed(l, sl, &e);
+	}
+	double spent[TG_RUN_MAX_BACKENDS * TG_RUN_MAX_MODES];
+	for (int i = 0; i < l->n_s; i++)
+		spent[i] = l->s[i].spent_s;
+	struct tg_error e;
+	if (!l->comm_lost &&
+	    tg_comm_allreduce(l->comm, spent, l->n_s, TG_COMM_MAX, "the warm-ups' times", &e) < 0)
+		lost_ranks(l, &e);
+	for (int i = 0; i < l->n_s; i++)
+		l->s[i].spent_s = spent[i];
+	sync_stop(l, "the end of the warm-ups");
 }
 
 /* --max-time auto: one budget for every state, enough for min_samples
@@ -972,16 +1266,28 @@ static void measure_rounds(struct loop *l)
 			tag_for(l, sl);
 			if (l->env && l->env->progress)
 				l->env->progress(l->env->progress_ctx, sl->m.label, sl->m.done, l->o->reps);
-			const uint64_t t0 = l->clock_ns();
 			struct tg_error e;
 			tg_error_clear(&e);
+			/* ranks: every one starts the repetition together */
+			if (l->ranked) {
+				char what[96];
+				snprintf(what, sizeof(what), "the start of repetition %d of %s",
+					 sl->m.done + 1, sl->m.label);
+				if (tg_comm_barrier(l->comm, what, &e) < 0) {
+					lost_ranks(l, &e);
+					break;
+				}
+			}
+			const uint64_t t0 = l->clock_ns();
 			/* its share of the time: what it took, not what the others did */
 			const double since = (double)(t0 - start) * 1e-9;
 			if (tg_measure_rep(&sl->m, round, since, sl->spent_s, &e) < 0) {
 				slot_failed(l, sl, &e);
 				continue;
 			}
-			sl->spent_s += (double)(l->clock_ns() - t0) * 1e-9;
+			/* ranks: the slowest rank's time, alike on every rank */
+			sl->spent_s += l->ranked ? sl->m.wall[sl->m.done - 1] * 1e-9
+						 : (double)(l->clock_ns() - t0) * 1e-9;
 		}
 		set_tag(l, 0, true);
 		l->rounds = round + 1;
@@ -1091,30 +1397,66 @@ static void paired_ratios(struct loop *l)
 	}
 }
 
-/* Each symbol's last Average_Signal and final signal, as the state's last
- * run left them (run --signals). */
+/* Each symbol's last Average_Signal and final signal, and the digest of
+ * every bar's, as the state's last run left them (run --signals;
+ * results.json); ranks: every rank's symbols, in order, on rank 0. */
 static void keep_signals(struct loop *l, const struct opened *b, int mode,
 			 struct tg_state_result *st)
 {
 	const int32_t n = l->ds->n_symbols;
-	st->last_average = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
-	st->final_signal = malloc((size_t)(n > 0 ? n : 1));
-	if (!st->last_average || !st->final_signal) {
-		free(st->last_average);
-		free(st->final_signal);
-		st->last_average = NULL;
-		st->final_signal = NULL;
-		tg_warn("run: out of memory for the signals of %s %s", st->backend, st->ma_mode);
+	double *last = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
+	int8_t *fin = malloc((size_t)(n > 0 ? n : 1));
+	uint64_t *dig = malloc((size_t)(n > 0 ? n : 1) * sizeof(uint64_t));
+	if (!last || !fin || !dig) {
+		tg_log(TG_LOG_ERROR, "run: out of memory for the signals of %s %s", st->backend,
+		       st->ma_mode);
+		if (l->ranked) { /* the others would wait for this rank's share */
+			tg_comm_abort(l->comm, 1);
+			l->comm_lost = true;
+		}
+		free(last);
+		free(fin);
+		free(dig);
 		return;
 	}
 	const double *avg = b->avg + (size_t)mode * l->cells;
-	const int8_t *fin = b->final_sig + (size_t)mode * (size_t)n;
+	const int8_t *f = b->final_sig + (size_t)mode * (size_t)n;
 	for (int32_t s = 0; s < n; s++) {
 		const int32_t bars = tg_batch_bars(&b->batch, s);
-		st->last_average[s] = bars > 0 ? avg[(size_t)s * (size_t)l->ds->stride + bars - 1] : NAN;
-		st->final_signal[s] = fin[s];
+		const double *row = avg + (size_t)s * (size_t)l->ds->stride;
+		last[s] = bars > 0 ? row[bars - 1] : NAN;
+		fin[s] = f[s];
+		dig[s] = fnv1a(FNV_BASIS, row, (size_t)bars * sizeof(double));
 	}
-	st->n_symbols = n;
+	char what[96];
+	snprintf(what, sizeof(what), "the signals of %s %s", st->backend, st->ma_mode);
+	size_t *sizes = rank_sizes(l);
+	void *all_last = NULL, *all_fin = NULL, *all_dig = NULL;
+	const bool ok = sizes &&
+			gather_to_root(l, last, (size_t)n * sizeof(double), &all_last, sizes, what) &&
+			gather_to_root(l, fin, (size_t)n, &all_fin, sizes, what) &&
+			gather_to_root(l, dig, (size_t)n * sizeof(uint64_t), &all_dig, sizes, what);
+	free(last);
+	free(fin);
+	free(dig);
+	free(sizes);
+	if (!ok || !all_last || !all_fin || !all_dig) { /* not rank 0, or lost */
+		free(all_last);
+		free(all_fin);
+		free(all_dig);
+		return;
+	}
+	const int32_t total = l->whole->n_symbols;
+	uint64_t h = FNV_BASIS;
+	const uint64_t *d = all_dig;
+	for (int32_t s = 0; s < total; s++)
+		h = fnv1a(h, &d[s], sizeof(d[s]));
+	free(all_dig);
+	st->last_average = all_last;
+	st->final_signal = all_fin;
+	st->n_symbols = total;
+	st->average_digest = h;
+	st->has_digest = true;
 }
 
 /* Agreement and accuracy of one backend, after measuring. */
@@ -1134,18 +1476,69 @@ static void check_backend(struct loop *l, struct opened *b)
 			keep_signals(l, b, mode, state_of(l, &l->s[b->slot[mode]]));
 		}
 	}
-	if (ran[TG_MA_EXACT] && ran[TG_MA_APPROX] && l->o->accuracy && !stopped(l)) {
-		struct tg_accuracy *a = tg_results_add_accuracy(l->r);
-		struct tg_error e;
-		tg_error_clear(&e);
-		set_tag(l, 1 + b->index, b->ops->threads(b->state) == 0);
-		if (a && accuracy_pass(l, b->ops, b->state, a, &e) < 0) {
-			l->r->n_accuracy--;
-			if (e.code != TG_E_INTERRUPTED)
-				note_failure(l, &e);
+	if (!ran[TG_MA_EXACT] || !ran[TG_MA_APPROX] || !l->o->accuracy || stopped(l))
+		return;
+	struct tg_accuracy_acc acc;
+	tg_accuracy_acc_init(&acc, &l->o->params);
+	struct tg_error e;
+	tg_error_clear(&e);
+	set_tag(l, 1 + b->index, b->ops->threads(b->state) == 0);
+	const int rc = accuracy_pass(l, b->ops, b->state, &acc, &e);
+	set_tag(l, 0, true);
+	if (rc < 0 && e.code != TG_E_INTERRUPTED)
+		note_failure(l, &e);
+	/* ranks: kept only when it ran everywhere */
+	char msg[256], what[96];
+	tg_strlcpy(msg, rc < 0 ? e.msg : "", sizeof(msg));
+	snprintf(what, sizeof(what), "the accuracy pass of %s", b->ops->name);
+	int who;
+	if (!any_rank_failed(l, rc < 0, msg, sizeof(msg), &who, what)) {
+		merge_accuracy(l, &acc, what);
+		struct tg_accuracy *a =
+			tg_comm_rank(l->comm) == 0 && !l->comm_lost ? tg_results_add_accuracy(l->r) : NULL;
+		if (a) {
+			tg_accuracy_acc_finish(&acc, a);
+			tg_strlcpy(a->backend, b->ops->name, sizeof(a->backend));
+			for (int64_t k = 0; k < a->n_flips; k++) {
+				struct tg_flip *x = &a->flips[k];
+				char unnamed[32];
+				tg_strlcpy(x->name, tg_data_symbol_name(l->whole, x->symbol, unnamed),
+					   sizeof(x->name));
+			}
 		}
-		set_tag(l, 0, true);
+	} else if (rc == 0 && who >= 0) {
+		tg_warn("run: the accuracy pass of %s failed on rank %d: %s", b->ops->name, who, msg);
 	}
+	tg_accuracy_acc_fini(&acc);
+}
+
+/* Ranks: each one's share and own times, gathered into r->ranks on rank
+ * 0. */
+static void gather_ranks(struct loop *l)
+{
+	if (!l->ranked || l->comm_lost)
+		return;
+	struct tg_rank_result mine;
+	memset(&mine, 0, sizeof(mine));
+	mine.rank = l->comm->rank;
+	tg_strlcpy(mine.host, l->comm->host, sizeof(mine.host));
+	mine.first_symbol = share_first(l, l->comm->rank);
+	mine.symbols = l->ds->n_symbols;
+	struct tg_data_shape sh;
+	tg_data_shape(l->ds, &sh);
+	mine.bars = (double)sh.total_bars;
+	mine.n_states = l->r->n_states < TG_RESULTS_MAX_STATES ? l->r->n_states : TG_RESULTS_MAX_STATES;
+	for (int i = 0; i < mine.n_states; i++)
+		mine.median_ns[i] = l->r->states[i].own_median_ns;
+	size_t *sizes = rank_sizes(l);
+	void *all = NULL;
+	if (sizes && gather_to_root(l, &mine, sizeof(mine), &all, sizes, "the ranks' times") && all) {
+		l->r->ranks = all;
+		l->r->n_rank_results = l->comm->size;
+		all = NULL;
+	}
+	free(all);
+	free(sizes);
 }
 
 int tg_run_bench(const struct tg_run_opts *o, const struct tg_dataset *ds,
@@ -1154,7 +1547,15 @@ int tg_run_bench(const struct tg_run_opts *o, const struct tg_dataset *ds,
 	struct loop *l = calloc(1, sizeof(*l));
 	TG_FAIL_IF(!l, err, TG_E_NOMEM, "run: out of memory");
 	*l = (struct loop){.o = o, .ds = ds, .env = env, .r = r, .err = err,
-			   .clock_ns = env && env->clock_ns ? env->clock_ns : tg_clock_ns};
+			   .clock_ns = env && env->clock_ns ? env->clock_ns : tg_clock_ns,
+			   .comm = env ? env->comm : NULL, .whole = ds};
+	l->ranked = tg_comm_size(l->comm) > 1;
+	if (l->ranked && (!env->whole || !env->split)) {
+		free(l);
+		return TG_ERR(err, TG_E_INVAL, "run: split across ranks without the whole batch");
+	}
+	if (l->ranked)
+		l->whole = env->whole;
 	int rc = 0;
 	if (o->n_modes < 1 || o->n_modes > TG_RUN_MAX_MODES || o->n_backends < 0 ||
 	    o->n_backends > TG_RUN_MAX_BACKENDS) {
@@ -1177,12 +1578,16 @@ int tg_run_bench(const struct tg_run_opts *o, const struct tg_dataset *ds,
 		free(l);
 		return rc;
 	}
-	if (o->roofs && !stopped(l))
+	/* ranks on one host would measure one another: rank 0 alone */
+	if (o->roofs && !stopped(l) && tg_comm_rank(l->comm) == 0)
 		host_roof(o, r);
-	for (int b = 0; b < o->n_backends && !stopped(l); b++)
+	for (int b = 0; b < o->n_backends && !stopped(l); b++) {
 		open_backend(l, b);
+		agree_backend(l, b);
+	}
 	for (int i = 0; i < l->n_s && !stopped(l); i++)
 		warm_up(l, &l->s[i]);
+	agree_warmups(l);
 	if (o->auto_budget && o->reps == 0)
 		plan_budgets(l);
 	measure_rounds(l);
@@ -1191,6 +1596,7 @@ int tg_run_bench(const struct tg_run_opts *o, const struct tg_dataset *ds,
 	paired_ratios(l);
 	for (int b = 0; b < l->n_b; b++)
 		check_backend(l, &l->b[b]);
+	gather_ranks(l);
 	for (int b = 0; b < l->n_b; b++)
 		close_backend(l, &l->b[b]);
 	if (l->pinner)
@@ -1198,8 +1604,13 @@ int tg_run_bench(const struct tg_run_opts *o, const struct tg_dataset *ds,
 	tg_pinner_free(l->pinner);
 	free(l->ref_avg);
 	rc = l->first_error;
-	if (stopped(l)) {
-		const int sig = (int)*env->stop;
+	if (l->comm_lost) {
+		r->complete = false;
+		snprintf(r->incomplete_reason, sizeof(r->incomplete_reason),
+			 "the ranks lost each other");
+		rc = err ? err->code : TG_E_TIMEOUT;
+	} else if (stopped(l)) {
+		const int sig = l->ranked ? l->stop_all : (int)*env->stop;
 		r->complete = false;
 		snprintf(r->incomplete_reason, sizeof(r->incomplete_reason), "interrupted by %s",
 			 sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "SIGINT");

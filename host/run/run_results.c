@@ -170,6 +170,14 @@ static void write_state(struct tg_json *j, const struct tg_run_results *r,
 		tg_json_kv_string(j, "kernels", st->kernels);
 	if (st->isa[0])
 		tg_json_kv_string(j, "isa", st->isa);
+	if (st->has_digest) {
+		char hex[24];
+		snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)st->average_digest);
+		tg_json_kv_string(j, "average_digest", hex);
+	}
+	const int i = (int)(st - r->states);
+	if (r->n_rank_results > 1 && tg_results_rank_imbalance(r, i) > 0)
+		tg_json_kv_double(j, "rank_imbalance", tg_results_rank_imbalance(r, i));
 	tg_json_end_object(j);
 }
 
@@ -426,6 +434,28 @@ int tg_results_write_json(const struct tg_run_results *r, struct tg_sink *s,
 			tg_json_kv_int(&j, "local_rank", r->local_rank);
 		tg_json_kv_string(&j, "launcher", r->launcher);
 		tg_json_end_object(&j);
+	}
+	if (r->n_rank_results > 1) {
+		/* a run split across ranks: each one's share and own medians,
+		 * one per state in the states' order (null: it did not run) */
+		tg_json_key(&j, "ranks");
+		tg_json_begin_array(&j);
+		for (int k = 0; k < r->n_rank_results; k++) {
+			const struct tg_rank_result *x = &r->ranks[k];
+			tg_json_begin_object(&j);
+			tg_json_kv_int(&j, "rank", x->rank);
+			tg_json_kv_string(&j, "host", x->host);
+			tg_json_kv_int(&j, "first_symbol", x->first_symbol);
+			tg_json_kv_int(&j, "symbols", x->symbols);
+			tg_json_kv_double(&j, "bar_symbols", x->bars);
+			tg_json_key(&j, "own_median_ns");
+			tg_json_begin_array(&j);
+			for (int i = 0; i < x->n_states; i++)
+				tg_json_double(&j, x->median_ns[i] > 0 ? x->median_ns[i] : NAN);
+			tg_json_end_array(&j);
+			tg_json_end_object(&j);
+		}
+		tg_json_end_array(&j);
 	}
 	if (r->build) {
 		tg_json_key(&j, "build");
@@ -716,6 +746,18 @@ static int read_state(const struct reader *rd, json_t *s, const char *where,
 	TG_TRY(get_text(rd, s, where, "placement", false, st->placement, sizeof(st->placement)));
 	TG_TRY(get_text(rd, s, where, "kernels", false, st->kernels, sizeof(st->kernels)));
 	TG_TRY(get_text(rd, s, where, "isa", false, st->isa, sizeof(st->isa)));
+	char digest[24] = "";
+	TG_TRY(get_text(rd, s, where, "average_digest", false, digest, sizeof(digest)));
+	if (digest[0]) {
+		char *end;
+		st->average_digest = strtoull(digest, &end, 16);
+		if (strlen(digest) != 16 || *end) {
+			char path[160];
+			member_path(path, sizeof(path), where, "average_digest");
+			return bad(rd, path, "16 hexadecimal digits");
+		}
+		st->has_digest = true;
+	}
 	int64_t v = 0;
 	TG_TRY(get_int(rd, s, where, "threads", false, 0, 1 << 20, &v));
 	st->threads = (int)v;
@@ -795,6 +837,72 @@ static int read_agreement(const struct reader *rd, json_t *g, const char *where,
 	return 0;
 }
 
+/* "rank" and "ranks": a process under a launcher, a run split across
+ * ranks (after the states: one median per state) */
+static int read_ranks(const struct reader *rd, json_t *root, struct tg_run_results *r)
+{
+	json_t *obj = NULL, *arr = NULL;
+	TG_TRY(get_object(rd, root, "", "rank", false, &obj));
+	if (obj) {
+		int64_t v = 0;
+		TG_TRY(get_int(rd, obj, "rank", "size", true, 2, INT32_MAX, &v));
+		r->n_ranks = (int)v;
+		TG_TRY(get_int(rd, obj, "rank", "rank", true, 0, r->n_ranks - 1, &v));
+		r->rank = (int)v;
+		v = -1;
+		TG_TRY(get_int(rd, obj, "rank", "local_rank", false, 0, INT32_MAX, &v));
+		r->local_rank = (int)v;
+		TG_TRY(get_text(rd, obj, "rank", "launcher", false, r->launcher, sizeof(r->launcher)));
+	}
+	TG_TRY(get_array(rd, root, "", "ranks", false, &arr));
+	if (!arr || json_array_size(arr) == 0)
+		return 0;
+	const size_t n = json_array_size(arr);
+	TG_FAIL_IF(n > 1000000, rd->err, TG_E_RANGE, "results '%s': ranks: %zu ranks", rd->source, n);
+	r->ranks = calloc(n, sizeof(*r->ranks));
+	TG_FAIL_IF(!r->ranks, rd->err, TG_E_NOMEM, "results '%s': out of memory", rd->source);
+	r->n_rank_results = (int)n;
+	for (size_t k = 0; k < n; k++) {
+		struct tg_rank_result *x = &r->ranks[k];
+		json_t *e = json_array_get(arr, k);
+		char where[32];
+		snprintf(where, sizeof(where), "ranks[%zu]", k);
+		TG_FAIL_IF(!json_is_object(e), rd->err, TG_E_PARSE, "results '%s': %s: expected an object",
+			   rd->source, where);
+		int64_t v = 0;
+		TG_TRY(get_int(rd, e, where, "rank", true, 0, INT32_MAX, &v));
+		x->rank = (int)v;
+		TG_TRY(get_text(rd, e, where, "host", false, x->host, sizeof(x->host)));
+		TG_TRY(get_int(rd, e, where, "first_symbol", true, 0, INT32_MAX, &v));
+		x->first_symbol = (int32_t)v;
+		TG_TRY(get_int(rd, e, where, "symbols", true, 0, INT32_MAX, &v));
+		x->symbols = (int32_t)v;
+		TG_TRY(get_number(rd, e, where, "bar_symbols", false, &x->bars));
+		json_t *med = NULL;
+		TG_TRY(get_array(rd, e, where, "own_median_ns", true, &med));
+		char path[64];
+		member_path(path, sizeof(path), where, "own_median_ns");
+		TG_FAIL_IF(json_array_size(med) != (size_t)r->n_states, rd->err, TG_E_PARSE,
+			   "results '%s': %s: %zu values, expected one per state (%d)", rd->source, path,
+			   json_array_size(med), r->n_states);
+		TG_FAIL_IF(r->n_states > TG_RESULTS_MAX_STATES, rd->err, TG_E_RANGE,
+			   "results '%s': %s: %d states, at most %d with ranks", rd->source, path,
+			   r->n_states, TG_RESULTS_MAX_STATES);
+		x->n_states = r->n_states;
+		for (int i = 0; i < r->n_states; i++) {
+			json_t *m = json_array_get(med, (size_t)i);
+			const double d = json_is_number(m) ? json_number_value(m) : json_is_null(m) ? 0 : -1;
+			if (!(d >= 0) || isinf(d)) {
+				char at[96];
+				snprintf(at, sizeof(at), "%s[%d]", path, i);
+				return bad(rd, at, "a duration in ns (a number >= 0) or null");
+			}
+			x->median_ns[i] = d;
+		}
+	}
+	return 0;
+}
+
 static int read_root(const struct reader *rd, json_t *root, struct tg_run_results *r)
 {
 	TG_FAIL_IF(!json_is_object(root), rd->err, TG_E_PARSE,
@@ -860,7 +968,7 @@ static int read_root(const struct reader *rd, json_t *root, struct tg_run_result
 		TG_FAIL_IF(!a, rd->err, TG_E_NOMEM, "results '%s': out of memory", rd->source);
 		TG_TRY(read_agreement(rd, v, where, a));
 	}
-	return 0;
+	return read_ranks(rd, root, r);
 }
 
 int tg_results_read_json(const char *text, size_t len, const char *source,

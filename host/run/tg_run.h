@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "tg_capture.h"
+#include "tg_comm.h"
 #include "tg_data.h"
 #include "tg_error.h"
 #include "tg_history.h"
@@ -233,6 +234,8 @@ struct tg_run_opts {
 	uint64_t seed;
 	/* measurement */
 	int32_t threads;                 /* CPU backends' workers; 0: one per CPU */
+	int32_t device;                  /* GPU backends' device (ranks: the local rank;
+					  * it wraps around the GPUs a process sees) */
 	int32_t warmup;
 	int32_t reps;                    /* > 0: exactly this many, else the rule */
 	struct tg_stop_rule rule;
@@ -243,6 +246,9 @@ struct tg_run_opts {
 	bool accuracy;                   /* the approx-vs-exact pass */
 	int32_t accuracy_chunk;          /* symbols per accuracy batch; 0: 16 */
 	bool pin;                        /* --pin */
+	int32_t pin_first;               /* --pin: workers take the CPUs from this
+					  * one in the pin order (ranks on a host:
+					  * local rank x threads, one share each) */
 	bool roofs;                      /* the copy bandwidths (the roofline) */
 	bool fresh_roofs;                /* measure the host's again, not from the cache */
 	struct tg_profile_opts profile;  /* how the run is profiled: recorded in params */
@@ -290,6 +296,19 @@ struct tg_run_env {
 	/* the wall clock the repetitions are timed with; NULL: tg_clock_ns
 	 * (tests give a clock of their own) */
 	uint64_t (*clock_ns)(void);
+	/* A run split across ranks (comm NULL or of size 1: one process). ds
+	 * is this rank's share, symbols [split[rank], split[rank + 1]) of
+	 * `whole` (every rank holds it: names, signals and agreement are over
+	 * all symbols). Every rank takes the same decisions: a backend or a
+	 * state that fails on one fails on all (with that rank's reason), each
+	 * repetition starts at a barrier and counts as the slowest rank's time
+	 * (each rank's own is kept), a stop signal seen by any stops all after
+	 * the repetition in flight, and rank 0 receives the merged results
+	 * (the others' r holds only their share). A rank that does not answer
+	 * within the comm's timeout stops the job. */
+	struct tg_comm *comm;
+	const struct tg_dataset *whole;
+	const int32_t *split;
 };
 
 /* Runs every backend x mode on ds into r: states in backend-then-mode

@@ -124,6 +124,16 @@ static int device_usable(int *device, char *reason, size_t cap)
 	return 0;
 }
 
+/* Device `want` of the ones this process sees, wrapping around: ranks on
+ * a host ask for their local rank's GPU, more ranks than GPUs share them. */
+static int device_for(int want)
+{
+	int n = 0;
+	if (want <= 0 || cudaGetDeviceCount(&n) != cudaSuccess || n < 1)
+		return 0;
+	return want % n;
+}
+
 static int cuda_probe(char *reason, size_t cap)
 {
 	int device;
@@ -211,7 +221,7 @@ static int cuda_open(const struct tg_backend_config *cfg, void **state, struct t
 	if (device_usable(&device, why, sizeof(why)) < 0)
 		return TG_ERR(err, TG_E_UNSUPPORTED, "cuda backend unavailable: %s", why);
 	if (cfg && cfg->device > 0)
-		device = cfg->device;
+		device = device_for(cfg->device);
 	TG_CUDA_TRY(err, cudaSetDevice(device));
 	struct cuda_state *st = (struct cuda_state *)calloc(1, sizeof(*st));
 	TG_FAIL_IF(!st, err, TG_E_NOMEM, "cuda backend: out of memory");
@@ -707,7 +717,7 @@ static const char *cuda_isa(void)
 
 static int cuda_pci_bus_id(int device, char *buf, size_t cap)
 {
-	if (cudaDeviceGetPCIBusId(buf, (int)cap, device) != cudaSuccess)
+	if (cudaDeviceGetPCIBusId(buf, (int)cap, device_for(device)) != cudaSuccess)
 		return TG_E_DEVICE;
 	return 0;
 }

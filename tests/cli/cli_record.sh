@@ -108,9 +108,16 @@ expect_exit 1 env PMI_RANK=one PMI_SIZE=2 "$TG_BIN" record --profile cpu -o "$TG
 expect_in "$ERR" "the launcher's PMI_RANK is 'one'; expected a whole number"
 # one process: no rank in results.json
 "$TG_JQ" "$R/results.json" .rank >/dev/null 2>&1 && fail "a single process's results.json names a rank"
-# run does not split a batch across ranks yet: refused, not run twice over
-expect_exit 2 env OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=2 "$TG_BIN" run --backends cpu --symbols 2 --bars 300 --reps 1
-expect_in "$ERR" "launched as rank 0 of 2 (Open MPI), but run does not yet split a batch across ranks"
+# run under a launcher's variables without the launcher: with MPI in the
+# build, MPI starts one process and it runs alone, saying so; without MPI
+# it is refused, not run once per rank (mpirun runs: cli_mpi.sh)
+if "$TG_BIN" info | grep -q "^  mpi  *yes"; then
+	expect_exit 0 env OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=2 "$TG_BIN" run --backends cpu --symbols 2 --bars 300 --reps 1 --quiet
+	expect_in "$ERR" "says rank 0 of 2, but MPI started 1 process: running alone"
+else
+	expect_exit 2 env OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=2 "$TG_BIN" run --backends cpu --symbols 2 --bars 300 --reps 1
+	expect_in "$ERR" "launched as rank 0 of 2 (Open MPI), but this binary was built without MPI"
+fi
 # the real launcher, two ranks on this machine
 if command -v mpirun >/dev/null 2>&1; then
 	expect_exit 0 mpirun --oversubscribe --allow-run-as-root -n 2 "$TG_BIN" record --profile cpu -o "$TG_WORK/mpi" -- "$TG_NVTX_APP"

@@ -673,6 +673,159 @@ static void test_accuracy_slots(void **state)
 
 /* ---- accuracy: reproduces the reference's cases.json numbers ---- */
 
+/* A batch of S symbols x N bars of random outputs, exact and approx, with
+ * NaN gaps, some final signals that differ and one large Average_Signal
+ * difference; part() gives symbols [a, b) in a batch of their own (a
+ * rank's share). */
+enum { MS = 7, MN = 30 };
+struct merge_data {
+	double close[MS * MN];
+	double ma[2][6 * MS * MN], l1[2][6 * MS * MN], avg[2][MS * MN], slot[TG_ATC_MAS * MS * MN];
+	int8_t fin[2][MS];
+	int32_t bars[MS];
+};
+
+struct merge_part {
+	double close[MS * MN];
+	double ma[2][6 * MS * MN], l1[2][6 * MS * MN], avg[2][MS * MN], slot[TG_ATC_MAS * MS * MN];
+	int8_t fin[2][MS];
+	struct tg_batch b;
+	struct tg_atc_outputs out[2];
+};
+
+static void merge_fill(struct merge_data *d)
+{
+	uint64_t st = 99;
+	for (int s = 0; s < MS; s++) {
+		d->bars[s] = MN - (s % 3) * 4; /* uneven series */
+		d->fin[0][s] = (int8_t)(s % 3 - 1);
+		d->fin[1][s] = (int8_t)(s == 2 || s == 5 ? -d->fin[0][s] : d->fin[0][s]);
+	}
+	for (int i = 0; i < MS * MN; i++) {
+		d->close[i] = 100 + tg_test_urand(&st);
+		for (int m = 0; m < 2; m++) {
+			d->avg[m][i] = tg_test_urand(&st) - 0.5;
+			if (i % 17 == 3)
+				d->avg[m][i] = NAN;
+		}
+	}
+	d->avg[1][4 * MN + 9] += 5; /* the worst cell: symbol 4, bar 9 */
+	for (int i = 0; i < 6 * MS * MN; i++)
+		for (int m = 0; m < 2; m++) {
+			d->ma[m][i] = 100 + tg_test_urand(&st);
+			d->l1[m][i] = tg_test_urand(&st) - 0.4;
+		}
+	for (int i = 0; i < TG_ATC_MAS * MS * MN; i++)
+		d->slot[i] = 100 + tg_test_urand(&st);
+}
+
+static void merge_part_of(const struct merge_data *d, int a, int b, struct merge_part *p)
+{
+	const int n = b - a;
+	memcpy(p->close, d->close + a * MN, (size_t)n * MN * sizeof(double));
+	for (int m = 0; m < 2; m++) {
+		for (int f = 0; f < 6; f++) {
+			memcpy(p->ma[m] + f * n * MN, d->ma[m] + (f * MS + a) * MN, (size_t)n * MN * sizeof(double));
+			memcpy(p->l1[m] + f * n * MN, d->l1[m] + (f * MS + a) * MN, (size_t)n * MN * sizeof(double));
+		}
+		memcpy(p->avg[m], d->avg[m] + a * MN, (size_t)n * MN * sizeof(double));
+		memcpy(p->fin[m], d->fin[m] + a, (size_t)n);
+		memset(&p->out[m], 0, sizeof(p->out[m]));
+		p->out[m].ma = p->ma[m];
+		p->out[m].l1_signal = p->l1[m];
+		p->out[m].average = p->avg[m];
+		p->out[m].final_signal = p->fin[m];
+	}
+	for (int k = 0; k < TG_ATC_MAS; k++)
+		memcpy(p->slot + k * n * MN, d->slot + (k * MS + a) * MN, (size_t)n * MN * sizeof(double));
+	p->out[0].slot_ma = p->slot;
+	p->b = (struct tg_batch){.close = p->close, .n_bars = d->bars + a, .n_symbols = n, .stride = MN};
+}
+
+static bool near(double a, double b)
+{
+	return (isnan(a) && isnan(b)) || a == b || fabs(a - b) <= 1e-12 * fabs(a);
+}
+
+/* The accumulators of a split batch (the ranks' shares) merged give what
+ * one accumulator over the whole batch gives: counts, maxima and the worst
+ * cell exactly, means to rounding, the flips with their global symbols. */
+static void test_accuracy_merge(void **state)
+{
+	(void)state;
+	struct merge_data *d = calloc(1, sizeof(*d));
+	struct merge_part *p = calloc(1, sizeof(*p));
+	assert_non_null(d);
+	assert_non_null(p);
+	merge_fill(d);
+	struct tg_atc_params prm;
+	tg_atc_params_default(&prm);
+	/* one process */
+	merge_part_of(d, 0, MS, p);
+	struct tg_accuracy_acc one;
+	tg_accuracy_acc_init(&one, &prm);
+	tg_accuracy_acc_add(&one, &p->b, 0, &p->out[0], &p->out[1]);
+	struct tg_agreement_acc g1;
+	tg_agreement_acc_init(&g1);
+	tg_agreement_acc_add(&g1, &p->b, p->avg[0], p->avg[1]);
+	/* three ranks: symbols 0-1, 2-4, 5-6, each counting from its own 0 */
+	const int cut[] = {0, 2, 5, MS};
+	struct tg_accuracy_acc all;
+	tg_accuracy_acc_init(&all, &prm);
+	struct tg_agreement_acc gall;
+	tg_agreement_acc_init(&gall);
+	for (int r = 0; r < 3; r++) {
+		merge_part_of(d, cut[r], cut[r + 1], p);
+		struct tg_accuracy_acc mine;
+		tg_accuracy_acc_init(&mine, &prm);
+		tg_accuracy_acc_add(&mine, &p->b, 0, &p->out[0], &p->out[1]);
+		tg_accuracy_acc_merge(&all, &mine, mine.flips, mine.n_flips, cut[r]);
+		tg_accuracy_acc_fini(&mine);
+		struct tg_agreement_acc g;
+		tg_agreement_acc_init(&g);
+		tg_agreement_acc_add(&g, &p->b, p->avg[0], p->avg[1]);
+		tg_agreement_acc_merge(&gall, &g, cut[r]);
+	}
+	struct tg_accuracy a, b;
+	tg_accuracy_acc_finish(&one, &a);
+	tg_accuracy_acc_finish(&all, &b);
+	assert_int_equal(a.symbols, MS);
+	assert_int_equal(b.symbols, a.symbols);
+	assert_int_equal(b.bars, a.bars);
+	assert_int_equal(a.flipped, 2);
+	assert_int_equal(b.flipped, a.flipped);
+	assert_int_equal(b.n_flips, 2);
+	assert_int_equal(b.flips[0].symbol, 2);
+	assert_int_equal(b.flips[1].symbol, 5);
+	assert_true(b.avg_max_abs_diff == a.avg_max_abs_diff);
+	assert_true(near(b.avg_sign_agreement, a.avg_sign_agreement));
+	assert_true(near(b.bars_differing, a.bars_differing));
+	for (int f = 0; f < 6; f++) {
+		const struct tg_family_accuracy *x = &a.family[f], *y = &b.family[f];
+		assert_true(y->max_rel_err == x->max_rel_err);
+		assert_true(near(y->mean_rel_err, x->mean_rel_err));
+		assert_true(near(y->frac_within_5pct, x->frac_within_5pct));
+		assert_true(near(y->l1_kappa, x->l1_kappa));
+		assert_int_equal(y->n_slots, x->n_slots);
+		for (int k = 0; k < x->n_slots; k++)
+			assert_true(near(y->slot[k].mean_rel_err, x->slot[k].mean_rel_err));
+	}
+	free(a.flips);
+	free(b.flips);
+	struct tg_agreement x, y;
+	tg_agreement_acc_finish(&g1, &x);
+	tg_agreement_acc_finish(&gall, &y);
+	assert_int_equal(x.worst_symbol, 4);
+	assert_int_equal(x.worst_bar, 9);
+	assert_int_equal(y.worst_symbol, x.worst_symbol);
+	assert_int_equal(y.worst_bar, x.worst_bar);
+	assert_true(y.max_abs_diff == x.max_abs_diff);
+	assert_true(y.sign_agreement == x.sign_agreement);
+	assert_int_equal(y.bars, x.bars);
+	free(d);
+	free(p);
+}
+
 static void test_accuracy_matches_cases_json(void **state)
 {
 	(void)state;
@@ -1393,6 +1546,7 @@ int main(void)
 		cmocka_unit_test(test_csv_timeframe),
 		cmocka_unit_test(test_accuracy_decision),
 		cmocka_unit_test(test_accuracy_slots),
+		cmocka_unit_test(test_accuracy_merge),
 		cmocka_unit_test(test_accuracy_matches_cases_json),
 		cmocka_unit_test(test_harness_counts_and_stats),
 		cmocka_unit_test(test_compare_verdicts),

@@ -675,8 +675,9 @@ static void test_machine_probe(void **state)
 	assert_true(m.allowed_cpus >= 1 && m.allowed_cpus <= m.logical_cpus);
 	assert_true(m.memory_bytes > 0);
 	const struct tg_build_info *b = tg_build_info();
-	assert_true(b->n_features == 6);
+	assert_true(b->n_features == 7);
 	assert_string_equal(b->features[0].name, "cuda");
+	assert_string_equal(b->features[6].name, "mpi");
 }
 
 /* ---- capture ---- */

@@ -1,11 +1,17 @@
 /* host/ranks: the launcher's environment, the split by bars; another rank's
  * clock through core's clock alignment. */
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tg_clock.h"
+#include "tg_comm.h"
 #include "tg_ranks.h"
+#include "tg_stats.h"
 #include "tg_test.h"
+#include "tg_test_comm.h"
 
 /* an environment as NAME=VALUE strings, NULL-terminated */
 static const char *table_env(const char *name, void *ctx)
@@ -121,7 +127,7 @@ static void test_ranks_split_by_bars(void **state)
 	 * symbol */
 	assert_int_equal(first[1], 3);
 	double load[2] = {range_bars(bars, 0, 3), range_bars(bars, 3, 9)};
-	assert_true(fabs(tg_ranks_imbalance(load, 2) - 7000.0 / 6500.0) < 1e-12);
+	assert_true(fabs(tg_stats_imbalance(load, 2) - 7000.0 / 6500.0) < 1e-12);
 	/* three ranks, uneven: 13000 / 3 each */
 	assert_int_equal(tg_ranks_split(bars, 9, 3, first, &err), 0);
 	assert_int_equal(first[1], 1); /* 5000 alone is nearest to 4333 */
@@ -208,6 +214,119 @@ static void test_clock_alignment(void **state)
 	assert_true(a.slope == 0.0);
 }
 
+/* ---- the collectives over a comm table: ranks as threads ---- */
+
+struct thr_rank {
+	int rank;
+	struct tg_comm comm;
+	/* what the rank saw */
+	int any, who;
+	char msg[256];
+	double v[3];
+	char *gathered;
+	size_t sizes[4];
+	int rc;
+};
+
+static void *fake_main(void *arg)
+{
+	struct thr_rank *r = arg;
+	struct tg_error err;
+	/* ranks 1 and 2 fail: every rank hears rank 1's reason */
+	const bool failed = r->rank == 1 || r->rank == 2;
+	snprintf(r->msg, sizeof(r->msg), failed ? "rank %d: disk full" : "", r->rank);
+	r->any = tg_comm_agree(&r->comm, failed, r->msg, sizeof(r->msg), &r->who, "a test", &err);
+	r->v[0] = r->rank;
+	r->v[1] = 10 - r->rank;
+	r->v[2] = 1.5;
+	r->rc = tg_comm_allreduce(&r->comm, r->v, 1, TG_COMM_MAX, "max", &err);
+	r->rc |= tg_comm_allreduce(&r->comm, r->v + 1, 1, TG_COMM_MIN, "min", &err);
+	r->rc |= tg_comm_allreduce(&r->comm, r->v + 2, 1, TG_COMM_SUM, "sum", &err);
+	/* rank k sends k + 1 bytes, rank 0 receives them in rank order */
+	char mine[4];
+	memset(mine, 'a' + r->rank, sizeof(mine));
+	void *all = NULL;
+	r->rc |= tg_comm_gatherv(&r->comm, mine, (size_t)r->rank + 1, &all, r->sizes, 0, "gather",
+				 &err);
+	r->gathered = all;
+	return NULL;
+}
+
+static void test_comm_collectives(void **state)
+{
+	(void)state;
+	struct tg_test_world *w = tg_test_world_new(3);
+	assert_non_null(w);
+	struct thr_rank ranks[3];
+	pthread_t th[3];
+	for (int k = 0; k < 3; k++) {
+		ranks[k] = (struct thr_rank){.rank = k};
+		tg_test_world_comm(w, k, &ranks[k].comm);
+		assert_int_equal(pthread_create(&th[k], NULL, fake_main, &ranks[k]), 0);
+	}
+	for (int k = 0; k < 3; k++)
+		pthread_join(th[k], NULL);
+	for (int k = 0; k < 3; k++) {
+		const struct thr_rank *r = &ranks[k];
+		assert_int_equal(r->rc, 0);
+		assert_int_equal(r->any, 1);
+		assert_int_equal(r->who, 1);
+		assert_string_equal(r->msg, "rank 1: disk full");
+		assert_true(r->v[0] == 2 && r->v[1] == 8 && r->v[2] == 4.5);
+		if (k == 0) {
+			assert_non_null(r->gathered);
+			assert_int_equal(r->sizes[0], 1);
+			assert_int_equal(r->sizes[1], 2);
+			assert_int_equal(r->sizes[2], 3);
+			assert_memory_equal(r->gathered, "abbccc", 6);
+		} else {
+			assert_null(r->gathered);
+		}
+		free(r->gathered);
+	}
+	assert_int_equal(tg_test_world_aborted(w), 0);
+	tg_test_world_free(w);
+	/* one process (no comm): the collectives are what one rank does */
+	char msg[64] = "alone";
+	int who = 5;
+	struct tg_error err;
+	assert_int_equal(tg_comm_agree(NULL, 0, msg, sizeof(msg), &who, "x", &err), 0);
+	assert_int_equal(who, -1);
+	assert_int_equal(tg_comm_agree(NULL, 1, msg, sizeof(msg), &who, "x", &err), 1);
+	assert_int_equal(who, 0);
+	assert_string_equal(msg, "alone");
+	double v = 3;
+	assert_int_equal(tg_comm_allreduce(NULL, &v, 1, TG_COMM_SUM, "x", &err), 0);
+	assert_true(v == 3);
+	void *all = NULL;
+	size_t sizes[1];
+	assert_int_equal(tg_comm_gatherv(NULL, "xyz", 3, &all, sizes, 0, "x", &err), 0);
+	assert_int_equal(sizes[0], 3);
+	assert_memory_equal(all, "xyz", 3);
+	free(all);
+}
+
+/* TG_RANK_TIMEOUT_S: seconds, or an error naming it */
+static void test_comm_timeout_env(void **state)
+{
+	(void)state;
+	double t = 0;
+	struct tg_error err;
+	unsetenv("TG_RANK_TIMEOUT_S");
+	assert_int_equal(tg_comm_timeout_from_env(&t, &err), 0);
+	assert_true(t == TG_COMM_DEFAULT_TIMEOUT_S);
+	setenv("TG_RANK_TIMEOUT_S", "2.5", 1);
+	assert_int_equal(tg_comm_timeout_from_env(&t, &err), 0);
+	assert_true(t == 2.5);
+	const char *bad[] = {"soon", "0", "-1", "1e9", "3s", ""};
+	for (size_t i = 0; i + 1 < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("TG_RANK_TIMEOUT_S", bad[i], 1);
+		assert_true(tg_comm_timeout_from_env(&t, &err) < 0);
+		assert_non_null(strstr(err.msg, "TG_RANK_TIMEOUT_S"));
+	}
+	unsetenv("TG_RANK_TIMEOUT_S");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +334,8 @@ int main(void)
 		cmocka_unit_test(test_ranks_bad_environment),
 		cmocka_unit_test(test_ranks_split_by_bars),
 		cmocka_unit_test(test_clock_alignment),
+		cmocka_unit_test(test_comm_collectives),
+		cmocka_unit_test(test_comm_timeout_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,9 @@
 #include "tg_sink.h"
 #include "tg_sampler.h"
 #include "tg_test.h"
+#include "tg_test_comm.h"
+#include "tg_ranks.h"
+#include <pthread.h>
 
 static const char *tmpdir;
 
@@ -119,6 +122,9 @@ static int fake_run(void *state, const struct tg_atc_params *p, const struct tg_
 				if (out->l1_signal)
 					out->l1_signal[at] = (m && i % 4 == fam % 4) ? -1.0 : 1.0;
 			}
+			/* the exact MA of every slot (the accuracy pass asks for it) */
+			for (int k = 0; out->slot_ma && k < TG_ATC_MAS; k++)
+				out->slot_ma[(size_t)k * (size_t)b->n_symbols * (size_t)b->stride + cell] = 100.0;
 		}
 	if (out->final_signal)
 		for (int32_t s = 0; s < b->n_symbols; s++)
@@ -1183,10 +1189,226 @@ static void test_rundir_capture(void **state)
 	assert_non_null(strstr(err.msg, "/proc/version"));
 }
 
+/* ---- split across ranks (ranks as threads) ------------------------------------ */
+
+/* backends whose state is their own (one per rank): fakes that fail from
+ * their second run on the rank split_fail_rank */
+static _Thread_local int split_rank;
+static int split_fail_rank = -1, split_fail_run = 3;
+
+static int split_probe(char *why, size_t cap)
+{
+	(void)why;
+	(void)cap;
+	return 0;
+}
+
+static int split_open(const struct tg_backend_config *cfg, void **state, struct tg_error *err)
+{
+	(void)cfg;
+	struct fake *f = calloc(1, sizeof(*f));
+	if (!f)
+		return TG_ERR(err, TG_E_NOMEM, "out of memory");
+	f->name = "split";
+	if (split_rank == split_fail_rank)
+		f->fail_at = split_fail_run;
+	*state = f;
+	return 0;
+}
+
+static void split_close(void *state)
+{
+	free(state);
+}
+
+static const struct tg_backend_ops split_ops[2] = {
+	{.name = "spa", .description = "a fake", .probe = split_probe, .open = split_open,
+	 .run = fake_run, .threads = fake_threads, .close = split_close},
+	{.name = "spb", .description = "a fake", .probe = split_probe, .open = split_open,
+	 .run = fake_run, .threads = fake_threads, .close = split_close},
+};
+
+static void split_opts(struct tg_run_opts *o)
+{
+	tg_run_opts_default(o);
+	o->n_backends = 2;
+	for (int i = 0; i < 2; i++) {
+		snprintf(o->backends[i].name, sizeof(o->backends[i].name), "%s", split_ops[i].name);
+		o->backends[i].ops = &split_ops[i];
+	}
+	o->reps = 3;
+	o->warmup = 1;
+	o->roofs = false;
+	o->accuracy_chunk = 2;
+}
+
+struct split_rank_run {
+	int rank;
+	struct tg_comm comm;
+	const int32_t *split;
+	struct tg_dataset share;
+	struct tg_run_results r;
+	struct tg_error err;
+	int rc;
+};
+
+static void *split_main(void *arg)
+{
+	struct split_rank_run *t = arg;
+	split_rank = t->rank;
+	struct tg_run_opts o;
+	split_opts(&o);
+	const struct tg_run_env env = {.comm = &t->comm, .whole = &ds, .split = t->split};
+	tg_results_init(&t->r);
+	tg_error_clear(&t->err);
+	t->rc = tg_run_bench(&o, &t->share, &env, &t->r, &t->err);
+	return NULL;
+}
+
+/* n ranks over ds: the results of every rank (rank 0's are the run's) */
+static void split_run(int n, struct split_rank_run *t, int32_t *split)
+{
+	struct tg_error err;
+	assert_int_equal(tg_ranks_split(ds.n_bars, ds.n_symbols, n, split, &err), 0);
+	struct tg_test_world *w = tg_test_world_new(n);
+	assert_non_null(w);
+	pthread_t th[4];
+	for (int k = 0; k < n; k++) {
+		t[k].rank = k;
+		t[k].split = split;
+		t[k].share = tg_data_share(&ds, split[k], split[k + 1] - split[k]);
+		tg_test_world_comm(w, k, &t[k].comm);
+		assert_int_equal(pthread_create(&th[k], NULL, split_main, &t[k]), 0);
+	}
+	for (int k = 0; k < n; k++)
+		pthread_join(th[k], NULL);
+	assert_int_equal(tg_test_world_aborted(w), 0);
+	tg_test_world_free(w);
+}
+
+/* The loop split across 2 and 3 ranks gives rank 0 what one process gives:
+ * the same Average_Signal (digests, last values, final signals) over every
+ * symbol, the agreement and accuracy over every symbol, every rank's share
+ * and own times; every rank takes the same number of repetitions. */
+static void test_split_across_ranks(void **state)
+{
+	(void)state;
+	split_fail_rank = -1;
+	struct tg_run_opts o;
+	split_opts(&o);
+	struct tg_run_results one;
+	tg_results_init(&one);
+	struct tg_error err;
+	assert_int_equal(tg_run_bench(&o, &ds, NULL, &one, &err), 0);
+	assert_int_equal(one.n_states, 4);
+	assert_int_equal(one.n_rank_results, 0);
+	for (int n = 2; n <= 3; n++) {
+		struct split_rank_run t[3];
+		int32_t split[4];
+		memset(t, 0, sizeof(t));
+		split_run(n, t, split);
+		for (int k = 0; k < n; k++) {
+			assert_int_equal(t[k].rc, 0);
+			assert_int_equal(t[k].r.n_states, 4);
+			for (int i = 0; i < 4; i++)
+				assert_int_equal(t[k].r.states[i].n_samples, 3);
+		}
+		const struct tg_run_results *r = &t[0].r;
+		for (int i = 0; i < 4; i++) {
+			const struct tg_state_result *a = &one.states[i], *b = &r->states[i];
+			assert_true(a->has_digest && b->has_digest);
+			assert_true(a->average_digest == b->average_digest);
+			assert_int_equal(b->n_symbols, ds.n_symbols);
+			assert_memory_equal(a->last_average, b->last_average,
+					    (size_t)ds.n_symbols * sizeof(double));
+			assert_memory_equal(a->final_signal, b->final_signal, (size_t)ds.n_symbols);
+			/* the repetition's time is the slowest rank's */
+			for (int j = 0; j < 3; j++) {
+				double slowest = 0;
+				for (int k = 0; k < n; k++)
+					slowest = fmax(slowest, t[k].r.states[i].samples_ns[j]);
+				assert_true(b->samples_ns[j] == slowest);
+			}
+			assert_true(b->own_median_ns > 0);
+		}
+		assert_int_equal(r->n_agreement, one.n_agreement);
+		for (int g = 0; g < r->n_agreement; g++) {
+			assert_int_equal(r->agreement[g].bars, one.agreement[g].bars);
+			assert_true(r->agreement[g].max_abs_diff == one.agreement[g].max_abs_diff);
+		}
+		assert_int_equal(r->n_accuracy, 2);
+		assert_int_equal(r->accuracy[0].symbols, ds.n_symbols);
+		assert_int_equal(r->accuracy[0].bars, one.accuracy[0].bars);
+		assert_true(r->accuracy[0].family[0].l1_sign_agreement ==
+			    one.accuracy[0].family[0].l1_sign_agreement);
+		/* every rank's share, contiguous, with its own times */
+		assert_int_equal(r->n_rank_results, n);
+		int32_t next = 0;
+		for (int k = 0; k < n; k++) {
+			const struct tg_rank_result *x = &r->ranks[k];
+			assert_int_equal(x->rank, k);
+			assert_string_equal(x->host, "test-host");
+			assert_int_equal(x->first_symbol, next);
+			assert_int_equal(x->symbols, split[k + 1] - split[k]);
+			assert_int_equal(x->n_states, 4);
+			assert_true(x->median_ns[0] == t[k].r.states[0].own_median_ns);
+			next += x->symbols;
+		}
+		assert_int_equal(next, ds.n_symbols);
+		assert_true(tg_results_rank_imbalance(r, 0) >= 1.0);
+		/* the others hold only their share */
+		assert_int_equal(t[1].r.n_rank_results, 0);
+		assert_int_equal(t[1].r.n_agreement, 0);
+		for (int k = 0; k < n; k++)
+			tg_results_fini(&t[k].r);
+	}
+	tg_results_fini(&one);
+}
+
+/* A backend that fails on one rank fails on every rank, at the same
+ * point, and rank 0 says which rank and why; the other states go on. Run
+ * 3 is the first timed repetition of exact (a repetition fails), run 2 the
+ * warm-up of approx (a warm-up fails). */
+static void test_split_rank_fails(void **state)
+{
+	(void)state;
+	for (int run = 3; run >= 2; run--) {
+		split_fail_rank = 1;
+		split_fail_run = run;
+		struct split_rank_run t[3];
+		int32_t split[4];
+		memset(t, 0, sizeof(t));
+		split_run(3, t, split);
+		split_fail_rank = -1;
+		/* exact (states 0, 2) when a repetition fails, approx (1, 3) when the warm-up does */
+		const int bad = run == 3 ? 0 : 1;
+		for (int k = 0; k < 3; k++) {
+			const struct tg_run_results *r = &t[k].r;
+			assert_true(t[k].rc < 0);
+			for (int i = 0; i < 4; i++) {
+				assert_int_equal(r->states[i].available, i % 2 != bad);
+				assert_int_equal(r->states[i].n_samples, i % 2 == bad ? 0 : 3);
+			}
+		}
+		const char *why = t[0].r.states[bad].error;
+		if (run == 3)
+			assert_non_null(strstr(why, "spa exact failed on rank 1: split: run 3 failed on purpose"));
+		else
+			assert_non_null(strstr(why, "spa approx: on rank 1: split: run 2 failed on purpose"));
+		assert_non_null(strstr(t[1].r.states[bad].error, "failed on purpose"));
+		assert_int_equal(t[0].r.n_rank_results, 3);
+		for (int k = 0; k < 3; k++)
+			tg_results_fini(&t[k].r);
+	}
+	split_fail_run = 3;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_order),
+		cmocka_unit_test(test_split_across_ranks),
+		cmocka_unit_test(test_split_rank_fails),
 		cmocka_unit_test(test_backend_fails_midway),
 		cmocka_unit_test(test_interrupted),
 		cmocka_unit_test(test_agreement_one_cell),
