@@ -10,6 +10,38 @@
 #include "tg_log.h"
 #include "tg_run.h"
 
+/* dir/rank0 .. rank<n-1> re-rendered (into out_dir/rank<R>), then one
+ * merged timeline, flame graphs and rank table in out_dir */
+static int report_ranks(const char *dir, const char *out_dir, int n)
+{
+	struct tg_error err;
+	tg_error_clear(&err);
+	for (int r = 0; r < n; r++) {
+		char in[1200], want[1200], out[1200];
+		snprintf(in, sizeof(in), "%s/rank%d", dir, r);
+		snprintf(want, sizeof(want), "%s/rank%d", out_dir, r);
+		snprintf(out, sizeof(out), "%s", want);
+		struct tg_profile_info info;
+		memset(&info, 0, sizeof(info));
+		if ((strcmp(in, want) != 0 &&
+		     tg_rundir_make("report", want, TG_RUNDIR_KEEP, out, sizeof(out), &err) < 0) ||
+		    tg_rundir_rerender(in, out, &info, &err) < 0) {
+			tg_error_prefix(&err, "report: rank %d: ", r);
+			tg_log_error(&err);
+			return TG_EXIT_FAILURE;
+		}
+	}
+	if (tg_rundir_merge_ranks(dir, out_dir, n, &err) < 0) {
+		tg_error_prefix(&err, "report: merging %d ranks: ", n);
+		tg_log_error(&err);
+		return TG_EXIT_FAILURE;
+	}
+	printf("ranks: %d merged\ntimeline: %s/trace.json\nflame graphs: %s/cpu.svg (merged), "
+	       "%s/cpu-ranks.svg (by rank)\nranks: %s/ranks.md\n",
+	       n, out_dir, out_dir, out_dir, out_dir);
+	return TG_EXIT_OK;
+}
+
 int tg_cmd_report(int argc, char **argv)
 {
 	const char *out = NULL;
@@ -62,6 +94,11 @@ int tg_cmd_report(int argc, char **argv)
 	}
 	struct tg_profile_info info;
 	memset(&info, 0, sizeof(info));
+	/* a job's folder (record under a launcher): every rank rendered, then
+	 * merged */
+	const int ranks = tg_rundir_count_ranks(dir);
+	if (ranks > 0)
+		return report_ranks(dir, out_dir, ranks);
 	if (tg_rundir_rerender(dir, out_dir, &info, &err) < 0) {
 		tg_error_prefix(&err, "report: ");
 		tg_log_error(&err);

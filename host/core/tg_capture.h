@@ -204,6 +204,11 @@ int tg_capture_set_tag(struct tg_capture *c, int32_t tag, const char *name);
 const char *tg_capture_tag_name(const struct tg_capture *c, int32_t tag);
 int tg_capture_set_device(struct tg_capture *c, const struct tg_capture_device *d);
 /* Metadata: replaces an existing key. */
+/* CLOCK_REALTIME - CLOCK_MONOTONIC (ns, decimal) at the capture's start
+ * and end: the anchors that put captures of several processes (ranks,
+ * hosts) on one time line when nothing better was measured */
+#define TG_META_CLOCK_START "clock.realtime_minus_monotonic.start"
+#define TG_META_CLOCK_END "clock.realtime_minus_monotonic.end"
 int tg_capture_set_meta(struct tg_capture *c, const char *key, const char *value);
 const char *tg_capture_meta(const struct tg_capture *c, const char *key);
 /* Data-quality counters: adds to an existing key. */

@@ -110,7 +110,30 @@ struct tg_session {
 	char process[256];
 	bool main_registered;
 	uint64_t start_ns;
+	/* the wall clock against CLOCK_MONOTONIC at the start and the end:
+	 * what puts captures of processes on other hosts on one time line */
+	int64_t real_minus_mono[2];
 };
+
+static uint64_t read_realtime(void *ctx)
+{
+	(void)ctx;
+	return tg_clock_realtime_ns();
+}
+
+static uint64_t read_mono(void *ctx)
+{
+	(void)ctx;
+	return tg_clock_ns();
+}
+
+/* CLOCK_REALTIME - CLOCK_MONOTONIC now, from the tightest of 5 brackets */
+static int64_t real_minus_mono(void)
+{
+	struct tg_clock_pair p;
+	tg_clock_measure(read_realtime, NULL, read_mono, NULL, 5, &p);
+	return (int64_t)(p.foreign_ns - p.mono_ns);
+}
 
 /* what the calling thread works for, for CUPTI's launch records */
 static _Thread_local int32_t tls_tag;
@@ -207,6 +230,7 @@ int tg_session_begin(const struct tg_session_opts *o, struct tg_session **out,
 		s->hooks[t] = (struct tg_thread_hooks){hook_start, hook_stop, &s->ctx[t]};
 	}
 	s->start_ns = tg_clock_ns();
+	s->real_minus_mono[0] = real_minus_mono();
 	tls_tag = 0;
 	/* NVTX ranges in every mode: they are what the timeline is organised by */
 	tg_nvtx_init();
@@ -305,6 +329,13 @@ static int export_meta(struct tg_session *s, struct tg_capture *c)
 		TG_TRY(tg_capture_set_tag(c, t, s->tags[t]));
 	TG_TRY(tg_capture_set_meta(c, "profile.mode", tg_profile_mode_names[s->o.profile.mode]));
 	TG_TRY(tg_capture_set_meta(c, "gpu", s->gpu_status));
+	char v[32], host[256] = "";
+	for (int k = 0; k < 2; k++) {
+		snprintf(v, sizeof(v), "%lld", (long long)s->real_minus_mono[k]);
+		TG_TRY(tg_capture_set_meta(c, k ? TG_META_CLOCK_END : TG_META_CLOCK_START, v));
+	}
+	if (gethostname(host, sizeof(host) - 1) == 0)
+		TG_TRY(tg_capture_set_meta(c, "host", host));
 	return tg_capture_set_meta(c, "process", s->process);
 }
 
@@ -312,6 +343,7 @@ int tg_session_end(struct tg_session *s, struct tg_capture **out, struct tg_erro
 {
 	*out = NULL;
 	const uint64_t end_ns = tg_clock_ns();
+	s->real_minus_mono[1] = real_minus_mono();
 	tg_nvtx_capture_stop();
 	tg_session_flush_gpu(s);
 	if (s->sampler) {

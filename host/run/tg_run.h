@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "tg_capture.h"
+#include "tg_clock.h"
 #include "tg_comm.h"
 #include "tg_data.h"
 #include "tg_error.h"
@@ -178,6 +179,36 @@ int tg_rundir_rerender(const char *in_dir, const char *out_dir, struct tg_profil
  * into r->run_dir, each written whole or not at all. */
 int tg_rundir_write_results(const struct tg_run_results *r, const struct tg_report_trend *trends,
 			    int n_trends, struct tg_error *err);
+
+/* ---- a job's ranks merged (run_ranks.c) ------------------------------------ */
+
+/* How many ranks' run directories DIR holds: rank0 .. rank<n-1>, each with
+ * its capture (record under mpirun, mpiexec or srun). 0: none. */
+int tg_rundir_count_ranks(const char *dir);
+
+/* A rank's capture window and its clock put on rank 0's. */
+struct tg_rank_clock {
+	int rank;
+	char host[64];
+	uint32_t pid;
+	uint64_t start_ns, end_ns; /* its own CLOCK_MONOTONIC */
+	struct tg_clock_align align;
+	char source[64];           /* how: "same host: CLOCK_MONOTONIC", "wall clocks..." */
+};
+/* c's clock onto ref's (rank 0's): the identity on one host (one
+ * CLOCK_MONOTONIC); across hosts from the wall-clock anchors both captures
+ * took at start and end (TG_META_CLOCK_*; drift corrected, a clock step
+ * flagged); not aligned, said in source, without anchors. */
+void tg_rank_clock_align(const struct tg_capture *c, const struct tg_capture *ref,
+			 struct tg_rank_clock *out);
+/* Merges dir's n ranks (their captures in dir/rank<R>, rendered already
+ * into out_dir/rank<R>: trace.json, cpu.folded) into out_dir: trace.json with every rank's processes (named
+ * "host:rank ...", pids renumbered, flow ids per rank, times on rank 0's
+ * clock; otherData.ranks says how each was aligned), cpu.svg/.folded
+ * merged and cpu-ranks.svg/.folded under a root frame per rank, ranks.md
+ * (the ranks, their clocks, the NVTX ranges' time per rank and their
+ * imbalance). */
+int tg_rundir_merge_ranks(const char *dir, const char *out_dir, int n, struct tg_error *err);
 
 /* ---- results.json: one schema ---------------------------------------------- */
 

@@ -132,6 +132,49 @@ expect_in "$ERR" "for the other ranks at repetition 1 of"
 expect_in "$ERR" "(TG_RANK_TIMEOUT_S)"
 [ -e "$TG_WORK/stall/INCOMPLETE" ] || fail "a stopped job's run directory does not say it is incomplete"
 
+# record under the launcher: a capture per rank; report merges the job's
+# ranks into one timeline (a process per rank, named host:rank, valid for
+# the importers' rules and nested as the merged stacks), flame graphs merged
+# and by rank, the ranks' table with the NVTX ranges' imbalance
+if [ "${TG_SANITIZED:-OFF}" = OFF ] || [ "${TG_SANITIZED:-OFF}" = 0 ]; then
+	for n in 2 3; do
+		J="$TG_WORK/job$n"
+		expect_exit 0 mpi -n $n "$TG_BIN" record --profile cpu -o "$J" -- "$TG_NVTX_APP"
+		expect_exit 0 "$TG_BIN" report "$J"
+		expect_in "$OUT" "ranks: $n merged"
+		"$TG_TRACECHECK" --folded "$J/cpu.folded" "$J/trace.json" >"$TG_WORK/check" 2>&1 ||
+			{ cat "$TG_WORK/check"; fail "-n $n: the merged trace.json breaks the importers' rules"; }
+		expect_json "$J/trace.json" "length(.otherData.ranks)" $n
+		host=$("$TG_JQ" "$J/trace.json" .otherData.ranks[0].host)
+		python3 - "$J/trace.json" $n "$host" <<'PY' || fail "-n $n: the merged trace's processes are not one per rank"
+import json, sys
+t = json.load(open(sys.argv[1])); n = int(sys.argv[2]); host = sys.argv[3]
+names = [e["args"]["name"] for e in t["traceEvents"] if e.get("ph") == "M" and e.get("name") == "process_name"]
+assert len(names) == n, names
+for r in range(n):
+    assert sum(1 for x in names if x.startswith("%s:%d " % (host, r))) == 1, (r, names)
+pids = {e["pid"] for e in t["traceEvents"] if "pid" in e}
+assert len(pids) == n, pids
+# every rank's samples are there, on one time line that starts near 0
+for r, k in enumerate(t["otherData"]["ranks"]):
+    assert k["rank"] == r and k["clock"] in ("the reference", "same host: CLOCK_MONOTONIC"), k
+ts = [e["ts"] for e in t["traceEvents"] if "ts" in e]
+assert min(ts) >= 0 and min(ts) < 1e6, min(ts)
+PY
+		for ((r = 0; r < n; r++)); do
+			grep -q "^rank $r ($host);" "$J/cpu-ranks.folded" || fail "-n $n: no rank $r root frame in cpu-ranks.folded"
+		done
+		[ -s "$J/cpu.svg" ] && [ -s "$J/cpu-ranks.svg" ] || fail "-n $n: the merged flame graphs are missing"
+		expect_in "$J/ranks.md" "| app: worker |"
+		expect_in "$J/ranks.md" "| imbalance |"
+		expect_in "$J/ranks.md" "same host: CLOCK_MONOTONIC"
+	done
+	# into another folder: the ranks re-rendered there too
+	expect_exit 0 "$TG_BIN" report "$TG_WORK/job2" --out "$TG_WORK/job2-again"
+	[ -s "$TG_WORK/job2-again/rank1/trace.json" ] && [ -s "$TG_WORK/job2-again/trace.json" ] ||
+		fail "report --out of a job did not write its ranks and the merge"
+fi
+
 # a bad timeout is refused, naming the variable
 expect_exit 1 mpi -n 2 -x TG_RANK_TIMEOUT_S=soon "$TG_BIN" "${run[@]}" --out "$TG_WORK/badt"
 expect_in "$ERR" "TG_RANK_TIMEOUT_S is 'soon'"

@@ -30,6 +30,12 @@ files=("$R/trace.json" "$R/profile.speedscope.json")
 if [ "${TG_SANITIZED:-OFF}" = OFF ] || [ "${TG_SANITIZED:-OFF}" = 0 ]; then
 	expect_exit 0 "$TG_BIN" record -o "$TG_WORK/rec" -- "$TG_NVTX_APP"
 	files+=("$TG_WORK/rec/trace.json" "$TG_WORK/rec/profile.speedscope.json")
+	# a job's ranks merged into one timeline (record under mpirun, report)
+	if command -v mpirun >/dev/null 2>&1; then
+		expect_exit 0 timeout 120 mpirun --oversubscribe --allow-run-as-root -n 2 "$TG_BIN" record -o "$TG_WORK/job" -- "$TG_NVTX_APP"
+		expect_exit 0 "$TG_BIN" report "$TG_WORK/job"
+		files+=("$TG_WORK/job/trace.json")
+	fi
 fi
 timeout 300 node "$check" "$dist" "$chromium" "${files[@]}" >"$TG_WORK/speedscope.log" 2>&1
 rc=$?

@@ -1403,10 +1403,78 @@ static void test_split_rank_fails(void **state)
 	split_fail_run = 3;
 }
 
+/* Clock alignment of ranks on synthetic captures: another host's clock
+ * 5 ms ahead at the start and 20 us more at the end is moved onto rank
+ * 0's, drift corrected; a wall-clock step is kept as a start offset and
+ * flagged; one host needs nothing; no anchors says so. */
+static struct tg_capture *clock_capture(const char *host, uint64_t start, uint64_t end,
+					int64_t d_start, int64_t d_end)
+{
+	struct tg_capture *c = tg_capture_new();
+	assert_non_null(c);
+	c->start_ns = start;
+	c->end_ns = end;
+	char v[32];
+	if (host)
+		assert_int_equal(tg_capture_set_meta(c, "host", host), 0);
+	if (d_start || d_end) {
+		snprintf(v, sizeof(v), "%lld", (long long)d_start);
+		assert_int_equal(tg_capture_set_meta(c, TG_META_CLOCK_START, v), 0);
+		snprintf(v, sizeof(v), "%lld", (long long)d_end);
+		assert_int_equal(tg_capture_set_meta(c, TG_META_CLOCK_END, v), 0);
+	}
+	return c;
+}
+
+static void test_rank_clock_alignment(void **state)
+{
+	(void)state;
+	/* realtime = monotonic + d on each host; the wall clocks agree */
+	const int64_t d0 = 1700000000000000000ll;
+	struct tg_capture *ref = clock_capture("a", 1000000000ull, 3000000000ull, d0, d0);
+	/* host b's CLOCK_MONOTONIC reads 5 ms less at the same instant at the
+	 * start, and 20 us less again by the end: d is 5 ms larger, then 5.02 */
+	const uint64_t s = 999000000ull, e = 2999000000ull;
+	struct tg_capture *b = clock_capture("b", s, e, d0 + 5000000, d0 + 5020000);
+	struct tg_rank_clock k;
+	tg_rank_clock_align(b, ref, &k);
+	assert_false(k.align.identity);
+	assert_false(k.align.step);
+	assert_non_null(strstr(k.source, "drift corrected"));
+	assert_int_equal(k.align.drift_ns, -20000);
+	/* b's start is rank 0's s + 5 ms; its end, e + 5.02 ms */
+	assert_true(tg_clock_apply(&k.align, s) == s + 5000000);
+	assert_true(tg_clock_apply(&k.align, e) == e + 5020000);
+	const uint64_t mid = s + (e - s) / 2;
+	assert_true(llabs((long long)(tg_clock_apply(&k.align, mid) - (mid + 5010000))) <= 1);
+	tg_capture_free(b);
+	/* a step of 80 ms between start and end: not drift */
+	b = clock_capture("b", s, e, d0 + 5000000, d0 + 85000000);
+	tg_rank_clock_align(b, ref, &k);
+	assert_true(k.align.step);
+	assert_non_null(strstr(k.source, "a step"));
+	assert_true(tg_clock_apply(&k.align, e) == e + 5000000);
+	tg_capture_free(b);
+	/* one host: one CLOCK_MONOTONIC, whatever the wall clock did */
+	b = clock_capture("a", s, e, d0 + 123, d0 + 456);
+	tg_rank_clock_align(b, ref, &k);
+	assert_true(k.align.identity);
+	assert_true(tg_clock_apply(&k.align, e) == e);
+	tg_capture_free(b);
+	/* no anchors (an older capture): not aligned, and said */
+	b = clock_capture("c", s, e, 0, 0);
+	tg_rank_clock_align(b, ref, &k);
+	assert_true(k.align.identity);
+	assert_non_null(strstr(k.source, "not aligned"));
+	tg_capture_free(b);
+	tg_capture_free(ref);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_order),
+		cmocka_unit_test(test_rank_clock_alignment),
 		cmocka_unit_test(test_split_across_ranks),
 		cmocka_unit_test(test_split_rank_fails),
 		cmocka_unit_test(test_backend_fails_midway),
