@@ -15,6 +15,7 @@
 #include "tg_comm.h"
 #include "tg_config.h"
 #include "tg_machine.h"
+#include "tg_mem.h"
 #include "tg_log.h"
 #include "tg_run.h"
 #include "tg_str.h"
@@ -383,6 +384,61 @@ static int render_profile(struct tg_capture *cap, struct tg_run_results *res,
 	return rc;
 }
 
+/* A profiled split run: every rank's capture into DIR/rank<R>, rendered
+ * there with its own symbols; its clock against rank 0's from the
+ * ping-pongs at the start (pairs[0..size)) and now (pairs[size..2 size)),
+ * written by rank 0 beside each capture; then rank 0 merges the ranks
+ * into DIR (trace.json, cpu.svg, cpu-ranks.svg, ranks.md). Frees the
+ * session. Returns 0, or -1 when a rank failed (every rank told). */
+static int profile_ranks(struct tg_comm *comm, struct tg_session *session,
+			 struct tg_run_results *res, struct tg_clock_pair *pairs)
+{
+	const int rank = tg_comm_rank(comm), size = tg_comm_size(comm);
+	struct tg_error err;
+	tg_error_clear(&err);
+	int rc = tg_comm_clock_pairs(comm, 16, pairs + size, &err);
+	if (rc < 0) {
+		tg_log_error(&err);
+		tg_comm_abort(comm, 1);
+	}
+	struct tg_capture *cap = NULL;
+	char dir[600];
+	snprintf(dir, sizeof(dir), "%s/rank%d", res->run_dir, rank);
+	if (rc == 0)
+		rc = end_profile(session, res, &cap, &err);
+	tg_session_free(session);
+	if (rc == 0 && tg_make_dirs(dir) != 0)
+		rc = TG_ERR(&err, TG_E_IO, "run: cannot create '%s': %s", dir, strerror(errno));
+	char *maps = NULL;
+	if (rc == 0)
+		rc = tg_rundir_write_capture(dir, "", cap, &maps, &err);
+	if (rc == 0) {
+		struct tg_profile_info info = res->profile;
+		rc = tg_rundir_render(cap, maps, dir, NULL, &info, &err);
+		res->profile = info;
+	}
+	free(maps);
+	tg_capture_free(cap);
+	for (int r = 1; rc == 0 && rank == 0 && r < size; r++) {
+		char rdir[600];
+		snprintf(rdir, sizeof(rdir), "%s/rank%d", res->run_dir, r);
+		if (tg_make_dirs(rdir) != 0)
+			rc = TG_ERR(&err, TG_E_IO, "run: cannot create '%s': %s", rdir, strerror(errno));
+		else
+			rc = tg_rank_clock_write(rdir, &pairs[r], &pairs[size + r], &err);
+	}
+	if (ranks_failed(comm, rc < 0, &err, "writing the ranks' profiles"))
+		return -1;
+	if (rank == 0) {
+		tg_info("run: merging the profiles of %d ranks", size);
+		if (tg_rundir_merge_ranks(res->run_dir, res->run_dir, size, &err) < 0) {
+			tg_log_error(&err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* One size measured into its run directory (out, or a new one): data,
  * profile, the loop, results, history, the table. res receives the results
  * (the caller finishes it). Returns the exit status, signals aside. */
@@ -445,13 +501,34 @@ static int run_point(const struct run_cli *c, const char *command, const char *o
 	int made = 0;
 	if (rank == 0 && (tg_rundir_make("run", out, c->force ? TG_RUNDIR_REPLACE : TG_RUNDIR_REFUSE,
 					 res->run_dir, sizeof(res->run_dir), &err) < 0 ||
-			  tg_rundir_mark_incomplete(res->run_dir, what, &err) < 0 ||
-			  begin_profile(c, tags, &session, &err) < 0))
+			  tg_rundir_mark_incomplete(res->run_dir, what, &err) < 0))
+		made = -1;
+	/* every rank profiles itself */
+	if (made == 0 && begin_profile(c, tags, &session, &err) < 0)
 		made = -1;
 	if (ranks_failed(comm, made < 0, &err, "creating the run directory")) {
+		tg_session_free(session);
 		free(split);
 		tg_data_free(&ds);
 		return TG_EXIT_FAILURE;
+	}
+	/* the clocks against rank 0's, at the start (a profiled split run) */
+	struct tg_clock_pair *pairs = NULL;
+	if (size > 1 && session) {
+		pairs = calloc(2 * (size_t)size, sizeof(*pairs));
+		if (!pairs || tg_comm_bcast(comm, res->run_dir, sizeof(res->run_dir), 0,
+					    "the run directory", &err) < 0 ||
+		    tg_comm_clock_pairs(comm, 16, pairs, &err) < 0) {
+			if (!pairs)
+				TG_ERR(&err, TG_E_NOMEM, "run: out of memory");
+			tg_log_error(&err);
+			tg_comm_abort(comm, 1);
+			free(pairs);
+			tg_session_free(session);
+			free(split);
+			tg_data_free(&ds);
+			return TG_EXIT_FAILURE;
+		}
 	}
 	const struct tg_run_env env = {.session = session, .stop = &interrupted,
 				       .progress = isatty(2) && !c->quiet && rank == 0 ? progress : NULL,
@@ -459,10 +536,18 @@ static int run_point(const struct run_cli *c, const char *command, const char *o
 	int exit_code = TG_EXIT_OK;
 	const int ran = tg_run_bench(&c->o, &share, &env, res, &err);
 	free(split);
+	int profiled = 0;
+	if (pairs) { /* every rank's capture, then rank 0 merges them */
+		profiled = profile_ranks(comm, session, res, pairs);
+		session = NULL;
+		free(pairs);
+	}
 	if (rank > 0) { /* rank 0 has the results; each rank logged its own errors */
 		tg_data_free(&ds);
-		return ran < 0 ? TG_EXIT_FAILURE : TG_EXIT_OK;
+		return ran < 0 || profiled < 0 ? TG_EXIT_FAILURE : TG_EXIT_OK;
 	}
+	if (profiled < 0)
+		exit_code = TG_EXIT_FAILURE;
 	if (ran < 0) {
 		/* a state's failure was reported as it happened */
 		if (err.code == TG_E_INTERRUPTED) {
@@ -513,7 +598,11 @@ static int run_point(const struct run_cli *c, const char *command, const char *o
 			print_table(c, res, &ds);
 		printf("results: %s/results.json\nsummary: %s/summary.md\nreport: %s/report.html\n",
 		       res->run_dir, res->run_dir, res->run_dir);
-		if (res->profile.enabled)
+		if (res->profile.enabled && res->n_rank_results > 1)
+			printf("profile: every rank's in %s/rank<R>; merged: %s/trace.json (a process per "
+			       "rank), %s/cpu.svg, %s/cpu-ranks.svg (by rank), %s/ranks.md\n",
+			       res->run_dir, res->run_dir, res->run_dir, res->run_dir, res->run_dir);
+		else if (res->profile.enabled)
 			tg_cli_print_profile_paths(res->run_dir, &res->profile);
 	}
 	int64_t rows = 0;
@@ -619,11 +708,6 @@ static int open_ranks(struct run_cli *c, struct tg_comm *comm)
 		TG_ERR(&err, TG_E_UNSUPPORTED,
 		       "a sweep (--symbols or --bars with a list) cannot be split across ranks yet: "
 		       "run each size under mpirun, or the sweep in one process");
-	else if (c->profile.mode != TG_PROFILE_NONE)
-		TG_ERR(&err, TG_E_UNSUPPORTED,
-		       "--profile with a run split across ranks is not built yet: profile each "
-		       "rank with 'mpirun ... trendgpu-bench record --out DIR -- PROGRAM', or "
-		       "profile the run in one process");
 	if (err.code)
 		return tg_cli_usage_error("run", &err);
 	if (tg_comm_mpi_open(comm, NULL, NULL, &err) < 0) {

@@ -131,3 +131,21 @@ int tg_comm_agree(struct tg_comm *c, int failed, char *msg, size_t cap, int *who
 	tg_strlcpy(msg, buf, cap);
 	return 1;
 }
+
+int tg_comm_clock_pairs(struct tg_comm *c, int n, struct tg_clock_pair *pairs, struct tg_error *err)
+{
+	const uint64_t now = tg_clock_ns();
+	pairs[0] = (struct tg_clock_pair){now, now, 0};
+	if (alone(c))
+		return 0;
+	TG_FAIL_IF(!c->ops->clock_pair, err, TG_E_UNSUPPORTED,
+		   "ranks: the %s comm cannot measure clocks", c->ops->name);
+	TG_TRY(tg_comm_barrier(c, "the clock measurement", err));
+	if (c->rank == 0) {
+		for (int r = 1; r < c->size; r++)
+			TG_TRY(c->ops->clock_pair(c->ctx, r, n, &pairs[r], err));
+	} else {
+		TG_TRY(c->ops->clock_pair(c->ctx, 0, n, NULL, err));
+	}
+	return tg_comm_barrier(c, "the end of the clock measurement", err);
+}

@@ -138,6 +138,42 @@ static int m_gather(void *ctx, const void *send, size_t bytes, void *recv, const
 	return rc;
 }
 
+#define CLOCK_TAG 0x7467
+
+static int m_clock_pair(void *ctx, int peer, int n, struct tg_clock_pair *out, struct tg_error *err)
+{
+	struct mpi_ctx *m = ctx;
+	const char *what = "a clock ping-pong";
+	for (int i = 0; i < n; i++) {
+		MPI_Request req;
+		uint64_t t = 0;
+		char ping = 1;
+		int rc;
+		if (m->rank == 0) {
+			const uint64_t a = tg_clock_ns();
+			rc = MPI_Isend(&ping, 1, MPI_BYTE, peer, CLOCK_TAG, m->world, &req);
+			if (rc != MPI_SUCCESS || (rc = wait_req(m, &req, "MPI_Isend", what, err)) < 0)
+				return rc < 0 ? rc : mpi_fail(err, rc, "MPI_Isend", what);
+			rc = MPI_Irecv(&t, 8, MPI_BYTE, peer, CLOCK_TAG, m->world, &req);
+			if (rc != MPI_SUCCESS || (rc = wait_req(m, &req, "MPI_Irecv", what, err)) < 0)
+				return rc < 0 ? rc : mpi_fail(err, rc, "MPI_Irecv", what);
+			const uint64_t b = tg_clock_ns();
+			const struct tg_clock_pair p = {t, a + (b - a) / 2, (b - a) / 2};
+			if (i == 0 || p.uncertainty_ns < out->uncertainty_ns)
+				*out = p;
+		} else {
+			rc = MPI_Irecv(&ping, 1, MPI_BYTE, 0, CLOCK_TAG, m->world, &req);
+			if (rc != MPI_SUCCESS || (rc = wait_req(m, &req, "MPI_Irecv", what, err)) < 0)
+				return rc < 0 ? rc : mpi_fail(err, rc, "MPI_Irecv", what);
+			t = tg_clock_ns();
+			rc = MPI_Isend(&t, 8, MPI_BYTE, 0, CLOCK_TAG, m->world, &req);
+			if (rc != MPI_SUCCESS || (rc = wait_req(m, &req, "MPI_Isend", what, err)) < 0)
+				return rc < 0 ? rc : mpi_fail(err, rc, "MPI_Isend", what);
+		}
+	}
+	return 0;
+}
+
 static void m_abort(void *ctx, int code)
 {
 	struct mpi_ctx *m = ctx;
@@ -151,6 +187,7 @@ static const struct tg_comm_ops mpi_ops = {
 	.bcast = m_bcast,
 	.gather = m_gather,
 	.abort = m_abort,
+	.clock_pair = m_clock_pair,
 };
 
 int tg_comm_mpi_open(struct tg_comm *c, int *argc, char ***argv, struct tg_error *err)

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tg_clock.h"
 #include "tg_error.h"
 
 #ifdef __cplusplus
@@ -41,6 +42,11 @@ struct tg_comm_ops {
 		      int root, const char *what, struct tg_error *err);
 	/* stops every rank of the job (does not return in MPI) */
 	void (*abort)(void *ctx, int code);
+	/* Rank 0 with peer r: n ping-pongs, each bracketing r's CLOCK_MONOTONIC
+	 * between two of its own, the tightest into *out (foreign: r's clock);
+	 * rank r with peer 0: answers them. NULL: the comm cannot. */
+	int (*clock_pair)(void *ctx, int peer, int n, struct tg_clock_pair *out,
+			  struct tg_error *err);
 };
 
 struct tg_comm {
@@ -78,6 +84,13 @@ int tg_comm_bcast(struct tg_comm *c, void *buf, size_t bytes, int root, const ch
 int tg_comm_gatherv(struct tg_comm *c, const void *send, size_t bytes, void **recv, size_t *sizes,
 		    int root, const char *what, struct tg_error *err);
 void tg_comm_abort(struct tg_comm *c, int code);
+
+/* Every rank's clock against rank 0's, now: on rank 0, pairs[r] for each
+ * rank r (pairs[0] the identity), the tightest of n ping-pongs (the
+ * tg_clock_fit pairs that align a rank's capture, as Score-P and HPCToolkit
+ * do, at start and end); the others answer. Returns 0, or < 0 when the
+ * comm cannot (no clock_pair) or failed. */
+int tg_comm_clock_pairs(struct tg_comm *c, int n, struct tg_clock_pair *pairs, struct tg_error *err);
 
 /* MPI (comm_mpi.c, in builds with TG_HAVE_MPI only): MPI_Init (threads
  * funneled through the calling thread), the world communicator with errors

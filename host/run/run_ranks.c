@@ -58,6 +58,52 @@ static bool meta_i64(const struct tg_capture *c, const char *key, int64_t *v)
 	return true;
 }
 
+int tg_rank_clock_write(const char *rank_dir, const struct tg_clock_pair *start,
+			const struct tg_clock_pair *stop, struct tg_error *err)
+{
+	char path[1200];
+	snprintf(path, sizeof(path), "%s/" TG_RANK_CLOCK_FILE, rank_dir);
+	struct tg_sink *s = tg_sink_open_file(path, err);
+	if (!s)
+		return err ? err->code : TG_E_IO;
+	tg_sink_puts(s, "trendgpu-bench rank clock: mpi ping-pong\n");
+	const struct tg_clock_pair *p[2] = {start, stop};
+	for (int k = 0; k < 2; k++)
+		tg_sink_printf(s, "%s %llu %llu %llu\n", k ? "end" : "start",
+			       (unsigned long long)p[k]->foreign_ns, (unsigned long long)p[k]->mono_ns,
+			       (unsigned long long)p[k]->uncertainty_ns);
+	return tg_sink_close(s, err);
+}
+
+/* rank_dir/clock.txt (untrusted: a bad one is an error naming it) */
+static int read_clock_file(const char *rank_dir, struct tg_clock_pair p[2], bool *found,
+			   struct tg_error *err)
+{
+	char path[1200];
+	snprintf(path, sizeof(path), "%s/" TG_RANK_CLOCK_FILE, rank_dir);
+	*found = is_file(path);
+	if (!*found)
+		return 0;
+	char *text = NULL;
+	size_t len = 0;
+	TG_TRY(tg_read_file(path, "a rank's clock", &text, &len, err));
+	unsigned long long v[2][3];
+	char head[64] = "";
+	int used = 0;
+	const int got = sscanf(text, "trendgpu-bench rank clock: %63s ping-pong\nstart %llu %llu %llu\nend %llu %llu %llu\n%n",
+			       head, &v[0][0], &v[0][1], &v[0][2], &v[1][0], &v[1][1], &v[1][2], &used);
+	const bool ok = got == 7 && strcmp(head, "mpi") == 0 && (size_t)used == len &&
+			v[1][0] >= v[0][0];
+	free(text);
+	TG_FAIL_IF(!ok, err, TG_E_PARSE,
+		   "report: %s: expected 'trendgpu-bench rank clock: mpi ping-pong', then 'start' and "
+		   "'end' lines of three numbers (the rank's clock, rank 0's, the uncertainty, ns)",
+		   path);
+	for (int k = 0; k < 2; k++)
+		p[k] = (struct tg_clock_pair){v[k][0], v[k][1], v[k][2]};
+	return 0;
+}
+
 void tg_rank_clock_align(const struct tg_capture *c, const struct tg_capture *ref,
 			 struct tg_rank_clock *out)
 {
@@ -110,6 +156,14 @@ static json_int_t map_pid(struct pid_map *m, json_int_t pid, json_int_t *next)
 	return m->to[m->n++];
 }
 
+/* A rank's trace time (us from its capture's start) as ns from the merged
+ * origin on rank 0's clock. */
+static int64_t on_origin(const struct tg_rank_clock *rc, double us, uint64_t origin_ns)
+{
+	const uint64_t t = rc->start_ns + (uint64_t)llround(us * 1e3);
+	return (int64_t)(tg_clock_apply(&rc->align, t) - origin_ns);
+}
+
 /* One rank's events into the merged trace: pids mapped, ts moved from its
  * capture's start to rank 0's, flow ids made the rank's own, process names
  * "host:rank ...". */
@@ -131,11 +185,16 @@ static int merge_events(struct tg_sink *s, json_t *events, const struct tg_rank_
 			json_object_set_new(e, "pid",
 					    json_integer(map_pid(&map, json_integer_value(pid), next_pid)));
 		if (json_is_number(ts)) {
-			const double t_ns = (double)rc->start_ns + json_number_value(ts) * 1e3;
-			const uint64_t on0 = tg_clock_apply(&rc->align, (uint64_t)llround(t_ns));
-			const double us = ((double)(int64_t)(on0 - origin_ns) +
-					   (t_ns - (double)(uint64_t)llround(t_ns))) * 1e-3;
-			json_object_set_new(e, "ts", json_real(round(us * 1e3) / 1e3));
+			/* both ends through the clock (a drifting clock stretches a
+			 * slice): what nests on the rank's clock nests on rank 0's */
+			json_t *dur = json_object_get(e, "dur");
+			const double t0 = json_number_value(ts);
+			const int64_t a = on_origin(rc, t0, origin_ns);
+			json_object_set_new(e, "ts", json_real((double)a * 1e-3));
+			if (json_is_number(dur)) {
+				const int64_t b = on_origin(rc, t0 + json_number_value(dur), origin_ns);
+				json_object_set_new(e, "dur", json_real((double)(b - a) * 1e-3));
+			}
 		}
 		if (json_is_integer(id))
 			json_object_set_new(e, "id",
@@ -153,7 +212,7 @@ static int merge_events(struct tg_sink *s, json_t *events, const struct tg_rank_
 			const json_int_t k = json_integer_value(json_object_get(args, "sort_index"));
 			json_object_set_new(args, "sort_index", json_integer(rc->rank * 1000 + k));
 		}
-		char *text = json_dumps(e, JSON_COMPACT | JSON_REAL_PRECISION(17));
+		char *text = json_dumps(e, JSON_COMPACT | JSON_REAL_PRECISION(16));
 		if (!text)
 			return TG_ERR(err, TG_E_NOMEM, "report: out of memory merging %s", source);
 		tg_sink_puts(s, *first ? "\n" : ",\n");
@@ -348,6 +407,59 @@ static int phase_add(struct phase_table *t, const char *name, int rank, double m
 	return 0;
 }
 
+static const struct tg_capture *sort_capture;
+
+/* by thread, then start, then the longer first (the enclosing one) */
+static int cmp_range(const void *a, const void *b)
+{
+	const struct tg_event *x = &sort_capture->events[*(const size_t *)a];
+	const struct tg_event *y = &sort_capture->events[*(const size_t *)b];
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	if (x->start_ns != y->start_ns)
+		return x->start_ns < y->start_ns ? -1 : 1;
+	return x->end_ns > y->end_ns ? -1 : x->end_ns < y->end_ns;
+}
+
+/* Every NVTX push/pop range of c, as "outermost / name" (the outermost
+ * range around it on its thread: "cpu exact / cpu: plan", so that the
+ * same phase of two backends or modes stays apart), its time into rank's
+ * column. */
+static int add_ranges(struct phase_table *t, const struct tg_capture *c, int rank)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->n_events; i++)
+		n += c->events[i].kind == TG_EV_RANGE && c->events[i].end_ns > c->events[i].start_ns;
+	size_t *idx = malloc((n ? n : 1) * sizeof(size_t));
+	if (!idx)
+		return TG_E_NOMEM;
+	n = 0;
+	for (size_t i = 0; i < c->n_events; i++)
+		if (c->events[i].kind == TG_EV_RANGE && c->events[i].end_ns > c->events[i].start_ns)
+			idx[n++] = i;
+	sort_capture = c; /* report runs one merge at a time */
+	qsort(idx, n, sizeof(size_t), cmp_range);
+	int rc = 0;
+	uint32_t tid = 0;
+	const struct tg_event *outer = NULL;
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		const struct tg_event *e = &c->events[idx[k]];
+		if (k == 0 || e->tid != tid || !outer || e->start_ns >= outer->end_ns) {
+			outer = e; /* a new outermost range */
+			tid = e->tid;
+		}
+		char label[96];
+		if (outer == e)
+			snprintf(label, sizeof(label), "%s", tg_capture_string(c, e->name));
+		else
+			snprintf(label, sizeof(label), "%s / %s", tg_capture_string(c, outer->name),
+				 tg_capture_string(c, e->name));
+		rc = phase_add(t, label, rank, (double)(e->end_ns - e->start_ns) * 1e-6);
+	}
+	free(idx);
+	return rc;
+}
+
 static int write_table(const char *out_dir, const struct tg_rank_clock *clk, int n,
 		       const struct phase_table *t, int ranks_with_samples, struct tg_error *err)
 {
@@ -371,8 +483,9 @@ static int write_table(const char *out_dir, const struct tg_rank_clock *clk, int
 			       a->identity ? 0.0 : (double)a->drift_ns * 1e-3);
 	}
 	if (t->n > 0) {
-		tg_sink_puts(s, "\n## NVTX ranges by rank (ms, summed)\n\nThe imbalance is the "
-				"slowest rank over the mean.\n\n| range |");
+		tg_sink_puts(s, "\n## NVTX ranges by rank\n\nEach range's time summed over its "
+				"threads (ms), named after the outermost range around it on its "
+				"thread; the imbalance is the slowest rank over the mean.\n\n| range |");
 		for (int r = 0; r < n; r++)
 			tg_sink_printf(s, " rank %d |", r);
 		tg_sink_puts(s, " imbalance |\n|---|");
@@ -381,7 +494,8 @@ static int write_table(const char *out_dir, const struct tg_rank_clock *clk, int
 		tg_sink_putc(s, '\n');
 		for (int i = 0; i < t->n; i++) {
 			tg_sink_puts(s, "| ");
-			tg_sink_put_xml(s, t->name[i]);
+			for (const char *p = t->name[i]; *p; p++) /* a table cell */
+				tg_sink_puts(s, *p == '|' ? "\\|" : *p == '\n' ? " " : (char[2]){*p, 0});
 			tg_sink_puts(s, " |");
 			const double *v = t->ms + (size_t)i * (size_t)t->ranks;
 			for (int r = 0; r < n; r++)
@@ -418,13 +532,21 @@ int tg_rundir_merge_ranks(const char *dir, const char *out_dir, int n, struct tg
 		const char *host = tg_capture_meta(c, "host");
 		tg_strlcpy(k->host, host && *host ? host : "?", sizeof(k->host));
 		tg_rank_clock_align(c, r == 0 ? c : ref, k);
-		for (size_t i = 0; i < c->n_events && rc == 0; i++) {
-			const struct tg_event *e = &c->events[i];
-			if (e->kind == TG_EV_RANGE && e->end_ns > e->start_ns &&
-			    phase_add(&t, tg_capture_string(c, e->name), r,
-				      (double)(e->end_ns - e->start_ns) * 1e-6) < 0)
-				rc = TG_ERR(err, TG_E_NOMEM, "report: out of memory");
+		/* measured with MPI by the run itself: better than any anchor */
+		struct tg_clock_pair pp[2];
+		bool measured = false;
+		if (r > 0 && read_clock_file(rdir, pp, &measured, err) < 0) {
+			tg_log_error(err);
+			tg_warn("report: rank %d: the clock file is ignored; %s", r, k->source);
+			tg_error_clear(err);
+		} else if (measured) {
+			tg_clock_fit(&pp[0], &pp[1], MAX_DRIFT_NS, &k->align);
+			tg_strlcpy(k->source, k->align.step ? "MPI ping-pong (a step: start offset kept)"
+							    : "MPI ping-pong, drift corrected",
+				   sizeof(k->source));
 		}
+		if (add_ranges(&t, c, r) < 0)
+			rc = TG_ERR(err, TG_E_NOMEM, "report: out of memory");
 		if (r == 0)
 			ref = c;
 		else

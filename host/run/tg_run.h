@@ -201,6 +201,12 @@ struct tg_rank_clock {
  * flagged); not aligned, said in source, without anchors. */
 void tg_rank_clock_align(const struct tg_capture *c, const struct tg_capture *ref,
 			 struct tg_rank_clock *out);
+/* rank_dir/clock.txt: the rank's clock against rank 0's measured with
+ * MPI at its capture's start and end (tg_comm_clock_pairs), which the
+ * merge prefers to the anchors */
+#define TG_RANK_CLOCK_FILE "clock.txt"
+int tg_rank_clock_write(const char *rank_dir, const struct tg_clock_pair *start,
+			const struct tg_clock_pair *stop, struct tg_error *err);
 /* Merges dir's n ranks (their captures in dir/rank<R>, rendered already
  * into out_dir/rank<R>: trace.json, cpu.folded) into out_dir: trace.json with every rank's processes (named
  * "host:rank ...", pids renumbered, flow ids per rank, times on rank 0's

@@ -175,6 +175,33 @@ PY
 		fail "report --out of a job did not write its ranks and the merge"
 fi
 
+# a profiled split run: every rank's capture in DIR/rank<R> with its clock
+# measured against rank 0's by MPI ping-pongs at start and end, merged by
+# rank 0 into one timeline; the answers unchanged
+P="$TG_WORK/prof"
+expect_exit 0 mpi -n 2 "$TG_BIN" run --backends "$backends" --symbols 7 --bars 400 --reps 4 --warmup 1 --quiet --profile cpu --out "$P"
+expect_in "$OUT" "profile: every rank's in $P/rank<R>; merged: $P/trace.json"
+for r in 0 1; do [ -s "$P/rank$r/capture.bin" ] && [ -s "$P/rank$r/trace.json" ] || fail "profiled split run: rank $r wrote no capture"; done
+expect_in "$P/rank1/clock.txt" "trendgpu-bench rank clock: mpi ping-pong"
+"$TG_TRACECHECK" --folded "$P/cpu.folded" "$P/trace.json" >"$TG_WORK/check" 2>&1 ||
+	{ cat "$TG_WORK/check"; fail "the profiled split run's merged trace breaks the importers' rules"; }
+expect_json "$P/trace.json" .otherData.ranks[1].clock "MPI ping-pong, drift corrected"
+off=$("$TG_JQ" "$P/trace.json" .otherData.ranks[1].offset_ns)
+awk -v o="$off" 'BEGIN { exit !(o > -1e6 && o < 1e6) }' || fail "one host, yet rank 1's clock is $off ns off rank 0's"
+expect_in "$P/ranks.md" "| cpu exact |"
+expect_json "$P/results.json" .profile.mode cpu
+expect_json "$P/results.json" "length(.ranks)" 2
+[ "$(digests "$P")" = "$ref" ] || fail "profiled split run: Average_Signal digests differ from one process's"
+# report re-merges it, keeping the measured clocks; a clock file that is
+# not ours is refused, named, and the anchors used instead
+expect_exit 0 "$TG_BIN" report "$P"
+expect_json "$P/trace.json" .otherData.ranks[1].clock "MPI ping-pong, drift corrected"
+echo "start 1 2 3" >"$P/rank1/clock.txt"
+expect_exit 0 "$TG_BIN" report "$P"
+expect_in "$ERR" "rank1/clock.txt: expected 'trendgpu-bench rank clock: mpi ping-pong'"
+expect_in "$ERR" "the clock file is ignored"
+expect_json "$P/trace.json" .otherData.ranks[1].clock "same host: CLOCK_MONOTONIC"
+
 # a bad timeout is refused, naming the variable
 expect_exit 1 mpi -n 2 -x TG_RANK_TIMEOUT_S=soon "$TG_BIN" "${run[@]}" --out "$TG_WORK/badt"
 expect_in "$ERR" "TG_RANK_TIMEOUT_S is 'soon'"

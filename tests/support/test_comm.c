@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tg_clock.h"
 #include "tg_str.h"
 #include "tg_test_comm.h"
 
@@ -105,6 +106,20 @@ static void t_abort(void *ctx, int code)
 	r->w->aborted = code ? code : 1;
 }
 
+/* one process, one clock: rank 0 reads it on both sides */
+static int t_clock_pair(void *ctx, int peer, int n, struct tg_clock_pair *out, struct tg_error *err)
+{
+	(void)ctx;
+	(void)peer;
+	(void)n;
+	(void)err;
+	if (out) {
+		const uint64_t t = tg_clock_ns();
+		*out = (struct tg_clock_pair){t, t, 0};
+	}
+	return 0;
+}
+
 static const struct tg_comm_ops thread_ops = {
 	.name = "threads",
 	.barrier = t_barrier,
@@ -112,6 +127,7 @@ static const struct tg_comm_ops thread_ops = {
 	.bcast = t_bcast,
 	.gather = t_gather,
 	.abort = t_abort,
+	.clock_pair = t_clock_pair,
 };
 
 struct tg_test_world *tg_test_world_new(int size)

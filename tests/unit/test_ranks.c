@@ -225,6 +225,7 @@ struct thr_rank {
 	double v[3];
 	char *gathered;
 	size_t sizes[4];
+	struct tg_clock_pair pairs[3];
 	int rc;
 };
 
@@ -249,6 +250,8 @@ static void *fake_main(void *arg)
 	r->rc |= tg_comm_gatherv(&r->comm, mine, (size_t)r->rank + 1, &all, r->sizes, 0, "gather",
 				 &err);
 	r->gathered = all;
+	/* every rank's clock against rank 0's: one process, one clock */
+	r->rc |= tg_comm_clock_pairs(&r->comm, 4, r->pairs, &err);
 	return NULL;
 }
 
@@ -279,6 +282,9 @@ static void test_comm_collectives(void **state)
 			assert_int_equal(r->sizes[1], 2);
 			assert_int_equal(r->sizes[2], 3);
 			assert_memory_equal(r->gathered, "abbccc", 6);
+			for (int p = 0; p < 3; p++)
+				assert_true(r->pairs[p].foreign_ns == r->pairs[p].mono_ns &&
+					    r->pairs[p].mono_ns > 0);
 		} else {
 			assert_null(r->gathered);
 		}
