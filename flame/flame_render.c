@@ -210,22 +210,12 @@ int tg_flame_add_gpu(struct tg_flame *f, const struct tg_capture *c, struct tg_s
 
 /* ---- files ------------------------------------------------------------------ */
 
-typedef int (*writer_fn)(const void *ctx, struct tg_sink *s, struct tg_error *err);
-
-static int write_file(const char *dir, const char *name, writer_fn fn, const void *ctx,
+static int write_file(const char *dir, const char *name, tg_sink_writer_fn fn, const void *ctx,
 		      struct tg_profile_info *info, struct tg_error *err)
 {
 	char path[1024];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	struct tg_sink *s = tg_sink_open_file(path, err);
-	if (!s)
-		return err ? err->code : TG_E_IO;
-	int rc = fn(ctx, s, err);
-	if (rc < 0) {
-		tg_sink_abort(s);
-		return rc;
-	}
-	TG_TRY(tg_sink_close(s, err));
+	TG_TRY(tg_sink_write_file(path, fn, ctx, err));
 	size_t used = strlen(info->files);
 	snprintf(info->files + used, sizeof(info->files) - used, "%s%s", used ? "," : "", name);
 	return 0;

@@ -370,15 +370,16 @@ static int end_profile(struct tg_session *s, struct tg_run_results *res, struct 
 	return 0;
 }
 
-/* The capture written raw into the run directory, then rendered. */
-static int render_profile(struct tg_capture *cap, struct tg_run_results *res,
+/* The capture written raw into dir (the run directory, or a rank's),
+ * then rendered there; info receives the profile's summary. */
+static int render_profile(struct tg_capture *cap, const char *dir, struct tg_profile_info *info,
 			  struct tg_error *err)
 {
 	char *maps = NULL;
-	int rc = tg_rundir_write_capture(res->run_dir, "", cap, &maps, err);
+	int rc = tg_rundir_write_capture(dir, "", cap, &maps, err);
 	if (rc == 0) {
 		tg_info("run: rendering the profile");
-		rc = tg_rundir_render(cap, maps, res->run_dir, NULL, &res->profile, err);
+		rc = tg_rundir_render(cap, maps, dir, NULL, info, err);
 	}
 	free(maps);
 	return rc;
@@ -409,15 +410,8 @@ static int profile_ranks(struct tg_comm *comm, struct tg_session *session,
 	tg_session_free(session);
 	if (rc == 0 && tg_make_dirs(dir) != 0)
 		rc = TG_ERR(&err, TG_E_IO, "run: cannot create '%s': %s", dir, strerror(errno));
-	char *maps = NULL;
 	if (rc == 0)
-		rc = tg_rundir_write_capture(dir, "", cap, &maps, &err);
-	if (rc == 0) {
-		struct tg_profile_info info = res->profile;
-		rc = tg_rundir_render(cap, maps, dir, NULL, &info, &err);
-		res->profile = info;
-	}
-	free(maps);
+		rc = render_profile(cap, dir, &res->profile, &err);
 	tg_capture_free(cap);
 	for (int r = 1; rc == 0 && rank == 0 && r < size; r++) {
 		char rdir[600];
@@ -571,7 +565,7 @@ static int run_point(const struct run_cli *c, const char *command, const char *o
 		tg_log_error(&err);
 		exit_code = TG_EXIT_FAILURE;
 	}
-	if (cap && render_profile(cap, res, &err) < 0) {
+	if (cap && render_profile(cap, res->run_dir, &res->profile, &err) < 0) {
 		tg_log_error(&err);
 		exit_code = TG_EXIT_FAILURE;
 	}

@@ -302,3 +302,17 @@ void tg_sink_abort(struct tg_sink *s)
 	free(s->buf);
 	free(s);
 }
+
+int tg_sink_write_file(const char *path, tg_sink_writer_fn fn, const void *ctx,
+		       struct tg_error *err)
+{
+	struct tg_sink *s = tg_sink_open_file(path, err);
+	if (!s)
+		return err && err->code ? err->code : TG_E_IO;
+	const int rc = fn(ctx, s, err);
+	if (rc < 0) {
+		tg_sink_abort(s);
+		return rc;
+	}
+	return tg_sink_close(s, err);
+}

@@ -55,6 +55,13 @@ int tg_sink_close(struct tg_sink *s, struct tg_error *err);
 /* Discards the output (file: removes the temporary) and frees. NULL is ok. */
 void tg_sink_abort(struct tg_sink *s);
 
+/* A file written whole or not at all: path opened, fn writes it, closed
+ * (committed) when fn succeeds, aborted (the old file kept) when it
+ * fails. Returns fn's or the commit's status. */
+typedef int (*tg_sink_writer_fn)(const void *ctx, struct tg_sink *s, struct tg_error *err);
+int tg_sink_write_file(const char *path, tg_sink_writer_fn fn, const void *ctx,
+		       struct tg_error *err);
+
 /* Formats v like tg_sink_put_double into buf (at least 32 bytes); returns
  * the length. */
 int tg_format_double(char *buf, size_t cap, double v);

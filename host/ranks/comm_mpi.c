@@ -2,6 +2,7 @@
  * with a deadline, so that a rank that is stuck or gone turns into a clear
  * error on the others instead of a hang. Built only with TG_HAVE_MPI. */
 #include <mpi.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,35 +141,34 @@ static int m_gather(void *ctx, const void *send, size_t bytes, void *recv, const
 
 #define CLOCK_TAG 0x7467
 
+/* n bytes to (send) or from peer, waited on with the deadline */
+static int transfer(struct mpi_ctx *m, bool send, void *buf, int n, int peer, struct tg_error *err)
+{
+	const char *what = "a clock ping-pong", *call = send ? "MPI_Isend" : "MPI_Irecv";
+	MPI_Request req;
+	const int rc = send ? MPI_Isend(buf, n, MPI_BYTE, peer, CLOCK_TAG, m->world, &req)
+			    : MPI_Irecv(buf, n, MPI_BYTE, peer, CLOCK_TAG, m->world, &req);
+	return rc != MPI_SUCCESS ? mpi_fail(err, rc, call, what) : wait_req(m, &req, call, what, err);
+}
+
 static int m_clock_pair(void *ctx, int peer, int n, struct tg_clock_pair *out, struct tg_error *err)
 {
 	struct mpi_ctx *m = ctx;
-	const char *what = "a clock ping-pong";
 	for (int i = 0; i < n; i++) {
-		MPI_Request req;
 		uint64_t t = 0;
 		char ping = 1;
-		int rc;
 		if (m->rank == 0) {
 			const uint64_t a = tg_clock_ns();
-			rc = MPI_Isend(&ping, 1, MPI_BYTE, peer, CLOCK_TAG, m->world, &req);
-			if (rc != MPI_SUCCESS || (rc = wait_req(m, &req, "MPI_Isend", what, err)) < 0)
-				return rc < 0 ? rc : mpi_fail(err, rc, "MPI_Isend", what);
-			rc = MPI_Irecv(&t, 8, MPI_BYTE, peer, CLOCK_TAG, m->world, &req);
-			if (rc != MPI_SUCCESS || (rc = wait_req(m, &req, "MPI_Irecv", what, err)) < 0)
-				return rc < 0 ? rc : mpi_fail(err, rc, "MPI_Irecv", what);
+			TG_TRY(transfer(m, true, &ping, 1, peer, err));
+			TG_TRY(transfer(m, false, &t, 8, peer, err));
 			const uint64_t b = tg_clock_ns();
 			const struct tg_clock_pair p = {t, a + (b - a) / 2, (b - a) / 2};
 			if (i == 0 || p.uncertainty_ns < out->uncertainty_ns)
 				*out = p;
 		} else {
-			rc = MPI_Irecv(&ping, 1, MPI_BYTE, 0, CLOCK_TAG, m->world, &req);
-			if (rc != MPI_SUCCESS || (rc = wait_req(m, &req, "MPI_Irecv", what, err)) < 0)
-				return rc < 0 ? rc : mpi_fail(err, rc, "MPI_Irecv", what);
+			TG_TRY(transfer(m, false, &ping, 1, 0, err));
 			t = tg_clock_ns();
-			rc = MPI_Isend(&t, 8, MPI_BYTE, 0, CLOCK_TAG, m->world, &req);
-			if (rc != MPI_SUCCESS || (rc = wait_req(m, &req, "MPI_Isend", what, err)) < 0)
-				return rc < 0 ? rc : mpi_fail(err, rc, "MPI_Isend", what);
+			TG_TRY(transfer(m, true, &t, 8, 0, err));
 		}
 	}
 	return 0;

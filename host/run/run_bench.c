@@ -409,6 +409,8 @@ struct loop {
 	bool comm_lost; /* a collective failed: the ranks cannot go on together */
 	const struct tg_dataset *whole; /* the symbols' names (ds, or all ranks') */
 	char why[256];  /* the last reason a backend could not run here */
+	/* TG_INJECT_RANK_FAIL / _STALL name this rank (read once) */
+	bool inject_fail, inject_stall;
 };
 
 static int local_stop(const struct loop *l)
@@ -619,7 +621,7 @@ static int accuracy_pass(struct loop *l, const struct tg_backend_ops *ops, void 
 
 static int32_t share_first(const struct loop *l, int rank)
 {
-	return l->ranked && l->env->split ? l->env->split[rank] : 0;
+	return l->ranked ? l->env->split[rank] : 0; /* checked when the loop began */
 }
 
 /* Ranks: every rank's `bytes` to rank 0 (*all, sizes[] there; the caller
@@ -671,10 +673,10 @@ static void merge_accuracy(struct loop *l, struct tg_accuracy_acc *a, const char
 	const size_t bytes = head + (size_t)a->n_flips * flip;
 	char *mine = malloc(bytes);
 	size_t *sizes = rank_sizes(l);
-	if (!mine || !sizes) {
-		tg_log(TG_LOG_ERROR, "run: out of memory merging %s: stopping the job", what);
-		tg_comm_abort(l->comm, 1);
-		l->comm_lost = true;
+	if (!mine || !sizes) { /* the others would wait for this rank's share */
+		struct tg_error e;
+		TG_ERR(&e, TG_E_NOMEM, "run: out of memory merging %s: stopping the job", what);
+		lost_ranks(l, &e);
 		free(mine);
 		free(sizes);
 		return;
@@ -1015,8 +1017,6 @@ static double injected_slowdown(const char *backend)
 	return 0;
 }
 
-/* Ranks: a repetition's time is the slowest rank's; a run that failed on
- * any rank fails on all, and a stop signal seen by any is seen by all. */
 /* TG_INJECT_RANK_FAIL=R / TG_INJECT_RANK_STALL=R: rank R's timed runs
  * fail, or it stops answering before its first one (testing that the
  * others report it and do not hang). */
@@ -1027,21 +1027,22 @@ static bool injected_for_rank(const char *name, int rank)
 	return v && *v && tg_parse_int(v, 0, 1 << 30, &r) && r == rank;
 }
 
+/* Ranks: a repetition's time is the slowest rank's; a run that failed on
+ * any rank fails on all, and a stop signal seen by any is seen by all. */
 static int combine_rep(void *ctx, int rc, double *wall_ns, struct tg_error *err)
 {
 	struct slot *sl = ctx;
 	struct loop *l = sl->l;
 	const int me = tg_comm_rank(l->comm);
-	if (rc == 0 && injected_for_rank("TG_INJECT_RANK_FAIL", me))
+	if (rc == 0 && l->inject_fail)
 		rc = TG_ERR(err, TG_E_IO, "%s: rank %d: injected failure (TG_INJECT_RANK_FAIL)",
 			    sl->m.label, me);
-	if (injected_for_rank("TG_INJECT_RANK_STALL", me)) {
+	if (l->inject_stall) {
 		tg_log(TG_LOG_ERROR, "rank %d stalls on purpose (TG_INJECT_RANK_STALL)", me);
 		for (;;)
 			pause();
 	}
-	double v[3] = {rc < 0 ? (double)(tg_comm_rank(l->comm) + 1) : 0, (double)local_stop(l),
-		       *wall_ns};
+	double v[3] = {rc < 0 ? (double)(me + 1) : 0, (double)local_stop(l), *wall_ns};
 	char what[96];
 	snprintf(what, sizeof(what), "repetition %d of %s", sl->m.done + 1, sl->m.label);
 	struct tg_error e;
@@ -1408,12 +1409,13 @@ static void keep_signals(struct loop *l, const struct opened *b, int mode,
 	int8_t *fin = malloc((size_t)(n > 0 ? n : 1));
 	uint64_t *dig = malloc((size_t)(n > 0 ? n : 1) * sizeof(uint64_t));
 	if (!last || !fin || !dig) {
-		tg_log(TG_LOG_ERROR, "run: out of memory for the signals of %s %s", st->backend,
+		struct tg_error e;
+		TG_ERR(&e, TG_E_NOMEM, "run: out of memory for the signals of %s %s", st->backend,
 		       st->ma_mode);
-		if (l->ranked) { /* the others would wait for this rank's share */
-			tg_comm_abort(l->comm, 1);
-			l->comm_lost = true;
-		}
+		if (l->ranked) /* the others would wait for this rank's share: the job stops */
+			lost_ranks(l, &e);
+		else
+			tg_log_error(&e);
 		free(last);
 		free(fin);
 		free(dig);
@@ -1554,8 +1556,11 @@ int tg_run_bench(const struct tg_run_opts *o, const struct tg_dataset *ds,
 		free(l);
 		return TG_ERR(err, TG_E_INVAL, "run: split across ranks without the whole batch");
 	}
-	if (l->ranked)
+	if (l->ranked) {
 		l->whole = env->whole;
+		l->inject_fail = injected_for_rank("TG_INJECT_RANK_FAIL", l->comm->rank);
+		l->inject_stall = injected_for_rank("TG_INJECT_RANK_STALL", l->comm->rank);
+	}
 	int rc = 0;
 	if (o->n_modes < 1 || o->n_modes > TG_RUN_MAX_MODES || o->n_backends < 0 ||
 	    o->n_backends > TG_RUN_MAX_BACKENDS) {

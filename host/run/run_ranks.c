@@ -5,8 +5,8 @@
  * rendered by it (its symbols, its maps); the merge moves their events
  * onto rank 0's clock and gives every process of every rank a pid of its
  * own. */
-#include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,13 +46,8 @@ int tg_rundir_count_ranks(const char *dir)
 
 static bool meta_i64(const struct tg_capture *c, const char *key, int64_t *v)
 {
-	const char *s = tg_capture_meta(c, key);
-	if (!s || !*s)
-		return false;
-	char *end;
-	errno = 0;
-	const long long x = strtoll(s, &end, 10);
-	if (errno || *end)
+	long x = 0;
+	if (!tg_parse_int(tg_capture_meta(c, key), LONG_MIN, LONG_MAX, &x))
 		return false;
 	*v = x;
 	return true;
@@ -296,6 +291,22 @@ static int write_trace(const char *out_dir, const struct tg_rank_clock *clk,
 
 /* ---- flame graphs ------------------------------------------------------------ */
 
+static int w_folded(const void *f, struct tg_sink *s, struct tg_error *err)
+{
+	return tg_flame_write_folded(f, s, err);
+}
+
+struct svg_job {
+	const struct tg_flame *f;
+	struct tg_flame_svg_opts opts;
+};
+
+static int w_svg(const void *ctx, struct tg_sink *s, struct tg_error *err)
+{
+	const struct svg_job *j = ctx;
+	return tg_flame_write_svg(j->f, &j->opts, s, err);
+}
+
 /* every rank's cpu.folded: below a root frame per rank ("rank 1 (host)")
  * into cpu-ranks.*, as they are into the merged cpu.* */
 static int write_flames(const char *out_dir, const struct tg_rank_clock *clk,
@@ -342,30 +353,15 @@ static int write_flames(const char *out_dir, const struct tg_rank_clock *clk,
 		{by_rank, "cpu-ranks", "CPU stacks by rank"},
 	};
 	for (size_t k = 0; k < 2 && rc == 0 && *ranks_with > 0; k++) {
-		char path[1200];
+		char path[1200], sub[96];
 		snprintf(path, sizeof(path), "%s/%s.folded", out_dir, outs[k].name);
-		struct tg_sink *s = tg_sink_open_file(path, err);
-		rc = s ? 0 : (err ? err->code : TG_E_IO);
-		if (s && tg_flame_write_folded(outs[k].f, s, err) < 0) {
-			tg_sink_abort(s);
-			rc = err ? err->code : TG_E_IO;
-		} else if (s) {
-			rc = tg_sink_close(s, err);
-		}
-		char sub[96];
+		rc = tg_sink_write_file(path, w_folded, outs[k].f, err);
 		snprintf(sub, sizeof(sub), "%d ranks of %d with CPU samples", *ranks_with, n);
-		const struct tg_flame_svg_opts o = {.title = outs[k].title, .subtitle = sub,
-						    .palette = TG_PALETTE_LANG};
+		const struct svg_job j = {outs[k].f, {.title = outs[k].title, .subtitle = sub,
+						      .palette = TG_PALETTE_LANG}};
 		snprintf(path, sizeof(path), "%s/%s.svg", out_dir, outs[k].name);
-		s = rc == 0 ? tg_sink_open_file(path, err) : NULL;
-		if (rc == 0 && !s)
-			rc = err ? err->code : TG_E_IO;
-		if (s && tg_flame_write_svg(outs[k].f, &o, s, err) < 0) {
-			tg_sink_abort(s);
-			rc = err ? err->code : TG_E_IO;
-		} else if (s) {
-			rc = tg_sink_close(s, err);
-		}
+		if (rc == 0)
+			rc = tg_sink_write_file(path, w_svg, &j, err);
 	}
 	tg_flame_free(by_rank);
 	tg_flame_free(merged);

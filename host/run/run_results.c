@@ -175,9 +175,9 @@ static void write_state(struct tg_json *j, const struct tg_run_results *r,
 		snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)st->average_digest);
 		tg_json_kv_string(j, "average_digest", hex);
 	}
-	const int i = (int)(st - r->states);
-	if (r->n_rank_results > 1 && tg_results_rank_imbalance(r, i) > 0)
-		tg_json_kv_double(j, "rank_imbalance", tg_results_rank_imbalance(r, i));
+	const double imbalance = tg_results_rank_imbalance(r, (int)(st - r->states));
+	if (imbalance > 0) /* a run split across ranks */
+		tg_json_kv_double(j, "rank_imbalance", imbalance);
 	tg_json_end_object(j);
 }
 
