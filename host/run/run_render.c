@@ -64,6 +64,20 @@ static int md_fn(const struct tg_run_results *r, const struct tg_report_trend *t
 	return tg_report_summary_md(r, s, err);
 }
 
+struct report_job {
+	const struct tg_run_results *r;
+	const struct tg_report_trend *trends;
+	int n_trends;
+	report_fn fn;
+};
+
+static int report_write(const void *ctx, struct tg_sink *s, struct tg_error *err)
+{
+	const struct report_job *j = ctx;
+	return j->fn(j->r, j->trends, j->n_trends, s, err) < 0 ? (err && err->code ? err->code : TG_E_IO)
+							      : 0;
+}
+
 int tg_rundir_write_results(const struct tg_run_results *r, const struct tg_report_trend *trends,
 			    int n_trends, struct tg_error *err)
 {
@@ -74,14 +88,8 @@ int tg_rundir_write_results(const struct tg_run_results *r, const struct tg_repo
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char path[1024];
 		snprintf(path, sizeof(path), "%s/%s", r->run_dir, files[i].name);
-		struct tg_sink *s = tg_sink_open_file(path, err);
-		if (!s)
-			return err ? err->code : TG_E_IO;
-		if (files[i].fn(r, trends, n_trends, s, err) < 0) {
-			tg_sink_abort(s);
-			return err ? err->code : TG_E_IO;
-		}
-		TG_TRY(tg_sink_close(s, err));
+		const struct report_job job = {r, trends, n_trends, files[i].fn};
+		TG_TRY(tg_sink_write_file(path, report_write, &job, err));
 		if (i == 0) { /* the results are there: no longer incomplete */
 			snprintf(path, sizeof(path), "%s/" TG_RUNDIR_INCOMPLETE, r->run_dir);
 			unlink(path);
