@@ -18,8 +18,8 @@ struct cpu_job {
 	const struct tg_batch *batch;
 	const struct tg_atc_outputs *out;
 	int32_t max_bars;
-	tg_cpu_group_fn *group; /* NULL: one symbol at a time */
-	int lanes;              /* symbols per group */
+	enum tg_cpu_simd simd;
+	int lanes;              /* symbols per group (1: one at a time) */
 };
 
 struct cpu_worker {
@@ -59,7 +59,7 @@ static void run_job(struct cpu_worker *w, const struct cpu_job *job)
 	struct tg_error err;
 	tg_error_clear(&err);
 	if (tg_cpu_scratch_reserve(&w->scratch, job->max_bars, &err) < 0 ||
-	    (job->group &&
+	    (job->lanes > 1 &&
 	     tg_cpu_lanes_reserve(&w->lanes, job->plan, job->max_bars, &err) < 0)) {
 		pthread_mutex_lock(&st->mu);
 		if (st->rc == 0) {
@@ -71,7 +71,7 @@ static void run_job(struct cpu_worker *w, const struct cpu_job *job)
 		return;
 	}
 	const int32_t S = job->batch->n_symbols;
-	const int unit = job->group ? job->lanes : 1;
+	const int unit = job->lanes;
 	for (;;) {
 		int s = atomic_fetch_add_explicit(&st->next_symbol, unit, memory_order_relaxed);
 		if (s >= S)
@@ -82,7 +82,8 @@ static void run_job(struct cpu_worker *w, const struct cpu_job *job)
 			for (int32_t k = 0; k < lanes; k++)
 				tg_cpu_atc_symbol(job->plan, job->batch, s + k, job->out, &w->scratch);
 		else
-			job->group(job->plan, job->batch, s, lanes, job->out, &w->lanes, &w->scratch);
+			tg_cpu_group_for(job->simd, lanes)(job->plan, job->batch, s, lanes, job->out,
+							   &w->lanes, &w->scratch);
 	}
 }
 
@@ -201,7 +202,7 @@ static int cpu_run(void *state, const struct tg_atc_params *params, const struct
 	tg_nvtx_pop();
 
 	struct cpu_job job = {.plan = &plan, .batch = batch, .out = out, .max_bars = max_bars,
-			      .group = tg_cpu_group_for(st->simd),
+			      .simd = st->simd,
 			      .lanes = tg_cpu_group_lanes(st->simd)};
 	tg_nvtx_push_ex(params->ma_mode == TG_MA_APPROX ? "cpu: atc approx" : "cpu: atc exact",
 			TG_NVTX_BACKEND, color, -1);

@@ -85,10 +85,11 @@ static inline int8_t *tg_cpu_row8(int8_t *base, const struct tg_batch *b, int64_
 /* ---- symbols in groups, one vector lane each (cpu_lanes.inc) ---- */
 
 /* symbols per group: one register's doubles */
+#define TG_CPU_AVX512_LANES 8
 #define TG_CPU_AVX2_LANES 4
 #define TG_CPU_GENERIC_LANES 2
 /* the most symbols a group holds (the buffers' lane count) */
-#define TG_CPU_LANES TG_CPU_AVX2_LANES
+#define TG_CPU_LANES TG_CPU_AVX512_LANES
 /* Fewer symbols than this left over: they run one at a time. */
 #define TG_CPU_GROUP_MIN 2
 
@@ -96,7 +97,8 @@ static inline int8_t *tg_cpu_row8(int8_t *base, const struct tg_batch *b, int64_
 enum tg_cpu_simd {
 	TG_CPU_SCALAR = 0,  /* one symbol at a time */
 	TG_CPU_GENERIC = 1, /* groups, the baseline vector unit (SSE2/NEON) */
-	TG_CPU_AVX2 = 2     /* groups, AVX2 (no FMA) */
+	TG_CPU_AVX2 = 2,    /* groups, AVX2 (no FMA) */
+	TG_CPU_AVX512 = 3   /* groups, AVX-512F (no FMA); groups of 4 or fewer in AVX2 */
 };
 
 /* Per-worker buffers of the group path: bar-major [bars][lanes] series. */
@@ -120,6 +122,7 @@ typedef void tg_cpu_group_fn(const struct tg_cpu_plan *plan, const struct tg_bat
 tg_cpu_group_fn tg_cpu_group_generic;
 #if defined(__x86_64__)
 tg_cpu_group_fn tg_cpu_group_avx2;
+tg_cpu_group_fn tg_cpu_group_avx512;
 #endif
 
 /* The walk to use: TG_CPU_SIMD=scalar|generic|avx2|auto (unset: auto, the
@@ -127,7 +130,12 @@ tg_cpu_group_fn tg_cpu_group_avx2;
 enum tg_cpu_simd tg_cpu_simd_choose(const char **why);
 /* Does this CPU run AVX2 (0 off x86-64)? */
 int tg_cpu_has_avx2(void);
-tg_cpu_group_fn *tg_cpu_group_for(enum tg_cpu_simd simd);
+int tg_cpu_has_avx512(void);
+/* The function that runs a group of `lanes` symbols (1 .. the walk's
+ * group size) under that walk: NULL for the scalar walk; a group that
+ * fits a narrower register runs in it (AVX-512: 4 or fewer in AVX2, where
+ * an instruction does half the work at less cost). */
+tg_cpu_group_fn *tg_cpu_group_for(enum tg_cpu_simd simd, int lanes);
 /* symbols per group of that walk (1: scalar) */
 int tg_cpu_group_lanes(enum tg_cpu_simd simd);
 const char *tg_cpu_simd_name(enum tg_cpu_simd simd);

@@ -80,33 +80,63 @@ int tg_cpu_has_avx2(void)
 #endif
 }
 
+int tg_cpu_has_avx512(void)
+{
+#if defined(__x86_64__)
+	/* (the OS saves the 512-bit state: GCC's check reads XCR0 too) */
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2");
+#else
+	return 0;
+#endif
+}
+
+/* the widest walk this CPU runs */
+static enum tg_cpu_simd widest(void)
+{
+	if (tg_cpu_has_avx512())
+		return TG_CPU_AVX512;
+	return tg_cpu_has_avx2() ? TG_CPU_AVX2 : TG_CPU_GENERIC;
+}
+
 enum tg_cpu_simd tg_cpu_simd_choose(const char **why)
 {
 	const char *want = getenv("TG_CPU_SIMD");
 	if (why)
 		*why = NULL;
-	if (want && strcmp(want, "scalar") == 0)
+	if (!want || !*want || strcmp(want, "auto") == 0)
+		return widest();
+	if (strcmp(want, "scalar") == 0)
 		return TG_CPU_SCALAR;
-	if (want && strcmp(want, "generic") == 0)
+	if (strcmp(want, "generic") == 0)
 		return TG_CPU_GENERIC;
-	if (want && strcmp(want, "avx2") == 0 && !tg_cpu_has_avx2()) {
+	if (strcmp(want, "avx2") == 0 || strcmp(want, "avx512") == 0) {
+		const int w512 = want[3] == '5';
+		if (w512 ? tg_cpu_has_avx512() : tg_cpu_has_avx2())
+			return w512 ? TG_CPU_AVX512 : TG_CPU_AVX2;
+		const enum tg_cpu_simd got = w512 ? widest() : TG_CPU_GENERIC;
 		if (why)
-			*why = "TG_CPU_SIMD=avx2 but this CPU has no AVX2: the baseline vector unit instead";
-		return TG_CPU_GENERIC;
+			*why = w512 ? (got == TG_CPU_AVX2
+					       ? "TG_CPU_SIMD=avx512 but this CPU has no AVX-512F: AVX2 instead"
+					       : "TG_CPU_SIMD=avx512 but this CPU has no AVX-512F: the baseline vector unit instead")
+				    : "TG_CPU_SIMD=avx2 but this CPU has no AVX2: the baseline vector unit instead";
+		return got;
 	}
-	if (want && *want && strcmp(want, "avx2") != 0 && strcmp(want, "auto") != 0 && why)
-		*why = "TG_CPU_SIMD is not one of scalar, generic, avx2, auto: auto";
-	return tg_cpu_has_avx2() ? TG_CPU_AVX2 : TG_CPU_GENERIC;
+	if (why)
+		*why = "TG_CPU_SIMD is not one of scalar, generic, avx2, avx512, auto: auto";
+	return widest();
 }
 
-tg_cpu_group_fn *tg_cpu_group_for(enum tg_cpu_simd simd)
+tg_cpu_group_fn *tg_cpu_group_for(enum tg_cpu_simd simd, int lanes)
 {
 	switch (simd) {
 	case TG_CPU_SCALAR: return NULL;
 #if defined(__x86_64__)
+	case TG_CPU_AVX512:
+		return lanes > TG_CPU_AVX2_LANES ? tg_cpu_group_avx512 : tg_cpu_group_avx2;
 	case TG_CPU_AVX2: return tg_cpu_group_avx2;
 #endif
-	default: return tg_cpu_group_generic;
+	default: (void)lanes; return tg_cpu_group_generic;
 	}
 }
 
@@ -114,6 +144,7 @@ int tg_cpu_group_lanes(enum tg_cpu_simd simd)
 {
 	switch (simd) {
 	case TG_CPU_SCALAR: return 1;
+	case TG_CPU_AVX512: return TG_CPU_AVX512_LANES;
 	case TG_CPU_AVX2: return TG_CPU_AVX2_LANES;
 	default: return TG_CPU_GENERIC_LANES;
 	}
@@ -132,6 +163,8 @@ const char *tg_cpu_simd_name(enum tg_cpu_simd simd)
 {
 	switch (simd) {
 	case TG_CPU_SCALAR: return "scalar C, one symbol at a time";
+	case TG_CPU_AVX512:
+		return "AVX-512F (no FMA), 8 symbols per group, one per lane (4 or fewer in AVX2)";
 	case TG_CPU_AVX2: return "AVX2 (no FMA), 4 symbols per group, one per lane";
 	default:
 #if defined(__aarch64__)

@@ -20,6 +20,7 @@ int tg_rust_pool_threads(const struct tg_rust_pool *pool);
 void tg_rust_pool_free(struct tg_rust_pool *pool);
 void tg_rust_set_phase_hook(void (*f)(uint32_t phase), void (*group)(uint32_t symbols));
 int tg_rust_has_avx2(void);
+int tg_rust_has_avx512(void);
 size_t tg_rust_phase_ids(uint32_t *out, size_t n);
 
 /* The crate's phases, in the Rust backend's colour. */
@@ -121,16 +122,20 @@ static void rust_close(void *state)
 }
 
 /* The walk the crate runs (the C engine's choice, the same lanes); its
- * AVX2 walk checks the CPU itself and says so if it sees none. */
+ * AVX2 walk checks the CPU itself and says so if it sees none, and a crate
+ * built without the AVX-512 walk says it runs AVX2's. */
 static const char *rust_isa(void)
 {
 	static _Thread_local char buf[256];
 	const enum tg_cpu_simd simd = tg_cpu_simd_choose(NULL);
 	tg_cpu_isa_describe(buf, sizeof(buf), simd, "scalar Rust, one symbol at a time");
-	if (simd == TG_CPU_AVX2 && !tg_rust_has_avx2()) {
-		const size_t n = strlen(buf);
+	const size_t n = strlen(buf);
+	if (simd == TG_CPU_AVX2 && !tg_rust_has_avx2())
 		snprintf(buf + n, sizeof(buf) - n, "; Rust sees no AVX2: 4 lanes on the baseline unit");
-	}
+	else if (simd == TG_CPU_AVX512 && !tg_rust_has_avx512())
+		snprintf(buf + n, sizeof(buf) - n,
+			 "; the Rust crate has no AVX-512 walk (built by a Rust before 1.89): "
+			 "AVX2, 4 symbols per group");
 	return buf;
 }
 

@@ -26,7 +26,9 @@ expect_json "$J" '.states[1].ma' approx
 isa=$("$TG_JQ" "$J" '.states[0].isa')
 # the walk that ran: the widest the CPU has, named with what the CPU has
 case $isa in
-"AVX2 (no FMA), 4 symbols per group, one per lane (the CPU has "*AVX2*) ;;
+"AVX-512F (no FMA), 8 symbols per group, one per lane (4 or fewer in AVX2) (the CPU has "*AVX-512F*) ;;
+"AVX2 (no FMA), 4 symbols per group, one per lane (the CPU has "*AVX2*)
+	! grep -q " avx512f " /proc/cpuinfo || fail "AVX-512F here, but states[0].isa is '$isa'" ;;
 "SSE"*", 2 symbols per group, one per lane (the CPU has "* | "NEON, 2 symbols per group"*)
 	! grep -q " avx2 " /proc/cpuinfo || fail "AVX2 here, but states[0].isa is '$isa'" ;;
 *) fail "states[0].isa is '$isa'" ;;
@@ -34,7 +36,7 @@ esac
 TG_CPU_SIMD=scalar "$TG_BIN" info --json >"$TG_WORK/info-scalar.json"
 isa=$("$TG_JQ" "$TG_WORK/info-scalar.json" '.backends[0].isa')
 case $isa in "scalar C, one symbol at a time (the CPU has "*) ;; *) fail "TG_CPU_SIMD=scalar: isa '$isa'" ;; esac
-"$TG_BIN" info | grep -qE "instruction set: (AVX2|SSE|NEON|scalar C)" || fail "info does not name the cpu backend's instruction set"
+"$TG_BIN" info | grep -qE "instruction set: (AVX-512F|AVX2|SSE|NEON|scalar C)" || fail "info does not name the cpu backend's instruction set"
 expect_json "$J" '.states[0].threads' 2
 expect_json "$J" 'length(.states[0].wall_ns.samples)' 3
 expect_json "$J" '.states[0].bar_mas_per_rep' 86400

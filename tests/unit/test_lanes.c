@@ -3,7 +3,8 @@
  * on random batches with NaN gaps, flat stretches and uneven lengths,
  * 1 / 2 / 7 / 8 / 9 / 17 / 1000 symbols, each robustness, cutouts, both MA
  * modes, both LSMA points, the strategy shift; on the baseline vector unit
- * and, where the CPU has it, AVX2; and the Rust crate's scalar walk. */
+ * and, where the CPU has them, AVX2 and AVX-512 (groups of 8, their tails
+ * of 4 or fewer in AVX2); and the Rust crate's scalar walk. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,10 @@
 #include "cpu_internal.h"
 #include "tg_config.h"
 #include "tg_test.h"
+
+#if TG_HAVE_RUST
+int tg_rust_has_avx512(void);
+#endif
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 
@@ -93,12 +98,31 @@ static const struct {
 } walks[] = {
 	{&tg_backend_cpu, "generic"},
 	{&tg_backend_cpu, "avx2"},
+	{&tg_backend_cpu, "avx512"},
 #if TG_HAVE_RUST
 	{&tg_backend_rust, "scalar"},
 	{&tg_backend_rust, "generic"},
 	{&tg_backend_rust, "avx2"},
+	{&tg_backend_rust, "avx512"},
 #endif
 };
+
+/* does this machine run the walk (a Rust crate without the AVX-512 walk
+ * runs AVX2's: checked all the same) */
+static int walk_runs_here(const char *simd)
+{
+	if (strcmp(simd, "avx2") == 0)
+		return tg_cpu_has_avx2();
+	if (strcmp(simd, "avx512") == 0)
+		return tg_cpu_has_avx512();
+	return 1;
+}
+
+/* the widest walk here */
+static const char *widest_walk(void)
+{
+	return tg_cpu_has_avx512() ? "avx512" : tg_cpu_has_avx2() ? "avx2" : "generic";
+}
 
 /* every walk against the scalar C one, every output */
 static void expect_lanes_match(const char *what, const struct tg_atc_params *p, struct batch *t,
@@ -108,7 +132,7 @@ static void expect_lanes_match(const char *what, const struct tg_atc_params *p, 
 	tg_test_outputs_alloc(&want, t->b.n_symbols, t->b.stride);
 	run_with("scalar", 1, p, &t->b, &want.o);
 	for (size_t k = 0; k < sizeof(walks) / sizeof(walks[0]); k++) {
-		if (strcmp(walks[k].simd, "avx2") == 0 && !tg_cpu_has_avx2())
+		if (!walk_runs_here(walks[k].simd))
 			continue;
 		tg_test_outputs_alloc(&got, t->b.n_symbols, t->b.stride);
 		run_on(walks[k].be, walks[k].simd, threads, p, &t->b, &got.o);
@@ -176,7 +200,9 @@ static void test_clean_groups(void **state)
 static void test_symbol_counts(void **state)
 {
 	(void)state;
-	const int32_t counts[] = {1, 2, 7, 8, 9, 17};
+	/* AVX-512: one group of 3, 4 (AVX2), 5, 8; 8 + 1 (alone), 8 + 4
+	 * (AVX2), 8 + 5, 8 + 8 + 1 */
+	const int32_t counts[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 17};
 	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++)
 		for (int mode = 0; mode < 2; mode++) {
 			struct batch t;
@@ -214,7 +240,7 @@ static void test_thousand_symbols(void **state)
 #endif
 		};
 		for (size_t k = 0; k < sizeof(bes) / sizeof(bes[0]); k++) {
-			run_on(bes[k], tg_cpu_has_avx2() ? "avx2" : "generic", 2, &p, &t.b, &ob);
+			run_on(bes[k], widest_walk(), 2, &p, &t.b, &ob);
 			for (size_t i = 0; i < cells; i++)
 				if (!(isnan(a[i]) && isnan(b[i])) &&
 				    memcmp(&a[i], &b[i], sizeof(double)) != 0)
@@ -247,19 +273,38 @@ static void test_isa_names_the_walk(void **state)
 	setenv("TG_CPU_SIMD", "generic", 1);
 	assert_non_null(strstr(tg_backend_cpu.isa(), "2 symbols per group"));
 	setenv("TG_CPU_SIMD", "bogus", 1);
-	assert_non_null(strstr(tg_backend_cpu.isa(), "not one of scalar, generic, avx2, auto"));
+	assert_non_null(strstr(tg_backend_cpu.isa(), "not one of scalar, generic, avx2, avx512, auto"));
+	setenv("TG_CPU_SIMD", "avx512", 1);
+	if (tg_cpu_has_avx512())
+		assert_non_null(strstr(tg_backend_cpu.isa(), "AVX-512F (no FMA), 8 symbols per group"));
+	else
+		assert_non_null(strstr(tg_backend_cpu.isa(), "TG_CPU_SIMD=avx512 but this CPU has no AVX-512F"));
 	unsetenv("TG_CPU_SIMD");
-	if (tg_cpu_has_avx2())
+	/* auto: the widest */
+	if (tg_cpu_has_avx512())
+		assert_non_null(strstr(tg_backend_cpu.isa(), "AVX-512F (no FMA)"));
+	else if (tg_cpu_has_avx2())
 		assert_non_null(strstr(tg_backend_cpu.isa(), "AVX2 (no FMA)"));
+	setenv("TG_CPU_SIMD", "avx2", 1);
+	if (tg_cpu_has_avx2())
+		assert_non_null(strstr(tg_backend_cpu.isa(), "AVX2 (no FMA), 4 symbols"));
+	unsetenv("TG_CPU_SIMD");
 #if TG_HAVE_RUST
 	/* the Rust crate walks as TG_CPU_SIMD says, and says so */
 	setenv("TG_CPU_SIMD", "scalar", 1);
 	assert_non_null(strstr(tg_backend_rust.isa(), "scalar Rust"));
 	setenv("TG_CPU_SIMD", "generic", 1);
 	assert_non_null(strstr(tg_backend_rust.isa(), "2 symbols per group"));
-	unsetenv("TG_CPU_SIMD");
+	setenv("TG_CPU_SIMD", "avx2", 1);
 	if (tg_cpu_has_avx2())
 		assert_non_null(strstr(tg_backend_rust.isa(), "AVX2 (no FMA), 4 symbols per group"));
+	unsetenv("TG_CPU_SIMD");
+	/* the crate has the 8-lane walk where its compiler has AVX-512, and
+	 * says when it has not */
+	if (tg_cpu_has_avx512())
+		assert_non_null(strstr(tg_backend_rust.isa(), tg_rust_has_avx512()
+								      ? "AVX-512F (no FMA), 8 symbols"
+								      : "the Rust crate has no AVX-512 walk"));
 #endif
 }
 

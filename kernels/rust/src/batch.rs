@@ -56,6 +56,9 @@ pub enum Simd {
     Generic,
     /// groups of 4 in AVX2 registers (the baseline unit where the CPU has none)
     Avx2,
+    /// groups of 8 in AVX-512 registers, 4 or fewer in AVX2 (AVX2's groups
+    /// where the CPU or the compiler has no AVX-512F)
+    Avx512,
 }
 
 impl Simd {
@@ -63,7 +66,8 @@ impl Simd {
         match v {
             0 => Simd::Scalar,
             1 => Simd::Generic,
-            _ => Simd::Avx2,
+            2 => Simd::Avx2,
+            _ => Simd::Avx512,
         }
     }
 
@@ -73,6 +77,7 @@ impl Simd {
             Simd::Scalar => 1,
             Simd::Generic => 2,
             Simd::Avx2 => 4,
+            Simd::Avx512 => 8,
         }
     }
 }
@@ -156,6 +161,8 @@ pub fn run(
     pool: Option<&Pool>,
 ) -> Result<(), String> {
     let growth = Growth::new(plan, prices.stride);
+    // the 8-lane walk needs the CPU's AVX-512F and a compiler that has it
+    let simd = if simd == Simd::Avx512 && !lanes::has_avx512() { Simd::Avx2 } else { simd };
     let unit = simd.lanes();
     let mut outs = per_symbol(out, prices).into_iter();
     let groups: Vec<(usize, Vec<SymbolOut>)> = (0..prices.n_symbols)
@@ -177,11 +184,12 @@ pub fn run(
             }
             continue;
         }
-        let mut closes: [&[f64]; 4] = [&[]; 4];
+        let mut closes: [&[f64]; 8] = [&[]; 8];
         for (k, c) in closes.iter_mut().enumerate().take(lanes) {
             *c = prices.row(s0 + k);
         }
         match simd {
+            Simd::Avx512 => lanes::group_avx512(plan, &growth, &closes[..lanes], &mut group_out, &mut scratch.lanes8, &mut scratch.lanes4),
             Simd::Avx2 => lanes::group_avx2(plan, &growth, &closes[..lanes], &mut group_out, &mut scratch.lanes4),
             _ => lanes::group_generic(plan, &growth, &closes[..lanes], &mut group_out, &mut scratch.lanes2),
         }

@@ -153,7 +153,7 @@ unsafe fn slice_mut<'a, T>(ptr: *mut T, len: usize) -> Option<&'a mut [T]> {
 
 /// Runs the ATC pipeline over a batch (see `tg_kernels.h`), walking the
 /// symbols as `simd` says (0 scalar, 1 groups of 2 on the baseline unit,
-/// 2 groups of 4 in AVX2: `enum tg_cpu_simd`). Returns 0, or a negative
+/// 2 groups of 4 in AVX2, 3 groups of 8 in AVX-512: `enum tg_cpu_simd`). Returns 0, or a negative
 /// `enum tg_status` with a message in `err`.
 ///
 /// # Safety
@@ -268,6 +268,13 @@ pub extern "C" fn tg_rust_set_phase_hook(f: Option<extern "C" fn(u32)>, group: O
 #[no_mangle]
 pub extern "C" fn tg_rust_has_avx2() -> c_int {
     c_int::from(crate::lanes::has_avx2())
+}
+
+/// Does the crate see AVX-512F on this CPU, and has it the 8-lane walk
+/// (built by Rust 1.89 or newer)?
+#[no_mangle]
+pub extern "C" fn tg_rust_has_avx512() -> c_int {
+    c_int::from(crate::lanes::has_avx512())
 }
 
 /// The phase ids the crate uses (see `phase::IDS`), for the C side's check

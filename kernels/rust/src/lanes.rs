@@ -28,6 +28,8 @@ use crate::pipeline::{finish, Growth, SymbolOut};
 use crate::simd::{Arr, Lanes, Mask};
 #[cfg(target_arch = "x86_64")]
 use crate::simd::{X2, X4};
+#[cfg(all(target_arch = "x86_64", tg_avx512))]
+use crate::simd::X8;
 
 /// `x` in every lane
 #[inline(always)]
@@ -912,6 +914,25 @@ unsafe fn pass_avx2<S: Step<X4>, const K: usize, const CLEAN: bool>(
     family_pass::<X4, S, K, CLEAN>(g, st, outs)
 }
 
+#[cfg(all(target_arch = "x86_64", tg_avx512))]
+impl Pass for X8 {
+    fn pass<S: Step<Self>, const K: usize, const CLEAN: bool>(g: &mut Group<Self>, st: &mut [S; K], outs: &mut [SymbolOut]) {
+        // SAFETY: an X8 exists only on a CPU with AVX-512F (see simd::X8).
+        unsafe { pass_avx512::<S, K, CLEAN>(g, st, outs) }
+    }
+}
+
+#[cfg(all(target_arch = "x86_64", tg_avx512))]
+#[target_feature(enable = "avx512f")]
+#[inline(never)]
+unsafe fn pass_avx512<S: Step<X8>, const K: usize, const CLEAN: bool>(
+    g: &mut Group<X8>,
+    st: &mut [S; K],
+    outs: &mut [SymbolOut],
+) {
+    family_pass::<X8, S, K, CLEAN>(g, st, outs)
+}
+
 #[inline(always)]
 fn family_exact<T: Pass, const CLEAN: bool>(g: &mut Group<T>, rings: &mut [T], ring: usize, outs: &mut [SymbolOut]) {
     let plan = g.plan;
@@ -1145,4 +1166,44 @@ pub fn group_avx2(plan: &Plan, growth: &Growth, closes: &[&[f64]], outs: &mut [S
         return;
     }
     group::<Arr<4>>(plan, growth, closes, outs, &mut sc.portable)
+}
+
+/// Does this CPU run AVX-512F (and does this build have the 8-lane walk:
+/// Rust 1.89 or newer)?
+pub fn has_avx512() -> bool {
+    #[cfg(all(target_arch = "x86_64", tg_avx512))]
+    {
+        std::is_x86_feature_detected!("avx512f") && has_avx2()
+    }
+    #[cfg(not(all(target_arch = "x86_64", tg_avx512)))]
+    {
+        false
+    }
+}
+
+#[cfg(all(target_arch = "x86_64", tg_avx512))]
+#[target_feature(enable = "avx512f")]
+unsafe fn group_avx512_unchecked(plan: &Plan, growth: &Growth, closes: &[&[f64]], outs: &mut [SymbolOut], sc: &mut LaneScratch<X8>) {
+    group::<X8>(plan, growth, closes, outs, sc)
+}
+
+/// The 8-lane buffers.
+#[derive(Default)]
+pub struct Scratch8 {
+    #[cfg(all(target_arch = "x86_64", tg_avx512))]
+    avx512: LaneScratch<X8>,
+}
+
+/// The group in AVX-512 registers (no FMA): 5 to 8 symbols; 4 or fewer in
+/// [`group_avx2`]. Called only where [`has_avx512`] holds.
+pub fn group_avx512(plan: &Plan, growth: &Growth, closes: &[&[f64]], outs: &mut [SymbolOut], sc8: &mut Scratch8, sc4: &mut Scratch4) {
+    #[cfg(all(target_arch = "x86_64", tg_avx512))]
+    if closes.len() > 4 && has_avx512() {
+        // SAFETY: the CPU runs AVX-512F (checked just above).
+        unsafe { group_avx512_unchecked(plan, growth, closes, outs, &mut sc8.avx512) };
+        return;
+    }
+    let _ = &sc8;
+    assert!(closes.len() <= 4, "group_avx512 without AVX-512F: groups of 4 at most");
+    group_avx2(plan, growth, closes, outs, sc4)
 }

@@ -3,7 +3,7 @@
 //! family signal, the Layer-2 equity and the Average_Signal sums.
 
 use crate::approx;
-use crate::lanes::{Base2, LaneScratch, Scratch4};
+use crate::lanes::{Base2, LaneScratch, Scratch4, Scratch8};
 use crate::ma;
 use crate::math::{self, growth};
 use crate::params::{Family, MaMode, Plan, FAMILIES, SLOTS};
@@ -53,6 +53,7 @@ pub struct Scratch {
     /// the group walk's buffers, per group width
     pub(crate) lanes2: LaneScratch<Base2>,
     pub(crate) lanes4: Scratch4,
+    pub(crate) lanes8: Scratch8,
 }
 
 impl Scratch {

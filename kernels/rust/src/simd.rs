@@ -244,6 +244,8 @@ impl<const N: usize> Lanes for Arr<N> {
 
 #[cfg(target_arch = "x86_64")]
 pub use x86::{X2, X4};
+#[cfg(all(target_arch = "x86_64", tg_avx512))]
+pub use x86::X8;
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -263,6 +265,20 @@ mod x86 {
     #[repr(transparent)]
     pub struct X4(__m256d);
 
+    /// Eight doubles in an AVX-512 register, lane masks in mask registers
+    /// (a bit per lane). Only [`crate::lanes::group_avx512`] makes them,
+    /// after checking that the CPU runs AVX-512F, inside a function
+    /// compiled with it enabled. (Its intrinsics are Rust 1.89's: build.rs
+    /// sets `tg_avx512` from the compiler's version.)
+    #[cfg(tg_avx512)]
+    #[derive(Clone, Copy, Debug)]
+    #[repr(transparent)]
+    pub struct X8(__m512d);
+
+    #[cfg(tg_avx512)]
+    #[derive(Clone, Copy, Debug)]
+    pub struct X8Mask(__mmask8);
+
     #[derive(Clone, Copy, Debug)]
     pub struct X2Mask(__m128d);
 
@@ -271,7 +287,8 @@ mod x86 {
 
     // SAFETY (every `unsafe` below): SSE2 is part of x86-64; the AVX
     // intrinsics run only on an X4, which exists only on a CPU with AVX2
-    // (see X4). The operations read and write registers only.
+    // (see X4), the AVX-512 ones only on an X8 (a CPU with AVX-512F, see
+    // X8). The operations read and write registers only.
     macro_rules! binops {
         ($t:ident, $splat:ident, $(($tr:ident, $f:ident, $intr:ident)),*) => {$(
             impl $tr for $t {
@@ -292,6 +309,8 @@ mod x86 {
     }
     binops!(X2, _mm_set1_pd, (Add, add, _mm_add_pd), (Sub, sub, _mm_sub_pd), (Mul, mul, _mm_mul_pd), (Div, div, _mm_div_pd));
     binops!(X4, _mm256_set1_pd, (Add, add, _mm256_add_pd), (Sub, sub, _mm256_sub_pd), (Mul, mul, _mm256_mul_pd), (Div, div, _mm256_div_pd));
+    #[cfg(tg_avx512)]
+    binops!(X8, _mm512_set1_pd, (Add, add, _mm512_add_pd), (Sub, sub, _mm512_sub_pd), (Mul, mul, _mm512_mul_pd), (Div, div, _mm512_div_pd));
 
     impl Neg for X2 {
         type Output = X2;
@@ -500,5 +519,124 @@ mod x86 {
             }
         }
 
+    }
+
+    /// the bits of a and b combined by an integer operation (AVX-512F has
+    /// no and/or/xor of doubles: those are AVX-512DQ's)
+    #[cfg(tg_avx512)]
+    #[inline(always)]
+    fn bits512(a: __m512d, b: __m512d, f: impl Fn(__m512i, __m512i) -> __m512i) -> __m512d {
+        unsafe { _mm512_castsi512_pd(f(_mm512_castpd_si512(a), _mm512_castpd_si512(b))) }
+    }
+
+    #[cfg(tg_avx512)]
+    impl Neg for X8 {
+        type Output = X8;
+        #[inline(always)]
+        fn neg(self) -> X8 {
+            X8(bits512(self.0, unsafe { _mm512_set1_pd(-0.0) }, |a, b| unsafe { _mm512_xor_si512(a, b) }))
+        }
+    }
+
+    #[cfg(tg_avx512)]
+    impl BitAnd for X8Mask {
+        type Output = X8Mask;
+        #[inline(always)]
+        fn bitand(self, o: X8Mask) -> X8Mask {
+            X8Mask(self.0 & o.0)
+        }
+    }
+
+    #[cfg(tg_avx512)]
+    impl BitOr for X8Mask {
+        type Output = X8Mask;
+        #[inline(always)]
+        fn bitor(self, o: X8Mask) -> X8Mask {
+            X8Mask(self.0 | o.0)
+        }
+    }
+
+    #[cfg(tg_avx512)]
+    impl Mask for X8Mask {
+        #[inline(always)]
+        fn any(self) -> bool {
+            self.0 != 0
+        }
+    }
+
+    #[cfg(tg_avx512)]
+    impl Lanes for X8 {
+        type M = X8Mask;
+        const N: usize = 8;
+
+        #[inline(always)]
+        fn splat(x: f64) -> Self {
+            X8(unsafe { _mm512_set1_pd(x) })
+        }
+
+        #[inline(always)]
+        fn from_fn(mut f: impl FnMut(usize) -> f64) -> Self {
+            let a: [f64; 8] = [f(0), f(1), f(2), f(3), f(4), f(5), f(6), f(7)];
+            X8(unsafe { _mm512_loadu_pd(a.as_ptr()) })
+        }
+
+        #[inline(always)]
+        fn lane(self, l: usize) -> f64 {
+            let mut a = [0.0; 8];
+            unsafe { _mm512_storeu_pd(a.as_mut_ptr(), self.0) };
+            a[l]
+        }
+
+        #[inline(always)]
+        fn eq(self, o: Self) -> X8Mask {
+            X8Mask(unsafe { _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn ne(self, o: Self) -> X8Mask {
+            X8Mask(unsafe { _mm512_cmp_pd_mask::<_CMP_NEQ_UQ>(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn lt(self, o: Self) -> X8Mask {
+            X8Mask(unsafe { _mm512_cmp_pd_mask::<_CMP_LT_OQ>(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn le(self, o: Self) -> X8Mask {
+            X8Mask(unsafe { _mm512_cmp_pd_mask::<_CMP_LE_OQ>(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn gt(self, o: Self) -> X8Mask {
+            X8Mask(unsafe { _mm512_cmp_pd_mask::<_CMP_GT_OQ>(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn ge(self, o: Self) -> X8Mask {
+            X8Mask(unsafe { _mm512_cmp_pd_mask::<_CMP_GE_OQ>(self.0, o.0) })
+        }
+
+        #[inline(always)]
+        fn select(m: X8Mask, a: Self, b: Self) -> Self {
+            X8(unsafe { _mm512_mask_blend_pd(m.0, b.0, a.0) })
+        }
+
+        #[inline(always)]
+        fn one(m: X8Mask) -> Self {
+            X8(unsafe { _mm512_maskz_mov_pd(m.0, _mm512_set1_pd(1.0)) })
+        }
+
+        #[inline(always)]
+        fn abs(self) -> Self {
+            X8(unsafe { _mm512_abs_pd(self.0) })
+        }
+
+        #[inline(always)]
+        fn rint(self) -> Self {
+            unsafe {
+                let sign = _mm512_set1_pd(-0.0);
+                let two52 = _mm512_set1_pd(4_503_599_627_370_496.0);
+                let a = _mm512_abs_pd(self.0);
+                let r = _mm512_sub_pd(_mm512_add_pd(a, two52), two52);
+                let signed = bits512(r, bits512(self.0, sign, |x, y| _mm512_and_si512(x, y)), |x, y| _mm512_or_si512(x, y));
+                X8(_mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_LT_OQ>(a, two52), self.0, signed))
+            }
+        }
     }
 }

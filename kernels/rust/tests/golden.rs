@@ -40,15 +40,20 @@ struct Run {
 
 /// The walks every golden case runs through: the scalar one, and groups
 /// of symbols in vector lanes.
-const WALKS: [Simd; 3] = [Simd::Scalar, Simd::Generic, Simd::Avx2];
+const WALKS: [Simd; 4] = [Simd::Scalar, Simd::Generic, Simd::Avx2, Simd::Avx512];
 
 /// Runs `close` as one symbol (the scalar walk) or, in a group walk, as
-/// the second of three symbols (the others: the series scaled, and a
-/// shorter one), and returns that symbol's outputs.
+/// the second of three symbols (six in the 8-lane walk, so that the group
+/// runs in AVX-512 where the CPU has it; the others: the series scaled,
+/// and shorter), and returns that symbol's outputs.
 fn run(params: &AtcParams, close: &[f64], simd: Simd) -> Run {
     let n = close.len();
     let plan = Plan::new(params).unwrap();
-    let (symbols, at) = if simd == Simd::Scalar { (1, 0) } else { (3, 1) };
+    let (symbols, at) = match simd {
+        Simd::Scalar => (1, 0),
+        Simd::Avx512 => (6, 1),
+        _ => (3, 1),
+    };
     let mut all = Vec::with_capacity(symbols * n);
     for s in 0..symbols {
         let scale = if s == at { 1.0 } else { 1.0 + 0.25 * s as f64 };
