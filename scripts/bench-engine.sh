@@ -3,8 +3,10 @@
 # the whole pipeline per MA slot (54 per bar, approx included, though approx
 # computes 6 MAs per bar), one thread,
 # for the C and Rust backends in one run each (states interleaved), at two
-# sizes; then 2 threads against 1 at the larger size (alternating runs,
-# medians of the per-run medians). A benchmark, never a test.
+# sizes, TG_BENCH_PAIRS runs each (with Tulip's MAs after each run, ratios
+# taken within a run); then 2 threads against 1 at the larger size
+# (alternating runs, medians of the per-run medians). A benchmark, never a
+# test.
 #   scripts/bench-engine.sh [BUILD_DIR] [OUT_DIR]
 #   TG_BENCH_REPS (default 20), TG_BENCH_PAIRS (default 3), TG_BENCH_SIZES
 #   (default "20x1500 500x10000"); TG_TULIP_SRC=DIR (a local checkout of
@@ -20,42 +22,63 @@ sizes=${TG_BENCH_SIZES:-"20x1500 500x10000"}
 backends=cpu
 "$bin" info | grep -q "^  rust   available" && backends=cpu,rust
 mkdir -p "$out"
-per_bar_ma() { # results.json -> "backend mode ns_wall ns_cpu" lines
-	python3 - "$1" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-for s in d["states"]:
-    if not s.get("available", True) or "wall_ns" not in s:
-        continue
-    # per MA slot, 54 per bar in both modes (the goals' unit; results.json
-    # counts the MAs approx computes, 6 per bar, in bar_mas_per_rep)
-    n = s.get("bars_per_rep", s["bar_mas_per_rep"] / 54) * 54
-    print(s["backend"], s["ma"], "%.2f" % (s["wall_ns"]["median"] / n),
-          "%.2f" % (s["cpu_ns"]["median"] / n), s["wall_ns"]["n"])
-PY
-}
 tulip=""
 if [ -n "${TG_TULIP_SRC:-}" ]; then
 	tulip="$out/tulip_bench"
 	cc -O2 -I"$TG_TULIP_SRC" -o "$tulip" "$(dirname "$0")/bench/tulip_bench.c" \
 		"$TG_TULIP_SRC/tiamalgamation.c" -lm || { echo "cannot build Tulip Indicators from $TG_TULIP_SRC" >&2; exit 1; }
 fi
-echo "== one thread: ns per bar·MA (whole pipeline; wall and CPU time medians)"
+after=""
+[ -n "$tulip" ] && after=", each followed by Tulip Indicators' 54 MAs"
+echo "== one thread: ns per bar·MA (whole pipeline; wall and CPU time medians), $pairs runs per size$after"
 for size in $sizes; do
 	sym=${size%x*}
 	bars=${size#*x}
-	dir="$out/t1-$size"
-	"$bin" run --backends "$backends" --threads 1 --symbols "$sym" --bars "$bars" --reps "$reps" \
-		--no-accuracy --out "$dir" --force >"$dir.log" 2>&1 || { cat "$dir.log"; exit 1; }
-	t_ns=""
-	[ -n "$tulip" ] && t_ns=$("$tulip" "$sym" "$bars" "$reps")
-	per_bar_ma "$dir/results.json" | while read -r b m w c n; do
-		printf "  %-9s %-5s %-6s %6s ns wall  %6s ns cpu  (n=%s)" "$size" "$b" "$m" "$w" "$c" "$n"
-		[ -n "$t_ns" ] && awk -v w="$w" -v t="$t_ns" 'BEGIN { printf "  %.2fx Tulip'"'"'s MAs alone", w / t }'
-		echo
+	for p in $(seq 1 "$pairs"); do
+		dir="$out/t1-$size-$p"
+		"$bin" run --backends "$backends" --threads 1 --symbols "$sym" --bars "$bars" --reps "$reps" \
+			--no-accuracy --out "$dir" --force >"$dir.log" 2>&1 || { cat "$dir.log"; exit 1; }
+		[ -n "$tulip" ] && "$tulip" "$sym" "$bars" "$reps" >"$dir.tulip"
 	done
-	[ -n "$t_ns" ] && printf "  %-9s Tulip Indicators, the 54 MAs alone: %s ns\n" "$size" "$t_ns"
 done
+# per state: the median over the runs of each run's medians; against
+# Tulip and C against Rust, the median of the ratios within each run (the
+# VM's slow and fast phases move both sides of a ratio together)
+python3 - "$out" "$pairs" "$sizes" <<'PY'
+import json, os, statistics, sys
+out, pairs, sizes = sys.argv[1], int(sys.argv[2]), sys.argv[3].split()
+med = statistics.median
+for size in sizes:
+    per = {}
+    tulip = []
+    for p in range(1, pairs + 1):
+        d = json.load(open(f"{out}/t1-{size}-{p}/results.json"))
+        t = f"{out}/t1-{size}-{p}.tulip"
+        tul = float(open(t).read()) if os.path.exists(t) else None
+        tulip.append(tul)
+        for s in d["states"]:
+            if not s.get("available", True) or "wall_ns" not in s:
+                continue
+            # per MA slot, 54 per bar in both modes (the goals' unit;
+            # results.json counts the MAs approx computes, 6 per bar)
+            n = s.get("bars_per_rep", s["bar_mas_per_rep"] / 54) * 54
+            per.setdefault((s["backend"], s["ma"]), []).append(
+                (s["wall_ns"]["median"] / n, s["cpu_ns"]["median"] / n, tul))
+    for (b, m), v in sorted(per.items(), key=lambda kv: (kv[0][1] != "exact", kv[0][0] != "cpu")):
+        line = "  %-9s %-5s %-6s %6.2f ns wall  %6.2f ns cpu  (runs: %s)" % (
+            size, b, m, med(x[0] for x in v), med(x[1] for x in v), ", ".join("%.2f" % x[0] for x in v))
+        if m == "exact" and all(x[2] for x in v):
+            line += "  %.2fx Tulip's MAs alone" % med(x[0] / x[2] for x in v)
+        print(line)
+    for m in ("exact", "approx"):
+        c, r = per.get(("cpu", m)), per.get(("rust", m))
+        if c and r:
+            q = [y[0] / x[0] for x, y in zip(c, r)]
+            print("  %-9s rust/cpu %-6s %.2fx (runs: %s)" % (size, m, med(q), ", ".join("%.2f" % x for x in q)))
+    if all(tulip):
+        print("  %-9s Tulip Indicators, the 54 MAs alone: %.2f ns (runs: %s)" % (
+            size, med(tulip), ", ".join("%.2f" % x for x in tulip)))
+PY
 big=$(echo "$sizes" | awk '{ print $NF }')
 sym=${big%x*}
 bars=${big#*x}
