@@ -132,8 +132,13 @@ static void expect_lanes_match(const char *what, const struct tg_atc_params *p, 
 	tg_test_outputs_alloc(&want, t->b.n_symbols, t->b.stride);
 	run_with("scalar", 1, p, &t->b, &want.o);
 	for (size_t k = 0; k < sizeof(walks) / sizeof(walks[0]); k++) {
-		if (!walk_runs_here(walks[k].simd))
+		if (!walk_runs_here(walks[k].simd)) {
+			static int said[sizeof(walks) / sizeof(walks[0])];
+			if (!said[k]++)
+				print_message("not checked here: the %s walk of %s (this CPU lacks it)\n",
+					      walks[k].simd, walks[k].be->name);
 			continue;
+		}
 		tg_test_outputs_alloc(&got, t->b.n_symbols, t->b.stride);
 		run_on(walks[k].be, walks[k].simd, threads, p, &t->b, &got.o);
 		char label[160];
