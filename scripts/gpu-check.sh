@@ -15,8 +15,8 @@
 #                      "native": this machine's GPU only, the fastest build)
 #   TG_SKIP_BOOTSTRAP=1  do not try to install packages (no registry here)
 #   TG_GPU_CHECK_STEPS="..."  a subset of the steps, in this order: build
-#                      tests bench sweep variants profile overhead record
-#                      sampler (default: all). Without "build" the previous
+#                      tests bench sweep cpuscale variants profile overhead
+#                      record sampler (default: all). Without "build" the previous
 #                      build in build/gpu-check is reused, so one GPU lease
 #                      can be split over several calls.
 #   TG_GPU_CHECK_BUILD=DIR  use the programs of DIR (a build tree, or a kit's
@@ -38,7 +38,7 @@ out=$(cd "$out" && pwd)
 exec > >(tee -a "$out/gpu-check.log") 2>&1
 status=0
 step() { echo; echo "== $*"; }
-steps=" ${TG_GPU_CHECK_STEPS:-build tests bench sweep variants profile overhead record sampler} "
+steps=" ${TG_GPU_CHECK_STEPS:-build tests bench sweep cpuscale variants profile overhead record sampler} "
 want() { [[ "$steps" == *" $1 "* ]]; }
 
 step "machine"
@@ -110,6 +110,7 @@ if [ -n "${TG_GPU_CHECK_DRY:-}" ]; then
 	w_small=(4 300) w_long=(6 800) w_big=(16 300) sweep_bars=300 sweep_sizes="1 2 4"
 	w_profile=(8 400) w_record=(8 300) overhead_sizes="8x300" overhead_rounds=1
 	variants_workloads="8x300 4x200" variants_rounds=1 sigfloor_args="1 997 1"
+	w_scale=(16 300) scale_reps=3
 	export TG_BENCH_PAIRS=1 TG_BENCH_RUN_SIZE="8 300 3"
 else
 	w_small=(20 1500) w_long=(500 10000) w_big=(5000 1500) sweep_bars=1500
@@ -117,6 +118,7 @@ else
 	overhead_sizes="5000x1500 500x10000 20x1500" overhead_rounds=3
 	variants_workloads="5000x1500 500x10000 64x1500 20x1500"
 	variants_rounds=$([ -n "${TG_QUICK:-}" ] && echo 1 || echo 3) sigfloor_args="$(nproc) 997 3"
+	w_scale=(500 10000) scale_reps=5
 	export TG_BENCH_PAIRS=3
 fi
 bench() { # name symbols bars reps
@@ -128,6 +130,35 @@ if want bench; then
 	bench "run-${w_small[0]}x${w_small[1]}" "${w_small[@]}" "$reps"
 	bench "run-${w_long[0]}x${w_long[1]}" "${w_long[@]}" $((reps / 2 > 2 ? reps / 2 : 3))
 	bench "run-${w_big[0]}x${w_big[1]}" "${w_big[@]}" $((reps / 2 > 2 ? reps / 2 : 3))
+fi
+
+# issue 15 on a many-core host: the CPU backends from 1 thread to every
+# CPU, exact, and one thread in AVX2 against the default walk (the
+# instruction set each ran with is in info.txt and every results.json)
+if want cpuscale; then
+step "CPU backends' thread scaling, exact, ${w_scale[0]} x ${w_scale[1]}: threads 1 .. $(nproc)"
+mkdir -p "$out/cpuscale"
+echo "threads walk cpu_median_ns rust_median_ns" >"$out/cpuscale.txt"
+scale_threads=""
+for t in 1 2 4 8 16 32 64 128; do
+	[ "$t" -le "$(nproc)" ] && scale_threads="$scale_threads $t"
+done
+[[ " $scale_threads " == *" $(nproc) "* ]] || scale_threads="$scale_threads $(nproc)"
+for t in $scale_threads avx2; do
+	walk=auto threads=$t
+	[ "$t" = avx2 ] && walk=avx2 threads=1
+	d="$out/cpuscale/t$threads-$walk"
+	TG_CPU_SIMD=$walk "$tg" run --backends cpu,rust --ma exact --threads "$threads" \
+		--symbols "${w_scale[0]}" --bars "${w_scale[1]}" --reps "$scale_reps" --warmup 1 \
+		--no-accuracy --quiet --out "$d" >/dev/null 2>&1 || status=1
+	python3 - "$d/results.json" "$threads" "$walk" >>"$out/cpuscale.txt" <<'PY' || status=1
+import json, sys
+st = {x["backend"]: x for x in json.load(open(sys.argv[1]))["states"]}
+med = lambda b: st[b]["wall_ns"]["median"] if b in st and "wall_ns" in st[b] else None
+print(sys.argv[2], sys.argv[3], med("cpu"), med("rust"))
+PY
+done
+cat "$out/cpuscale.txt"
 fi
 
 if want sweep; then

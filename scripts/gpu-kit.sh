@@ -20,7 +20,9 @@
 #         the exact-mode layouts A/B at four sizes;
 #       step 2: the probe again, the benchmark matrix (cpu, rust, cuda at
 #         20 x 1500, 500 x 10 000, 5000 x 1500) with the CUDA kernels against
-#         their floor, the crossover sweep, --profile both,
+#         their floor, the crossover sweep, the CPU backends' thread
+#         scaling (1 thread to every CPU, and the default walk against
+#         AVX2's: issue 15 on a many-core host), --profile both,
 #         the CUPTI overhead, record of the benchmark, the sampler's overhead
 #         against the empty-handler floor.
 #       When the carried binary does not start there, it builds on that
@@ -39,7 +41,7 @@
 # that a step ends well inside a device call's 10 minutes with its table
 # printed even when a part hangs.
 # TG_KIT_PARTS="..." runs only those parts (step 1: machine probe tests
-# variants; step 2: probe bench sweep profile overhead record sampler), to
+# variants; step 2: probe bench sweep cpuscale profile overhead record sampler), to
 # rerun what changed. Exit
 # status: 0 when every part passed, 1 otherwise; 2 on a usage error.
 set -uo pipefail
@@ -322,6 +324,12 @@ summary2() {
 	echo "  sweep (symbols cpu_ns cuda_ns cuda_kernel_ns), cuda first faster at:"
 	awk 'NR > 1 && $3 != "None" && $3 + 0 < $2 + 0 && !f { f = $1 } END { print "    " (f ? f " symbols" : "none of the sizes") }' \
 		"$out/gpu-check/sweep.txt" 2>/dev/null
+	echo "  CPU backends, exact, speed-up over 1 thread (cpu rust), and the default walk over AVX2 at 1 thread:"
+	awk 'NR > 1 && $3 != "None" { if ($2 == "avx2") { a = $3; ar = $4 } else { if ($1 == 1) { c1 = $3; r1 = $4 } t[++n] = $1; c[n] = $3; r[n] = $4 } }
+	END { for (i = 1; i <= n; i++) printf "%s%s %.2f %.2f", (i > 1 ? ", " : "    "), t[i] "t", c1 / c[i], (r[i] != "None" && r1 != "None" ? r1 / r[i] : 0)
+		if (n) print ""
+		if (a && c1) printf "    default walk %.2fx (cpu), %.2fx (rust) the AVX2 walk\n", a / c1, (ar != "None" && r1 != "None" ? ar / r1 : 0) }' \
+		"$out/gpu-check/cpuscale.txt" 2>/dev/null
 	echo "  CUPTI overhead (profile gpu / none, median of rounds):"
 	awk 'NR > 1 { k = $1; if ($2 == "none") n[k, $3] = $4; else g[k, $3] = $4; w[k] = 1 }
 	END { for (k in w) { m = 0; for (r = 1; r <= 9; r++) if ((k, r) in n && n[k, r] > 0) { v[++m] = g[k, r] / n[k, r] }
@@ -423,7 +431,7 @@ run_step() {
 		local s
 		# the probe again (seconds): the floor's bandwidth and latencies
 		part probe probe
-		for s in bench sweep profile overhead record sampler; do
+		for s in bench sweep cpuscale profile overhead record sampler; do
 			part "$s" gpu_check "$s"
 		done
 		summary2

@@ -70,6 +70,9 @@ for w in 4x300 6x800 16x300; do
 		grep -qE "^    $w: cpu exact [0-9.]+, cpu approx [0-9.]+, cuda exact" "$OUT" || fail "step 2: no benchmark line for $w"
 done
 grep -qE "^    8x300 +[0-9.]+ \(1 rounds\)" "$OUT" || fail "step 2: no CUPTI overhead"
+# the CPU backends' scaling: a speed-up per thread count up to every CPU
+grep -qE "^    1t 1\.00 [0-9.]+, 2t [0-9.]+ [0-9.]+" "$OUT" || fail "step 2: no CPU thread-scaling line"
+grep -qE "^    default walk [0-9.]+x \(cpu\), [0-9.]+x \(rust\) the AVX2 walk" "$OUT" || fail "step 2: no walk comparison"
 expect_in "$OUT" "cuda kernels against the floor max(bytes / "
 for w in 4x300 6x800 16x300; do
 	grep -qE "^    $w +cuda exact  kernels [0-9.]+ ms; floor [0-9.]+ ms \(bandwidth [0-9.]+, chain [0-9.]+\): [0-9.]+x$" "$OUT" ||
@@ -79,6 +82,6 @@ expect_in "$OUT" "profile-both: GPU traced false"
 expect_in "$OUT" "empty SIGPROF handler"
 expect_in "$OUT" "median over rounds and states"
 expect_not_in "$S2/parts.txt" " 1 "
-for p in probe bench sweep profile overhead record sampler; do
+for p in probe bench sweep cpuscale profile overhead record sampler; do
 	grep -q "^$p 0 " "$S2/parts.txt" || fail "step 2: part $p did not pass"
 done
