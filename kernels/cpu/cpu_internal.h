@@ -108,6 +108,8 @@ struct tg_cpu_lanes_scratch {
 	int32_t weights_cap;
 	void *block;          /* one 64-byte-aligned allocation for all below */
 	double *p, *r1, *r2, *nom, *den, *mid, *rings, *weights;
+	double *run;          /* the prices' runs of equal values, [bars][lanes] */
+	int32_t *run_max;     /* the longest run over the lanes, [bars] */
 };
 
 int tg_cpu_lanes_reserve(struct tg_cpu_lanes_scratch *s, const struct tg_cpu_plan *plan, int32_t n,

@@ -36,11 +36,12 @@ int tg_cpu_lanes_reserve(struct tg_cpu_lanes_scratch *s, const struct tg_cpu_pla
 		return 0;
 	const size_t lane_row = (size_t)TG_CPU_LANES * sizeof(double);
 	const size_t bars = (size_t)(n > 0 ? n : 1);
-	const size_t series = 6 * bars * lane_row;
+	const size_t series = 7 * bars * lane_row;
 	const size_t rings = (size_t)TG_ATC_SLOTS * (size_t)ring * lane_row;
 	const size_t weights = ((size_t)wcap * sizeof(double) + 63) / 64 * 64;
 	/* (aligned_alloc wants a multiple of the alignment) */
-	const size_t bytes = (series + rings + weights + 63) / 64 * 64;
+	const size_t run_max = (bars * sizeof(int32_t) + 63) / 64 * 64;
+	const size_t bytes = (series + rings + weights + run_max + 63) / 64 * 64;
 	void *block = aligned_alloc(64, bytes);
 	TG_FAIL_IF(!block, err, TG_E_NOMEM,
 		   "cpu backend: failed to allocate %zu MB of group scratch for %d bars", bytes >> 20,
@@ -59,8 +60,10 @@ int tg_cpu_lanes_reserve(struct tg_cpu_lanes_scratch *s, const struct tg_cpu_pla
 	s->nom = p + 3 * step;
 	s->den = p + 4 * step;
 	s->mid = p + 5 * step;
-	s->rings = p + 6 * step;
+	s->run = p + 6 * step;
+	s->rings = p + 7 * step;
 	s->weights = s->rings + (size_t)TG_ATC_SLOTS * (size_t)ring * TG_CPU_LANES;
+	s->run_max = (int32_t *)((char *)s->weights + weights);
 	return 0;
 }
 

@@ -171,10 +171,38 @@ fn pairwise<T: Lanes>(x: &[T], w: Option<&[f64]>, n: usize) -> T {
 
 // ---- the MA steps ---------------------------------------------------------
 
-/// One slot's MA, stepped bar by bar over the group's closes x.
+/// The prices' runs of equal values, computed once per group (the flat-run
+/// rule of every window over the prices: Wsum, Sma1, Kama): `run[i]` the
+/// length of the run ending at bar i in each lane (NaN ends a run, as the
+/// scalar steps' == does), `max[i]` the longest over the lanes, so that a
+/// step tests one integer before any lane's window can be flat. A step
+/// over another series (Hull's middle, the approximate DEMA's inner SMA)
+/// is given None and counts its own (cpu_lanes.inc's `struct vruns`).
+#[derive(Clone, Copy)]
+struct Runs<'a, T> {
+    run: &'a [T],
+    max: &'a [i32],
+}
+
+/// The run of equal values ending at bar i (`r`: the prices', None:
+/// counted in `run` and `last`), and whether it may reach `n` in a lane.
+#[inline(always)]
+fn run_at<T: Lanes>(r: Option<Runs<'_, T>>, run: &mut T, last: &mut T, vin: T, i: usize, n: usize) -> (T, bool) {
+    match r {
+        Some(r) => (r.run[i], r.max[i] as usize >= n),
+        None => {
+            *run = sel(vin.eq(*last), *run + 1.0, bc(1.0));
+            *last = vin;
+            (*run, true)
+        }
+    }
+}
+
+/// One slot's MA, stepped bar by bar over the group's closes x (`r`: their
+/// runs of equal values).
 trait Step<T: Lanes> {
     /// `clean`: the group's prices hold no NaN (a constant where inlined)
-    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T;
+    fn step(&mut self, x: &[T], r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T;
 }
 
 /// pandas ewm ([`crate::math::Ewm`])
@@ -248,7 +276,7 @@ impl<T: Lanes> Ema<T> {
 
 impl<T: Lanes> Step<T> for Ema<T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
+    fn step(&mut self, x: &[T], _r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T {
         if i + 1 < self.len {
             bc(f64::NAN)
         } else if i + 1 == self.len {
@@ -268,8 +296,8 @@ struct Dema<T: Lanes> {
 
 impl<T: Lanes> Step<T> for Dema<T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
-        let v1 = self.e1.step(x, i, clean);
+    fn step(&mut self, x: &[T], r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T {
+        let v1 = self.e1.step(x, r, i, clean);
         if i + 1 < self.e1.len {
             return bc(f64::NAN);
         }
@@ -307,11 +335,10 @@ impl<T: Lanes> Wsum<T> {
 
     /// `clean`: no NaN in the window nor in the bar leaving it
     #[inline(always)]
-    fn advance(&mut self, x: &[T], mask: usize, i: usize, clean: bool) {
+    fn advance(&mut self, x: &[T], mask: usize, r: Option<Runs<'_, T>>, i: usize, clean: bool) {
         let len = self.len;
         let vin = at(x, mask, i);
-        self.run = sel(vin.eq(self.last), self.run + 1.0, bc(1.0));
-        self.last = vin;
+        let (run, may_flat) = run_at(r, &mut self.run, &mut self.last, vin, i, len);
         if clean {
             if i < len {
                 self.s = self.s + vin;
@@ -331,10 +358,12 @@ impl<T: Lanes> Wsum<T> {
                 self.w = self.w + (vin * len as f64 - self.s);
                 self.s = self.s + (vin - vout);
             }
-            let flat = self.run.ge(bc(len as f64));
-            if flat.any() {
-                self.s = sel(flat, vin * len as f64, self.s);
-                self.w = sel(flat, vin * self.total, self.w);
+            if may_flat {
+                let flat = run.ge(bc(len as f64));
+                if flat.any() {
+                    self.s = sel(flat, vin * len as f64, self.s);
+                    self.w = sel(flat, vin * self.total, self.w);
+                }
             }
             return;
         }
@@ -362,7 +391,10 @@ impl<T: Lanes> Wsum<T> {
             self.s = self.s + (vi - vo);
             self.nan = self.nan + T::one(in_nan) - T::one(vout.is_nan());
         }
-        let flat = self.run.ge(bc::<T>(len as f64));
+        if !may_flat {
+            return;
+        }
+        let flat = run.ge(bc::<T>(len as f64));
         if flat.any() {
             self.s = sel(flat, vin * len as f64, self.s);
             self.w = sel(flat, vin * self.total, self.w);
@@ -371,8 +403,8 @@ impl<T: Lanes> Wsum<T> {
     }
 
     #[inline(always)]
-    fn wma(&mut self, x: &[T], mask: usize, i: usize, clean: bool) -> T {
-        self.advance(x, mask, i, clean);
+    fn wma(&mut self, x: &[T], mask: usize, r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T {
+        self.advance(x, mask, r, i, clean);
         if i + 1 < self.len {
             return bc(f64::NAN);
         }
@@ -385,8 +417,8 @@ impl<T: Lanes> Wsum<T> {
 
 impl<T: Lanes> Step<T> for Wsum<T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
-        self.wma(x, usize::MAX, i, clean)
+    fn step(&mut self, x: &[T], r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T {
+        self.wma(x, usize::MAX, r, i, clean)
     }
 }
 
@@ -399,8 +431,8 @@ struct Lsma<T: Lanes> {
 
 impl<T: Lanes> Step<T> for Lsma<T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
-        self.w.advance(x, usize::MAX, i, clean);
+    fn step(&mut self, x: &[T], r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T {
+        self.w.advance(x, usize::MAX, r, i, clean);
         if i + 1 < self.w.len {
             return bc(f64::NAN);
         }
@@ -424,15 +456,15 @@ struct Hma<'a, T: Lanes> {
 
 impl<T: Lanes> Step<T> for Hma<'_, T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
-        let f = self.fast.wma(x, usize::MAX, i, clean);
-        let w = self.slow.wma(x, usize::MAX, i, clean);
+    fn step(&mut self, x: &[T], r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T {
+        let f = self.fast.wma(x, usize::MAX, r, i, clean);
+        let w = self.slow.wma(x, usize::MAX, r, i, clean);
         self.ring[i & self.mask] = f * 2.0 - w;
         // over clean prices the middle series is NaN before bar slow.len - 1
         // only: the outer window and the bar leaving it are valid from bar
         // slow.len - 1 + outer.len on
         let outer_clean = clean && i + 1 >= self.slow.len + self.outer.len;
-        self.outer.wma(self.ring, self.mask, i, outer_clean)
+        self.outer.wma(self.ring, self.mask, None, i, outer_clean)
     }
 }
 
@@ -441,7 +473,6 @@ struct Kama<T: Lanes> {
     k: T,
     noise: T,
     nan: T,
-    run: T,
     len: usize,
 }
 
@@ -452,7 +483,7 @@ fn kama_diff<T: Lanes>(x: &[T], j: usize) -> T {
 
 impl<T: Lanes> Step<T> for Kama<T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
+    fn step(&mut self, x: &[T], r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T {
         let len = self.len;
         let p = x[i];
         if i == 0 {
@@ -464,15 +495,12 @@ impl<T: Lanes> Step<T> for Kama<T> {
         }
         if i == len {
             for j in 1..=len {
-                self.run = sel(x[j].eq(x[j - 1]), self.run + 1.0, bc(1.0));
                 let d = kama_diff(x, j);
                 let dn = d.is_nan();
                 self.nan = self.nan + T::one(dn);
                 self.noise = sel(dn, self.noise, self.noise + d);
             }
         } else if clean {
-            self.run = sel(p.eq(x[i - 1]), self.run + 1.0, bc(1.0));
-            let flat = self.run.gt(bc(len as f64));
             if i % RESYNC == 0 {
                 let mut noise = bc::<T>(0.0);
                 for j in i + 1 - len..=i {
@@ -482,10 +510,11 @@ impl<T: Lanes> Step<T> for Kama<T> {
             } else {
                 self.noise = self.noise - kama_diff(x, i - len) + kama_diff(x, i);
             }
-            self.noise = sel(flat, bc(0.0), self.noise);
+            let r = r.expect("KAMA steps over the prices, whose runs are counted");
+            if r.max[i] as usize > len {
+                self.noise = sel(r.run[i].gt(bc(len as f64)), bc(0.0), self.noise);
+            }
         } else {
-            self.run = sel(p.eq(x[i - 1]), self.run + 1.0, bc(1.0));
-            let flat = self.run.gt(bc::<T>(len as f64));
             if i % RESYNC == 0 {
                 let (mut noise, mut nan) = (bc::<T>(0.0), bc::<T>(0.0));
                 for j in i + 1 - len..=i {
@@ -501,8 +530,12 @@ impl<T: Lanes> Step<T> for Kama<T> {
                 self.noise = self.noise - dout.nz() + din.nz();
                 self.nan = self.nan + T::one(din.is_nan()) - T::one(dout.is_nan());
             }
-            self.noise = sel(flat, bc(0.0), self.noise);
-            self.nan = sel(flat, bc(0.0), self.nan);
+            let r = r.expect("KAMA steps over the prices, whose runs are counted");
+            if r.max[i] as usize > len {
+                let flat = r.run[i].gt(bc::<T>(len as f64));
+                self.noise = sel(flat, bc(0.0), self.noise);
+                self.nan = sel(flat, bc(0.0), self.nan);
+            }
         }
         let signal = (p - x[i - len]).abs();
         // (clean: no NaN difference, and the KAMA, seeded at a price, is valid)
@@ -534,11 +567,11 @@ impl<T: Lanes> Sma1<T> {
     }
 
     #[inline(always)]
-    fn at(&mut self, x: &[T], mask: usize, i: usize, clean: bool) -> T {
+    fn at(&mut self, x: &[T], mask: usize, r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T {
         let len = self.len;
         let v = at(x, mask, i);
-        self.run = sel(v.eq(self.last), self.run + 1.0, bc(1.0));
-        self.last = v;
+        // flat: a run of L, or every bar so far (a run is at most i + 1)
+        let (run, may_flat) = run_at(r, &mut self.run, &mut self.last, v, i, (i + 1).min(len));
         if clean {
             // every value counts: count is min(i + 1, L)
             if i >= len && i % RESYNC == 0 {
@@ -554,8 +587,10 @@ impl<T: Lanes> Sma1<T> {
                 }
             }
             let count = (if i < len { i + 1 } else { len }) as f64;
-            let flat = self.run.ge(bc(len as f64)) | self.run.eq(bc((i + 1) as f64));
-            self.sum = sel(flat, v * count, self.sum);
+            if may_flat {
+                let flat = run.ge(bc(len as f64)) | run.eq(bc((i + 1) as f64));
+                self.sum = sel(flat, v * count, self.sum);
+            }
             self.count = bc(count);
             return self.sum / count;
         }
@@ -580,16 +615,18 @@ impl<T: Lanes> Sma1<T> {
                 self.count = self.count - T::one(uk);
             }
         }
-        let flat = self.run.ge(bc::<T>(len as f64)) | self.run.eq(bc::<T>((i + 1) as f64));
-        self.sum = sel(flat, v * self.count, self.sum);
+        if may_flat {
+            let flat = run.ge(bc::<T>(len as f64)) | run.eq(bc::<T>((i + 1) as f64));
+            self.sum = sel(flat, v * self.count, self.sum);
+        }
         sel(self.count.gt(bc(0.0)), self.sum / self.count, bc(f64::NAN))
     }
 }
 
 impl<T: Lanes> Step<T> for Sma1<T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
-        self.at(x, usize::MAX, i, clean)
+    fn step(&mut self, x: &[T], r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T {
+        self.at(x, usize::MAX, r, i, clean)
     }
 }
 
@@ -609,7 +646,7 @@ impl<'w, T: Lanes> WmaApprox<'w, T> {
 
 impl<T: Lanes> Step<T> for WmaApprox<'_, T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
+    fn step(&mut self, x: &[T], r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T {
         let len = self.len;
         let v = x[i];
         if len <= 1 {
@@ -622,7 +659,7 @@ impl<T: Lanes> Step<T> for WmaApprox<'_, T> {
             }
         }
         if i + 1 < len {
-            return self.warm.step(x, i, clean);
+            return self.warm.step(x, r, i, clean);
         }
         let window = &x[i + 1 - len..];
         let sum = if len <= 128 { wdot(window, self.weights, len) } else { pairwise(window, Some(self.weights), len) };
@@ -643,13 +680,13 @@ struct HmaApprox<'a, 'w, T: Lanes> {
 
 impl<T: Lanes> Step<T> for HmaApprox<'_, '_, T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
+    fn step(&mut self, x: &[T], r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T {
         // (over clean prices the middle series is valid from bar 0: the
         // warm-ups are expanding means)
-        let f = self.fast.step(x, i, clean);
-        let w = self.slow.step(x, i, clean);
+        let f = self.fast.step(x, r, i, clean);
+        let w = self.slow.step(x, r, i, clean);
         self.mid[i] = f * 2.0 - w;
-        self.outer.step(self.mid, i, clean)
+        self.outer.step(self.mid, None, i, clean)
     }
 }
 
@@ -662,10 +699,10 @@ struct DemaApprox<'a, T: Lanes> {
 
 impl<T: Lanes> Step<T> for DemaApprox<'_, T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
-        let a = self.a.step(x, i, clean);
+    fn step(&mut self, x: &[T], r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T {
+        let a = self.a.step(x, r, i, clean);
         self.ring[i & self.mask] = a;
-        a * 2.0 - self.b.at(self.ring, self.mask, i, clean)
+        a * 2.0 - self.b.at(self.ring, self.mask, None, i, clean)
     }
 }
 
@@ -676,14 +713,14 @@ struct LsmaApprox<T: Lanes> {
 
 impl<T: Lanes> Step<T> for LsmaApprox<T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize, clean: bool) -> T {
+    fn step(&mut self, x: &[T], r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T {
         let len = self.len;
         let last = x[i];
         if len <= 2 {
             return last;
         }
         if i + 1 < len {
-            return self.warm.step(x, i, clean);
+            return self.warm.step(x, r, i, clean);
         }
         let first = x[i + 1 - len];
         let slope = (last - first) / len as f64;
@@ -698,7 +735,7 @@ struct KamaApprox<T: Lanes> {
 
 impl<T: Lanes> Step<T> for KamaApprox<T> {
     #[inline(always)]
-    fn step(&mut self, x: &[T], i: usize, _clean: bool) -> T {
+    fn step(&mut self, x: &[T], _r: Option<Runs<'_, T>>, i: usize, _clean: bool) -> T {
         let p = x[i];
         self.k = if i == 0 { p } else { self.k + (p - self.k) * self.alpha };
         self.k
@@ -717,6 +754,9 @@ pub struct LaneScratch<T: Lanes> {
     mid: Vec<T>,
     rings: Vec<T>,
     avg: Vec<f64>,
+    /// the prices' runs of equal values and their longest over the lanes
+    run: Vec<T>,
+    run_max: Vec<i32>,
 }
 
 impl<T: Lanes> Default for LaneScratch<T> {
@@ -730,6 +770,8 @@ impl<T: Lanes> Default for LaneScratch<T> {
             mid: Vec::new(),
             rings: Vec::new(),
             avg: Vec::new(),
+            run: Vec::new(),
+            run_max: Vec::new(),
         }
     }
 }
@@ -750,6 +792,7 @@ struct Group<'g, T: Lanes> {
     p: &'g [T],
     r1: &'g [T],
     r2: &'g [T],
+    runs: Runs<'g, T>,
     nom: &'g mut [T],
     den: &'g mut [T],
     /// any per-bar output of this family requested?
@@ -811,6 +854,10 @@ fn family_pass<T: Lanes, S: Step<T>, const K: usize, const CLEAN: bool>(
     let x = g.p;
     let n = x.len();
     // every row n long, told to the optimiser once (no bound check a bar)
+    // exact mode's (K = SLOTS) windows share the prices' runs; approx
+    // mode's two SMAs over the prices count their own, cheaper than the
+    // group's pass over them (not made in approx mode)
+    let runs = if K == SLOTS { Some(Runs { run: &g.runs.run[..n], max: &g.runs.max[..n] }) } else { None };
     let (r1, r2) = (&g.r1[..n], &g.r2[..n]);
     let (nom, den) = (&mut g.nom[..n], &mut g.den[..n]);
     for i in 0..n {
@@ -818,7 +865,7 @@ fn family_pass<T: Lanes, S: Step<T>, const K: usize, const CLEAN: bool>(
         let r = r1[i].nz();
         let (mut num, mut wsum) = (bc::<T>(0.0), bc::<T>(0.0));
         for (k, s) in st.iter_mut().enumerate() {
-            let m = s.step(x, i, CLEAN);
+            let m = s.step(x, runs, i, CLEAN);
             // bar 0 keeps the start equity
             let e = if i == 0 { eq[k] } else { equity_floor((eq[k] * d) * (sig[k] * r + 1.0)) };
             let up = c.gt(m) & prev_close.le(prev_ma[k]);
@@ -974,7 +1021,6 @@ fn family_exact<T: Pass, const CLEAN: bool>(g: &mut Group<T>, rings: &mut [T], r
                 k: bc(f64::NAN),
                 noise: bc(0.0),
                 nan: bc(0.0),
-                run: bc(1.0),
                 len: lengths[k],
             });
             T::pass::<_, _, CLEAN>(g, &mut st, outs);
@@ -1029,10 +1075,11 @@ fn group<T: Pass>(plan: &Plan, growth: &Growth, closes: &[&[f64]], outs: &mut [S
     let n = closes.iter().map(|c| c.len()).max().unwrap_or(0);
     let mode = if plan.mode == MaMode::Approx { phase::APPROX } else { 0 };
     let ring = ring_len(plan);
-    let LaneScratch { p, r1, r2, nom, den, mid, rings, avg } = sc;
-    for v in [&mut *p, &mut *r1, &mut *r2, &mut *nom, &mut *den, &mut *mid] {
+    let LaneScratch { p, r1, r2, nom, den, mid, rings, avg, run, run_max } = sc;
+    for v in [&mut *p, &mut *r1, &mut *r2, &mut *nom, &mut *den, &mut *mid, &mut *run] {
         v.resize(n.max(v.len()), bc(0.0));
     }
+    run_max.resize(n.max(run_max.len()), 0);
     rings.resize((SLOTS * ring).max(rings.len()), bc(0.0));
     avg.resize(n.max(avg.len()), 0.0);
 
@@ -1049,6 +1096,18 @@ fn group<T: Pass>(plan: &Plan, growth: &Growth, closes: &[&[f64]], outs: &mut [S
     let mut gaps = bc::<T>(0.0).is_nan();
     for pi in &p[..n] {
         gaps = gaps | pi.is_nan();
+    }
+    // the prices' runs of equal values (exact mode's windows share them)
+    if plan.mode == MaMode::Exact {
+        let (mut count, mut last) = (bc::<T>(0.0), bc::<T>(f64::NAN));
+        for (pi, ri) in p[..n].iter().zip(run[..n].iter_mut()) {
+            count = sel(pi.eq(last), count + 1.0, bc(1.0));
+            last = *pi;
+            *ri = count;
+        }
+        for (mi, v) in run_max[..n].iter_mut().zip(T::flat(&run[..n]).chunks_exact(T::N)) {
+            *mi = v.iter().fold(1.0f64, |a, &b| a.max(b)) as i32;
+        }
     }
     // every lane full and no NaN price: the steps' clean form
     let clean = !gaps.any();
@@ -1089,6 +1148,7 @@ fn group<T: Pass>(plan: &Plan, growth: &Growth, closes: &[&[f64]], outs: &mut [S
             p: &p[..n],
             r1: &r1[..n],
             r2: &r2[..n],
+            runs: Runs { run: &run[..n], max: &run_max[..n] },
             nom: &mut nom[..n],
             den: &mut den[..n],
             rows,
