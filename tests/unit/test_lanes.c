@@ -191,6 +191,22 @@ static void test_clean_groups(void **state)
 	batch_make(&t, 9, 700, 2);
 	every_parameter(&t, "clean");
 	batch_free(&t);
+	/* groups short of symbols (their empty lanes repeat the first
+	 * symbol, so a group of clean symbols stays clean): 3, 5, 6, 7; 8 +
+	 * 4, 8 + 5 */
+	const int32_t partial[] = {3, 5, 6, 7, 12, 13};
+	for (size_t c = 0; c < sizeof(partial) / sizeof(partial[0]); c++) {
+		batch_make(&t, partial[c], 500, 2);
+		struct tg_atc_params p;
+		tg_atc_params_default(&p);
+		for (int mode = 0; mode < 2; mode++) {
+			p.ma_mode = mode;
+			expect_lanes_match(mode ? "clean, a group short of symbols, approx"
+						: "clean, a group short of symbols, exact",
+					   &p, &t, 1);
+		}
+		batch_free(&t);
+	}
 	/* one long enough for several resyncs of every window */
 	batch_make(&t, 8, 3000, 2);
 	struct tg_atc_params p;

@@ -1085,10 +1085,13 @@ fn group<T: Pass>(plan: &Plan, growth: &Growth, closes: &[&[f64]], outs: &mut [S
 
     phase::group(lanes as u32);
     phase::enter(phase::RETURNS | mode);
-    // bar-major interleave; NaN past a symbol's end and in empty lanes
+    // bar-major interleave; NaN past a symbol's end; an empty lane (a group
+    // short of symbols) repeats the first symbol, whose values it discards,
+    // so that a group of full clean symbols stays clean
     p[..n].fill(bc(f64::NAN));
     let flat = T::flat_mut(&mut p[..n]);
-    for (l, c) in closes.iter().enumerate() {
+    let padded = closes.iter().chain(std::iter::repeat(&closes[0]).take(T::N - lanes));
+    for (l, c) in padded.enumerate() {
         for (to, v) in flat[l..].iter_mut().step_by(T::N).zip(c.iter()) {
             *to = *v;
         }
@@ -1109,7 +1112,8 @@ fn group<T: Pass>(plan: &Plan, growth: &Growth, closes: &[&[f64]], outs: &mut [S
             *mi = v.iter().fold(1.0f64, |a, &b| a.max(b)) as i32;
         }
     }
-    // every lane full and no NaN price: the steps' clean form
+    // every symbol full (empty lanes repeat the first) and no NaN price:
+    // the steps' clean form
     let clean = !gaps.any();
     let want_r = outs.iter().any(|o| o.r.is_some());
     // every row cut to n once (no bound check a bar)
