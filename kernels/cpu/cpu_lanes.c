@@ -113,17 +113,22 @@ enum tg_cpu_simd tg_cpu_simd_choose(const char **why)
 		return TG_CPU_SCALAR;
 	if (strcmp(want, "generic") == 0)
 		return TG_CPU_GENERIC;
-	if (strcmp(want, "avx2") == 0 || strcmp(want, "avx512") == 0) {
-		const int w512 = want[3] == '5';
-		if (w512 ? tg_cpu_has_avx512() : tg_cpu_has_avx2())
-			return w512 ? TG_CPU_AVX512 : TG_CPU_AVX2;
-		const enum tg_cpu_simd got = w512 ? widest() : TG_CPU_GENERIC;
+	if (strcmp(want, "avx512") == 0) {
+		if (tg_cpu_has_avx512())
+			return TG_CPU_AVX512;
+		const enum tg_cpu_simd got = widest();
 		if (why)
-			*why = w512 ? (got == TG_CPU_AVX2
-					       ? "TG_CPU_SIMD=avx512 but this CPU has no AVX-512F: AVX2 instead"
-					       : "TG_CPU_SIMD=avx512 but this CPU has no AVX-512F: the baseline vector unit instead")
-				    : "TG_CPU_SIMD=avx2 but this CPU has no AVX2: the baseline vector unit instead";
+			*why = got == TG_CPU_AVX2
+				       ? "TG_CPU_SIMD=avx512 but this CPU has no AVX-512F: AVX2 instead"
+				       : "TG_CPU_SIMD=avx512 but this CPU has no AVX-512F: the baseline vector unit instead";
 		return got;
+	}
+	if (strcmp(want, "avx2") == 0) {
+		if (tg_cpu_has_avx2())
+			return TG_CPU_AVX2;
+		if (why)
+			*why = "TG_CPU_SIMD=avx2 but this CPU has no AVX2: the baseline vector unit instead";
+		return TG_CPU_GENERIC;
 	}
 	if (why)
 		*why = "TG_CPU_SIMD is not one of scalar, generic, avx2, avx512, auto: auto";
