@@ -172,12 +172,12 @@ fn pairwise<T: Lanes>(x: &[T], w: Option<&[f64]>, n: usize) -> T {
 // ---- the MA steps ---------------------------------------------------------
 
 /// The prices' runs of equal values, computed once per group (the flat-run
-/// rule of every window over the prices: Wsum, Sma1, Kama): `run[i]` the
+/// rule of exact mode's windows over the prices: Wsum, Kama): `run[i]` the
 /// length of the run ending at bar i in each lane (NaN ends a run, as the
 /// scalar steps' == does), `max[i]` the longest over the lanes, so that a
-/// step tests one integer before any lane's window can be flat. A step
-/// over another series (Hull's middle, the approximate DEMA's inner SMA)
-/// is given None and counts its own (cpu_lanes.inc's `struct vruns`).
+/// step tests one integer before any lane's window can be flat. A window
+/// over another series (Hull's middle) is given None and counts its own,
+/// as approx mode's SMAs do (cpu_lanes.inc's `struct vruns`).
 #[derive(Clone, Copy)]
 struct Runs<'a, T> {
     run: &'a [T],
@@ -567,11 +567,11 @@ impl<T: Lanes> Sma1<T> {
     }
 
     #[inline(always)]
-    fn at(&mut self, x: &[T], mask: usize, r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T {
+    fn at(&mut self, x: &[T], mask: usize, i: usize, clean: bool) -> T {
         let len = self.len;
         let v = at(x, mask, i);
-        // flat: a run of L, or every bar so far (a run is at most i + 1)
-        let (run, may_flat) = run_at(r, &mut self.run, &mut self.last, v, i, (i + 1).min(len));
+        self.run = sel(v.eq(self.last), self.run + 1.0, bc(1.0));
+        self.last = v;
         if clean {
             // every value counts: count is min(i + 1, L)
             if i >= len && i % RESYNC == 0 {
@@ -587,10 +587,8 @@ impl<T: Lanes> Sma1<T> {
                 }
             }
             let count = (if i < len { i + 1 } else { len }) as f64;
-            if may_flat {
-                let flat = run.ge(bc(len as f64)) | run.eq(bc((i + 1) as f64));
-                self.sum = sel(flat, v * count, self.sum);
-            }
+            let flat = self.run.ge(bc(len as f64)) | self.run.eq(bc((i + 1) as f64));
+            self.sum = sel(flat, v * count, self.sum);
             self.count = bc(count);
             return self.sum / count;
         }
@@ -615,18 +613,17 @@ impl<T: Lanes> Sma1<T> {
                 self.count = self.count - T::one(uk);
             }
         }
-        if may_flat {
-            let flat = run.ge(bc::<T>(len as f64)) | run.eq(bc::<T>((i + 1) as f64));
-            self.sum = sel(flat, v * self.count, self.sum);
-        }
+        let flat = self.run.ge(bc::<T>(len as f64)) | self.run.eq(bc::<T>((i + 1) as f64));
+        self.sum = sel(flat, v * self.count, self.sum);
         sel(self.count.gt(bc(0.0)), self.sum / self.count, bc(f64::NAN))
     }
 }
 
 impl<T: Lanes> Step<T> for Sma1<T> {
+    /// (approx mode's SMAs count their own runs: `r` is None there)
     #[inline(always)]
-    fn step(&mut self, x: &[T], r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T {
-        self.at(x, usize::MAX, r, i, clean)
+    fn step(&mut self, x: &[T], _r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T {
+        self.at(x, usize::MAX, i, clean)
     }
 }
 
@@ -702,7 +699,7 @@ impl<T: Lanes> Step<T> for DemaApprox<'_, T> {
     fn step(&mut self, x: &[T], r: Option<Runs<'_, T>>, i: usize, clean: bool) -> T {
         let a = self.a.step(x, r, i, clean);
         self.ring[i & self.mask] = a;
-        a * 2.0 - self.b.at(self.ring, self.mask, None, i, clean)
+        a * 2.0 - self.b.at(self.ring, self.mask, i, clean)
     }
 }
 
